@@ -1,0 +1,64 @@
+# parcelhooks — the two commands: `make run` and `make test`.
+# Every tool lives in a virtual environment under .venvs/ made from Python 3.13.
+
+SHELL := /bin/bash
+# A real python3.13 (pyenv's shims only work when 3.13 is the selected version).
+PY313 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13 \
+	$(HOME)/.pyenv/versions/3.13*/bin/python3.13 /root/.pyenv/versions/3.13*/bin/python3.13 \
+	/usr/local/bin/python3.13 /usr/bin/python3.13))
+ifeq ($(PY313),)
+$(error Python 3.13 is needed (the Lambda runtime is python3.13): pyenv install 3.13)
+endif
+VENVS := .venvs
+DEV := $(VENVS)/dev
+MINISTACK := $(VENVS)/ministack
+SAMENV := $(VENVS)/sam
+PIP_QUIET := --quiet --quiet --disable-pip-version-check
+export SAM_CLI_TELEMETRY := 0
+export PATH := $(dir $(PY313)):$(PATH)
+
+.PHONY: run test deps lint validate unit integration bench clean
+
+run: deps ## start the whole stack locally on MiniStack; Ctrl-C stops it
+	$(DEV)/bin/python -m devstack
+
+test: deps lint validate ## every check and every test, integration on MiniStack included
+	$(DEV)/bin/pytest tests
+
+deps: $(DEV)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok
+
+$(DEV)/.ok: pyproject.toml
+	test -x $(DEV)/bin/python || $(PY313) -m venv $(DEV)
+	$(DEV)/bin/pip install $(PIP_QUIET) -e '.[dev]'
+	touch $@
+
+$(MINISTACK)/.ok: requirements/ministack.txt
+	test -x $(MINISTACK)/bin/python || $(PY313) -m venv $(MINISTACK)
+	$(MINISTACK)/bin/pip install $(PIP_QUIET) -r requirements/ministack.txt
+	touch $@
+
+$(SAMENV)/.ok: requirements/sam.txt
+	test -x $(SAMENV)/bin/python || $(PY313) -m venv $(SAMENV)
+	$(SAMENV)/bin/pip install $(PIP_QUIET) -r requirements/sam.txt
+	touch $@
+
+lint: $(DEV)/.ok
+	$(DEV)/bin/ruff check .
+	$(DEV)/bin/ruff format --check .
+	$(DEV)/bin/mypy
+
+validate: $(SAMENV)/.ok
+	$(SAMENV)/bin/sam validate --region us-east-1
+	$(SAMENV)/bin/sam validate --lint --region us-east-1
+
+unit: $(DEV)/.ok
+	$(DEV)/bin/pytest tests/unit
+
+integration: deps
+	$(DEV)/bin/pytest tests/integration
+
+bench: deps
+	$(DEV)/bin/python bench/run.py
+
+clean:
+	rm -rf .aws-sam .parcelhooks .pytest_cache .mypy_cache .ruff_cache

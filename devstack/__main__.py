@@ -1,0 +1,171 @@
+"""`make run`: the whole stack on MiniStack, seeded, with a demo receiver; Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from devstack.stack import (
+    REGION,
+    ROOT,
+    Deployment,
+    MiniStack,
+    StackError,
+    deploy,
+    issue_key,
+    key_works,
+    log,
+    wait_until,
+    write_json,
+)
+from parcelhooks.keys import Role
+
+STATE = ROOT / ".parcelhooks"
+LOCAL_JSON = STATE / "local.json"
+DEMO_JSON = STATE / "demo-subscription.json"
+STACK_NAME = "parcelhooks-local"
+DEMO_CARRIER = "demo-carrier"
+DEMO_MERCHANT = "demo-merchant"
+
+
+def _api(method: str, url: str, key: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise StackError(f"{method} {url}: {error.code} {error.read()[:500]!r}") from None
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _keys(deployment: Deployment, previous: dict[str, Any]) -> tuple[str, str]:
+    carrier, merchant = previous.get("carrier_key"), previous.get("merchant_key")
+    if not (carrier and key_works(deployment, carrier)):
+        carrier = issue_key(deployment, Role.CARRIER, DEMO_CARRIER)
+        log("issued a new carrier key")
+    if not (merchant and key_works(deployment, merchant)):
+        merchant = issue_key(deployment, Role.MERCHANT, DEMO_MERCHANT)
+        log("issued a new merchant key")
+    return carrier, merchant
+
+
+def _demo_subscription(api_url: str, merchant_key: str, receiver_url: str) -> str:
+    """The demo subscription's secret, reusing the one from the last run if it still exists."""
+    demo = _load(DEMO_JSON)
+    if demo.get("url") == receiver_url and demo.get("id"):
+        found = _api("GET", f"{api_url}/v1/subscriptions/{demo['id']}", merchant_key)
+        if found is not None:
+            return str(demo["secret"])
+    created = _api(
+        "POST",
+        f"{api_url}/v1/subscriptions",
+        merchant_key,
+        {"url": receiver_url, "event_types": ["*"], "description": "make run demo receiver"},
+    )
+    write_json(DEMO_JSON, {"id": created["id"], "url": receiver_url, "secret": created["secret"]})
+    log(f"created demo subscription {created['id']} -> {receiver_url}")
+    return str(created["secret"])
+
+
+def _start_receiver(port: int, secret: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PARCELHOOKS_WEBHOOK_SECRET": secret, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "parcelhooks.cli.main", "listen", "--port", str(port)],
+        env=env,
+        start_new_session=True,
+    )
+
+
+def _curl(api_url: str, carrier_key: str) -> str:
+    event = (
+        '{"carrier_event_id": "demo-\'"$(date +%s%N)"\'", "merchant_id": "demo-merchant", '
+        '"tracking_code": "QB123456789BR", "status": "delivered", '
+        '"occurred_at": "\'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"\'", '
+        '"description": "Objeto entregue ao destinatário", "order_id": "order-1001", '
+        '"location": {"city": "São Paulo", "state": "SP", "country": "BR"}}'
+    )
+    return (
+        f"curl -sS -X POST '{api_url}/v1/events' \\\n"
+        f"  -H 'Authorization: Bearer {carrier_key}' \\\n"
+        f"  -H 'content-type: application/json' \\\n"
+        f"  -d '{event}'"
+    )
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "4566"))
+    receiver_port = int(os.environ.get("RECEIVER_PORT", "8787"))
+    started = time.monotonic()
+    ministack = MiniStack(port=port, workdir=STATE, persist=True)
+    receiver: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        log(f"starting MiniStack on 127.0.0.1:{port}")
+        ministack.start()
+        log("sam build + sam deploy of template.yaml")
+        deployment = deploy(ministack, STACK_NAME)
+        carrier_key, merchant_key = _keys(deployment, _load(LOCAL_JSON))
+        receiver_url = f"http://127.0.0.1:{receiver_port}/webhooks"
+        secret = _demo_subscription(deployment.api_url, merchant_key, receiver_url)
+        receiver = _start_receiver(receiver_port, secret)
+        write_json(
+            LOCAL_JSON,
+            {
+                "api_url": deployment.api_url,
+                "aws_endpoint_url": deployment.endpoint,
+                "region": REGION,
+                "stack_name": STACK_NAME,
+                "carrier_key": carrier_key,
+                "merchant_id": DEMO_MERCHANT,
+                "merchant_key": merchant_key,
+                "demo_receiver_url": receiver_url,
+            },
+        )
+        wait_until(lambda: receiver is None or receiver.poll() is None, 5, "the demo receiver")
+        log(f"ready in {time.monotonic() - started:.1f}s; settings in {LOCAL_JSON}")
+        print("\nSend a carrier event (paste this in another terminal):\n", flush=True)
+        print(_curl(deployment.api_url, carrier_key), flush=True)
+        print(
+            "\nThe demo receiver prints each webhook below. Ctrl-C stops everything.\n", flush=True
+        )
+        while receiver.poll() is None:
+            time.sleep(0.5)
+        log("the demo receiver exited")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except StackError as error:
+        log(str(error))
+        return 1
+    finally:
+        if receiver is not None and receiver.poll() is None:
+            os.killpg(receiver.pid, signal.SIGTERM)
+        log("stopping MiniStack")
+        ministack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

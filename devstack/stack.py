@@ -1,0 +1,279 @@
+"""The local stack: MiniStack on 127.0.0.1, the same template.yaml built and deployed into it.
+
+Used by `make run` (through `python -m devstack`) and by the integration tests, so
+what the tests exercise is exactly what a developer runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from parcelhooks.aws.tables import ApiKeysTable
+from parcelhooks.cli.keys import create_key, key_is_live
+from parcelhooks.keys import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+VENVS = ROOT / ".venvs"
+REGION = "us-east-1"
+ARTIFACTS_BUCKET = "parcelhooks-local-artifacts"
+LOCAL_RETRY_SCHEDULE = "1,2,4"
+LOCAL_ALLOWED_NETWORKS = "127.0.0.0/8"
+HEALTH_TIMEOUT_S = 60.0
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "000000000000",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def python313_dir() -> str:
+    """The folder of the interpreter this venv was made from: `sam build` needs it on PATH."""
+    return str(Path(os.path.realpath(sys.executable)).parent)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(predicate: Any, timeout_s: float, what: str, interval_s: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval_s)
+    raise StackError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+@dataclass
+class MiniStack:
+    """A MiniStack server process on 127.0.0.1:<port>, its scratch files under `workdir`."""
+
+    port: int
+    workdir: Path
+    persist: bool = False
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/_ministack/health", timeout=2) as r:
+                return bool(r.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def start(self) -> None:
+        """Start MiniStack unless one already answers on the port (then reuse it)."""
+        if self.healthy():
+            return
+        tmp = self.workdir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            **FAKE_CREDENTIALS,
+            "BIND_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(self.port),
+            "TMPDIR": str(tmp),
+            "LOG_LEVEL": "WARNING",
+        }
+        if self.persist:
+            env |= {"PERSIST_STATE": "1", "STATE_DIR": str(self.workdir / "ministack-state")}
+        log = (self.workdir / f"ministack-{self.port}.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(VENVS / "ministack/bin/ministack")],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_until(self._up_or_dead, HEALTH_TIMEOUT_S, f"MiniStack on port {self.port}")
+        if not self.healthy():
+            raise StackError(f"MiniStack exited; see {log.name}")
+
+    def _up_or_dead(self) -> bool:
+        return self.healthy() or (self.process is not None and self.process.poll() is not None)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@dataclass
+class Deployment:
+    """What a deployed stack tells its users, from its CloudFormation outputs."""
+
+    endpoint: str
+    stack_name: str
+    outputs: dict[str, str]
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.endpoint}/restapis/{self.outputs['ApiId']}/prod/_user_request_"
+
+    def boto3_session(self) -> boto3.Session:
+        return boto3.Session(
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=REGION,
+        )
+
+    def client(self, service: str) -> Any:
+        return self.boto3_session().client(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+
+    def resource(self, service: str) -> Any:
+        return self.boto3_session().resource(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+
+
+def _sam(args: list[str], endpoint: str, quiet: bool) -> None:
+    env = {
+        **os.environ,
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "SAM_CLI_TELEMETRY": "0",
+        "PATH": f"{python313_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    command = [str(VENVS / "sam/bin/sam"), *args]
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=quiet, text=True, check=False
+    )
+    if result.returncode != 0:
+        output = (result.stdout or "") + (result.stderr or "") if quiet else ""
+        raise StackError(f"`sam {args[0]}` failed ({result.returncode})\n{output[-4000:]}")
+
+
+def deploy(
+    ministack: MiniStack,
+    stack_name: str,
+    *,
+    retry_schedule: str = LOCAL_RETRY_SCHEDULE,
+    extra_parameters: dict[str, str] | None = None,
+    quiet: bool = True,
+) -> Deployment:
+    """`sam build` + `sam deploy` of template.yaml into MiniStack, as for the cloud."""
+    endpoint = ministack.endpoint
+    build_dir = ROOT / ".aws-sam" / "local-build"
+    parameters = {
+        "Architecture": "x86_64",
+        "RetrySchedule": retry_schedule,
+        "AllowHttpTargets": "true",
+        "AllowedTargetNetworks": LOCAL_ALLOWED_NETWORKS,
+        "AuthorizerCacheTtl": "0",
+        "LogLevel": "INFO",
+        **(extra_parameters or {}),
+    }
+    overrides = [f"{name}={value}" for name, value in parameters.items()]
+    _sam(
+        [
+            "build",
+            "--build-dir",
+            str(build_dir),
+            "--cached",
+            "--cache-dir",
+            str(ROOT / ".aws-sam" / "local-cache"),
+            "--parameter-overrides",
+            *overrides,
+        ],
+        endpoint,
+        quiet,
+    )
+    session = Deployment(endpoint, stack_name, {}).boto3_session()
+    s3 = session.client("s3", endpoint_url=endpoint)
+    if ARTIFACTS_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
+    _sam(
+        [
+            "deploy",
+            "--template-file",
+            str(build_dir / "template.yaml"),
+            "--stack-name",
+            stack_name,
+            "--s3-bucket",
+            ARTIFACTS_BUCKET,
+            "--capabilities",
+            "CAPABILITY_IAM",
+            "--region",
+            REGION,
+            "--no-confirm-changeset",
+            "--no-fail-on-empty-changeset",
+            "--parameter-overrides",
+            *overrides,
+        ],
+        endpoint,
+        quiet,
+    )
+    return describe(endpoint, stack_name)
+
+
+def describe(endpoint: str, stack_name: str) -> Deployment:
+    cloudformation = Deployment(endpoint, stack_name, {}).client("cloudformation")
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return Deployment(endpoint, stack_name, outputs)
+
+
+def api_keys_table(deployment: Deployment) -> ApiKeysTable:
+    table = deployment.resource("dynamodb").Table(deployment.outputs["ApiKeysTableName"])
+    return ApiKeysTable(table)
+
+
+def issue_key(deployment: Deployment, role: Role, owner_id: str) -> str:
+    key, _ = create_key(api_keys_table(deployment), role, owner_id, "local stack")
+    return key
+
+
+def key_works(deployment: Deployment, key: str) -> bool:
+    return key_is_live(api_keys_table(deployment), key)
+
+
+@contextmanager
+def running_stack(
+    workdir: Path, stack_name: str, port: int | None = None, **deploy_options: Any
+) -> Iterator[Deployment]:
+    """MiniStack up and the stack deployed for the duration of the block; all stopped after."""
+    ministack = MiniStack(port=port or free_port(), workdir=workdir)
+    ministack.start()
+    try:
+        yield deploy(ministack, stack_name, **deploy_options)
+    finally:
+        ministack.stop()
+
+
+def log(message: str) -> None:
+    print(f"[parcelhooks] {message}", file=sys.stderr, flush=True)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.chmod(0o600)

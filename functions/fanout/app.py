@@ -1,0 +1,28 @@
+"""SQS (EventsQueue, RetryQueue) → signed POSTs; failed messages reported, not the batch."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parcelhooks import wiring
+from parcelhooks.observability import logger
+
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
+
+
+async def handle_record(record: SQSRecord) -> None:
+    await wiring.fanout().handle_message(record.body)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return async_process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

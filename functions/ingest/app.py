@@ -1,0 +1,34 @@
+"""POST /v1/events: a carrier's status events in, queued for fan-out, 202 out."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parcelhooks import wiring
+from parcelhooks.api import caller_of, install_error_handlers, json_response
+from parcelhooks.ingest import parse_events
+from parcelhooks.keys import Role
+from parcelhooks.observability import logger
+
+app = APIGatewayRestResolver()
+install_error_handlers(app)
+
+
+@app.post("/v1/events")
+def post_events() -> Response[str]:
+    carrier = caller_of(app, Role.CARRIER)
+    events = parse_events(app.current_event.decoded_body)
+    result = wiring.ingest().accept(carrier.owner_id, events)
+    logger.info(
+        "events accepted",
+        carrier=carrier.owner_id,
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+    )
+    return json_response(202, result.model_dump_json())
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

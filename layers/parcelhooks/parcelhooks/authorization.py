@@ -1,0 +1,78 @@
+"""The authorizer's decision: who holds this bearer key, and which routes that role may call.
+
+The policy lists every resource of the role (not just the called method), because
+API Gateway caches it per key and reuses it for the key's other calls; a route of
+another role matches no statement, which API Gateway answers with 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from parcelhooks.keys import ApiKeyRecord, Role, hash_key, looks_like_key
+
+ROLE_ROUTES: dict[Role, tuple[str, ...]] = {
+    Role.CARRIER: ("POST/v1/events",),
+    Role.MERCHANT: (
+        "*/v1/subscriptions",
+        "*/v1/subscriptions/*",
+        "*/v1/deliveries/*",
+    ),
+}
+
+
+class UnauthorizedError(Exception):
+    """No key, or one we do not know: API Gateway answers 401."""
+
+
+def bearer_token(headers: Mapping[str, str] | None) -> str | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "authorization" and value:
+            scheme, _, token = value.strip().partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+def _api_arn_prefix(method_arn: str) -> str:
+    """`arn:aws:execute-api:region:account:api/stage/` from a method ARN."""
+    arn_head, _, path = method_arn.partition(":execute-api:")
+    region_account_api = path.split("/", 2)
+    return f"{arn_head}:execute-api:{region_account_api[0]}/{region_account_api[1]}/"
+
+
+def policy_for(record: ApiKeyRecord, method_arn: str) -> dict[str, Any]:
+    prefix = _api_arn_prefix(method_arn)
+    return {
+        "principalId": record.key_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": [prefix + route for route in ROLE_ROUTES[record.role]],
+                }
+            ],
+        },
+        "context": {
+            "role": record.role.value,
+            "owner_id": record.owner_id,
+            "key_id": record.key_id,
+        },
+    }
+
+
+def authorize(
+    headers: Mapping[str, str] | None,
+    method_arn: str,
+    find_key: Callable[[str], ApiKeyRecord | None],
+) -> dict[str, Any]:
+    token = bearer_token(headers)
+    if token is None or not looks_like_key(token):
+        raise UnauthorizedError
+    record = find_key(hash_key(token))
+    if record is None or not record.active:
+        raise UnauthorizedError
+    return policy_for(record, method_arn)

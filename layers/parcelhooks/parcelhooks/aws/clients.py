@@ -1,0 +1,28 @@
+"""boto3 clients, made once per container; they honour AWS_ENDPOINT_URL for the local stack."""
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_sqs import SQSClient
+
+# Enough connections for every concurrent delivery to log its attempt at once.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=128)
+
+
+@cache
+def dynamodb() -> "DynamoDBServiceResource":
+    return boto3.resource("dynamodb", config=_CONFIG)
+
+
+@cache
+def sqs() -> "SQSClient":
+    return boto3.client("sqs", config=_CONFIG)
+
+
+def table(name: str) -> Any:
+    return dynamodb().Table(name)

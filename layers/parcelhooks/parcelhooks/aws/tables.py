@@ -1,0 +1,259 @@
+"""DynamoDB adapters: subscriptions, API keys, the delivery log and ingest claims."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+from parcelhooks.deliveries import AttemptRecord
+from parcelhooks.errors import InvalidCursorError
+from parcelhooks.ingest import Claim
+from parcelhooks.keys import ApiKeyRecord
+from parcelhooks.models import Subscription
+
+CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursorError(cursor) from None
+    if not isinstance(decoded, dict):
+        raise InvalidCursorError(cursor)
+    return decoded
+
+
+class SubscriptionsTable:
+    """Partition key merchant_id, sort key subscription_id: a merchant only ever sees its own."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def put(self, subscription: Subscription) -> None:
+        item = subscription.model_dump(mode="json", exclude={"id"})
+        item["subscription_id"] = subscription.id
+        self._table.put_item(Item=item)
+
+    def get(self, merchant_id: str, subscription_id: str) -> Subscription | None:
+        response = self._table.get_item(
+            Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _subscription(item) if item else None
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Subscription], str | None]:
+        start = _decode_cursor(cursor)
+        if start is not None and start.get("merchant_id") != merchant_id:
+            raise InvalidCursorError(cursor or "")
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "merchant_id = :m",
+            "ExpressionAttributeValues": {":m": merchant_id},
+            "Limit": limit,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = self._table.query(**kwargs)
+        items = [_subscription(item) for item in response.get("Items", [])]
+        return items, _encode_cursor(response.get("LastEvaluatedKey"))
+
+    def list_for_merchant(self, merchant_id: str) -> list[Subscription]:
+        found: list[Subscription] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = self.page(merchant_id, 100, cursor)
+            found.extend(items)
+            if cursor is None:
+                return found
+
+    def delete(self, merchant_id: str, subscription_id: str) -> bool:
+        try:
+            self._table.delete_item(
+                Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
+                ConditionExpression="attribute_exists(subscription_id)",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
+def _subscription(item: dict[str, Any]) -> Subscription:
+    return Subscription.model_validate({**item, "id": item["subscription_id"]})
+
+
+class ApiKeysTable:
+    """Partition key key_hash: the authorizer finds a key by its hash in one read."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def find(self, key_hash: str) -> ApiKeyRecord | None:
+        item = self._table.get_item(Key={"key_hash": key_hash}).get("Item")
+        return ApiKeyRecord.model_validate(item) if item else None
+
+    def put(self, record: ApiKeyRecord) -> None:
+        self._table.put_item(
+            Item=record.model_dump(mode="json", exclude_none=True),
+            ConditionExpression="attribute_not_exists(key_hash)",
+        )
+
+    def all(self) -> list[ApiKeyRecord]:
+        records: list[ApiKeyRecord] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            response = self._table.scan(**kwargs)
+            records.extend(ApiKeyRecord.model_validate(i) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return records
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def revoke(self, key_id: str, when: datetime) -> bool:
+        for record in self.all():
+            if record.key_id == key_id:
+                self._table.update_item(
+                    Key={"key_hash": record.key_hash},
+                    UpdateExpression="SET revoked_at = :t",
+                    ExpressionAttributeValues={":t": when.isoformat()},
+                )
+                return True
+        return False
+
+
+class DeliveryLogTable:
+    """Partition key subscription_id, sort key `attempted_at#delivery_id#attempt`: newest first."""
+
+    def __init__(self, table: Any, ttl: timedelta) -> None:
+        self._table = table
+        self._ttl = ttl
+
+    def record(self, attempt: AttemptRecord) -> None:
+        item = attempt.model_dump(mode="json", exclude_none=True)
+        item["latency_ms"] = Decimal(str(attempt.latency_ms))
+        item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
+        item["expires_at"] = _epoch(attempt.attempted_at + self._ttl)
+        self._table.put_item(Item=item)
+
+    def newest(self, subscription_id: str, limit: int) -> list[dict[str, Any]]:
+        response = self._table.query(
+            KeyConditionExpression="subscription_id = :s",
+            ExpressionAttributeValues={":s": subscription_id},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        items: list[dict[str, Any]] = response.get("Items", [])
+        return items
+
+
+class EventClaimsTable:
+    """Partition key id = `carrier#carrier_event_id`; expires after the dedup window."""
+
+    def __init__(self, table: Any, window: timedelta) -> None:
+        self._table = table
+        self._window = window
+
+    @staticmethod
+    def _id(carrier: str, carrier_event_id: str) -> str:
+        return f"{carrier}#{carrier_event_id}"
+
+    def claim(
+        self, carrier: str, carrier_event_id: str, event_id: str, now: datetime
+    ) -> Claim | None:
+        try:
+            self._table.put_item(
+                Item={
+                    "id": self._id(carrier, carrier_event_id),
+                    "event_id": event_id,
+                    "state": "pending",
+                    "claimed_at": now.isoformat(),
+                    "expiration": _epoch(now + self._window),
+                },
+                ConditionExpression="attribute_not_exists(id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            raw: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
+            old = _deserialize(raw) if raw else self._read(carrier, carrier_event_id)
+            return _claim(old) if old else None
+        return None
+
+    def _read(self, carrier: str, carrier_event_id: str) -> dict[str, Any] | None:
+        key = {"id": self._id(carrier, carrier_event_id)}
+        item: dict[str, Any] | None = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return item
+
+    def take_over(self, carrier: str, carrier_event_id: str, stale: Claim, now: datetime) -> bool:
+        try:
+            self._table.update_item(
+                Key={"id": self._id(carrier, carrier_event_id)},
+                UpdateExpression="SET claimed_at = :now",
+                ConditionExpression="claimed_at = :then AND #s = :pending",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={
+                    ":now": now.isoformat(),
+                    ":then": stale.claimed_at.isoformat(),
+                    ":pending": "pending",
+                },
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def confirm(self, carrier: str, carrier_event_ids: Sequence[str]) -> None:
+        for carrier_event_id in carrier_event_ids:
+            self._table.update_item(
+                Key={"id": self._id(carrier, carrier_event_id)},
+                UpdateExpression="SET #s = :done",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":done": "queued"},
+            )
+
+    def release(self, carrier: str, carrier_event_ids: Sequence[str]) -> None:
+        with self._table.batch_writer() as batch:
+            for carrier_event_id in carrier_event_ids:
+                batch.delete_item(Key={"id": self._id(carrier, carrier_event_id)})
+
+
+def _deserialize(raw: dict[str, Any]) -> dict[str, Any]:
+    """A low-level item (as errors carry it) in the resource API's plain values."""
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in raw.items()}
+
+
+def _claim(item: dict[str, Any]) -> Claim:
+    return Claim(
+        event_id=str(item["event_id"]),
+        confirmed=item.get("state") == "queued",
+        claimed_at=datetime.fromisoformat(str(item["claimed_at"])),
+    )

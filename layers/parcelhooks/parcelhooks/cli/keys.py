@@ -1,0 +1,31 @@
+"""`parcelhooks keys`: issue, list and revoke API keys (stored only as SHA-256 hashes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from parcelhooks.aws.tables import ApiKeysTable
+from parcelhooks.ids import new_key_id
+from parcelhooks.keys import ApiKeyRecord, Role, generate_key, hash_key
+
+
+def create_key(
+    table: ApiKeysTable, role: Role, owner_id: str, description: str | None = None
+) -> tuple[str, ApiKeyRecord]:
+    """Store a new key's hash and return the key: the only time anyone sees it."""
+    key = generate_key()
+    record = ApiKeyRecord(
+        key_id=new_key_id(),
+        key_hash=hash_key(key),
+        role=role,
+        owner_id=owner_id,
+        created_at=datetime.now(UTC),
+        description=description,
+    )
+    table.put(record)
+    return key, record
+
+
+def key_is_live(table: ApiKeysTable, key: str) -> bool:
+    record = table.find(hash_key(key))
+    return record is not None and record.active

@@ -1,0 +1,84 @@
+"""Entry point of the `parcelhooks` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+
+from parcelhooks.aws.tables import ApiKeysTable
+from parcelhooks.cli.keys import create_key
+from parcelhooks.cli.listen import serve
+from parcelhooks.cli.target import Target, TargetError, resolve_target
+from parcelhooks.keys import Role
+
+SECRET_ENV = "PARCELHOOKS_WEBHOOK_SECRET"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parcelhooks", description=__doc__)
+    parser.add_argument("--local", action="store_true", help="act on the local stack (make run)")
+    parser.add_argument("--stack", help="CloudFormation stack name (default: parcelhooks)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listen = commands.add_parser("listen", help="receive webhooks locally and verify them")
+    listen.add_argument("--host", default="127.0.0.1")
+    listen.add_argument("--port", type=int, default=8787)
+    listen.add_argument(
+        "--secret", default=os.environ.get(SECRET_ENV), help=f"whsec_... (or ${SECRET_ENV})"
+    )
+    listen.add_argument("--status", type=int, default=204, help="status to answer with")
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", help="issue a key; it is printed once")
+    create.add_argument("--role", choices=[r.value for r in Role], required=True)
+    create.add_argument("--owner", required=True, help="carrier or merchant id")
+    create.add_argument("--description")
+    keys.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = keys.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    return parser
+
+
+def _keys_table(target: Target) -> ApiKeysTable:
+    name = target.outputs()["ApiKeysTableName"]
+    return ApiKeysTable(target.resource("dynamodb").Table(name))
+
+
+def _keys(args: argparse.Namespace) -> int:
+    table = _keys_table(resolve_target(args.local, args.stack))
+    if args.action == "create":
+        key, record = create_key(table, Role(args.role), args.owner, args.description)
+        print(f"{record.key_id} {record.role.value} {record.owner_id}")
+        print(key)
+        print("Store the key now: it cannot be shown again.", file=sys.stderr)
+        return 0
+    if args.action == "list":
+        for record in sorted(table.all(), key=lambda r: r.created_at):
+            state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "active"
+            print(f"{record.key_id}  {record.role.value:8}  {record.owner_id:24}  {state}")
+        return 0
+    if not table.revoke(args.key_id, datetime.now(UTC)):
+        print(f"no key {args.key_id}", file=sys.stderr)
+        return 1
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "listen":
+            serve(args.host, args.port, args.secret, args.status)
+            return 0
+        return _keys(args)
+    except TargetError as error:
+        print(f"parcelhooks: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

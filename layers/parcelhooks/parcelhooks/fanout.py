@@ -1,0 +1,205 @@
+"""Fan-out: one queued message in, a signed POST to every subscription that wants it.
+
+Each attempt is logged; a failure is scheduled again on RetryQueue with the next
+delay of the schedule, and the last failure goes to DeliveriesDLQ. Blocking work
+(HTTP, AWS calls) runs on a bounded thread pool so every delivery of a batch
+proceeds at once and a slow receiver holds up only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from parcelhooks.backoff import due_after, retry_delay_s
+from parcelhooks.deliveries import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.http_sender import WebhookRequest
+from parcelhooks.ids import delivery_id
+from parcelhooks.models import ShipmentEvent, Subscription
+from parcelhooks.outcomes import AttemptResult, Outcome, classify, retry_after_s
+from parcelhooks.signing import webhook_headers
+from parcelhooks.webhooks import webhook_body
+
+
+class SubscriptionReader(Protocol):
+    def list_for_merchant(self, merchant_id: str) -> list[Subscription]: ...
+
+    def get(self, merchant_id: str, subscription_id: str) -> Subscription | None: ...
+
+
+class DeliveryLog(Protocol):
+    def record(self, attempt: AttemptRecord) -> None: ...
+
+
+class RetryScheduler(Protocol):
+    def schedule(self, job: DeliveryJob, now: datetime) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    def send(self, dead: DeadLetter) -> None: ...
+
+
+class Sender(Protocol):
+    def send(self, request: WebhookRequest) -> AttemptResult: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    schedule_s: tuple[int, ...]
+    jitter: float
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.schedule_s) + 1
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Fanout:
+    def __init__(
+        self,
+        *,
+        subscriptions: SubscriptionReader,
+        log: DeliveryLog,
+        retries: RetryScheduler,
+        dead_letters: DeadLetterSink,
+        sender: Sender,
+        policy: RetryPolicy,
+        executor: Executor,
+        clock: Callable[[], datetime] = _utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._subscriptions = subscriptions
+        self._log = log
+        self._retries = retries
+        self._dead_letters = dead_letters
+        self._sender = sender
+        self._policy = policy
+        self._executor = executor
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    async def handle_message(self, body: str) -> None:
+        """Process one queue message; raises if any of its work could not be done."""
+        message = json.loads(body)
+        if message.get("kind") == "retry":
+            await self.retry(DeliveryJob.model_validate(message))
+        else:
+            await self.fan_out(ShipmentEvent.model_validate(message))
+
+    async def fan_out(self, event: ShipmentEvent) -> None:
+        subscriptions = await self._blocking(
+            self._subscriptions.list_for_merchant, event.merchant_id
+        )
+        wanted = [sub for sub in subscriptions if sub.enabled and sub.wants(event.type)]
+        await _all(self._attempt(event, sub, attempt=1, first_at=None) for sub in wanted)
+
+    async def retry(self, job: DeliveryJob) -> None:
+        now = self._clock()
+        if job.due_at > now:
+            # SQS delays at most 15 minutes: longer waits come back early and go round again.
+            await self._blocking(self._retries.schedule, job, now)
+            return
+        subscription = await self._blocking(
+            self._subscriptions.get, job.merchant_id, job.subscription_id
+        )
+        if subscription is None or not subscription.enabled:
+            return  # deleted or disabled since: nobody is waiting for it any more
+        await self._attempt(
+            job.event, subscription, attempt=job.attempt, first_at=job.first_attempt_at
+        )
+
+    async def _attempt(
+        self,
+        event: ShipmentEvent,
+        subscription: Subscription,
+        *,
+        attempt: int,
+        first_at: datetime | None,
+    ) -> None:
+        body = webhook_body(event)
+        sent_at = self._clock()
+        headers = webhook_headers(
+            subscription.secrets, event.event_id, int(sent_at.timestamp()), body
+        )
+        request = WebhookRequest(url=subscription.url, headers=headers, body=body)
+        result = await self._blocking(self._sender.send, request)
+        outcome = classify(result)
+        dlv_id = delivery_id(event.event_id, subscription.id)
+        next_at = None
+        if outcome is Outcome.RETRY:
+            delay = retry_delay_s(
+                self._policy.schedule_s,
+                attempt,
+                self._policy.jitter,
+                self._rng,
+                retry_after_s(result, sent_at),
+            )
+            next_at = None if delay is None else due_after(sent_at, delay)
+        record = AttemptRecord(
+            delivery_id=dlv_id,
+            event_id=event.event_id,
+            event_type=event.type,
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            attempt=attempt,
+            attempted_at=sent_at,
+            outcome=outcome.value,
+            status_code=result.status_code,
+            error=result.error,
+            latency_ms=result.latency_ms,
+            response_excerpt=result.response_excerpt,
+            next_attempt_at=next_at,
+        )
+        await self._blocking(self._log.record, record)
+        if outcome is not Outcome.RETRY:
+            return
+        if next_at is not None:
+            job = DeliveryJob(
+                delivery_id=dlv_id,
+                event=event,
+                subscription_id=subscription.id,
+                merchant_id=subscription.merchant_id,
+                attempt=attempt + 1,
+                due_at=next_at,
+                first_attempt_at=first_at or sent_at,
+                last_attempt_at=sent_at,
+                last_status=result.status_code,
+                last_error=result.error,
+            )
+            await self._blocking(self._retries.schedule, job, sent_at)
+            return
+        dead = DeadLetter(
+            delivery_id=dlv_id,
+            event=event,
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            attempts=attempt,
+            last_status=result.status_code,
+            last_error=result.error,
+            first_attempt_at=first_at or sent_at,
+            last_attempt_at=sent_at,
+        )
+        await self._blocking(self._dead_letters.send, dead)
+
+    async def _blocking[**P, T](
+        self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
+
+
+async def _all(awaitables: Iterable[Awaitable[None]]) -> None:
+    """Run every delivery to the end, then fail if any failed (none is cut short)."""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

@@ -1,0 +1,198 @@
+"""Pydantic models of the public contract (DESIGN.md, "Public contract (v1)")."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from parcelhooks.carrier_codes import canonical_status
+from parcelhooks.statuses import ALL_EVENT_TYPES, EVENT_TYPES, Status
+
+MAX_EVENTS_PER_REQUEST = 100
+MAX_METADATA_BYTES = 4096
+
+
+Text128 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Location(_Strict):
+    city: str | None = Field(default=None, max_length=128)
+    state: str | None = Field(default=None, max_length=64)
+    country: str | None = Field(default=None, max_length=64)
+    postal_code: str | None = Field(default=None, max_length=32)
+
+
+class CarrierStatus(_Strict):
+    """The carrier's own code for the status, e.g. Correios `BDE`/`01`."""
+
+    code: str | None = Field(default=None, max_length=64)
+    type: str | None = Field(default=None, max_length=64)
+    description: str | None = Field(default=None, max_length=500)
+
+
+def _metadata_fits(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value, separators=(",", ":"))) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata must serialize to at most {MAX_METADATA_BYTES} bytes")
+    return value
+
+
+class CarrierEventIn(_Strict):
+    """One status change as a carrier posts it."""
+
+    carrier_event_id: Text128
+    merchant_id: Text128
+    tracking_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64)
+    ]
+    status: Status | None = None
+    occurred_at: AwareDatetime
+    description: str | None = Field(default=None, max_length=500)
+    location: Location | None = None
+    order_id: str | None = Field(default=None, max_length=128)
+    carrier_status: CarrierStatus | None = None
+    metadata: Annotated[dict[str, Any] | None, AfterValidator(_metadata_fits)] = None
+
+    @model_validator(mode="after")
+    def _status_known(self) -> CarrierEventIn:
+        if self.status is None:
+            self.status = canonical_status(
+                self.carrier_status.type if self.carrier_status else None,
+                self.carrier_status.code if self.carrier_status else None,
+            )
+            if self.status is None:
+                raise ValueError(
+                    "status is required unless carrier_status {type, code} maps to one"
+                )
+        return self
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _rfc3339_string(cls, value: object) -> object:
+        # Only RFC 3339 strings: a bare number would be read as a unix time.
+        if not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 date-time string with an offset")
+        return value
+
+
+class CarrierEventBatchIn(_Strict):
+    events: list[CarrierEventIn] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
+
+
+class ShipmentEvent(BaseModel):
+    """An accepted event: what travels on the queues and in the webhook's `data`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    carrier: str
+    carrier_event_id: str
+    merchant_id: str
+    tracking_code: str
+    status: Status
+    occurred_at: datetime
+    received_at: datetime
+    description: str | None = None
+    location: Location | None = None
+    order_id: str | None = None
+    carrier_status: CarrierStatus | None = None
+    metadata: dict[str, Any] | None = None
+
+    @property
+    def type(self) -> str:
+        return f"shipment.{self.status.value}"
+
+
+class AcceptedEvent(BaseModel):
+    carrier_event_id: str
+    event_id: str
+    duplicate: bool
+
+
+class IngestResponse(BaseModel):
+    accepted: int
+    duplicates: int
+    events: list[AcceptedEvent]
+
+
+class ErrorDetail(BaseModel):
+    loc: str
+    message: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+EventTypeFilter = Literal[
+    "*",
+    "shipment.label_created",
+    "shipment.posted",
+    "shipment.in_transit",
+    "shipment.out_for_delivery",
+    "shipment.delivery_attempted",
+    "shipment.available_for_pickup",
+    "shipment.delivered",
+    "shipment.returned_to_sender",
+    "shipment.exception",
+    "shipment.cancelled",
+]
+
+
+class SubscriptionIn(_Strict):
+    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+    event_types: list[EventTypeFilter] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class Subscription(BaseModel):
+    """A merchant's endpoint as stored; `secrets` never leave through the API but at creation."""
+
+    id: str
+    merchant_id: str
+    url: str
+    event_types: list[str]
+    description: str | None = None
+    enabled: bool = True
+    secrets: list[str]
+    created_at: datetime
+
+    def wants(self, event_type: str) -> bool:
+        return ALL_EVENT_TYPES in self.event_types or event_type in self.event_types
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None = None
+    enabled: bool
+    created_at: datetime
+    secret: str | None = Field(default=None, description="Shown in full at creation only.")
+
+
+class SubscriptionPage(BaseModel):
+    data: list[SubscriptionOut]
+    next_cursor: str | None = None

@@ -1,0 +1,6 @@
+"""Powertools Logger and Metrics, shared by every function (one place to configure them)."""
+
+from aws_lambda_powertools import Logger, Metrics
+
+logger = Logger(service="parcelhooks")
+metrics = Metrics(namespace="parcelhooks", service="parcelhooks")

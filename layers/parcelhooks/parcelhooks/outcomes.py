@@ -1,0 +1,53 @@
+"""What an attempt's result means for the delivery: done, try again, or stop for good."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+
+GONE = 410
+HONOURS_RETRY_AFTER = frozenset({429, 503})
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    DISABLE = "disable"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What one POST to a receiver came back with."""
+
+    status_code: int | None
+    latency_ms: float
+    error: str | None = None
+    response_excerpt: str = ""
+    retry_after: str | None = None
+
+
+def classify(result: AttemptResult) -> Outcome:
+    code = result.status_code
+    if code is None:
+        return Outcome.RETRY
+    if 200 <= code < 300:
+        return Outcome.DELIVERED
+    if code == GONE:
+        return Outcome.DISABLE
+    return Outcome.RETRY
+
+
+def retry_after_s(result: AttemptResult, now: datetime) -> float | None:
+    """Seconds a 429/503 asked us to wait (delta-seconds or HTTP-date), else None."""
+    if result.status_code not in HONOURS_RETRY_AFTER or not result.retry_after:
+        return None
+    value = result.retry_after.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())

@@ -1,0 +1,31 @@
+"""The bytes a merchant receives: the Standard Webhooks envelope of a shipment event."""
+
+import json
+
+from parcelhooks.models import ShipmentEvent
+
+# The fields of `data`, in contract order (DESIGN.md "Webhooks to merchants").
+DATA_FIELDS = (
+    "event_id",
+    "carrier",
+    "merchant_id",
+    "tracking_code",
+    "status",
+    "occurred_at",
+    "description",
+    "location",
+    "order_id",
+    "carrier_status",
+    "metadata",
+)
+
+
+def webhook_body(event: ShipmentEvent) -> bytes:
+    """The same event always serializes to the same bytes, so every retry is identical."""
+    data = event.model_dump(mode="json", include=set(DATA_FIELDS))
+    envelope = {
+        "type": event.type,
+        "timestamp": data["occurred_at"],
+        "data": {name: data[name] for name in DATA_FIELDS},
+    }
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()

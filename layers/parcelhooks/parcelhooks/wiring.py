@@ -1,0 +1,72 @@
+"""Builds the domain objects from settings and AWS adapters, once per container."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from functools import cache
+
+from parcelhooks.aws import clients
+from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
+from parcelhooks.aws.tables import (
+    ApiKeysTable,
+    DeliveryLogTable,
+    EventClaimsTable,
+    SubscriptionsTable,
+)
+from parcelhooks.fanout import Fanout, RetryPolicy
+from parcelhooks.http_sender import HttpSender
+from parcelhooks.ingest import Ingest
+from parcelhooks.settings import Settings, settings
+from parcelhooks.subscriptions import Subscriptions
+
+
+@cache
+def ingest() -> Ingest:
+    config = settings()
+    return Ingest(
+        claims=EventClaimsTable(
+            clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
+        ),
+        publisher=EventsQueue(clients.sqs(), config.events_queue_url),
+    )
+
+
+@cache
+def api_keys() -> ApiKeysTable:
+    return ApiKeysTable(clients.table(settings().api_keys_table))
+
+
+@cache
+def subscriptions_table() -> SubscriptionsTable:
+    return SubscriptionsTable(clients.table(settings().subscriptions_table))
+
+
+@cache
+def subscriptions() -> Subscriptions:
+    return Subscriptions(subscriptions_table(), allow_http=settings().allow_http_targets)
+
+
+def build_fanout(config: Settings) -> Fanout:
+    return Fanout(
+        subscriptions=subscriptions_table(),
+        log=DeliveryLogTable(
+            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
+        ),
+        retries=RetryQueue(clients.sqs(), config.retry_queue_url),
+        dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
+        sender=HttpSender(
+            connect_timeout_s=config.connect_timeout_s,
+            total_timeout_s=config.delivery_timeout_s,
+            max_connections=config.max_concurrency,
+        ),
+        policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
+        executor=ThreadPoolExecutor(
+            max_workers=config.max_concurrency, thread_name_prefix="delivery"
+        ),
+    )
+
+
+@cache
+def fanout() -> Fanout:
+    return build_fanout(settings())

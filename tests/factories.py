@@ -1,0 +1,137 @@
+"""Builders for test data: events, subscriptions, API Gateway and SQS Lambda events."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from parcelhooks.models import ShipmentEvent, Status, Subscription
+from parcelhooks.signing import generate_secret
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / "events"
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def carrier_event(**overrides: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "carrier_event_id": "ce-1",
+        "merchant_id": "merchant-a",
+        "tracking_code": "QB123456789BR",
+        "status": "delivered",
+        "occurred_at": "2026-11-28T09:15:00-03:00",
+        "description": "Objeto entregue ao destinatário",
+        "order_id": "order-1001",
+    }
+    event.update(overrides)
+    return {k: v for k, v in event.items() if v is not None}
+
+
+def shipment_event(**overrides: Any) -> ShipmentEvent:
+    fields: dict[str, Any] = {
+        "event_id": "evt_01TEST",
+        "carrier": "carrier-x",
+        "carrier_event_id": "ce-1",
+        "merchant_id": "merchant-a",
+        "tracking_code": "QB123456789BR",
+        "status": Status.DELIVERED,
+        "occurred_at": datetime(2026, 11, 28, 9, 15, tzinfo=UTC),
+        "received_at": NOW,
+    }
+    fields.update(overrides)
+    return ShipmentEvent(**fields)
+
+
+def subscription(**overrides: Any) -> Subscription:
+    fields: dict[str, Any] = {
+        "id": "sub_1",
+        "merchant_id": "merchant-a",
+        "url": "https://hooks.example.com/parcel",
+        "event_types": ["*"],
+        "secrets": [generate_secret()],
+        "created_at": NOW,
+    }
+    fields.update(overrides)
+    return Subscription(**fields)
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    role: str | None = None,
+    owner_id: str = "merchant-a",
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event as the authorizer leaves it."""
+    if raw_body is None and body is not None:
+        raw_body = json.dumps(body)
+    authorizer = {"role": role, "owner_id": owner_id, "key_id": "key_1"} if role else {}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": "req-1",
+            "authorizer": authorizer,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }
+
+
+def sqs_event(bodies: list[str]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{index}",
+                "receiptHandle": f"rh-{index}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:EventsQueue",
+                "awsRegion": "us-east-1",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def load_function(name: str) -> ModuleType:
+    """Import functions/<name>/app.py under a unique module name (every handler is `app`)."""
+    module_name = f"function_{name}_app"
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class LambdaContextStub:
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:test"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000

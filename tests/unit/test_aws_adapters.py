@@ -1,0 +1,150 @@
+"""The DynamoDB and SQS adapters against moto."""
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from parcelhooks.aws.queues import EventsQueue
+from parcelhooks.aws.tables import EventClaimsTable, SubscriptionsTable
+from parcelhooks.errors import InvalidCursorError
+from tests.factories import NOW, shipment_event, subscription
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def _queue() -> tuple[Any, str]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    return sqs, sqs.create_queue(QueueName="events")["QueueUrl"]
+
+
+def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return bodies
+        for message in got:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _table(name: str, *keys: str) -> Any:
+    dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+    schema = [{"AttributeName": keys[0], "KeyType": "HASH"}]
+    if len(keys) > 1:
+        schema.append({"AttributeName": keys[1], "KeyType": "RANGE"})
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=schema,
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_25_events_go_out_in_batches_of_ten_and_all_arrive() -> None:
+    sqs, url = _queue()
+    calls: list[int] = []
+    original = sqs.send_message_batch
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["Entries"]))
+        return original(**kwargs)
+
+    sqs.send_message_batch = counting
+    events = [shipment_event(event_id=f"evt_{i}") for i in range(25)]
+    assert EventsQueue(sqs, url).publish(events) == []
+    assert calls == [10, 10, 5]
+    assert sorted(b["event_id"] for b in _drain(sqs, url)) == sorted(e.event_id for e in events)
+
+
+class FlakySqs:
+    """Refuses the second entry of every batch once, then accepts everything."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.refused = False
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:  # noqa: N803
+        failed = []
+        for entry in Entries:
+            if not self.refused and entry["Id"] == "1":
+                self.refused = True
+                failed.append({"Id": "1", "SenderFault": False, "Code": "InternalError"})
+            else:
+                self.sent.append(json.loads(entry["MessageBody"])["event_id"])
+        return {"Successful": [], "Failed": failed}
+
+
+def test_entries_sqs_refuses_are_sent_again() -> None:
+    sqs = FlakySqs()
+    events = [shipment_event(event_id=f"evt_{i}") for i in range(3)]
+    assert EventsQueue(sqs, "url").publish(events) == []  # type: ignore[arg-type]
+    assert sorted(sqs.sent) == ["evt_0", "evt_1", "evt_2"]
+
+
+class DownSqs:
+    def send_message_batch(self, **_: Any) -> dict[str, Any]:
+        raise ConnectionError("SQS unreachable")
+
+
+def test_events_that_never_get_through_are_returned_as_failed() -> None:
+    events = [shipment_event(event_id="evt_0")]
+    assert EventsQueue(DownSqs(), "url").publish(events) == ["evt_0"]  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_claim_is_taken_once_and_then_returns_the_first_event_id() -> None:
+    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
+    assert claims.claim("correios", "ce-1", "evt_first", NOW) is None
+    existing = claims.claim("correios", "ce-1", "evt_second", NOW)
+    assert existing is not None and existing.event_id == "evt_first"
+    assert not existing.confirmed
+    claims.confirm("correios", ["ce-1"])
+    confirmed = claims.claim("correios", "ce-1", "evt_third", NOW)
+    assert confirmed is not None and confirmed.confirmed
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_released_claim_can_be_taken_again() -> None:
+    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
+    claims.claim("correios", "ce-1", "evt_first", NOW)
+    claims.release("correios", ["ce-1"])
+    assert claims.claim("correios", "ce-1", "evt_second", NOW) is None
+
+
+@pytest.mark.usefixtures("aws")
+def test_only_one_of_two_racers_takes_over_a_stale_claim() -> None:
+    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
+    claims.claim("correios", "ce-1", "evt_first", NOW)
+    stale = claims.claim("correios", "ce-1", "x", NOW)
+    assert stale is not None
+    later = NOW + timedelta(minutes=5)
+    assert claims.take_over("correios", "ce-1", stale, later) is True
+    assert claims.take_over("correios", "ce-1", stale, later) is False
+
+
+@pytest.mark.usefixtures("aws")
+def test_subscriptions_page_in_order_and_stay_with_their_merchant() -> None:
+    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"))
+    for index in range(5):
+        table.put(subscription(id=f"sub_{index}", merchant_id="merchant-a"))
+    table.put(subscription(id="sub_other", merchant_id="merchant-b"))
+    first, cursor = table.page("merchant-a", 3, None)
+    second, end = table.page("merchant-a", 3, cursor)
+    assert [s.id for s in first + second] == [f"sub_{i}" for i in range(5)]
+    assert end is None
+    with pytest.raises(InvalidCursorError):
+        table.page("merchant-b", 3, cursor)
+    assert table.get("merchant-b", "sub_0") is None
+    assert table.delete("merchant-b", "sub_0") is False
+    assert table.delete("merchant-a", "sub_0") is True

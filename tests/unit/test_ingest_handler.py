@@ -1,0 +1,62 @@
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.factories import LambdaContextStub, api_event, carrier_event, load_function
+
+pytestmark = pytest.mark.usefixtures("moto_stack")
+
+
+def _post(body: Any = None, role: str = "carrier", raw: str | None = None) -> dict[str, Any]:
+    app = load_function("ingest")
+    event = api_event("POST", "/v1/events", body, role=role, owner_id="correios", raw_body=raw)
+    return app.handler(event, LambdaContextStub())
+
+
+def _queued(env: dict[str, str]) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    got = sqs.receive_message(QueueUrl=env["EVENTS_QUEUE_URL"], MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+
+def test_a_valid_event_is_answered_202_and_queued(moto_stack: dict[str, str]) -> None:
+    response = _post(carrier_event())
+    assert response["statusCode"] == 202
+    body = json.loads(response["body"])
+    assert body["accepted"] == 1 and body["events"][0]["event_id"].startswith("evt_")
+    [queued] = _queued(moto_stack)
+    assert queued["carrier"] == "correios" and queued["event_id"] == body["events"][0]["event_id"]
+
+
+def test_a_duplicate_is_answered_but_not_queued_twice(moto_stack: dict[str, str]) -> None:
+    first = json.loads(_post(carrier_event())["body"])
+    second = json.loads(_post(carrier_event())["body"])
+    assert second["duplicates"] == 1
+    assert second["events"][0]["event_id"] == first["events"][0]["event_id"]
+    assert len(_queued(moto_stack)) == 1
+
+
+def test_an_invalid_batch_is_a_400_listing_problems_and_queues_nothing(
+    moto_stack: dict[str, str],
+) -> None:
+    body = {"events": [carrier_event(), carrier_event(carrier_event_id="x", tracking_code="1")]}
+    response = _post(body)
+    assert response["statusCode"] == 400
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "validation_failed"
+    assert error["details"][0]["loc"] == "events[1].tracking_code"
+    assert _queued(moto_stack) == []
+
+
+def test_malformed_json_is_a_400_in_the_error_shape(moto_stack: dict[str, str]) -> None:
+    response = _post(raw="{nope")
+    assert response["statusCode"] == 400
+    assert set(json.loads(response["body"])["error"]) == {"code", "message", "details"}
+
+
+def test_a_merchant_key_that_reaches_ingest_is_refused(moto_stack: dict[str, str]) -> None:
+    response = _post(carrier_event(), role="merchant")
+    assert response["statusCode"] == 403
+    assert _queued(moto_stack) == []
