@@ -232,7 +232,36 @@ def deploy(
         endpoint,
         quiet,
     )
-    return describe(endpoint, stack_name)
+    deployment = describe(endpoint, stack_name)
+    apply_gateway_responses(deployment)
+    return deployment
+
+
+def apply_gateway_responses(deployment: Deployment) -> None:
+    """Put the template's GatewayResponses on the API and redeploy its stage.
+
+    MiniStack imports the API's OpenAPI body but not its
+    `x-amazon-apigateway-gateway-responses`, so the error shape of 401/403/404
+    would differ locally. We read them from the template MiniStack itself
+    processed (no second copy to drift) and apply them through the API.
+    """
+    cloudformation = deployment.client("cloudformation")
+    processed = cloudformation.get_template(
+        StackName=deployment.stack_name, TemplateStage="Processed"
+    )["TemplateBody"]
+    template = processed if isinstance(processed, dict) else json.loads(processed)
+    api_id = deployment.outputs["ApiId"]
+    apigateway = deployment.client("apigateway")
+    for resource in template["Resources"].values():
+        body = resource.get("Properties", {}).get("Body", {})
+        for response_type, spec in body.get("x-amazon-apigateway-gateway-responses", {}).items():
+            options: dict[str, Any] = {"responseTemplates": spec.get("responseTemplates", {})}
+            if "statusCode" in spec:
+                options["statusCode"] = str(spec["statusCode"])
+            apigateway.put_gateway_response(
+                restApiId=api_id, responseType=response_type, **options
+            )
+    apigateway.create_deployment(restApiId=api_id, stageName="prod")
 
 
 def describe(endpoint: str, stack_name: str) -> Deployment:
