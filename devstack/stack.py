@@ -258,9 +258,7 @@ def apply_gateway_responses(deployment: Deployment) -> None:
             options: dict[str, Any] = {"responseTemplates": spec.get("responseTemplates", {})}
             if "statusCode" in spec:
                 options["statusCode"] = str(spec["statusCode"])
-            apigateway.put_gateway_response(
-                restApiId=api_id, responseType=response_type, **options
-            )
+            apigateway.put_gateway_response(restApiId=api_id, responseType=response_type, **options)
     apigateway.create_deployment(restApiId=api_id, stageName="prod")
 
 

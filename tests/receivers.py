@@ -1,0 +1,90 @@
+"""Real HTTP receivers on 127.0.0.1 for the integration tests, recording what they get."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class Receiver:
+    """Answers with `statuses` in turn (the last repeats); `hang_s` delays every answer."""
+
+    statuses: list[int] = field(default_factory=lambda: [204])
+    hang_s: float = 0.0
+    received: list[Received] = field(default_factory=list)
+    url: str = ""
+    _condition: threading.Condition = field(default_factory=threading.Condition)
+
+    def record(self, item: Received) -> int:
+        with self._condition:
+            self.received.append(item)
+            status = self.statuses[min(len(self.received) - 1, len(self.statuses) - 1)]
+            self._condition.notify_all()
+        return status
+
+    def wait_for(self, count: int, timeout_s: float) -> list[Received]:
+        """Block until `count` requests arrived; fail with what did arrive after the deadline."""
+        deadline = time.monotonic() + timeout_s
+        with self._condition:
+            while len(self.received) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"{self.url}: expected {count} request(s) within {timeout_s}s, "
+                        f"got {len(self.received)}"
+                    )
+                self._condition.wait(remaining)
+            return list(self.received)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        receiver = self.server.receiver
+        if receiver.hang_s:
+            time.sleep(receiver.hang_s)  # the receiver under test is slow on purpose
+        status = receiver.record(
+            Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+        )
+        self.send_response(status)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, receiver: Receiver) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.receiver = receiver
+
+
+@contextmanager
+def serving(receiver: Receiver) -> Iterator[Receiver]:
+    server = _Server(receiver)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
