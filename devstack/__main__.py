@@ -104,7 +104,7 @@ def _curl(api_url: str, carrier_key: str) -> str:
         '"location": {"city": "São Paulo", "state": "SP", "country": "BR"}}'
     )
     return (
-        f"curl -sS -X POST '{api_url}/v1/events' \\\n"
+        f"curl -sS -w '\\n' -X POST '{api_url}/v1/events' \\\n"
         f"  -H 'Authorization: Bearer {carrier_key}' \\\n"
         f"  -H 'content-type: application/json' \\\n"
         f"  -d '{event}'"

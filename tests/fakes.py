@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from random import Random
@@ -26,6 +26,35 @@ class FakeSubscriptions:
 
     def get(self, merchant_id: str, subscription_id: str) -> Subscription | None:
         return self.items.get((merchant_id, subscription_id))
+
+    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> None:
+        old = self.items[(merchant_id, subscription_id)]
+        self.items[(merchant_id, subscription_id)] = old.model_copy(
+            update={"enabled": False, "disabled_reason": reason, "disabled_at": at}
+        )
+
+
+class FakeMarks:
+    def __init__(self) -> None:
+        self.done: set[str] = set()
+
+    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
+        return self.done & set(delivery_ids)
+
+    def mark_delivered(self, delivery_id: str, at: datetime) -> None:
+        self.done.add(delivery_id)
+
+
+class FakeTelemetry:
+    def __init__(self) -> None:
+        self.attempts: list[AttemptRecord] = []
+        self.dead: list[DeadLetter] = []
+
+    def attempted(self, record: AttemptRecord) -> None:
+        self.attempts.append(record)
+
+    def dead_lettered(self, dead: DeadLetter) -> None:
+        self.dead.append(dead)
 
 
 class FakeLog:
@@ -84,6 +113,8 @@ class FanoutKit:
         now: datetime = NOW,
     ) -> None:
         self.subscriptions = FakeSubscriptions(subscriptions)
+        self.marks = FakeMarks()
+        self.telemetry = FakeTelemetry()
         self.log = FakeLog()
         self.retries = FakeRetries()
         self.dead_letters = FakeDeadLetters()
@@ -91,12 +122,40 @@ class FanoutKit:
         self.now = now
         self.fanout = Fanout(
             subscriptions=self.subscriptions,
+            marks=self.marks,
             log=self.log,
             retries=self.retries,
             dead_letters=self.dead_letters,
             sender=self.sender,
             policy=RetryPolicy(schedule_s=schedule_s, jitter=0.2),
             executor=ThreadPoolExecutor(max_workers=8),
+            telemetry=self.telemetry,
             clock=lambda: self.now,
             rng=Random(7),
         )
+
+
+FAKE_DNS: dict[str, list[str]] = {
+    "hooks.example.com": ["93.184.216.34"],
+    "erp.example.com": ["93.184.216.34"],
+    "a.example": ["93.184.216.35"],
+    "b.example": ["93.184.216.36"],
+    "internal.example.com": ["10.0.0.7"],
+    "mixed.example.com": ["93.184.216.34", "192.168.1.10"],
+    "rebind.example.com": ["127.0.0.1"],
+    "metadata.example.com": ["169.254.169.254"],
+    "v6.example.com": ["2606:2800:220:1:248:1893:25c8:1946"],
+    "v6-private.example.com": ["fd12:3456:789a::1"],
+}
+
+
+def fake_resolver(host: str, port: int) -> list[str]:
+    """DNS without a network: names from FAKE_DNS, IP literals as themselves."""
+    if host in FAKE_DNS:
+        return FAKE_DNS[host]
+    try:
+        import ipaddress
+
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        raise OSError(f"fake DNS: no such host {host}") from None

@@ -24,6 +24,9 @@ class Receiver:
 
     statuses: list[int] = field(default_factory=lambda: [204])
     hang_s: float = 0.0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+    connections: set[int] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     url: str = ""
     _condition: threading.Condition = field(default_factory=threading.Condition)
@@ -52,18 +55,23 @@ class Receiver:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         receiver = self.server.receiver
         if receiver.hang_s:
             time.sleep(receiver.hang_s)  # the receiver under test is slow on purpose
+        receiver.connections.add(self.client_address[1])
         status = receiver.record(
             Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
         )
         self.send_response(status)
-        self.send_header("content-length", "0")
+        for name, value in receiver.response_headers.items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(receiver.response_body)))
         self.end_headers()
+        self.wfile.write(receiver.response_body)
 
     def log_message(self, format: str, *args: object) -> None:
         return

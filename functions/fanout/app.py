@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
-from parcelhooks.observability import logger
+from parcelhooks.observability import logger, metrics
 
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
 
@@ -21,6 +21,7 @@ async def handle_record(record: SQSRecord) -> None:
     await wiring.fanout().handle_message(record.body)
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return async_process_partial_response(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,18 +46,27 @@ def merchant(stack: Deployment) -> Api:
     return Api(stack, issue_key(stack, Role.MERCHANT, owner), owner)
 
 
-@pytest.fixture
-def receiver_factory() -> Iterator[Callable[..., Receiver]]:
-    stops: list[Any] = []
+class ReceiverFactory:
+    """Starts real receivers on 127.0.0.1 on demand; stops them all at the end of the test."""
 
-    def make(**options: Any) -> Receiver:
+    def __init__(self) -> None:
+        self._running: list[Any] = []
+
+    def __call__(self, **options: Any) -> Receiver:
         context = serving(Receiver(**options))
-        stops.append(context)
+        self._running.append(context)
         return context.__enter__()
 
-    yield make
-    for context in stops:
-        context.__exit__(None, None, None)
+    def stop_all(self) -> None:
+        while self._running:
+            self._running.pop().__exit__(None, None, None)
+
+
+@pytest.fixture
+def receiver_factory() -> Iterator[ReceiverFactory]:
+    factory = ReceiverFactory()
+    yield factory
+    factory.stop_all()
 
 
 def subscribe(merchant: Api, url: str, event_types: list[str]) -> dict[str, Any]:

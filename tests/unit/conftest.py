@@ -10,6 +10,7 @@ from moto import mock_aws
 from parcelhooks import wiring
 from parcelhooks.aws import clients
 from parcelhooks.settings import settings
+from tests.fakes import fake_resolver
 
 
 def pytest_runtest_setup() -> None:
@@ -61,6 +62,7 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             env[variable] = sqs.create_queue(QueueName=name)["QueueUrl"]
         for variable, value in env.items():
             monkeypatch.setenv(variable, value)
+        monkeypatch.setattr(wiring, "resolver", lambda: fake_resolver)
         caches = [
             settings,
             clients.dynamodb,

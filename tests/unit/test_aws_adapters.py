@@ -10,7 +10,13 @@ import pytest
 from moto import mock_aws
 
 from parcelhooks.aws.queues import EventsQueue
-from parcelhooks.aws.tables import EventClaimsTable, SubscriptionsTable
+from parcelhooks.aws.tables import (
+    DeliveryLogTable,
+    DeliveryMarksTable,
+    EventClaimsTable,
+    SubscriptionsTable,
+)
+from parcelhooks.deliveries import AttemptRecord
 from parcelhooks.errors import InvalidCursorError
 from tests.factories import NOW, shipment_event, subscription
 
@@ -148,3 +154,55 @@ def test_subscriptions_page_in_order_and_stay_with_their_merchant() -> None:
     assert table.get("merchant-b", "sub_0") is None
     assert table.delete("merchant-b", "sub_0") is False
     assert table.delete("merchant-a", "sub_0") is True
+
+
+def _attempt(n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
+    return AttemptRecord(
+        delivery_id="dlv_1",
+        event_id="evt_1",
+        event_type="shipment.delivered",
+        subscription_id="sub_1",
+        merchant_id="merchant-a",
+        attempt=n,
+        attempted_at=NOW + timedelta(minutes=at_minute),
+        outcome=outcome,
+        status_code=500 if outcome == "retry" else 204,
+        error=None,
+        latency_ms=12.5,
+        response_excerpt="oops",
+        next_attempt_at=NOW + timedelta(minutes=at_minute + 5) if outcome == "retry" else None,
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> None:
+    log = DeliveryLogTable(_table("deliveries", "subscription_id", "sk"), timedelta(days=30))
+    log.record(_attempt(1, 0))
+    log.record(_attempt(2, 5))
+    log.record(_attempt(3, 10, outcome="delivered"))
+    newest = log.newest("sub_1", 10)
+    assert [int(i["attempt"]) for i in newest] == [3, 2, 1]
+    first = newest[-1]
+    assert first["status_code"] == 500 and first["response_excerpt"] == "oops"
+    assert float(first["latency_ms"]) == 12.5 and first["next_attempt_at"]
+    assert int(first["expires_at"]) == int((NOW + timedelta(days=30)).timestamp())
+    assert "next_attempt_at" not in newest[0]
+
+
+@pytest.mark.usefixtures("aws")
+def test_delivery_marks_remember_successes() -> None:
+    marks = DeliveryMarksTable(_table("idem", "id"), timedelta(days=7))
+    marks.mark_delivered("dlv_a", NOW)
+    ids = ["dlv_a", "dlv_b"] + [f"dlv_{i}" for i in range(150)]
+    assert marks.delivered(ids) == {"dlv_a"}
+
+
+@pytest.mark.usefixtures("aws")
+def test_disabling_records_why_and_when() -> None:
+    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"))
+    table.put(subscription(id="sub_1"))
+    table.disable("merchant-a", "sub_1", "endpoint answered 410 Gone", NOW)
+    stored = table.get("merchant-a", "sub_1")
+    assert stored is not None and not stored.enabled
+    assert (stored.disabled_reason, stored.disabled_at) == ("endpoint answered 410 Gone", NOW)
+    table.disable("merchant-a", "sub_gone", "x", NOW)  # a deleted one is no error

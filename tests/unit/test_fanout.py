@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
+from parcelhooks.outcomes import AttemptResult
 from tests.factories import NOW, shipment_event, subscription
 from tests.fakes import FanoutKit
 
@@ -94,3 +95,63 @@ def test_a_retry_for_a_deleted_subscription_is_dropped() -> None:
     kit.now = kit.retries.jobs[0].due_at
     _run(kit, kit.retries.jobs[0].model_dump_json())
     assert len(kit.sender.requests) == 1 and kit.dead_letters.dead == []
+
+
+def test_410_disables_the_subscription_and_stops_retrying() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [410]})
+    _run(kit, shipment_event().model_dump_json())
+    stored = kit.subscriptions.get(sub.merchant_id, sub.id)
+    assert stored is not None and not stored.enabled
+    assert "410" in (stored.disabled_reason or "") and stored.disabled_at == NOW
+    assert kit.retries.jobs == [] and kit.dead_letters.dead == []
+    assert kit.log.attempts[0].outcome == "disable"
+
+
+def test_a_disabled_subscription_gets_nothing_more() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [410]})
+    _run(kit, shipment_event().model_dump_json())
+    _run(kit, shipment_event(event_id="evt_2").model_dump_json())
+    assert len(kit.sender.requests) == 1
+
+
+def test_retry_after_sets_the_next_attempt() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], schedule_s=(5, 300, 1800))
+    kit.sender.send = lambda request: AttemptResult(429, 1.0, retry_after="120")  # type: ignore[method-assign]
+    _run(kit, shipment_event().model_dump_json())
+    assert kit.retries.jobs[0].due_at == NOW + timedelta(seconds=120)
+
+
+def test_reprocessing_an_event_skips_deliveries_that_succeeded() -> None:
+    ok = subscription(id="sub_ok", url="https://a.example/h")
+    failing = subscription(id="sub_fail", url="https://b.example/h")
+    kit = FanoutKit([ok, failing], scripts={failing.url: [500]})
+    body = shipment_event().model_dump_json()
+    _run(kit, body)
+    _run(kit, body)  # e.g. the batch crashed after the POSTs and SQS sent it again
+    urls = [r.url for r in kit.sender.requests]
+    assert urls.count(ok.url) == 1
+    assert urls.count(failing.url) == 2
+
+
+def test_a_duplicated_retry_message_after_success_posts_nothing() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500, 204]})
+    _run(kit, shipment_event().model_dump_json())
+    job = kit.retries.jobs[0]
+    kit.now = job.due_at
+    _run(kit, job.model_dump_json())
+    _run(kit, job.model_dump_json())
+    assert len(kit.sender.requests) == 2
+
+
+def test_telemetry_sees_every_attempt_and_the_dead_letter() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]}, schedule_s=(1,))
+    _run(kit, shipment_event().model_dump_json())
+    kit.now = kit.retries.jobs[0].due_at
+    _run(kit, kit.retries.jobs[0].model_dump_json())
+    assert [a.outcome for a in kit.telemetry.attempts] == ["retry", "retry"]
+    assert len(kit.telemetry.dead) == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,10 +27,28 @@ from parcelhooks.signing import webhook_headers
 from parcelhooks.webhooks import webhook_body
 
 
-class SubscriptionReader(Protocol):
+class SubscriptionSource(Protocol):
     def list_for_merchant(self, merchant_id: str) -> list[Subscription]: ...
 
     def get(self, merchant_id: str, subscription_id: str) -> Subscription | None: ...
+
+    def disable(
+        self, merchant_id: str, subscription_id: str, reason: str, at: datetime
+    ) -> None: ...
+
+
+class DeliveryMarks(Protocol):
+    """Which deliveries already succeeded, so processing an event again sends no duplicate."""
+
+    def delivered(self, delivery_ids: Sequence[str]) -> set[str]: ...
+
+    def mark_delivered(self, delivery_id: str, at: datetime) -> None: ...
+
+
+class Telemetry(Protocol):
+    def attempted(self, record: AttemptRecord) -> None: ...
+
+    def dead_lettered(self, dead: DeadLetter) -> None: ...
 
 
 class DeliveryLog(Protocol):
@@ -67,23 +85,27 @@ class Fanout:
     def __init__(
         self,
         *,
-        subscriptions: SubscriptionReader,
+        subscriptions: SubscriptionSource,
+        marks: DeliveryMarks,
         log: DeliveryLog,
         retries: RetryScheduler,
         dead_letters: DeadLetterSink,
         sender: Sender,
         policy: RetryPolicy,
         executor: Executor,
+        telemetry: Telemetry,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
     ) -> None:
         self._subscriptions = subscriptions
+        self._marks = marks
         self._log = log
         self._retries = retries
         self._dead_letters = dead_letters
         self._sender = sender
         self._policy = policy
         self._executor = executor
+        self._telemetry = telemetry
         self._clock = clock
         self._rng = rng or random.Random()
 
@@ -100,7 +122,14 @@ class Fanout:
             self._subscriptions.list_for_merchant, event.merchant_id
         )
         wanted = [sub for sub in subscriptions if sub.enabled and sub.wants(event.type)]
-        await _all(self._attempt(event, sub, attempt=1, first_at=None) for sub in wanted)
+        if not wanted:
+            return
+        done = await self._blocking(
+            self._marks.delivered, [delivery_id(event.event_id, sub.id) for sub in wanted]
+        )
+        # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
+        pending = [sub for sub in wanted if delivery_id(event.event_id, sub.id) not in done]
+        await _all(self._attempt(event, sub, attempt=1, first_at=None) for sub in pending)
 
     async def retry(self, job: DeliveryJob) -> None:
         now = self._clock()
@@ -113,6 +142,8 @@ class Fanout:
         )
         if subscription is None or not subscription.enabled:
             return  # deleted or disabled since: nobody is waiting for it any more
+        if await self._blocking(self._marks.delivered, [job.delivery_id]):
+            return  # SQS delivered this retry twice and the first one succeeded
         await self._attempt(
             job.event, subscription, attempt=job.attempt, first_at=job.first_attempt_at
         )
@@ -160,7 +191,19 @@ class Fanout:
             next_attempt_at=next_at,
         )
         await self._blocking(self._log.record, record)
-        if outcome is not Outcome.RETRY:
+        self._telemetry.attempted(record)
+        if outcome is Outcome.DELIVERED:
+            await self._blocking(self._marks.mark_delivered, dlv_id, sent_at)
+            return
+        if outcome is Outcome.DISABLE:
+            reason = f"endpoint answered {result.status_code} Gone at attempt {attempt}"
+            await self._blocking(
+                self._subscriptions.disable,
+                subscription.merchant_id,
+                subscription.id,
+                reason,
+                sent_at,
+            )
             return
         if next_at is not None:
             job = DeliveryJob(
@@ -189,6 +232,7 @@ class Fanout:
             last_attempt_at=sent_at,
         )
         await self._blocking(self._dead_letters.send, dead)
+        self._telemetry.dead_lettered(dead)
 
     async def _blocking[**P, T](
         self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs

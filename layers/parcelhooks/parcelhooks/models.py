@@ -176,6 +176,8 @@ class Subscription(BaseModel):
     event_types: list[str]
     description: str | None = None
     enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = None
     secrets: list[str]
     created_at: datetime
 
@@ -189,6 +191,8 @@ class SubscriptionOut(BaseModel):
     event_types: list[str]
     description: str | None = None
     enabled: bool
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = None
     created_at: datetime
     secret: str | None = Field(default=None, description="Shown in full at creation only.")
 

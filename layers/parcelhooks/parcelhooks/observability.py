@@ -1,6 +1,53 @@
 """Powertools Logger and Metrics, shared by every function (one place to configure them)."""
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from parcelhooks.deliveries import AttemptRecord, DeadLetter
 
 logger = Logger(service="parcelhooks")
 metrics = Metrics(namespace="parcelhooks", service="parcelhooks")
+
+_OUTCOME_METRICS = {
+    "delivered": "DeliveriesSucceeded",
+    "retry": "DeliveriesFailed",
+    "disable": "DeliveriesGone",
+}
+
+
+class PowertoolsTelemetry:
+    """Structured logs keyed by event id, and EMF metrics, for each delivery attempt.
+
+    Called from the fan-out's event loop thread only, so the metric buffer needs no lock.
+    """
+
+    def attempted(self, record: AttemptRecord) -> None:
+        metrics.add_metric(_OUTCOME_METRICS[record.outcome], MetricUnit.Count, 1)
+        metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, record.latency_ms)
+        logger.info(
+            "delivery attempt",
+            correlation_id=record.event_id,
+            event_id=record.event_id,
+            delivery_id=record.delivery_id,
+            subscription_id=record.subscription_id,
+            merchant_id=record.merchant_id,
+            attempt=record.attempt,
+            outcome=record.outcome,
+            status_code=record.status_code,
+            error=record.error,
+            latency_ms=record.latency_ms,
+            next_attempt_at=record.next_attempt_at.isoformat() if record.next_attempt_at else None,
+        )
+
+    def dead_lettered(self, dead: DeadLetter) -> None:
+        metrics.add_metric("DeliveriesDeadLettered", MetricUnit.Count, 1)
+        logger.warning(
+            "delivery dead-lettered",
+            correlation_id=dead.event.event_id,
+            event_id=dead.event.event_id,
+            delivery_id=dead.delivery_id,
+            subscription_id=dead.subscription_id,
+            attempts=dead.attempts,
+            last_status=dead.last_status,
+            last_error=dead.last_error,
+        )

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from parcelhooks.netguard import GuardPolicy
+
 DEFAULT_RETRY_SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
 
@@ -50,6 +52,12 @@ class Settings(BaseModel):
     @property
     def max_attempts(self) -> int:
         return len(self.retry_schedule_s) + 1
+
+    @property
+    def guard_policy(self) -> GuardPolicy:
+        return GuardPolicy(
+            allow_http=self.allow_http_targets, allowed_networks=self.allowed_target_networks
+        )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from parcelhooks.errors import ApiError, ErrorCode
 from parcelhooks.ids import new_subscription_id
 from parcelhooks.models import Subscription, SubscriptionIn, SubscriptionOut, SubscriptionPage
+from parcelhooks.netguard import GuardPolicy, Resolver, UnsafeTargetError, system_resolver, vet
 from parcelhooks.signing import generate_secret
 
 DEFAULT_PAGE_SIZE = 50
@@ -27,20 +27,6 @@ class SubscriptionStore(Protocol):
     def delete(self, merchant_id: str, subscription_id: str) -> bool: ...
 
 
-def check_target_url(url: str, *, allow_http: bool) -> list[str]:
-    """Problems with a subscription URL's shape (the network guard checks where it points)."""
-    parts = urlsplit(url)
-    schemes = ("https", "http") if allow_http else ("https",)
-    problems = []
-    if parts.scheme not in schemes:
-        problems.append(f"url must use {' or '.join(schemes)}")
-    if not parts.hostname:
-        problems.append("url must name a host")
-    if parts.username or parts.password:
-        problems.append("url must not carry credentials")
-    return problems
-
-
 def to_out(subscription: Subscription, *, with_secret: bool = False) -> SubscriptionOut:
     return SubscriptionOut(
         id=subscription.id,
@@ -48,6 +34,8 @@ def to_out(subscription: Subscription, *, with_secret: bool = False) -> Subscrip
         event_types=subscription.event_types,
         description=subscription.description,
         enabled=subscription.enabled,
+        disabled_reason=subscription.disabled_reason,
+        disabled_at=subscription.disabled_at,
         created_at=subscription.created_at,
         secret=subscription.secrets[0] if with_secret else None,
     )
@@ -58,22 +46,17 @@ class Subscriptions:
         self,
         store: SubscriptionStore,
         *,
-        allow_http: bool,
+        policy: GuardPolicy,
+        resolve: Resolver = system_resolver,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
-        self._allow_http = allow_http
+        self._policy = policy
+        self._resolve = resolve
         self._clock = clock
 
     def create(self, merchant_id: str, request: SubscriptionIn) -> SubscriptionOut:
-        problems = check_target_url(request.url, allow_http=self._allow_http)
-        if problems:
-            raise ApiError(
-                400,
-                ErrorCode.VALIDATION_FAILED,
-                "the subscription url is not acceptable",
-                [{"loc": "url", "message": p, "type": "url"} for p in problems],
-            )
+        self._check_url(request.url)
         subscription = Subscription(
             id=new_subscription_id(),
             merchant_id=merchant_id,
@@ -97,6 +80,17 @@ class Subscriptions:
     def delete(self, merchant_id: str, subscription_id: str) -> None:
         if not self._store.delete(merchant_id, subscription_id):
             raise _not_found(subscription_id)
+
+    def _check_url(self, url: str) -> None:
+        try:
+            vet(url, self._policy, self._resolve)
+        except UnsafeTargetError as error:
+            raise ApiError(
+                400,
+                ErrorCode.VALIDATION_FAILED,
+                "the subscription url may not receive webhooks",
+                [{"loc": "url", "message": p, "type": "unsafe_url"} for p in error.problems],
+            ) from None
 
     def _require(self, merchant_id: str, subscription_id: str) -> Subscription:
         subscription = self._store.get(merchant_id, subscription_id)

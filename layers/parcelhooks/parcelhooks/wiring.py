@@ -11,14 +11,22 @@ from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
 from parcelhooks.aws.tables import (
     ApiKeysTable,
     DeliveryLogTable,
+    DeliveryMarksTable,
     EventClaimsTable,
     SubscriptionsTable,
 )
 from parcelhooks.fanout import Fanout, RetryPolicy
 from parcelhooks.http_sender import HttpSender
 from parcelhooks.ingest import Ingest
+from parcelhooks.netguard import Resolver, system_resolver
+from parcelhooks.observability import PowertoolsTelemetry
 from parcelhooks.settings import Settings, settings
 from parcelhooks.subscriptions import Subscriptions
+
+
+def resolver() -> Resolver:
+    """DNS for the URL guard (tests put a fake one here)."""
+    return system_resolver
 
 
 @cache
@@ -44,12 +52,15 @@ def subscriptions_table() -> SubscriptionsTable:
 
 @cache
 def subscriptions() -> Subscriptions:
-    return Subscriptions(subscriptions_table(), allow_http=settings().allow_http_targets)
+    return Subscriptions(subscriptions_table(), policy=settings().guard_policy, resolve=resolver())
 
 
 def build_fanout(config: Settings) -> Fanout:
     return Fanout(
         subscriptions=subscriptions_table(),
+        marks=DeliveryMarksTable(
+            clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
+        ),
         log=DeliveryLogTable(
             clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
         ),
@@ -59,11 +70,14 @@ def build_fanout(config: Settings) -> Fanout:
             connect_timeout_s=config.connect_timeout_s,
             total_timeout_s=config.delivery_timeout_s,
             max_connections=config.max_concurrency,
+            policy=config.guard_policy,
+            resolve=resolver(),
         ),
         policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
         executor=ThreadPoolExecutor(
             max_workers=config.max_concurrency, thread_name_prefix="delivery"
         ),
+        telemetry=PowertoolsTelemetry(),
     )
 
 

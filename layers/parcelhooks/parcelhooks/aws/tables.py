@@ -92,6 +92,18 @@ class SubscriptionsTable:
             if cursor is None:
                 return found
 
+    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> None:
+        try:
+            self._table.update_item(
+                Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
+                UpdateExpression="SET enabled = :f, disabled_reason = :r, disabled_at = :t",
+                ConditionExpression="attribute_exists(subscription_id)",
+                ExpressionAttributeValues={":f": False, ":r": reason, ":t": at.isoformat()},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):  # deleted meanwhile: nothing to disable
+                raise
+
     def delete(self, merchant_id: str, subscription_id: str) -> bool:
         try:
             self._table.delete_item(
@@ -257,3 +269,38 @@ def _claim(item: dict[str, Any]) -> Claim:
         confirmed=item.get("state") == "queued",
         claimed_at=datetime.fromisoformat(str(item["claimed_at"])),
     )
+
+
+class DeliveryMarksTable:
+    """`delivered#<delivery_id>` items in the Idempotency table: what must not be POSTed again."""
+
+    BATCH_GET_MAX = 100
+
+    def __init__(self, table: Any, window: timedelta) -> None:
+        self._table = table
+        self._window = window
+
+    @staticmethod
+    def _id(delivery_id: str) -> str:
+        return f"delivered#{delivery_id}"
+
+    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
+        client = self._table.meta.client
+        name = self._table.name
+        found: set[str] = set()
+        ids = list(dict.fromkeys(delivery_ids))
+        for start in range(0, len(ids), self.BATCH_GET_MAX):
+            # The resource's client takes and returns plain values, like Table does.
+            keys = [{"id": self._id(i)} for i in ids[start : start + self.BATCH_GET_MAX]]
+            request: dict[str, Any] = {name: {"Keys": keys, "ProjectionExpression": "id"}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(name, []):
+                    found.add(str(item["id"]).removeprefix("delivered#"))
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def mark_delivered(self, delivery_id: str, at: datetime) -> None:
+        self._table.put_item(
+            Item={"id": self._id(delivery_id), "expiration": _epoch(at + self._window)}
+        )

@@ -1,0 +1,162 @@
+"""The SSRF guard: a webhook may only go to a public address, and to the one we checked.
+
+A URL is vetted when a subscription is saved and again before every delivery: the
+host is resolved, every address it resolves to must be public, and the delivery then
+connects to that checked address (with the original Host and TLS server name), so a
+DNS answer that changes between check and connect cannot steer it inward.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from urllib.parse import urlsplit
+
+IPAddress = IPv4Address | IPv6Address
+Network = IPv4Network | IPv6Network
+Resolver = Callable[[str, int], Sequence[str]]
+
+# Refused always, even where the local stack allows private ranges.
+METADATA_ADDRESSES: tuple[IPAddress, ...] = (
+    ip_address("169.254.169.254"),  # EC2/ECS/Lambda instance metadata
+    ip_address("169.254.170.2"),  # ECS task metadata and credentials
+    ip_address("fd00:ec2::254"),  # EC2 metadata over IPv6
+    ip_address("100.100.100.200"),  # Alibaba Cloud metadata
+)
+CGNAT = ip_network("100.64.0.0/10")
+SIX_TO_FOUR = ip_network("2002::/16")
+NAT64 = (ip_network("64:ff9b::/96"), ip_network("64:ff9b:1::/48"))
+# Hosts spelled as numbers other than dotted-quad (2130706433, 0x7f.1, 0177.0.0.1, 127.1).
+_ODD_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class UnsafeTargetError(ValueError):
+    """The URL may not receive webhooks; `problems` says why, for the caller to show."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A vetted destination: connect to `address`, but speak to `host`."""
+
+    scheme: str
+    host: str
+    port: int
+    address: str
+    path: str
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class GuardPolicy:
+    allow_http: bool = False
+    allowed_networks: tuple[Network, ...] = ()
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
+    """The IPv4 address a 6to4 or NAT64 address wraps, if it is one of those."""
+    if address in SIX_TO_FOUR:
+        return address.sixtofour
+    if any(address in network for network in NAT64):
+        return IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_problem(address: IPAddress, policy: GuardPolicy) -> str | None:
+    """Why a webhook may not go to `address`, or None if it may."""
+    if address in METADATA_ADDRESSES:
+        return f"{address} is a cloud metadata address"
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"{address} is an IPv4-mapped IPv6 address"
+        if address.packed[:12] == bytes(12) and int(address) > 1:
+            return f"{address} is an IPv4-compatible IPv6 address"
+        wrapped = _embedded_ipv4(address)
+        if wrapped is not None:
+            inner = address_problem(wrapped, policy)
+            return f"{address} wraps {wrapped}: {inner}" if inner else None
+    if any(address in network for network in policy.allowed_networks):
+        return None
+    for test, kind in (
+        (address.is_loopback, "loopback"),
+        (address.is_link_local, "link-local"),
+        (address.is_multicast, "multicast"),
+        (address.is_unspecified, "unspecified"),
+        (isinstance(address, IPv4Address) and address in CGNAT, "carrier-grade NAT"),
+        (address.is_private, "private"),
+        (address.is_reserved, "reserved"),
+        (not address.is_global, "not public"),
+    ):
+        if test:
+            return f"{address} is a {kind} address"
+    return None
+
+
+def url_problems(url: str, policy: GuardPolicy) -> list[str]:
+    """What is wrong with a URL's shape, before any DNS is asked."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        return [f"url is not valid: {error}"]
+    schemes = ("https", "http") if policy.allow_http else ("https",)
+    problems = []
+    if parts.scheme not in schemes:
+        problems.append(f"url must use {' or '.join(schemes)}")
+    host = parts.hostname or ""
+    if not host:
+        problems.append("url must name a host")
+    elif _ODD_NUMERIC_HOST.match(host) and not _is_dotted_quad(host):
+        problems.append(f"host {host!r} is a number in a non-standard IP notation")
+    if parts.username or parts.password:
+        problems.append("url must not carry credentials")
+    if port == 0:
+        problems.append("url port must not be 0")
+    if parts.fragment:
+        problems.append("url must not have a #fragment")
+    return problems
+
+
+def _is_dotted_quad(host: str) -> bool:
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p for p in parts)
+
+
+def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> Target:
+    """The target to connect to, or UnsafeTargetError listing every reason it is refused."""
+    problems = url_problems(url, policy)
+    if problems:
+        raise UnsafeTargetError(problems)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
+    try:
+        addresses = [ip_address(a.split("%")[0]) for a in resolve(host, port)]
+    except (OSError, UnicodeError, ValueError):
+        raise UnsafeTargetError([f"host {host!r} does not resolve"]) from None
+    if not addresses:
+        raise UnsafeTargetError([f"host {host!r} does not resolve"])
+    # Every address must pass: a name with one public and one private address is refused.
+    refused = [p for p in (address_problem(a, policy) for a in addresses) if p]
+    if refused:
+        raise UnsafeTargetError(refused)
+    path = parts.path or "/"
+    if parts.query:
+        path += f"?{parts.query}"
+    return Target(parts.scheme, host, port, str(addresses[0]), path)

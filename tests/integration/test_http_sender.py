@@ -1,0 +1,107 @@
+"""The delivery HTTP path against real receivers on 127.0.0.1 (no AWS needed)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from ipaddress import ip_network
+
+from parcelhooks.http_sender import BLOCKED_TARGET, HttpSender, WebhookRequest
+from parcelhooks.netguard import GuardPolicy
+from tests.receivers import Receiver
+
+LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
+
+
+def _sender(
+    policy: GuardPolicy = LOCAL,
+    total_s: float = 2.0,
+    resolve: Callable[[str, int], list[str]] | None = None,
+) -> HttpSender:
+    return HttpSender(
+        connect_timeout_s=1.0,
+        total_timeout_s=total_s,
+        max_connections=8,
+        policy=policy,
+        resolve=resolve or (lambda host, port: [host]),
+    )
+
+
+def _post(sender: HttpSender, url: str) -> object:
+    return sender.send(WebhookRequest(url, {"webhook-id": "evt_1"}, b'{"a":1}'))
+
+
+def test_a_2xx_is_read_and_the_connection_reused(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory(statuses=[200], response_body=b"thanks")
+    sender = _sender()
+    results = [sender.send(WebhookRequest(receiver.url, {}, b"{}")) for _ in range(5)]
+    assert {r.status_code for r in results} == {200}
+    assert results[0].response_excerpt == "thanks"
+    assert len(receiver.connections) == 1  # keep-alive: five POSTs, one connection
+
+
+def test_redirects_are_not_followed(receiver_factory) -> None:
+    elsewhere: Receiver = receiver_factory()
+    redirecting: Receiver = receiver_factory(
+        statuses=[307], response_headers={"location": elsewhere.url}
+    )
+    result = _sender().send(WebhookRequest(redirecting.url, {}, b"{}"))
+    assert result.status_code == 307
+    assert elsewhere.received == []
+
+
+def test_a_hanging_receiver_times_out_within_the_total_timeout(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory(hang_s=5)
+    started = time.monotonic()
+    result = _sender(total_s=0.5).send(WebhookRequest(receiver.url, {}, b"{}"))
+    assert result.error == "timeout" and result.status_code is None
+    assert time.monotonic() - started < 2
+
+
+def test_the_response_excerpt_is_capped_at_4_kib(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory(statuses=[500], response_body=b"x" * 100_000)
+    result = _sender().send(WebhookRequest(receiver.url, {}, b"{}"))
+    assert result.status_code == 500 and len(result.response_excerpt) == 4096
+
+
+def test_retry_after_is_captured(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory(statuses=[429], response_headers={"retry-after": "120"})
+    result = _sender().send(WebhookRequest(receiver.url, {}, b"{}"))
+    assert (result.status_code, result.retry_after) == (429, "120")
+
+
+def test_a_refused_connection_is_a_connection_error(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory()
+    url = receiver.url
+    receiver_factory.stop_all()  # nothing listens there any more
+    result = _sender().send(WebhookRequest(url, {}, b"{}"))
+    assert result.error == "connection_error"
+
+
+def test_a_blocked_address_is_never_contacted(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory()
+    result = _sender(policy=GuardPolicy(allow_http=True)).send(
+        WebhookRequest(receiver.url, {}, b"{}")
+    )
+    assert result.error == BLOCKED_TARGET and "loopback" in result.response_excerpt
+    assert receiver.received == []
+
+
+def test_it_connects_to_the_checked_address_and_keeps_the_host_name(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory()
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    answers = iter([["127.0.0.1"], ["10.0.0.1"]])  # the second lookup would rebind inward
+
+    def rebinding(host: str, _port: int) -> list[str]:
+        return next(answers)
+
+    sender = HttpSender(
+        connect_timeout_s=1.0,
+        total_timeout_s=2.0,
+        max_connections=8,
+        policy=LOCAL,
+        resolve=rebinding,
+    )
+    result = sender.send(WebhookRequest(f"http://merchant.test:{port}/webhooks", {}, b"{}"))
+    assert result.status_code == 204
+    assert receiver.received[0].headers["host"] == f"merchant.test:{port}"

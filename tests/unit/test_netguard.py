@@ -1,0 +1,109 @@
+"""The SSRF guard: hostile URLs are refused at save and at delivery; public ones pass."""
+
+from ipaddress import ip_network
+
+import pytest
+
+from parcelhooks.netguard import GuardPolicy, UnsafeTargetError, vet
+from tests.fakes import fake_resolver
+
+CLOUD = GuardPolicy()
+LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
+
+HOSTILE = [
+    "https://127.0.0.1/hook",
+    "https://localhost.localdomain.invalid/hook",  # does not resolve
+    "https://[::1]/hook",
+    "https://10.0.0.1/hook",
+    "https://172.16.5.4/hook",
+    "https://192.168.1.1/hook",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://169.254.170.2/v2/credentials",
+    "https://[fd00:ec2::254]/latest/meta-data/",
+    "https://100.64.0.1/hook",  # carrier-grade NAT
+    "https://100.100.100.200/latest/meta-data",  # Alibaba metadata
+    "https://0.0.0.0/hook",
+    "https://[::]/hook",
+    "https://224.0.0.1/hook",  # multicast
+    "https://[ff02::1]/hook",
+    "https://240.0.0.1/hook",  # reserved
+    "https://255.255.255.255/hook",
+    "https://192.0.2.10/hook",  # documentation range, not public
+    "https://[fe80::1]/hook",
+    "https://[fd12:3456:789a::1]/hook",  # unique local
+    "https://[::ffff:127.0.0.1]/hook",  # IPv4-mapped
+    "https://[::ffff:a9fe:a9fe]/hook",  # IPv4-mapped metadata
+    "https://[::127.0.0.1]/hook",  # IPv4-compatible
+    "https://[2002:c0a8:0101::1]/hook",  # 6to4 wrapping 192.168.1.1
+    "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 wrapping the metadata address
+    "https://[64:ff9b::0a00:0001]/hook",  # NAT64 wrapping 10.0.0.1
+    "https://2130706433/hook",  # 127.0.0.1 as a decimal number
+    "https://0x7f000001/hook",  # hex
+    "https://0177.0.0.1/hook",  # octal
+    "https://0x7f.0.0.1/hook",
+    "https://127.1/hook",  # short form
+    "https://internal.example.com/hook",  # a DNS name pointing inside
+    "https://mixed.example.com/hook",  # one public, one private answer
+    "https://rebind.example.com/hook",
+    "https://metadata.example.com/hook",
+    "https://v6-private.example.com/hook",
+    "http://hooks.example.com/hook",  # plain http in the cloud
+    "ftp://hooks.example.com/hook",
+    "file:///etc/passwd",
+    "https://user:pass@hooks.example.com/hook",
+    "https:///no-host",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_hostile_urls_are_refused_in_the_cloud(url: str) -> None:
+    with pytest.raises(UnsafeTargetError) as caught:
+        vet(url, CLOUD, fake_resolver)
+    assert caught.value.problems
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://[::ffff:127.0.0.1]:8080/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1/",
+        "http://[::1]/",
+    ],
+)
+def test_the_local_allow_list_opens_only_127_0_0_0_8(url: str) -> None:
+    with pytest.raises(UnsafeTargetError):
+        vet(url, LOCAL, fake_resolver)
+
+
+def test_loopback_is_allowed_locally_and_connected_by_address() -> None:
+    target = vet("http://127.0.0.1:8787/webhooks?x=1", LOCAL, fake_resolver)
+    assert (target.address, target.port, target.path) == ("127.0.0.1", 8787, "/webhooks?x=1")
+    assert target.host_header == "127.0.0.1:8787"
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("https://hooks.example.com/parcel", "93.184.216.34"),
+        ("https://v6.example.com/parcel", "2606:2800:220:1:248:1893:25c8:1946"),
+        ("https://93.184.216.34:8443/parcel", "93.184.216.34"),
+    ],
+)
+def test_public_https_targets_pass_with_the_checked_address(url: str, address: str) -> None:
+    target = vet(url, CLOUD, fake_resolver)
+    assert target.address == address
+    assert target.scheme == "https"
+
+
+def test_the_host_header_keeps_the_name_not_the_address() -> None:
+    target = vet("https://hooks.example.com/p", CLOUD, fake_resolver)
+    assert (target.host, target.host_header) == ("hooks.example.com", "hooks.example.com")
+
+
+def test_every_reason_is_listed() -> None:
+    with pytest.raises(UnsafeTargetError) as caught:
+        vet("http://user:pw@hooks.example.com/#frag", CLOUD, fake_resolver)
+    assert len(caught.value.problems) == 3
