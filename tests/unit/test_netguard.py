@@ -52,6 +52,8 @@ HOSTILE = [
     "file:///etc/passwd",
     "https://user:pass@hooks.example.com/hook",
     "https:///no-host",
+    "https://hooks.example.com/a b",
+    "https://hooks.example.com/a\x00b",
 ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -129,7 +129,7 @@ class Fanout:
         )
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
         pending = [sub for sub in wanted if delivery_id(event.event_id, sub.id) not in done]
-        await _all(self._attempt(event, sub, attempt=1, first_at=None) for sub in pending)
+        await self._attempt_all([(event, sub, 1, None) for sub in pending])
 
     async def retry(self, job: DeliveryJob) -> None:
         now = self._clock()
@@ -144,37 +144,45 @@ class Fanout:
             return  # deleted or disabled since: nobody is waiting for it any more
         if await self._blocking(self._marks.delivered, [job.delivery_id]):
             return  # SQS delivered this retry twice and the first one succeeded
-        await self._attempt(
-            job.event, subscription, attempt=job.attempt, first_at=job.first_attempt_at
-        )
+        await self._attempt_all([(job.event, subscription, job.attempt, job.first_attempt_at)])
 
-    async def _attempt(
+    async def _attempt_all(
+        self, attempts: list[tuple[ShipmentEvent, Subscription, int, datetime | None]]
+    ) -> None:
+        """Every attempt on the pool at once (one hop each); report all, then fail if any did."""
+        results = await asyncio.gather(
+            *(self._blocking(self._attempt, *attempt) for attempt in attempts),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                continue
+            record, dead = result
+            # Telemetry runs here, on the loop's thread: its buffers need no lock.
+            self._telemetry.attempted(record)
+            if dead is not None:
+                self._telemetry.dead_lettered(dead)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    def _attempt(
         self,
         event: ShipmentEvent,
         subscription: Subscription,
-        *,
         attempt: int,
         first_at: datetime | None,
-    ) -> None:
+    ) -> tuple[AttemptRecord, DeadLetter | None]:
+        """One POST and what follows from it: log, mark, disable, schedule or dead-letter."""
         body = webhook_body(event)
         sent_at = self._clock()
         headers = webhook_headers(
             subscription.secrets, event.event_id, int(sent_at.timestamp()), body
         )
-        request = WebhookRequest(url=subscription.url, headers=headers, body=body)
-        result = await self._blocking(self._sender.send, request)
+        result = self._sender.send(WebhookRequest(subscription.url, headers, body))
         outcome = classify(result)
         dlv_id = delivery_id(event.event_id, subscription.id)
-        next_at = None
-        if outcome is Outcome.RETRY:
-            delay = retry_delay_s(
-                self._policy.schedule_s,
-                attempt,
-                self._policy.jitter,
-                self._rng,
-                retry_after_s(result, sent_at),
-            )
-            next_at = None if delay is None else due_after(sent_at, delay)
+        next_at = self._next_attempt_at(outcome, result, attempt, sent_at)
         record = AttemptRecord(
             delivery_id=dlv_id,
             event_id=event.event_id,
@@ -190,36 +198,31 @@ class Fanout:
             response_excerpt=result.response_excerpt,
             next_attempt_at=next_at,
         )
-        await self._blocking(self._log.record, record)
-        self._telemetry.attempted(record)
+        self._log.record(record)
         if outcome is Outcome.DELIVERED:
-            await self._blocking(self._marks.mark_delivered, dlv_id, sent_at)
-            return
+            self._marks.mark_delivered(dlv_id, sent_at)
+            return record, None
         if outcome is Outcome.DISABLE:
             reason = f"endpoint answered {result.status_code} Gone at attempt {attempt}"
-            await self._blocking(
-                self._subscriptions.disable,
-                subscription.merchant_id,
-                subscription.id,
-                reason,
+            self._subscriptions.disable(subscription.merchant_id, subscription.id, reason, sent_at)
+            return record, None
+        if next_at is not None:
+            self._retries.schedule(
+                DeliveryJob(
+                    delivery_id=dlv_id,
+                    event=event,
+                    subscription_id=subscription.id,
+                    merchant_id=subscription.merchant_id,
+                    attempt=attempt + 1,
+                    due_at=next_at,
+                    first_attempt_at=first_at or sent_at,
+                    last_attempt_at=sent_at,
+                    last_status=result.status_code,
+                    last_error=result.error,
+                ),
                 sent_at,
             )
-            return
-        if next_at is not None:
-            job = DeliveryJob(
-                delivery_id=dlv_id,
-                event=event,
-                subscription_id=subscription.id,
-                merchant_id=subscription.merchant_id,
-                attempt=attempt + 1,
-                due_at=next_at,
-                first_attempt_at=first_at or sent_at,
-                last_attempt_at=sent_at,
-                last_status=result.status_code,
-                last_error=result.error,
-            )
-            await self._blocking(self._retries.schedule, job, sent_at)
-            return
+            return record, None
         dead = DeadLetter(
             delivery_id=dlv_id,
             event=event,
@@ -231,19 +234,25 @@ class Fanout:
             first_attempt_at=first_at or sent_at,
             last_attempt_at=sent_at,
         )
-        await self._blocking(self._dead_letters.send, dead)
-        self._telemetry.dead_lettered(dead)
+        self._dead_letters.send(dead)
+        return record, dead
+
+    def _next_attempt_at(
+        self, outcome: Outcome, result: AttemptResult, attempt: int, sent_at: datetime
+    ) -> datetime | None:
+        if outcome is not Outcome.RETRY:
+            return None
+        delay = retry_delay_s(
+            self._policy.schedule_s,
+            attempt,
+            self._policy.jitter,
+            self._rng,
+            retry_after_s(result, sent_at),
+        )
+        return None if delay is None else due_after(sent_at, delay)
 
     async def _blocking[**P, T](
         self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
-
-
-async def _all(awaitables: Iterable[Awaitable[None]]) -> None:
-    """Run every delivery to the end, then fail if any failed (none is cut short)."""
-    results = await asyncio.gather(*awaitables, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result

@@ -130,6 +130,8 @@ def url_problems(url: str, policy: GuardPolicy) -> list[str]:
         problems.append("url port must not be 0")
     if parts.fragment:
         problems.append("url must not have a #fragment")
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        problems.append("url must not contain spaces or control characters")
     return problems
 
 

@@ -1,0 +1,314 @@
+"""Delivery-engine benchmarks; each compares against a baseline measured in the same run.
+
+    make bench
+    .venvs/dev/bin/python bench/run.py [throughput|width|isolation|coldstart]
+
+Prints Markdown tables; docs/benchmarks.md keeps the latest figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from ipaddress import ip_network
+from pathlib import Path
+from random import Random
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import requests  # noqa: E402
+import urllib3  # noqa: E402
+from servers import nginx_204, slow_server  # noqa: E402
+
+from parcelhooks.fanout import Fanout, RetryPolicy  # noqa: E402
+from parcelhooks.http_sender import HttpSender, WebhookRequest  # noqa: E402
+from parcelhooks.netguard import GuardPolicy, system_resolver  # noqa: E402
+from parcelhooks.outcomes import classify  # noqa: E402
+from parcelhooks.signing import webhook_headers  # noqa: E402
+from parcelhooks.webhooks import webhook_body  # noqa: E402
+from tests.factories import shipment_event, subscription  # noqa: E402
+from tests.fakes import (  # noqa: E402
+    FakeDeadLetters,
+    FakeLog,
+    FakeMarks,
+    FakeRetries,
+    FakeSubscriptions,
+    FakeTelemetry,
+)
+
+LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
+BODY = webhook_body(shipment_event())
+THROUGHPUT_N = int(os.environ.get("BENCH_N", "20000"))
+
+
+def _rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f}/s"
+
+
+def _best_of(runs: int, measure) -> float:  # type: ignore[no-untyped-def]
+    return min(measure() for _ in range(runs))
+
+
+def throughput() -> None:
+    n = THROUGHPUT_N
+    event = shipment_event()
+    sub = subscription(url="http://127.0.0.1:0/")
+    with nginx_204() as port:
+        url = f"http://127.0.0.1:{port}/hook"
+
+        def raw() -> float:
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            headers = {"content-type": "application/json"}
+            started = time.perf_counter()
+            for _ in range(n):
+                connection.request("POST", "/hook", BODY, headers)
+                connection.getresponse().read()
+            elapsed = time.perf_counter() - started
+            connection.close()
+            return elapsed
+
+        def pooled_urllib3() -> float:
+            pool = urllib3.PoolManager(retries=False)
+            started = time.perf_counter()
+            for _ in range(n):
+                pool.request("POST", url, body=BODY, headers={"content-type": "application/json"})
+            return time.perf_counter() - started
+
+        def requests_session() -> float:
+            session = requests.Session()
+            started = time.perf_counter()
+            for _ in range(n):
+                session.post(url, data=BODY, headers={"content-type": "application/json"})
+            return time.perf_counter() - started
+
+        def parcelhooks_path() -> float:
+            sender = HttpSender(
+                connect_timeout_s=3,
+                total_timeout_s=10,
+                max_connections=8,
+                policy=LOCAL,
+                resolve=system_resolver,
+            )
+            started = time.perf_counter()
+            for _ in range(n):
+                body = webhook_body(event)
+                headers = webhook_headers(sub.secrets, event.event_id, int(time.time()), body)
+                result = sender.send(WebhookRequest(url, headers, body))
+                assert classify(result).value == "delivered", result
+            return time.perf_counter() - started
+
+        rows = [
+            ("raw `http.client`, keep-alive (baseline)", _best_of(3, raw)),
+            ("`urllib3.PoolManager`", _best_of(3, pooled_urllib3)),
+            ("`requests.Session`", _best_of(3, requests_session)),
+            ("parcelhooks: serialize + sign + guard + POST", _best_of(3, parcelhooks_path)),
+        ]
+    baseline = rows[0][1]
+    print(f"\n### Throughput: {n:,} sequential POSTs to nginx answering 204, one thread\n")
+    print("| path | deliveries/s | vs raw |")
+    print("|---|---:|---:|")
+    for name, seconds in rows:
+        print(f"| {name} | {_rate(n, seconds)} | {baseline / seconds:.2f} |")
+
+
+def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLog) -> Fanout:  # type: ignore[type-arg]
+    return Fanout(
+        subscriptions=FakeSubscriptions(subscriptions),
+        marks=FakeMarks(),
+        log=log,
+        retries=FakeRetries(),
+        dead_letters=FakeDeadLetters(),
+        sender=HttpSender(
+            connect_timeout_s=min(3, timeout_s),
+            total_timeout_s=timeout_s,
+            max_connections=concurrency,
+            policy=LOCAL,
+            resolve=system_resolver,
+        ),
+        policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
+        executor=ThreadPoolExecutor(max_workers=concurrency),
+        telemetry=FakeTelemetry(),
+        rng=Random(1),
+    )
+
+
+class TimedLog(FakeLog):
+    """Remembers when each attempt finished, for completion-latency percentiles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished: dict[str, float] = {}
+
+    def record(self, attempt) -> None:  # type: ignore[no-untyped-def]
+        super().record(attempt)
+        self.finished[attempt.subscription_id + attempt.event_id] = time.perf_counter()
+
+
+def _bodies(count: int, round_: int) -> list[str]:
+    """New events each round, so no delivery is skipped as already done."""
+    return [
+        shipment_event(event_id=f"evt_{index}_{round_}", merchant_id=f"m{index}").model_dump_json()
+        for index in range(count)
+    ]
+
+
+def _batch(urls_per_event: list[list[str]]) -> tuple[list, list[str]]:  # type: ignore[type-arg]
+    subscriptions = []
+    bodies = []
+    for index, urls in enumerate(urls_per_event):
+        merchant = f"m{index}"
+        subscriptions += [
+            subscription(id=f"sub_{index}_{i}", merchant_id=merchant, url=url)
+            for i, url in enumerate(urls)
+        ]
+        bodies.append(
+            shipment_event(event_id=f"evt_{index}", merchant_id=merchant).model_dump_json()
+        )
+    return subscriptions, bodies
+
+
+async def _process(fanout: Fanout, bodies: list[str]) -> None:
+    await asyncio.gather(*(fanout.handle_message(body) for body in bodies))
+
+
+def _run_batch(fanout: Fanout, bodies: list[str]) -> float:
+    started = time.perf_counter()
+    asyncio.run(_process(fanout, bodies))
+    return time.perf_counter() - started
+
+
+def width() -> None:
+    print("\n### Width: one batch of 10 events x 100 subscriptions = 1,000 deliveries,")
+    print("receivers answer after 100 ms (floor 0.1 s; one after another: 100 s)\n")
+    print("| concurrency | first batch (new connections) | warm batch (kept-alive) | delivered |")
+    print("|---:|---:|---:|---:|")
+    with slow_server(0.1) as port:
+        urls = [[f"http://127.0.0.1:{port}/e{e}/s{s}" for s in range(100)] for e in range(10)]
+        subscriptions, bodies = _batch(urls)
+        for concurrency in (64, 128, 256, 512):
+            log = FakeLog()
+            fanout = _fanout(subscriptions, concurrency, 10, log)
+            cold = _run_batch(fanout, bodies)
+            warm = _run_batch(fanout, _bodies(10, 1))
+            ok = sum(1 for a in log.attempts if a.outcome == "delivered")
+            print(f"| {concurrency} | {cold:.2f} s | {warm:.2f} s | {ok}/2000 |")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1]
+
+
+def isolation() -> None:
+    timeout_s = 2.0
+    print("\n### Isolation: 1,000 deliveries, receivers answer after 100 ms;")
+    print(
+        f"10 % of them hang past the {timeout_s:.0f} s timeout. Completion latency of the others\n"
+    )
+    print("| concurrency | p50 without hangers | p99 without | p50 with | p99 with | p99 ratio |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    with slow_server(0.1) as fast, slow_server(60) as hanging:
+        for concurrency in (128, 256, 512):
+            results = []
+            for with_hangers in (False, True):
+                urls = []
+                for e in range(10):
+                    row = []
+                    for s in range(100):
+                        port = hanging if with_hangers and s % 10 == 0 else fast
+                        row.append(f"http://127.0.0.1:{port}/e{e}/s{s}")
+                    urls.append(row)
+                subscriptions, bodies = _batch(urls)
+                log = TimedLog()
+                fanout = _fanout(subscriptions, concurrency, timeout_s, log)
+                _run_batch(fanout, bodies)  # warm the pools, as a warm Lambda would be
+                log.finished.clear()
+                started = time.perf_counter()
+                asyncio.run(_process(fanout, _bodies(10, 1)))
+                latencies = [
+                    log.finished[sub.id + f"evt_{sub.merchant_id[1:]}_1"] - started
+                    for sub in subscriptions
+                    if f":{hanging}/" not in sub.url
+                ]
+                results.append((_percentile(latencies, 50), _percentile(latencies, 99)))
+            (p50a, p99a), (p50b, p99b) = results
+            print(
+                f"| {concurrency} | {p50a * 1000:.0f} ms | {p99a * 1000:.0f} ms "
+                f"| {p50b * 1000:.0f} ms | {p99b * 1000:.0f} ms | {p99b / p99a:.2f} |"
+            )
+
+
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "six.py", "jmespath")
+
+
+def _import_ms(module: str, paths: list[str]) -> float:
+    result = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", "-c", f"import {module}"],
+        env={"PYTHONPATH": os.pathsep.join(paths), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    last = result.stderr.strip().splitlines()[-1]
+    return int(last.split("|")[1]) / 1000
+
+
+def coldstart() -> None:
+    build = ROOT / ".aws-sam" / "local-build"
+    layer = build / "ParcelhooksLayer" / "python"
+    if not layer.is_dir():
+        raise SystemExit("build the stack first (make run, make integration or sam build)")
+    site = Path(urllib3.__file__).parent.parent
+    with tempfile.TemporaryDirectory() as runtime:
+        # What the python3.13 Lambda runtime offers: boto3 and its dependencies only.
+        for name in RUNTIME_PROVIDED:
+            os.symlink(site / name, Path(runtime) / name)
+        rows = []
+        for label, module, paths in [
+            ("`import boto3` (runtime, baseline)", "boto3", [runtime]),
+            ("`import pydantic`", "pydantic", [str(layer), runtime]),
+            ("`import urllib3`", "urllib3", [str(layer), runtime]),
+            (
+                "`functions/fanout/app.py` with its layer",
+                "app",
+                [str(build / "FanoutFunction"), str(layer), runtime],
+            ),
+            (
+                "`functions/ingest/app.py` with its layer",
+                "app",
+                [str(build / "IngestFunction"), str(layer), runtime],
+            ),
+        ]:
+            _import_ms(module, paths)  # write .pyc files first, as the deployed layer has them
+            samples = [_import_ms(module, paths) for _ in range(7)]
+            rows.append((label, statistics.median(samples), min(samples)))
+    print("\n### Cold start: `python -X importtime`, Lambda-like sys.path, median of 7\n")
+    print("| import | median | best |")
+    print("|---|---:|---:|")
+    for label, median, best in rows:
+        print(f"| {label} | {median:.0f} ms | {best:.0f} ms |")
+
+
+BENCHES = {"throughput": throughput, "width": width, "isolation": isolation, "coldstart": coldstart}
+
+
+def main() -> None:
+    chosen = sys.argv[1:] or list(BENCHES)
+    print(
+        f"parcelhooks benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+    for name in chosen:
+        BENCHES[name]()
+
+
+if __name__ == "__main__":
+    main()
