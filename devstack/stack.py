@@ -159,7 +159,7 @@ def _sam(args: list[str], endpoint: str, quiet: bool) -> None:
     env = {
         **os.environ,
         **FAKE_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
+        **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {}),
         "SAM_CLI_TELEMETRY": "0",
         "PATH": f"{python313_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
     }
@@ -172,6 +172,28 @@ def _sam(args: list[str], endpoint: str, quiet: bool) -> None:
         raise StackError(f"`sam {args[0]}` failed ({result.returncode})\n{output[-4000:]}")
 
 
+BUILD_DIR = ROOT / ".aws-sam" / "local-build"
+
+
+def build(overrides: list[str] | None = None, *, quiet: bool = True) -> Path:
+    """`sam build` for the local architecture (x86_64), cached; returns the build folder."""
+    _sam(
+        [
+            "build",
+            "--build-dir",
+            str(BUILD_DIR),
+            "--cached",
+            "--cache-dir",
+            str(ROOT / ".aws-sam" / "local-cache"),
+            "--parameter-overrides",
+            *(overrides or ["Architecture=x86_64"]),
+        ],
+        "",
+        quiet,
+    )
+    return BUILD_DIR
+
+
 def deploy(
     ministack: MiniStack,
     stack_name: str,
@@ -182,7 +204,6 @@ def deploy(
 ) -> Deployment:
     """`sam build` + `sam deploy` of template.yaml into MiniStack, as for the cloud."""
     endpoint = ministack.endpoint
-    build_dir = ROOT / ".aws-sam" / "local-build"
     parameters = {
         "Architecture": "x86_64",
         "RetrySchedule": retry_schedule,
@@ -193,20 +214,7 @@ def deploy(
         **(extra_parameters or {}),
     }
     overrides = [f"{name}={value}" for name, value in parameters.items()]
-    _sam(
-        [
-            "build",
-            "--build-dir",
-            str(build_dir),
-            "--cached",
-            "--cache-dir",
-            str(ROOT / ".aws-sam" / "local-cache"),
-            "--parameter-overrides",
-            *overrides,
-        ],
-        endpoint,
-        quiet,
-    )
+    build_dir = build(overrides, quiet=quiet)
     session = Deployment(endpoint, stack_name, {}).boto3_session()
     s3 = session.client("s3", endpoint_url=endpoint)
     if ARTIFACTS_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:

@@ -41,8 +41,8 @@ class FakeMarks:
     def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
         return self.done & set(delivery_ids)
 
-    def mark_delivered(self, delivery_id: str, at: datetime) -> None:
-        self.done.add(delivery_id)
+    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None:
+        self.done.update(delivery_ids)
 
 
 class FakeTelemetry:
@@ -61,24 +61,24 @@ class FakeLog:
     def __init__(self) -> None:
         self.attempts: list[AttemptRecord] = []
 
-    def record(self, attempt: AttemptRecord) -> None:
-        self.attempts.append(attempt)
+    def record(self, attempts: Sequence[AttemptRecord]) -> None:
+        self.attempts.extend(attempts)
 
 
 class FakeRetries:
     def __init__(self) -> None:
         self.jobs: list[DeliveryJob] = []
 
-    def schedule(self, job: DeliveryJob, now: datetime) -> None:
-        self.jobs.append(job)
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None:
+        self.jobs.extend(jobs)
 
 
 class FakeDeadLetters:
     def __init__(self) -> None:
         self.dead: list[DeadLetter] = []
 
-    def send(self, dead: DeadLetter) -> None:
-        self.dead.append(dead)
+    def send(self, dead: Sequence[DeadLetter]) -> None:
+        self.dead.extend(dead)
 
 
 class ScriptedSender:
@@ -90,7 +90,7 @@ class ScriptedSender:
         self._calls: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
 
-    def send(self, request: WebhookRequest) -> AttemptResult:
+    async def send(self, request: WebhookRequest) -> AttemptResult:
         with self._lock:
             self.requests.append(request)
             script = self.scripts.get(request.url, [204])

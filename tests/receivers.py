@@ -26,6 +26,7 @@ class Receiver:
     hang_s: float = 0.0
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: bytes = b""
+    chunked: bool = False
     connections: set[int] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     url: str = ""
@@ -69,9 +70,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in receiver.response_headers.items():
             self.send_header(name, value)
-        self.send_header("content-length", str(len(receiver.response_body)))
-        self.end_headers()
-        self.wfile.write(receiver.response_body)
+        if receiver.chunked:
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            half = len(receiver.response_body) // 2
+            for part in (receiver.response_body[:half], receiver.response_body[half:], b""):
+                self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        else:
+            self.send_header("content-length", str(len(receiver.response_body)))
+            self.end_headers()
+            self.wfile.write(receiver.response_body)
+        if receiver.response_headers.get("connection") == "close":
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
         return

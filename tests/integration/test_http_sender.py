@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from ipaddress import ip_network
 
 from parcelhooks.http_sender import BLOCKED_TARGET, HttpSender, WebhookRequest
 from parcelhooks.netguard import GuardPolicy
+from parcelhooks.outcomes import AttemptResult
 from tests.receivers import Receiver
 
 LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
@@ -27,14 +29,19 @@ def _sender(
     )
 
 
-def _post(sender: HttpSender, url: str) -> object:
-    return sender.send(WebhookRequest(url, {"webhook-id": "evt_1"}, b'{"a":1}'))
+def _send(sender: HttpSender, *requests: WebhookRequest) -> list[AttemptResult]:
+    """Send one after another on one event loop, as a warm Lambda container would."""
+
+    async def run() -> list[AttemptResult]:
+        return [await sender.send(request) for request in requests]
+
+    return asyncio.run(run())
 
 
 def test_a_2xx_is_read_and_the_connection_reused(receiver_factory) -> None:
     receiver: Receiver = receiver_factory(statuses=[200], response_body=b"thanks")
     sender = _sender()
-    results = [sender.send(WebhookRequest(receiver.url, {}, b"{}")) for _ in range(5)]
+    results = _send(sender, *[WebhookRequest(receiver.url, {}, b"{}")] * 5)
     assert {r.status_code for r in results} == {200}
     assert results[0].response_excerpt == "thanks"
     assert len(receiver.connections) == 1  # keep-alive: five POSTs, one connection
@@ -45,7 +52,7 @@ def test_redirects_are_not_followed(receiver_factory) -> None:
     redirecting: Receiver = receiver_factory(
         statuses=[307], response_headers={"location": elsewhere.url}
     )
-    result = _sender().send(WebhookRequest(redirecting.url, {}, b"{}"))
+    [result] = _send(_sender(), WebhookRequest(redirecting.url, {}, b"{}"))
     assert result.status_code == 307
     assert elsewhere.received == []
 
@@ -53,20 +60,20 @@ def test_redirects_are_not_followed(receiver_factory) -> None:
 def test_a_hanging_receiver_times_out_within_the_total_timeout(receiver_factory) -> None:
     receiver: Receiver = receiver_factory(hang_s=5)
     started = time.monotonic()
-    result = _sender(total_s=0.5).send(WebhookRequest(receiver.url, {}, b"{}"))
+    [result] = _send(_sender(total_s=0.5), WebhookRequest(receiver.url, {}, b"{}"))
     assert result.error == "timeout" and result.status_code is None
     assert time.monotonic() - started < 2
 
 
 def test_the_response_excerpt_is_capped_at_4_kib(receiver_factory) -> None:
     receiver: Receiver = receiver_factory(statuses=[500], response_body=b"x" * 100_000)
-    result = _sender().send(WebhookRequest(receiver.url, {}, b"{}"))
+    [result] = _send(_sender(), WebhookRequest(receiver.url, {}, b"{}"))
     assert result.status_code == 500 and len(result.response_excerpt) == 4096
 
 
 def test_retry_after_is_captured(receiver_factory) -> None:
     receiver: Receiver = receiver_factory(statuses=[429], response_headers={"retry-after": "120"})
-    result = _sender().send(WebhookRequest(receiver.url, {}, b"{}"))
+    [result] = _send(_sender(), WebhookRequest(receiver.url, {}, b"{}"))
     assert (result.status_code, result.retry_after) == (429, "120")
 
 
@@ -74,14 +81,14 @@ def test_a_refused_connection_is_a_connection_error(receiver_factory) -> None:
     receiver: Receiver = receiver_factory()
     url = receiver.url
     receiver_factory.stop_all()  # nothing listens there any more
-    result = _sender().send(WebhookRequest(url, {}, b"{}"))
+    [result] = _send(_sender(), WebhookRequest(url, {}, b"{}"))
     assert result.error == "connection_error"
 
 
 def test_a_blocked_address_is_never_contacted(receiver_factory) -> None:
     receiver: Receiver = receiver_factory()
-    result = _sender(policy=GuardPolicy(allow_http=True)).send(
-        WebhookRequest(receiver.url, {}, b"{}")
+    [result] = _send(
+        _sender(policy=GuardPolicy(allow_http=True)), WebhookRequest(receiver.url, {}, b"{}")
     )
     assert result.error == BLOCKED_TARGET and "loopback" in result.response_excerpt
     assert receiver.received == []
@@ -102,6 +109,31 @@ def test_it_connects_to_the_checked_address_and_keeps_the_host_name(receiver_fac
         policy=LOCAL,
         resolve=rebinding,
     )
-    result = sender.send(WebhookRequest(f"http://merchant.test:{port}/webhooks", {}, b"{}"))
+    [result] = _send(sender, WebhookRequest(f"http://merchant.test:{port}/webhooks", {}, b"{}"))
     assert result.status_code == 204
     assert receiver.received[0].headers["host"] == f"merchant.test:{port}"
+
+
+def test_chunked_answers_are_read_and_the_connection_kept(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory(statuses=[200], response_body=b"ok" * 100, chunked=True)
+    results = _send(_sender(), *[WebhookRequest(receiver.url, {}, b"{}")] * 3)
+    assert [r.status_code for r in results] == [200] * 3
+    assert results[0].response_excerpt == "ok" * 100
+    assert len(receiver.connections) == 1
+
+
+def test_a_server_that_closes_each_connection_is_still_served(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory(response_headers={"connection": "close"})
+    results = _send(_sender(), *[WebhookRequest(receiver.url, {}, b"{}")] * 3)
+    assert [r.status_code for r in results] == [204] * 3
+    assert len(receiver.connections) == 3
+
+
+def test_the_webhook_headers_and_body_arrive_intact(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory()
+    headers = {"webhook-id": "evt_1", "webhook-timestamp": "1", "webhook-signature": "v1,abc"}
+    _send(_sender(), WebhookRequest(receiver.url + "?q=1", headers, b'{"a": 1}'))
+    [received] = receiver.received
+    assert received.path == "/webhooks?q=1" and received.body == b'{"a": 1}'
+    assert {k: received.headers[k] for k in headers} == headers
+    assert received.headers["content-type"] == "application/json"

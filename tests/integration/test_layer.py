@@ -17,7 +17,7 @@ from devstack.stack import ROOT, Deployment
 
 BUILD = ROOT / ".aws-sam" / "local-build"
 # What the python3.13 Lambda runtime provides itself.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "six")
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "six", "urllib3")
 
 PROBE = """
 import importlib, importlib.abc, importlib.machinery, sys

@@ -177,9 +177,8 @@ def _attempt(n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
 @pytest.mark.usefixtures("aws")
 def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> None:
     log = DeliveryLogTable(_table("deliveries", "subscription_id", "sk"), timedelta(days=30))
-    log.record(_attempt(1, 0))
-    log.record(_attempt(2, 5))
-    log.record(_attempt(3, 10, outcome="delivered"))
+    log.record([_attempt(1, 0), _attempt(2, 5)])
+    log.record([_attempt(3, 10, outcome="delivered")])
     newest = log.newest("sub_1", 10)
     assert [int(i["attempt"]) for i in newest] == [3, 2, 1]
     first = newest[-1]
@@ -192,7 +191,7 @@ def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> 
 @pytest.mark.usefixtures("aws")
 def test_delivery_marks_remember_successes() -> None:
     marks = DeliveryMarksTable(_table("idem", "id"), timedelta(days=7))
-    marks.mark_delivered("dlv_a", NOW)
+    marks.mark_delivered(["dlv_a"], NOW)
     ids = ["dlv_a", "dlv_b"] + [f"dlv_{i}" for i in range(150)]
     assert marks.delivered(ids) == {"dlv_a"}
 

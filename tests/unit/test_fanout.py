@@ -119,7 +119,11 @@ def test_a_disabled_subscription_gets_nothing_more() -> None:
 def test_retry_after_sets_the_next_attempt() -> None:
     sub = subscription()
     kit = FanoutKit([sub], schedule_s=(5, 300, 1800))
-    kit.sender.send = lambda request: AttemptResult(429, 1.0, retry_after="120")  # type: ignore[method-assign]
+
+    async def throttled(request: object) -> AttemptResult:
+        return AttemptResult(429, 1.0, retry_after="120")
+
+    kit.sender.send = throttled  # type: ignore[method-assign]
     _run(kit, shipment_event().model_dump_json())
     assert kit.retries.jobs[0].due_at == NOW + timedelta(seconds=120)
 

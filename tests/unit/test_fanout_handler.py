@@ -14,7 +14,7 @@ from tests.fakes import FanoutKit
 
 
 class BrokenLog:
-    def record(self, attempt) -> None:
+    def record(self, attempts) -> None:
         raise RuntimeError("DynamoDB is down")
 
 
@@ -26,10 +26,10 @@ def test_only_the_failed_message_is_reported(monkeypatch: pytest.MonkeyPatch) ->
     app = load_function("fanout")
     original = kit.log.record
 
-    def record(attempt) -> None:
-        if attempt.merchant_id == "merchant-b":
-            BrokenLog().record(attempt)
-        original(attempt)
+    def record(attempts) -> None:
+        if any(a.merchant_id == "merchant-b" for a in attempts):
+            BrokenLog().record(attempts)
+        original(attempts)
 
     monkeypatch.setattr(kit.log, "record", record)
     event = sqs_event(

@@ -1,9 +1,9 @@
 """Fan-out: one queued message in, a signed POST to every subscription that wants it.
 
-Each attempt is logged; a failure is scheduled again on RetryQueue with the next
-delay of the schedule, and the last failure goes to DeliveriesDLQ. Blocking work
-(HTTP, AWS calls) runs on a bounded thread pool so every delivery of a batch
-proceeds at once and a slow receiver holds up only itself.
+All POSTs of a batch run at once on the event loop, at most `max_in_flight` at a time,
+so a slow receiver holds up only itself. What follows from the answers — the log,
+success marks, retries with the next delay of the schedule, the dead-letter queue —
+is written once per message, in batches, on a worker thread (boto3 blocks).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -42,29 +42,29 @@ class DeliveryMarks(Protocol):
 
     def delivered(self, delivery_ids: Sequence[str]) -> set[str]: ...
 
-    def mark_delivered(self, delivery_id: str, at: datetime) -> None: ...
+    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    def record(self, attempts: Sequence[AttemptRecord]) -> None: ...
+
+
+class RetryScheduler(Protocol):
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    def send(self, dead: Sequence[DeadLetter]) -> None: ...
+
+
+class Sender(Protocol):
+    async def send(self, request: WebhookRequest) -> AttemptResult: ...
 
 
 class Telemetry(Protocol):
     def attempted(self, record: AttemptRecord) -> None: ...
 
     def dead_lettered(self, dead: DeadLetter) -> None: ...
-
-
-class DeliveryLog(Protocol):
-    def record(self, attempt: AttemptRecord) -> None: ...
-
-
-class RetryScheduler(Protocol):
-    def schedule(self, job: DeliveryJob, now: datetime) -> None: ...
-
-
-class DeadLetterSink(Protocol):
-    def send(self, dead: DeadLetter) -> None: ...
-
-
-class Sender(Protocol):
-    def send(self, request: WebhookRequest) -> AttemptResult: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,17 @@ class RetryPolicy:
     @property
     def max_attempts(self) -> int:
         return len(self.schedule_s) + 1
+
+
+@dataclass
+class _Settlement:
+    """Everything one message's attempts leave to be written."""
+
+    records: list[AttemptRecord] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+    gone: list[tuple[Subscription, str]] = field(default_factory=list)
+    retries: list[DeliveryJob] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
 
 
 def _utcnow() -> datetime:
@@ -94,6 +105,7 @@ class Fanout:
         policy: RetryPolicy,
         executor: Executor,
         telemetry: Telemetry,
+        max_in_flight: int = 128,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
     ) -> None:
@@ -106,8 +118,10 @@ class Fanout:
         self._policy = policy
         self._executor = executor
         self._telemetry = telemetry
+        self._max_in_flight = max_in_flight
         self._clock = clock
         self._rng = rng or random.Random()
+        self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
     async def handle_message(self, body: str) -> None:
         """Process one queue message; raises if any of its work could not be done."""
@@ -129,13 +143,13 @@ class Fanout:
         )
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
         pending = [sub for sub in wanted if delivery_id(event.event_id, sub.id) not in done]
-        await self._attempt_all([(event, sub, 1, None) for sub in pending])
+        await self._attempt_all(event, [(sub, 1, None) for sub in pending])
 
     async def retry(self, job: DeliveryJob) -> None:
         now = self._clock()
         if job.due_at > now:
             # SQS delays at most 15 minutes: longer waits come back early and go round again.
-            await self._blocking(self._retries.schedule, job, now)
+            await self._blocking(self._retries.schedule, [job], now)
             return
         subscription = await self._blocking(
             self._subscriptions.get, job.merchant_id, job.subscription_id
@@ -144,70 +158,83 @@ class Fanout:
             return  # deleted or disabled since: nobody is waiting for it any more
         if await self._blocking(self._marks.delivered, [job.delivery_id]):
             return  # SQS delivered this retry twice and the first one succeeded
-        await self._attempt_all([(job.event, subscription, job.attempt, job.first_attempt_at)])
+        await self._attempt_all(job.event, [(subscription, job.attempt, job.first_attempt_at)])
 
     async def _attempt_all(
-        self, attempts: list[tuple[ShipmentEvent, Subscription, int, datetime | None]]
-    ) -> None:
-        """Every attempt on the pool at once (one hop each); report all, then fail if any did."""
-        results = await asyncio.gather(
-            *(self._blocking(self._attempt, *attempt) for attempt in attempts),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                continue
-            record, dead = result
-            # Telemetry runs here, on the loop's thread: its buffers need no lock.
-            self._telemetry.attempted(record)
-            if dead is not None:
-                self._telemetry.dead_lettered(dead)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-
-    def _attempt(
         self,
+        event: ShipmentEvent,
+        attempts: list[tuple[Subscription, int, datetime | None]],
+    ) -> None:
+        body = webhook_body(event)  # the same bytes for every subscription and retry
+        results = await asyncio.gather(
+            *(self._post(event, body, sub, attempt) for sub, attempt, _ in attempts)
+        )
+        settlement = _Settlement()
+        for (sub, attempt, first_at), (sent_at, result) in zip(attempts, results, strict=True):
+            self._decide(
+                settlement,
+                event=event,
+                subscription=sub,
+                attempt=attempt,
+                first_at=first_at,
+                sent_at=sent_at,
+                result=result,
+            )
+        await self._blocking(self._settle, settlement)
+        # Telemetry runs here, on the loop's thread: its buffers need no lock.
+        for record in settlement.records:
+            self._telemetry.attempted(record)
+        for dead in settlement.dead:
+            self._telemetry.dead_lettered(dead)
+
+    async def _post(
+        self, event: ShipmentEvent, body: bytes, subscription: Subscription, attempt: int
+    ) -> tuple[datetime, AttemptResult]:
+        async with self._limit():
+            sent_at = self._clock()
+            headers = webhook_headers(
+                subscription.secrets, event.event_id, int(sent_at.timestamp()), body
+            )
+            return sent_at, await self._sender.send(WebhookRequest(subscription.url, headers, body))
+
+    def _decide(
+        self,
+        settlement: _Settlement,
+        *,
         event: ShipmentEvent,
         subscription: Subscription,
         attempt: int,
         first_at: datetime | None,
-    ) -> tuple[AttemptRecord, DeadLetter | None]:
-        """One POST and what follows from it: log, mark, disable, schedule or dead-letter."""
-        body = webhook_body(event)
-        sent_at = self._clock()
-        headers = webhook_headers(
-            subscription.secrets, event.event_id, int(sent_at.timestamp()), body
-        )
-        result = self._sender.send(WebhookRequest(subscription.url, headers, body))
+        sent_at: datetime,
+        result: AttemptResult,
+    ) -> None:
         outcome = classify(result)
         dlv_id = delivery_id(event.event_id, subscription.id)
         next_at = self._next_attempt_at(outcome, result, attempt, sent_at)
-        record = AttemptRecord(
-            delivery_id=dlv_id,
-            event_id=event.event_id,
-            event_type=event.type,
-            subscription_id=subscription.id,
-            merchant_id=subscription.merchant_id,
-            attempt=attempt,
-            attempted_at=sent_at,
-            outcome=outcome.value,
-            status_code=result.status_code,
-            error=result.error,
-            latency_ms=result.latency_ms,
-            response_excerpt=result.response_excerpt,
-            next_attempt_at=next_at,
+        settlement.records.append(
+            AttemptRecord(
+                delivery_id=dlv_id,
+                event_id=event.event_id,
+                event_type=event.type,
+                subscription_id=subscription.id,
+                merchant_id=subscription.merchant_id,
+                attempt=attempt,
+                attempted_at=sent_at,
+                outcome=outcome.value,
+                status_code=result.status_code,
+                error=result.error,
+                latency_ms=result.latency_ms,
+                response_excerpt=result.response_excerpt,
+                next_attempt_at=next_at,
+            )
         )
-        self._log.record(record)
         if outcome is Outcome.DELIVERED:
-            self._marks.mark_delivered(dlv_id, sent_at)
-            return record, None
-        if outcome is Outcome.DISABLE:
+            settlement.delivered.append(dlv_id)
+        elif outcome is Outcome.DISABLE:
             reason = f"endpoint answered {result.status_code} Gone at attempt {attempt}"
-            self._subscriptions.disable(subscription.merchant_id, subscription.id, reason, sent_at)
-            return record, None
-        if next_at is not None:
-            self._retries.schedule(
+            settlement.gone.append((subscription, reason))
+        elif next_at is not None:
+            settlement.retries.append(
                 DeliveryJob(
                     delivery_id=dlv_id,
                     event=event,
@@ -219,23 +246,36 @@ class Fanout:
                     last_attempt_at=sent_at,
                     last_status=result.status_code,
                     last_error=result.error,
-                ),
-                sent_at,
+                )
             )
-            return record, None
-        dead = DeadLetter(
-            delivery_id=dlv_id,
-            event=event,
-            subscription_id=subscription.id,
-            merchant_id=subscription.merchant_id,
-            attempts=attempt,
-            last_status=result.status_code,
-            last_error=result.error,
-            first_attempt_at=first_at or sent_at,
-            last_attempt_at=sent_at,
-        )
-        self._dead_letters.send(dead)
-        return record, dead
+        else:
+            settlement.dead.append(
+                DeadLetter(
+                    delivery_id=dlv_id,
+                    event=event,
+                    subscription_id=subscription.id,
+                    merchant_id=subscription.merchant_id,
+                    attempts=attempt,
+                    last_status=result.status_code,
+                    last_error=result.error,
+                    first_attempt_at=first_at or sent_at,
+                    last_attempt_at=sent_at,
+                )
+            )
+
+    def _settle(self, settlement: _Settlement) -> None:
+        """Write what the attempts decided; successes first, so a crash re-POSTs least."""
+        now = self._clock()
+        if settlement.delivered:
+            self._marks.mark_delivered(settlement.delivered, now)
+        if settlement.records:
+            self._log.record(settlement.records)
+        for subscription, reason in settlement.gone:
+            self._subscriptions.disable(subscription.merchant_id, subscription.id, reason, now)
+        if settlement.retries:
+            self._retries.schedule(settlement.retries, now)
+        if settlement.dead:
+            self._dead_letters.send(settlement.dead)
 
     def _next_attempt_at(
         self, outcome: Outcome, result: AttemptResult, attempt: int, sent_at: datetime
@@ -250,6 +290,15 @@ class Fanout:
             retry_after_s(result, sent_at),
         )
         return None if delay is None else due_after(sent_at, delay)
+
+    def _limit(self) -> asyncio.Semaphore:
+        """The in-flight bound of the running loop (a semaphore belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        limit = self._limits.get(loop)
+        if limit is None:
+            self._limits = {loop: asyncio.Semaphore(self._max_in_flight)}
+            limit = self._limits[loop]
+        return limit
 
     async def _blocking[**P, T](
         self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs

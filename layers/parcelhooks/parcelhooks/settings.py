@@ -41,7 +41,7 @@ class Settings(BaseModel):
     retry_jitter: float = Field(default=0.2, ge=0, lt=1)
     delivery_timeout_s: float = Field(default=10.0, gt=0)
     connect_timeout_s: float = Field(default=3.0, gt=0)
-    max_concurrency: int = Field(default=64, ge=1)
+    max_concurrency: int = Field(default=256, ge=1, le=900)
     delivery_log_ttl_days: int = Field(default=30, ge=1)
     idempotency_ttl_days: int = Field(default=7, ge=1)
 

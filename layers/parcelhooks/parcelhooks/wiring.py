@@ -23,6 +23,8 @@ from parcelhooks.observability import PowertoolsTelemetry
 from parcelhooks.settings import Settings, settings
 from parcelhooks.subscriptions import Subscriptions
 
+AWS_WORKERS = 16
+
 
 def resolver() -> Resolver:
     """DNS for the URL guard (tests put a fake one here)."""
@@ -74,9 +76,9 @@ def build_fanout(config: Settings) -> Fanout:
             resolve=resolver(),
         ),
         policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
-        executor=ThreadPoolExecutor(
-            max_workers=config.max_concurrency, thread_name_prefix="delivery"
-        ),
+        # Only AWS calls use threads (the POSTs are on the event loop).
+        executor=ThreadPoolExecutor(max_workers=AWS_WORKERS, thread_name_prefix="aws"),
+        max_in_flight=config.max_concurrency,
         telemetry=PowertoolsTelemetry(),
     )
 

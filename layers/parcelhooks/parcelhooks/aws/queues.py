@@ -19,60 +19,78 @@ SEND_ROUNDS = 3
 ROUND_PAUSE_S = 0.05
 
 
-class EventsQueue:
+class _BatchSender:
     """SendMessageBatch in tens; entries SQS refuses are sent again, up to three rounds."""
 
     def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._client = client
         self._url = queue_url
 
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
-        pending = {event.event_id: event.model_dump_json() for event in events}
+    def send(self, messages: dict[str, tuple[str, int]]) -> list[str]:
+        """Send `{key: (body, delay_s)}`; return the keys that never got through."""
+        pending = dict(messages)
         for round_number in range(SEND_ROUNDS):
             if round_number:
                 time.sleep(ROUND_PAUSE_S * round_number)  # back off before resending
-            failed: dict[str, str] = {}
-            ids = list(pending)
-            for start in range(0, len(ids), SQS_BATCH_SIZE):
-                chunk = ids[start : start + SQS_BATCH_SIZE]
-                failed.update(self._send_chunk({i: pending[i] for i in chunk}))
+            failed: dict[str, tuple[str, int]] = {}
+            keys = list(pending)
+            for start in range(0, len(keys), SQS_BATCH_SIZE):
+                chunk = {k: pending[k] for k in keys[start : start + SQS_BATCH_SIZE]}
+                failed.update(self._send_chunk(chunk))
             pending = failed
             if not pending:
                 return []
         return list(pending)
 
-    def _send_chunk(self, bodies: dict[str, str]) -> dict[str, str]:
-        # Entry ids must be short and simple; index them and map back.
-        order = list(bodies)
+    def _send_chunk(self, messages: dict[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
+        # Entry ids must be short and simple: index them and map back.
+        order = list(messages)
         entries = [
-            {"Id": str(index), "MessageBody": bodies[event_id]}
-            for index, event_id in enumerate(order)
+            {"Id": str(index), "MessageBody": messages[key][0], "DelaySeconds": messages[key][1]}
+            for index, key in enumerate(order)
         ]
         try:
             response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
         except Exception:
-            return bodies
-        failed_ids = [order[int(entry["Id"])] for entry in response.get("Failed", [])]
-        return {event_id: bodies[event_id] for event_id in failed_ids}
+            return messages
+        failed = [order[int(entry["Id"])] for entry in response.get("Failed", [])]
+        return {key: messages[key] for key in failed}
+
+
+class QueueWriteError(RuntimeError):
+    """SQS kept refusing messages: the caller's work must be retried as a whole."""
+
+
+class EventsQueue:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._batch = _BatchSender(client, queue_url)
+
+    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+        return self._batch.send({e.event_id: (e.model_dump_json(), 0) for e in events})
 
 
 class RetryQueue:
     def __init__(self, client: SQSClient, queue_url: str) -> None:
-        self._client = client
-        self._url = queue_url
+        self._batch = _BatchSender(client, queue_url)
 
-    def schedule(self, job: DeliveryJob, now: datetime) -> None:
-        self._client.send_message(
-            QueueUrl=self._url,
-            MessageBody=job.model_dump_json(),
-            DelaySeconds=sqs_delay_s(job.due_at, now),
-        )
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None:
+        messages = {
+            f"{job.delivery_id}#{job.attempt}": (
+                job.model_dump_json(),
+                sqs_delay_s(job.due_at, now),
+            )
+            for job in jobs
+        }
+        failed = self._batch.send(messages)
+        if failed:
+            raise QueueWriteError(f"could not schedule retries {failed}")
 
 
 class DeadLetterQueue:
     def __init__(self, client: SQSClient, queue_url: str) -> None:
-        self._client = client
-        self._url = queue_url
+        self._batch = _BatchSender(client, queue_url)
 
-    def send(self, dead: DeadLetter) -> None:
-        self._client.send_message(QueueUrl=self._url, MessageBody=dead.model_dump_json())
+    def send(self, dead: Sequence[DeadLetter]) -> None:
+        failed = self._batch.send({d.delivery_id: (d.model_dump_json(), 0) for d in dead})
+        if failed:
+            raise QueueWriteError(f"could not dead-letter {failed}")

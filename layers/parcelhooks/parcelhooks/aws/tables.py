@@ -166,12 +166,14 @@ class DeliveryLogTable:
         self._table = table
         self._ttl = ttl
 
-    def record(self, attempt: AttemptRecord) -> None:
-        item = attempt.model_dump(mode="json", exclude_none=True)
-        item["latency_ms"] = Decimal(str(attempt.latency_ms))
-        item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
-        item["expires_at"] = _epoch(attempt.attempted_at + self._ttl)
-        self._table.put_item(Item=item)
+    def record(self, attempts: Sequence[AttemptRecord]) -> None:
+        with self._table.batch_writer() as batch:
+            for attempt in attempts:
+                item = attempt.model_dump(mode="json", exclude_none=True)
+                item["latency_ms"] = Decimal(str(attempt.latency_ms))
+                item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
+                item["expires_at"] = _epoch(attempt.attempted_at + self._ttl)
+                batch.put_item(Item=item)
 
     def newest(self, subscription_id: str, limit: int) -> list[dict[str, Any]]:
         response = self._table.query(
@@ -300,7 +302,8 @@ class DeliveryMarksTable:
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def mark_delivered(self, delivery_id: str, at: datetime) -> None:
-        self._table.put_item(
-            Item={"id": self._id(delivery_id), "expiration": _epoch(at + self._window)}
-        )
+    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None:
+        expiration = _epoch(at + self._window)
+        with self._table.batch_writer(overwrite_by_pkeys=["id"]) as batch:
+            for delivery_id in delivery_ids:
+                batch.put_item(Item={"id": self._id(delivery_id), "expiration": expiration})
