@@ -210,6 +210,9 @@ def deploy(
         "AllowHttpTargets": "true",
         "AllowedTargetNetworks": LOCAL_ALLOWED_NETWORKS,
         "AuthorizerCacheTtl": "0",
+        "QueueVisibilityTimeout": "15",
+        "FanoutTimeoutSeconds": "15",
+        "PoisonReceiveCount": "2",
         "LogLevel": "INFO",
         **(extra_parameters or {}),
     }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import pytest
 
+from devstack.stack import Deployment
 from tests.integration.conftest import Api, carrier_event, subscribe
 
 DELIVERY_TIMEOUT_S = 30
@@ -94,3 +96,22 @@ def test_webhook_bodies_are_identical_across_retries(
     first, second = receiver.wait_for(2, DELIVERY_TIMEOUT_S)
     assert first.body == second.body
     assert json.loads(first.body)["type"] == "shipment.delivered"
+
+
+def test_a_poison_message_reaches_the_events_dlq(stack: Deployment) -> None:
+    """Locally the redrive count is 2 and visibility 15 s, so this takes about 30 s."""
+    sqs = stack.client("sqs")
+    marker = f"poison-{uuid.uuid4().hex}"
+    sqs.send_message(QueueUrl=stack.outputs["EventsQueueUrl"], MessageBody=f'{{"{marker}": ')
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(
+            QueueUrl=stack.outputs["EventsDLQUrl"], MaxNumberOfMessages=10, WaitTimeSeconds=2
+        ).get("Messages", [])
+        for message in messages:
+            sqs.delete_message(
+                QueueUrl=stack.outputs["EventsDLQUrl"], ReceiptHandle=message["ReceiptHandle"]
+            )
+            if marker in message["Body"]:
+                return
+    raise AssertionError("the poison message never reached EventsDLQ")

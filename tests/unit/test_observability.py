@@ -1,0 +1,73 @@
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from parcelhooks.deliveries import AttemptRecord, DeadLetter
+from parcelhooks.observability import PowertoolsTelemetry, metrics
+from tests.factories import NOW, shipment_event
+
+
+@pytest.fixture(autouse=True)
+def _clean_metrics() -> Iterator[None]:
+    metrics.clear_metrics()
+    yield
+    metrics.clear_metrics()
+
+
+def _record(outcome: str, latency_ms: float = 42.0) -> AttemptRecord:
+    return AttemptRecord(
+        delivery_id="dlv_1",
+        event_id="evt_1",
+        event_type="shipment.delivered",
+        subscription_id="sub_1",
+        merchant_id="merchant-a",
+        attempt=1,
+        attempted_at=NOW,
+        outcome=outcome,
+        status_code=204 if outcome == "delivered" else 500,
+        error=None,
+        latency_ms=latency_ms,
+        response_excerpt="",
+        next_attempt_at=None,
+    )
+
+
+def _metric_values() -> dict[str, list[float]]:
+    emf = metrics.serialize_metric_set()
+    names = [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    return {name: emf[name] if isinstance(emf[name], list) else [emf[name]] for name in names}
+
+
+def test_each_attempt_counts_its_outcome_and_latency(caplog: pytest.LogCaptureFixture) -> None:
+    telemetry = PowertoolsTelemetry()
+    telemetry.attempted(_record("delivered", 10.0))
+    telemetry.attempted(_record("delivered", 30.0))
+    telemetry.attempted(_record("retry"))
+    values = _metric_values()
+    assert sum(values["DeliveriesSucceeded"]) == 2.0
+    assert sum(values["DeliveriesFailed"]) == 1.0
+    assert values["DeliveryLatency"] == [10.0, 30.0, 42.0]
+    first = caplog.records[0]
+    assert first.correlation_id == "evt_1" and first.outcome == "delivered"  # type: ignore[attr-defined]
+
+
+def test_a_dead_letter_is_counted_and_logged_without_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dead = DeadLetter(
+        delivery_id="dlv_1",
+        event=shipment_event(),
+        subscription_id="sub_1",
+        merchant_id="merchant-a",
+        attempts=8,
+        last_status=500,
+        last_error=None,
+        first_attempt_at=NOW,
+        last_attempt_at=NOW,
+    )
+    PowertoolsTelemetry().dead_lettered(dead)
+    assert _metric_values()["DeliveriesDeadLettered"] == [1.0]
+    [record] = caplog.records
+    assert record.getMessage() == "delivery dead-lettered"
+    assert "whsec_" not in json.dumps({k: str(v) for k, v in vars(record).items()})
