@@ -57,7 +57,10 @@ unit: $(DEV)/.ok
 integration: deps
 	$(DEV)/bin/pytest tests/integration
 
-bench: deps
+bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see docs/benchmarks.md
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && \
+		RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light && \
+		(service nginx stop || true); }
 	$(DEV)/bin/python bench/run.py
 
 clean:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from parcelhooks.models import ShipmentEvent
+from parcelhooks.models import Model, ShipmentEvent
 
 
-class DeliveryJob(BaseModel):
+class DeliveryJob(Model):
     """A delivery waiting for its next attempt, as it travels on RetryQueue."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: Literal["retry"] = "retry"
     delivery_id: str
@@ -28,7 +28,7 @@ class DeliveryJob(BaseModel):
     last_error: str | None = None
 
 
-class DeadLetter(BaseModel):
+class DeadLetter(Model):
     """What DeliveriesDLQ holds once every attempt has failed (DESIGN.md shape)."""
 
     delivery_id: str
@@ -42,7 +42,7 @@ class DeadLetter(BaseModel):
     last_attempt_at: datetime
 
 
-class AttemptRecord(BaseModel):
+class AttemptRecord(Model):
     """One line of the delivery log."""
 
     delivery_id: str

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from parcelhooks.models import Model
 
 KEY_PREFIX = "phk_"
 KEY_RANDOM_BYTES = 32
@@ -18,7 +18,7 @@ class Role(StrEnum):
     MERCHANT = "merchant"
 
 
-class ApiKeyRecord(BaseModel):
+class ApiKeyRecord(Model):
     """What the ApiKeys table holds for a key; never the key itself."""
 
     key_id: str

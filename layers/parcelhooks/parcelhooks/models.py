@@ -27,8 +27,14 @@ MAX_METADATA_BYTES = 4096
 Text128 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Model(BaseModel):
+    """Our base: validators are built on first use, so a function builds only what it uses."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Strict(Model):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Location(_Strict):
@@ -94,10 +100,10 @@ class CarrierEventBatchIn(_Strict):
     events: list[CarrierEventIn] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
 
 
-class ShipmentEvent(BaseModel):
+class ShipmentEvent(Model):
     """An accepted event: what travels on the queues and in the webhook's `data`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     event_id: str
     carrier: str
@@ -118,31 +124,31 @@ class ShipmentEvent(BaseModel):
         return f"shipment.{self.status.value}"
 
 
-class AcceptedEvent(BaseModel):
+class AcceptedEvent(Model):
     carrier_event_id: str
     event_id: str
     duplicate: bool
 
 
-class IngestResponse(BaseModel):
+class IngestResponse(Model):
     accepted: int
     duplicates: int
     events: list[AcceptedEvent]
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     loc: str
     message: str
     type: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     code: str
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Model):
     error: ErrorBody
 
 
@@ -167,7 +173,7 @@ class SubscriptionIn(_Strict):
     description: str | None = Field(default=None, max_length=500)
 
 
-class Subscription(BaseModel):
+class Subscription(Model):
     """A merchant's endpoint as stored; `secrets` never leave through the API but at creation."""
 
     id: str
@@ -185,7 +191,7 @@ class Subscription(BaseModel):
         return ALL_EVENT_TYPES in self.event_types or event_type in self.event_types
 
 
-class SubscriptionOut(BaseModel):
+class SubscriptionOut(Model):
     id: str
     url: str
     event_types: list[str]
@@ -197,6 +203,6 @@ class SubscriptionOut(BaseModel):
     secret: str | None = Field(default=None, description="Shown in full at creation only.")
 
 
-class SubscriptionPage(BaseModel):
+class SubscriptionPage(Model):
     data: list[SubscriptionOut]
     next_cursor: str | None = None
