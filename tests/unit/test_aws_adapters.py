@@ -115,7 +115,7 @@ def test_a_claim_is_taken_once_and_then_returns_the_first_event_id() -> None:
     existing = claims.claim("correios", "ce-1", "evt_second", NOW)
     assert existing is not None and existing.event_id == "evt_first"
     assert not existing.confirmed
-    claims.confirm("correios", ["ce-1"])
+    claims.confirm("correios", [("ce-1", "evt_first")], NOW)
     confirmed = claims.claim("correios", "ce-1", "evt_third", NOW)
     assert confirmed is not None and confirmed.confirmed
 

@@ -1,6 +1,7 @@
 """Duplicates, claims and enqueue failures, with small in-memory fakes."""
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -25,8 +26,8 @@ class FakeClaims:
         self.claims[(carrier, ceid)] = Claim(stale.event_id, confirmed=False, claimed_at=now)
         return True
 
-    def confirm(self, carrier: str, ceids: Sequence[str]) -> None:
-        for ceid in ceids:
+    def confirm(self, carrier: str, queued: Sequence[tuple[str, str]], now: datetime) -> None:
+        for ceid, _ in queued:
             old = self.claims[(carrier, ceid)]
             self.claims[(carrier, ceid)] = Claim(old.event_id, True, old.claimed_at)
 
@@ -53,6 +54,17 @@ def _events(*ids: str) -> list[CarrierEventIn]:
 def _ingest(claims: FakeClaims, queue: FakeQueue, now: datetime = NOW) -> Ingest:
     counter = iter(range(1000))
     return Ingest(claims, queue, clock=lambda: now, make_event_id=lambda: f"evt_{next(counter)}")
+
+
+def test_claims_run_on_the_pool_and_answers_keep_request_order() -> None:
+    queue = FakeQueue()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ingest = Ingest(FakeClaims(), queue, clock=lambda: NOW, executor=pool)
+        ids = [f"ce-{i}" for i in range(40)]
+        answer = ingest.accept("correios", _events(*ids, "ce-3"))
+    assert [e.carrier_event_id for e in answer.events] == [*ids, "ce-3"]
+    assert answer.events[-1].duplicate and answer.events[-1].event_id == answer.events[3].event_id
+    assert len(queue.sent) == 40
 
 
 def test_new_events_are_queued_with_fresh_ids_and_the_carrier_of_the_key() -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -50,7 +52,9 @@ class ClaimStore(Protocol):
         """Refresh a stale pending claim; False if someone else did first."""
         ...
 
-    def confirm(self, carrier: str, carrier_event_ids: Sequence[str]) -> None: ...
+    def confirm(self, carrier: str, queued: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Mark `(carrier_event_id, event_id)` pairs as queued."""
+        ...
 
     def release(self, carrier: str, carrier_event_ids: Sequence[str]) -> None: ...
 
@@ -111,21 +115,26 @@ class Ingest:
         publisher: EventPublisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         make_event_id: Callable[[], str] = new_event_id,
+        executor: Executor | None = None,
     ) -> None:
         self._claims = claims
         self._publisher = publisher
         self._clock = clock
         self._make_event_id = make_event_id
+        # Claims are one conditional write each: a pool makes 100 of them take ~1 round trip.
+        self._executor = executor
 
     def accept(self, carrier: str, events: Sequence[CarrierEventIn]) -> IngestResponse:
         assert 0 < len(events) <= MAX_EVENTS_PER_REQUEST
         now = self._clock()
         answers: dict[str, AcceptedEvent] = {}
         to_publish: list[ShipmentEvent] = []
-        for event in events:
-            if event.carrier_event_id in answers:
-                continue  # repeated inside this request: answered as a duplicate below
-            event_id, duplicate, publish = self._claim(carrier, event, now)
+        # A repeat inside one request is claimed once and answered as a duplicate below.
+        unique = list({event.carrier_event_id: event for event in reversed(events)}.values())
+        unique.reverse()
+        claim = partial(self._claim, carrier, now=now)
+        claimed = list(self._executor.map(claim, unique) if self._executor else map(claim, unique))
+        for event, (event_id, duplicate, publish) in zip(unique, claimed, strict=True):
             answers[event.carrier_event_id] = AcceptedEvent(
                 carrier_event_id=event.carrier_event_id, event_id=event_id, duplicate=duplicate
             )
@@ -134,9 +143,11 @@ class Ingest:
 
         failed_ids = set(self._publisher.publish(to_publish)) if to_publish else set()
         failed = [e.carrier_event_id for e in to_publish if e.event_id in failed_ids]
-        published = [e.carrier_event_id for e in to_publish if e.event_id not in failed_ids]
+        published = [
+            (e.carrier_event_id, e.event_id) for e in to_publish if e.event_id not in failed_ids
+        ]
         if published:
-            self._claims.confirm(carrier, published)
+            self._claims.confirm(carrier, published, now)
         if failed:
             self._claims.release(carrier, failed)
             raise ApiError(
@@ -151,7 +162,9 @@ class Ingest:
             )
         return _response(events, answers)
 
-    def _claim(self, carrier: str, event: CarrierEventIn, now: datetime) -> tuple[str, bool, bool]:
+    def _claim(
+        self, carrier: str, event: CarrierEventIn, *, now: datetime
+    ) -> tuple[str, bool, bool]:
         """(event_id, duplicate, publish) for the first occurrence of an event in a request."""
         fresh_id = self._make_event_id()
         existing = self._claims.claim(carrier, event.carrier_event_id, fresh_id, now)

@@ -39,6 +39,7 @@ def ingest() -> Ingest:
             clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
         ),
         publisher=EventsQueue(clients.sqs(), config.events_queue_url),
+        executor=ThreadPoolExecutor(max_workers=AWS_WORKERS, thread_name_prefix="claims"),
     )
 
 

@@ -244,14 +244,18 @@ class EventClaimsTable:
             raise
         return True
 
-    def confirm(self, carrier: str, carrier_event_ids: Sequence[str]) -> None:
-        for carrier_event_id in carrier_event_ids:
-            self._table.update_item(
-                Key={"id": self._id(carrier, carrier_event_id)},
-                UpdateExpression="SET #s = :done",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":done": "queued"},
-            )
+    def confirm(self, carrier: str, queued: Sequence[tuple[str, str]], now: datetime) -> None:
+        with self._table.batch_writer(overwrite_by_pkeys=["id"]) as batch:
+            for carrier_event_id, event_id in queued:
+                batch.put_item(
+                    Item={
+                        "id": self._id(carrier, carrier_event_id),
+                        "event_id": event_id,
+                        "state": "queued",
+                        "claimed_at": now.isoformat(),
+                        "expiration": _epoch(now + self._window),
+                    }
+                )
 
     def release(self, carrier: str, carrier_event_ids: Sequence[str]) -> None:
         with self._table.batch_writer() as batch:
