@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from parcelhooks.deliveries import AttemptRecord
 from parcelhooks.models import ShipmentEvent, Status, Subscription
 from parcelhooks.signing import generate_secret
 
@@ -45,6 +46,27 @@ def shipment_event(**overrides: Any) -> ShipmentEvent:
     }
     fields.update(overrides)
     return ShipmentEvent(**fields)
+
+
+def attempt_record(**overrides: Any) -> AttemptRecord:
+    outcome = overrides.get("outcome", "delivered")
+    fields: dict[str, Any] = {
+        "delivery_id": "dlv_1",
+        "event_id": "evt_1",
+        "event_type": "shipment.delivered",
+        "subscription_id": "sub_1",
+        "merchant_id": "merchant-a",
+        "attempt": 1,
+        "attempted_at": NOW,
+        "outcome": outcome,
+        "status_code": 204 if outcome == "delivered" else 500,
+        "error": None,
+        "latency_ms": 42.0,
+        "response_excerpt": "",
+        "next_attempt_at": None,
+    }
+    fields.update(overrides)
+    return AttemptRecord(**fields)
 
 
 def subscription(**overrides: Any) -> Subscription:

@@ -18,7 +18,7 @@ from parcelhooks.aws.tables import (
 )
 from parcelhooks.deliveries import AttemptRecord
 from parcelhooks.errors import InvalidCursorError
-from tests.factories import NOW, shipment_event, subscription
+from tests.factories import NOW, attempt_record, shipment_event, subscription
 
 
 @pytest.fixture
@@ -157,20 +157,14 @@ def test_subscriptions_page_in_order_and_stay_with_their_merchant() -> None:
 
 
 def _attempt(n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
-    return AttemptRecord(
-        delivery_id="dlv_1",
-        event_id="evt_1",
-        event_type="shipment.delivered",
-        subscription_id="sub_1",
-        merchant_id="merchant-a",
+    retrying = outcome == "retry"
+    return attempt_record(
         attempt=n,
         attempted_at=NOW + timedelta(minutes=at_minute),
         outcome=outcome,
-        status_code=500 if outcome == "retry" else 204,
-        error=None,
         latency_ms=12.5,
         response_excerpt="oops",
-        next_attempt_at=NOW + timedelta(minutes=at_minute + 5) if outcome == "retry" else None,
+        next_attempt_at=NOW + timedelta(minutes=at_minute + 5) if retrying else None,
     )
 
 

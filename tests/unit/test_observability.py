@@ -5,7 +5,7 @@ import pytest
 
 from parcelhooks.deliveries import AttemptRecord, DeadLetter
 from parcelhooks.observability import PowertoolsTelemetry, metrics
-from tests.factories import NOW, shipment_event
+from tests.factories import NOW, attempt_record, shipment_event
 
 
 @pytest.fixture(autouse=True)
@@ -16,21 +16,7 @@ def _clean_metrics() -> Iterator[None]:
 
 
 def _record(outcome: str, latency_ms: float = 42.0) -> AttemptRecord:
-    return AttemptRecord(
-        delivery_id="dlv_1",
-        event_id="evt_1",
-        event_type="shipment.delivered",
-        subscription_id="sub_1",
-        merchant_id="merchant-a",
-        attempt=1,
-        attempted_at=NOW,
-        outcome=outcome,
-        status_code=204 if outcome == "delivered" else 500,
-        error=None,
-        latency_ms=latency_ms,
-        response_excerpt="",
-        next_attempt_at=None,
-    )
+    return attempt_record(outcome=outcome, latency_ms=latency_ms)
 
 
 def _metric_values() -> dict[str, list[float]]:
