@@ -103,7 +103,9 @@ def throughput() -> None:
             async def deliver_all() -> None:
                 for _ in range(n):
                     body = webhook_body(event)
-                    headers = webhook_headers(sub.secrets, event.event_id, int(time.time()), body)
+                    headers = webhook_headers(
+                        [s.secret for s in sub.secrets], event.event_id, int(time.time()), body
+                    )
                     result = await sender.send(WebhookRequest(url, headers, body))
                     assert classify(result).value == "delivered", result
 

@@ -1,4 +1,4 @@
-"""The merchant API: /v1/subscriptions, scoped to the calling key's merchant."""
+"""The merchant API: subscriptions, secrets, test events, deliveries — for the key's merchant."""
 
 from typing import Annotated, Any
 
@@ -10,7 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parcelhooks import wiring
 from parcelhooks.api import caller_of, install_error_handlers, json_response
 from parcelhooks.keys import Role
-from parcelhooks.models import SubscriptionIn, SubscriptionOut, SubscriptionPage
+from parcelhooks.models import (
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPage,
+    SubscriptionPatch,
+)
 from parcelhooks.observability import logger
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -21,29 +26,43 @@ def _merchant() -> str:
     return caller_of(app, Role.MERCHANT).owner_id
 
 
-@app.post("/v1/subscriptions")
+@app.post("/v1/subscriptions", tags=["subscriptions"])
 def create_subscription(subscription: SubscriptionIn) -> Response[str]:
+    """Subscribe a URL; the answer holds its signing secret, shown in full only here."""
     created = wiring.subscriptions().create(_merchant(), subscription)
     return json_response(201, created.model_dump_json())
 
 
-@app.get("/v1/subscriptions")
+@app.get("/v1/subscriptions", tags=["subscriptions"])
 def list_subscriptions(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SubscriptionPage:
+    """The merchant's subscriptions in creation order, a page at a time."""
     return wiring.subscriptions().list(_merchant(), limit, cursor)
 
 
-@app.get("/v1/subscriptions/<subscription_id>")
+@app.get("/v1/subscriptions/<subscription_id>", tags=["subscriptions"])
 def get_subscription(subscription_id: str) -> SubscriptionOut:
     return wiring.subscriptions().get(_merchant(), subscription_id)
 
 
-@app.delete("/v1/subscriptions/<subscription_id>")
+@app.patch("/v1/subscriptions/<subscription_id>", tags=["subscriptions"])
+def update_subscription(subscription_id: str, patch: SubscriptionPatch) -> SubscriptionOut:
+    """Change url, event_types, description or enabled; `enabled: true` re-enables it."""
+    return wiring.subscriptions().update(_merchant(), subscription_id, patch)
+
+
+@app.delete("/v1/subscriptions/<subscription_id>", tags=["subscriptions"])
 def delete_subscription(subscription_id: str) -> Response[str]:
     wiring.subscriptions().delete(_merchant(), subscription_id)
     return Response(status_code=204, body="")
+
+
+@app.post("/v1/subscriptions/<subscription_id>/rotate-secret", tags=["subscriptions"])
+def rotate_secret(subscription_id: str) -> SubscriptionOut:
+    """A new secret, shown once; the previous one keeps signing for 24 hours."""
+    return wiring.subscriptions().rotate_secret(_merchant(), subscription_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

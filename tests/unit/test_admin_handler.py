@@ -24,7 +24,9 @@ def test_create_returns_the_secret_once_and_get_does_not() -> None:
     status, created = _call("POST", "/v1/subscriptions", NEW)
     assert status == 201 and created["secret"].startswith("whsec_") and created["enabled"]
     status, fetched = _call("GET", f"/v1/subscriptions/{created['id']}")
-    assert status == 200 and fetched["secret"] is None and fetched["url"] == NEW["url"]
+    assert status == 200 and fetched["url"] == NEW["url"]
+    assert fetched["secret"] != created["secret"]
+    assert fetched["secret"].startswith(created["secret"][:10]) and fetched["secret"].endswith("*")
 
 
 def test_list_pages_with_a_cursor() -> None:

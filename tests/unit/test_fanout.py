@@ -26,7 +26,7 @@ def test_every_matching_enabled_subscription_gets_a_signed_post() -> None:
         "https://b.example/h",
     ]
     request = next(r for r in kit.sender.requests if r.url == wanted.url)
-    Webhook(wanted.secrets[0]).verify(request.body, request.headers)
+    Webhook(wanted.secrets[0].secret).verify(request.body, request.headers)
     assert request.headers["webhook-id"] == "evt_01TEST"
 
 

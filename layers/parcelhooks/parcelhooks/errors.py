@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
+    LIMIT_REACHED = "limit_reached"
     ENQUEUE_FAILED = "enqueue_failed"
     INTERNAL = "internal_error"
 

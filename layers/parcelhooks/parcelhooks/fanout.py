@@ -193,7 +193,7 @@ class Fanout:
         async with self._limit():
             sent_at = self._clock()
             headers = webhook_headers(
-                subscription.secrets, event.event_id, int(sent_at.timestamp()), body
+                subscription.live_secrets(sent_at), event.event_id, int(sent_at.timestamp()), body
             )
             return sent_at, await self._sender.send(WebhookRequest(subscription.url, headers, body))
 

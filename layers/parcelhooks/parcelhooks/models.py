@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -167,14 +168,43 @@ EventTypeFilter = Literal[
 ]
 
 
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+EventTypes = Annotated[list[EventTypeFilter], Field(min_length=1, max_length=len(EVENT_TYPES) + 1)]
+Description = Annotated[str, Field(max_length=500)]
+
+
 class SubscriptionIn(_Strict):
-    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
-    event_types: list[EventTypeFilter] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1)
-    description: str | None = Field(default=None, max_length=500)
+    url: Url
+    event_types: EventTypes
+    description: Description | None = None
+
+
+class SubscriptionPatch(_Strict):
+    """Only the fields sent change; `enabled: true` re-enables a disabled endpoint."""
+
+    url: Url | None = None
+    event_types: EventTypes | None = None
+    description: Description | None = None
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> SubscriptionPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of url, event_types, description, enabled")
+        return self
+
+
+def _secret_entry(value: object) -> object:
+    return {"secret": value} if isinstance(value, str) else value
+
+
+class SigningSecret(Model):
+    secret: str
+    expires_at: datetime | None = None
 
 
 class Subscription(Model):
-    """A merchant's endpoint as stored; `secrets` never leave through the API but at creation."""
+    """A merchant's endpoint as stored; secrets leave through the API only when made."""
 
     id: str
     merchant_id: str
@@ -184,11 +214,16 @@ class Subscription(Model):
     enabled: bool = True
     disabled_reason: str | None = None
     disabled_at: datetime | None = None
-    secrets: list[str]
+    # Newest first; a rotated-out secret keeps signing until it expires.
+    secrets: list[Annotated[SigningSecret, BeforeValidator(_secret_entry)]]
     created_at: datetime
+    updated_at: datetime | None = None
 
     def wants(self, event_type: str) -> bool:
         return ALL_EVENT_TYPES in self.event_types or event_type in self.event_types
+
+    def live_secrets(self, now: datetime) -> list[str]:
+        return [s.secret for s in self.secrets if s.expires_at is None or s.expires_at > now]
 
 
 class SubscriptionOut(Model):
@@ -200,7 +235,10 @@ class SubscriptionOut(Model):
     disabled_reason: str | None = None
     disabled_at: datetime | None = None
     created_at: datetime
-    secret: str | None = Field(default=None, description="Shown in full at creation only.")
+    updated_at: datetime | None = None
+    secret: str = Field(
+        description="The signing secret: in full when created or rotated, masked elsewhere."
+    )
 
 
 class SubscriptionPage(Model):

@@ -42,6 +42,7 @@ class Settings(BaseModel):
     delivery_timeout_s: float = Field(default=10.0, gt=0)
     connect_timeout_s: float = Field(default=3.0, gt=0)
     max_concurrency: int = Field(default=256, ge=1, le=900)
+    max_subscriptions_per_merchant: int = Field(default=50, ge=1)
     delivery_log_ttl_days: int = Field(default=30, ge=1)
     idempotency_ttl_days: int = Field(default=7, ge=1)
 

@@ -1,18 +1,33 @@
-"""Merchant subscriptions: create, list, get, delete — always scoped to the key's owner."""
+"""Merchant subscriptions: create, list, get, update, delete, rotate — scoped to the key's owner.
+
+Every call takes the merchant id from the caller's key; another merchant's
+subscription is simply not found (404), never forbidden, so ids leak nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from parcelhooks.errors import ApiError, ErrorCode
 from parcelhooks.ids import new_subscription_id
-from parcelhooks.models import Subscription, SubscriptionIn, SubscriptionOut, SubscriptionPage
+from parcelhooks.models import (
+    SigningSecret,
+    Subscription,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPage,
+    SubscriptionPatch,
+)
 from parcelhooks.netguard import GuardPolicy, Resolver, UnsafeTargetError, system_resolver, vet
-from parcelhooks.signing import generate_secret
+from parcelhooks.signing import SECRET_PREFIX, generate_secret
 
 DEFAULT_PAGE_SIZE = 50
+DEFAULT_MAX_PER_MERCHANT = 50
+ROTATION_OVERLAP = timedelta(hours=24)
+MASK_VISIBLE_CHARS = 4
+DISABLED_BY_MERCHANT = "disabled by the merchant"
 
 
 class SubscriptionStore(Protocol):
@@ -24,10 +39,19 @@ class SubscriptionStore(Protocol):
         self, merchant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Subscription], str | None]: ...
 
+    def count(self, merchant_id: str) -> int: ...
+
     def delete(self, merchant_id: str, subscription_id: str) -> bool: ...
 
 
+def mask_secret(secret: str) -> str:
+    """Enough to tell two secrets apart, not enough to sign with."""
+    visible = secret.removeprefix(SECRET_PREFIX)[:MASK_VISIBLE_CHARS]
+    return f"{SECRET_PREFIX}{visible}{'*' * 8}"
+
+
 def to_out(subscription: Subscription, *, with_secret: bool = False) -> SubscriptionOut:
+    newest = subscription.secrets[0].secret
     return SubscriptionOut(
         id=subscription.id,
         url=subscription.url,
@@ -37,7 +61,8 @@ def to_out(subscription: Subscription, *, with_secret: bool = False) -> Subscrip
         disabled_reason=subscription.disabled_reason,
         disabled_at=subscription.disabled_at,
         created_at=subscription.created_at,
-        secret=subscription.secrets[0] if with_secret else None,
+        updated_at=subscription.updated_at,
+        secret=newest if with_secret else mask_secret(newest),
     )
 
 
@@ -48,15 +73,24 @@ class Subscriptions:
         *,
         policy: GuardPolicy,
         resolve: Resolver = system_resolver,
+        max_per_merchant: int = DEFAULT_MAX_PER_MERCHANT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._policy = policy
         self._resolve = resolve
+        self._max_per_merchant = max_per_merchant
         self._clock = clock
 
     def create(self, merchant_id: str, request: SubscriptionIn) -> SubscriptionOut:
         self._check_url(request.url)
+        if self._store.count(merchant_id) >= self._max_per_merchant:
+            raise ApiError(
+                409,
+                ErrorCode.LIMIT_REACHED,
+                f"a merchant may have at most {self._max_per_merchant} subscriptions; "
+                "delete one first",
+            )
         subscription = Subscription(
             id=new_subscription_id(),
             merchant_id=merchant_id,
@@ -64,7 +98,7 @@ class Subscriptions:
             event_types=sorted(set(request.event_types)),
             description=request.description,
             enabled=True,
-            secrets=[generate_secret()],
+            secrets=[SigningSecret(secret=generate_secret())],
             created_at=self._clock(),
         )
         self._store.put(subscription)
@@ -75,11 +109,58 @@ class Subscriptions:
         return SubscriptionPage(data=[to_out(s) for s in items], next_cursor=next_cursor)
 
     def get(self, merchant_id: str, subscription_id: str) -> SubscriptionOut:
-        return to_out(self._require(merchant_id, subscription_id))
+        return to_out(self.require(merchant_id, subscription_id))
+
+    def update(
+        self, merchant_id: str, subscription_id: str, patch: SubscriptionPatch
+    ) -> SubscriptionOut:
+        current = self.require(merchant_id, subscription_id)
+        now = self._clock()
+        changes: dict[str, object] = {"updated_at": now}
+        if patch.url is not None:
+            self._check_url(patch.url)
+            changes["url"] = patch.url
+        if patch.event_types is not None:
+            changes["event_types"] = sorted(set(patch.event_types))
+        if "description" in patch.model_fields_set:
+            changes["description"] = patch.description
+        if patch.enabled is True:
+            changes |= {"enabled": True, "disabled_reason": None, "disabled_at": None}
+        elif patch.enabled is False and current.enabled:
+            changes |= {
+                "enabled": False,
+                "disabled_reason": DISABLED_BY_MERCHANT,
+                "disabled_at": now,
+            }
+        updated = current.model_copy(update=changes)
+        self._store.put(updated)
+        return to_out(updated)
+
+    def rotate_secret(self, merchant_id: str, subscription_id: str) -> SubscriptionOut:
+        """A new secret signs from now on; the previous ones keep signing for 24 hours."""
+        current = self.require(merchant_id, subscription_id)
+        now = self._clock()
+        overlap_until = now + ROTATION_OVERLAP
+        kept = [
+            s.model_copy(update={"expires_at": min(s.expires_at or overlap_until, overlap_until)})
+            for s in current.secrets
+            if s.expires_at is None or s.expires_at > now
+        ]
+        rotated = current.model_copy(
+            update={"secrets": [SigningSecret(secret=generate_secret()), *kept], "updated_at": now}
+        )
+        self._store.put(rotated)
+        return to_out(rotated, with_secret=True)
 
     def delete(self, merchant_id: str, subscription_id: str) -> None:
         if not self._store.delete(merchant_id, subscription_id):
-            raise _not_found(subscription_id)
+            raise not_found(subscription_id)
+
+    def require(self, merchant_id: str, subscription_id: str) -> Subscription:
+        subscription = self._store.get(merchant_id, subscription_id)
+        if subscription is None:
+            raise not_found(subscription_id)
+        return subscription
 
     def _check_url(self, url: str) -> None:
         try:
@@ -92,12 +173,6 @@ class Subscriptions:
                 [{"loc": "url", "message": p, "type": "unsafe_url"} for p in error.problems],
             ) from None
 
-    def _require(self, merchant_id: str, subscription_id: str) -> Subscription:
-        subscription = self._store.get(merchant_id, subscription_id)
-        if subscription is None:
-            raise _not_found(subscription_id)
-        return subscription
 
-
-def _not_found(subscription_id: str) -> ApiError:
+def not_found(subscription_id: str) -> ApiError:
     return ApiError(404, ErrorCode.NOT_FOUND, f"no subscription {subscription_id}")

@@ -55,7 +55,13 @@ def subscriptions_table() -> SubscriptionsTable:
 
 @cache
 def subscriptions() -> Subscriptions:
-    return Subscriptions(subscriptions_table(), policy=settings().guard_policy, resolve=resolver())
+    config = settings()
+    return Subscriptions(
+        subscriptions_table(),
+        policy=config.guard_policy,
+        resolve=resolver(),
+        max_per_merchant=config.max_subscriptions_per_merchant,
+    )
 
 
 def build_fanout(config: Settings) -> Fanout:

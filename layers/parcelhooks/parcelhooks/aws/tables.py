@@ -54,7 +54,7 @@ class SubscriptionsTable:
         self._table = table
 
     def put(self, subscription: Subscription) -> None:
-        item = subscription.model_dump(mode="json", exclude={"id"})
+        item = subscription.model_dump(mode="json", exclude={"id"}, exclude_none=True)
         item["subscription_id"] = subscription.id
         self._table.put_item(Item=item)
 
@@ -82,6 +82,20 @@ class SubscriptionsTable:
         response = self._table.query(**kwargs)
         items = [_subscription(item) for item in response.get("Items", [])]
         return items, _encode_cursor(response.get("LastEvaluatedKey"))
+
+    def count(self, merchant_id: str) -> int:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "merchant_id = :m",
+            "ExpressionAttributeValues": {":m": merchant_id},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self._table.query(**kwargs)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def list_for_merchant(self, merchant_id: str) -> list[Subscription]:
         found: list[Subscription] = []
