@@ -1,6 +1,6 @@
 """The merchant API: subscriptions, secrets, test events, deliveries — for the key's merchant."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
 from parcelhooks.api import caller_of, install_error_handlers, json_response
+from parcelhooks.delivery_admin import AttemptPage, RecoverIn
 from parcelhooks.keys import Role
 from parcelhooks.models import (
     SubscriptionIn,
@@ -63,6 +64,40 @@ def delete_subscription(subscription_id: str) -> Response[str]:
 def rotate_secret(subscription_id: str) -> SubscriptionOut:
     """A new secret, shown once; the previous one keeps signing for 24 hours."""
     return wiring.subscriptions().rotate_secret(_merchant(), subscription_id)
+
+
+@app.post("/v1/subscriptions/<subscription_id>/test", tags=["deliveries"])
+def send_test_event(subscription_id: str) -> Response[str]:
+    """Send a `webhook.test` event through the normal delivery path."""
+    sent = wiring.delivery_admin().send_test(_merchant(), subscription_id)
+    return json_response(202, sent.model_dump_json())
+
+
+@app.get("/v1/subscriptions/<subscription_id>/deliveries", tags=["deliveries"])
+def list_deliveries(
+    subscription_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    outcome: Annotated[Literal["success", "failure"] | None, Query()] = None,
+) -> AttemptPage:
+    """Every attempt, newest first: status code, latency, error, attempt number, next attempt."""
+    return wiring.delivery_admin().attempts(
+        _merchant(), subscription_id, limit=limit, cursor=cursor, outcome=outcome
+    )
+
+
+@app.post("/v1/deliveries/<delivery_id>/retry", tags=["deliveries"])
+def retry_delivery(delivery_id: str) -> Response[str]:
+    """Send one delivery again now, whatever its earlier attempts did."""
+    sent = wiring.delivery_admin().retry(_merchant(), delivery_id)
+    return json_response(202, sent.model_dump_json())
+
+
+@app.post("/v1/subscriptions/<subscription_id>/recover", tags=["deliveries"])
+def recover(subscription_id: str, request: RecoverIn) -> Response[str]:
+    """Send again every delivery since `since` whose last attempt failed (100 per call)."""
+    done = wiring.delivery_admin().recover(_merchant(), subscription_id, request.since)
+    return json_response(202, done.model_dump_json())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,6 +1,7 @@
 """Unit tests run with the network switched off and fake AWS credentials."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -46,11 +47,28 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             schema = [{"AttributeName": keys[0], "KeyType": "HASH"}]
             if len(keys) > 1:
                 schema.append({"AttributeName": keys[1], "KeyType": "RANGE"})
+            extra: dict[str, Any] = {}
+            attributes = list(keys)
+            if name == "deliveries":  # the template's by-delivery index
+                attributes.append("delivery_id")
+                extra["GlobalSecondaryIndexes"] = [
+                    {
+                        "IndexName": "by-delivery",
+                        "KeySchema": [
+                            {"AttributeName": "delivery_id", "KeyType": "HASH"},
+                            {"AttributeName": "sk", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ]
             dynamodb.create_table(
                 TableName=name,
                 KeySchema=schema,  # type: ignore[arg-type]
-                AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+                AttributeDefinitions=[
+                    {"AttributeName": k, "AttributeType": "S"} for k in attributes
+                ],
                 BillingMode="PAY_PER_REQUEST",
+                **extra,
             )
             env[variable] = name
         sqs = boto3.client("sqs", region_name="us-east-1")

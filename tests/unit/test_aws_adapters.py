@@ -173,13 +173,36 @@ def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> 
     log = DeliveryLogTable(_table("deliveries", "subscription_id", "sk"), timedelta(days=30))
     log.record([_attempt(1, 0), _attempt(2, 5)])
     log.record([_attempt(3, 10, outcome="delivered")])
-    newest = log.newest("sub_1", 10)
-    assert [int(i["attempt"]) for i in newest] == [3, 2, 1]
+    newest, cursor = log.page("sub_1", 10, None)
+    assert cursor is None
+    assert [a.attempt for a in newest] == [3, 2, 1]
     first = newest[-1]
-    assert first["status_code"] == 500 and first["response_excerpt"] == "oops"
-    assert float(first["latency_ms"]) == 12.5 and first["next_attempt_at"]
-    assert int(first["expires_at"]) == int((NOW + timedelta(days=30)).timestamp())
-    assert "next_attempt_at" not in newest[0]
+    assert first == _attempt(1, 0)
+    assert newest[0].next_attempt_at is None
+    raw = log._table.scan()["Items"]
+    assert {int(i["expires_at"]) for i in raw if i["attempt"] == 1} == {
+        int((NOW + timedelta(days=30)).timestamp())
+    }
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
+    table = _table("deliveries", "subscription_id", "sk")
+    log = DeliveryLogTable(table, timedelta(days=30))
+    event = shipment_event()
+    log.record([_attempt(1, 0).model_copy(update={"event": event}), _attempt(2, 5)])
+    log.record([_attempt(3, 10, outcome="delivered")])
+    first, cursor = log.page("sub_1", 2, None)
+    second, end = log.page("sub_1", 2, cursor)
+    assert [a.attempt for a in first + second] == [3, 2, 1] and end is None
+    failures, _ = log.page("sub_1", 10, None, outcome="failure")
+    assert [a.attempt for a in failures] == [2, 1]
+    successes, _ = log.page("sub_1", 10, None, outcome="success")
+    assert [a.attempt for a in successes] == [3]
+    assert [a.attempt for a in log.since("sub_1", NOW + timedelta(minutes=4), 10)] == [2, 3]
+    assert log.since("sub_1", NOW, 10)[0].event == event
+    with pytest.raises(InvalidCursorError):
+        log.page("sub_other", 2, cursor)
 
 
 @pytest.mark.usefixtures("aws")

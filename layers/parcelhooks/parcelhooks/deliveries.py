@@ -26,6 +26,10 @@ class DeliveryJob(Model):
     last_attempt_at: datetime
     last_status: int | None = None
     last_error: str | None = None
+    # Manual retries and recoveries start the schedule afresh from this attempt number,
+    # and are sent even if an earlier attempt succeeded.
+    schedule_from: int = 1
+    force: bool = False
 
 
 class DeadLetter(Model):
@@ -53,8 +57,10 @@ class AttemptRecord(Model):
     attempt: int
     attempted_at: datetime
     outcome: str
-    status_code: int | None
-    error: str | None
+    status_code: int | None = None
+    error: str | None = None
     latency_ms: float
-    response_excerpt: str
-    next_attempt_at: datetime | None
+    response_excerpt: str = ""
+    next_attempt_at: datetime | None = None
+    # Kept with the log so a merchant's retry or recover can send it again.
+    event: ShipmentEvent | None = None

@@ -77,6 +77,16 @@ class RetryPolicy:
         return len(self.schedule_s) + 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """An attempt about to be made: to whom, which number, and where its schedule began."""
+
+    subscription: Subscription
+    attempt: int
+    first_at: datetime | None
+    schedule_from: int
+
+
 @dataclass
 class _Settlement:
     """Everything one message's attempts leave to be written."""
@@ -143,7 +153,7 @@ class Fanout:
         )
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
         pending = [sub for sub in wanted if delivery_id(event.event_id, sub.id) not in done]
-        await self._attempt_all(event, [(sub, 1, None) for sub in pending])
+        await self._attempt_all(event, [_Planned(sub, 1, None, 1) for sub in pending])
 
     async def retry(self, job: DeliveryJob) -> None:
         now = self._clock()
@@ -156,30 +166,19 @@ class Fanout:
         )
         if subscription is None or not subscription.enabled:
             return  # deleted or disabled since: nobody is waiting for it any more
-        if await self._blocking(self._marks.delivered, [job.delivery_id]):
-            return  # SQS delivered this retry twice and the first one succeeded
-        await self._attempt_all(job.event, [(subscription, job.attempt, job.first_attempt_at)])
+        if not job.force:
+            done = await self._blocking(self._marks.delivered, [job.delivery_id])
+            if done:
+                return  # SQS delivered this retry twice and the first one succeeded
+        planned = _Planned(subscription, job.attempt, job.first_attempt_at, job.schedule_from)
+        await self._attempt_all(job.event, [planned])
 
-    async def _attempt_all(
-        self,
-        event: ShipmentEvent,
-        attempts: list[tuple[Subscription, int, datetime | None]],
-    ) -> None:
+    async def _attempt_all(self, event: ShipmentEvent, planned: list[_Planned]) -> None:
         body = webhook_body(event)  # the same bytes for every subscription and retry
-        results = await asyncio.gather(
-            *(self._post(event, body, sub, attempt) for sub, attempt, _ in attempts)
-        )
+        results = await asyncio.gather(*(self._post(event, body, p.subscription) for p in planned))
         settlement = _Settlement()
-        for (sub, attempt, first_at), (sent_at, result) in zip(attempts, results, strict=True):
-            self._decide(
-                settlement,
-                event=event,
-                subscription=sub,
-                attempt=attempt,
-                first_at=first_at,
-                sent_at=sent_at,
-                result=result,
-            )
+        for plan, (sent_at, result) in zip(planned, results, strict=True):
+            self._decide(settlement, event=event, plan=plan, sent_at=sent_at, result=result)
         await self._blocking(self._settle, settlement)
         # Telemetry runs here, on the loop's thread: its buffers need no lock.
         for record in settlement.records:
@@ -188,7 +187,7 @@ class Fanout:
             self._telemetry.dead_lettered(dead)
 
     async def _post(
-        self, event: ShipmentEvent, body: bytes, subscription: Subscription, attempt: int
+        self, event: ShipmentEvent, body: bytes, subscription: Subscription
     ) -> tuple[datetime, AttemptResult]:
         async with self._limit():
             sent_at = self._clock()
@@ -202,15 +201,15 @@ class Fanout:
         settlement: _Settlement,
         *,
         event: ShipmentEvent,
-        subscription: Subscription,
-        attempt: int,
-        first_at: datetime | None,
+        plan: _Planned,
         sent_at: datetime,
         result: AttemptResult,
     ) -> None:
+        subscription, attempt, first_at = plan.subscription, plan.attempt, plan.first_at
         outcome = classify(result)
         dlv_id = delivery_id(event.event_id, subscription.id)
-        next_at = self._next_attempt_at(outcome, result, attempt, sent_at)
+        step = attempt - plan.schedule_from + 1  # position in the schedule
+        next_at = self._next_attempt_at(outcome, result, step, sent_at)
         settlement.records.append(
             AttemptRecord(
                 delivery_id=dlv_id,
@@ -226,6 +225,7 @@ class Fanout:
                 latency_ms=result.latency_ms,
                 response_excerpt=result.response_excerpt,
                 next_attempt_at=next_at,
+                event=event,
             )
         )
         if outcome is Outcome.DELIVERED:
@@ -246,6 +246,7 @@ class Fanout:
                     last_attempt_at=sent_at,
                     last_status=result.status_code,
                     last_error=result.error,
+                    schedule_from=plan.schedule_from,
                 )
             )
         else:

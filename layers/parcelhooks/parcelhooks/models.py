@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from parcelhooks.carrier_codes import canonical_status
-from parcelhooks.statuses import ALL_EVENT_TYPES, EVENT_TYPES, Status
+from parcelhooks.statuses import ALL_EVENT_TYPES, EVENT_TYPES, TEST_EVENT_TYPE, Status
 
 MAX_EVENTS_PER_REQUEST = 100
 MAX_METADATA_BYTES = 4096
@@ -119,10 +119,11 @@ class ShipmentEvent(Model):
     order_id: str | None = None
     carrier_status: CarrierStatus | None = None
     metadata: dict[str, Any] | None = None
+    test: bool = False
 
     @property
     def type(self) -> str:
-        return f"shipment.{self.status.value}"
+        return TEST_EVENT_TYPE if self.test else f"shipment.{self.status.value}"
 
 
 class AcceptedEvent(Model):

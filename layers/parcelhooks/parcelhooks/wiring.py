@@ -15,6 +15,7 @@ from parcelhooks.aws.tables import (
     EventClaimsTable,
     SubscriptionsTable,
 )
+from parcelhooks.delivery_admin import DeliveryAdmin
 from parcelhooks.fanout import Fanout, RetryPolicy
 from parcelhooks.http_sender import HttpSender
 from parcelhooks.ingest import Ingest
@@ -61,6 +62,18 @@ def subscriptions() -> Subscriptions:
         policy=config.guard_policy,
         resolve=resolver(),
         max_per_merchant=config.max_subscriptions_per_merchant,
+    )
+
+
+@cache
+def delivery_admin() -> DeliveryAdmin:
+    config = settings()
+    return DeliveryAdmin(
+        log=DeliveryLogTable(
+            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
+        ),
+        subscriptions=subscriptions(),
+        resender=RetryQueue(clients.sqs(), config.retry_queue_url),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,7 @@ from parcelhooks.deliveries import AttemptRecord
 from parcelhooks.errors import InvalidCursorError
 from parcelhooks.ingest import Claim
 from parcelhooks.keys import ApiKeyRecord
-from parcelhooks.models import Subscription
+from parcelhooks.models import ShipmentEvent, Subscription
 
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 
@@ -183,21 +183,75 @@ class DeliveryLogTable:
     def record(self, attempts: Sequence[AttemptRecord]) -> None:
         with self._table.batch_writer() as batch:
             for attempt in attempts:
-                item = attempt.model_dump(mode="json", exclude_none=True)
+                item = attempt.model_dump(mode="json", exclude_none=True, exclude={"event"})
+                if attempt.event is not None:
+                    # A string, not a map: metadata may hold floats DynamoDB would refuse.
+                    item["event"] = attempt.event.model_dump_json()
                 item["latency_ms"] = Decimal(str(attempt.latency_ms))
                 item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
                 item["expires_at"] = _epoch(attempt.attempted_at + self._ttl)
                 batch.put_item(Item=item)
 
-    def newest(self, subscription_id: str, limit: int) -> list[dict[str, Any]]:
+    def page(
+        self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
+    ) -> tuple[list[AttemptRecord], str | None]:
+        """Newest first; `outcome` "success" or "failure" filters (pages may come up short)."""
+        start = _decode_cursor(cursor)
+        if start is not None and start.get("subscription_id") != subscription_id:
+            raise InvalidCursorError(cursor or "")
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "subscription_id = :s",
+            "ExpressionAttributeValues": {":s": subscription_id},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if outcome is not None:
+            kwargs["FilterExpression"] = "outcome = :d" if outcome == "success" else "outcome <> :d"
+            kwargs["ExpressionAttributeValues"][":d"] = "delivered"
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = self._table.query(**kwargs)
+        records = [_attempt(item) for item in response.get("Items", [])]
+        return records, _encode_cursor(response.get("LastEvaluatedKey"))
+
+    def since(self, subscription_id: str, since: datetime, limit: int) -> list[AttemptRecord]:
+        """Attempts from `since` on, oldest first, at most `limit`."""
         response = self._table.query(
-            KeyConditionExpression="subscription_id = :s",
-            ExpressionAttributeValues={":s": subscription_id},
-            ScanIndexForward=False,
+            KeyConditionExpression="subscription_id = :s AND sk >= :since",
+            # Sort keys start with the attempt time; this prefix sorts before any of that second.
+            ExpressionAttributeValues={
+                ":s": subscription_id,
+                ":since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            },
             Limit=limit,
         )
-        items: list[dict[str, Any]] = response.get("Items", [])
-        return items
+        return [_attempt(item) for item in response.get("Items", [])]
+
+    def latest(self, delivery_id: str) -> AttemptRecord | None:
+        """The newest attempt of a delivery, through the by-delivery index."""
+        response = self._table.query(
+            IndexName=BY_DELIVERY_INDEX,
+            KeyConditionExpression="delivery_id = :d",
+            ExpressionAttributeValues={":d": delivery_id},
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return _attempt(items[0]) if items else None
+
+
+BY_DELIVERY_INDEX = "by-delivery"
+
+
+def _attempt(item: dict[str, Any]) -> AttemptRecord:
+    fields = {k: v for k, v in item.items() if k not in {"sk", "expires_at"}}
+    fields["latency_ms"] = float(fields["latency_ms"])
+    fields["attempt"] = int(fields["attempt"])
+    if "status_code" in fields:
+        fields["status_code"] = int(fields["status_code"])
+    if "event" in fields:
+        fields["event"] = ShipmentEvent.model_validate_json(fields["event"])
+    return AttemptRecord.model_validate(fields)
 
 
 class EventClaimsTable:

@@ -1,0 +1,203 @@
+"""What a merchant can do with deliveries: see attempts, retry one, recover many, send a test.
+
+Re-sends go through RetryQueue like any retry, so they are signed, logged, retried and
+dead-lettered by the same fan-out code; they start the retry schedule afresh and are
+sent even if an earlier attempt of the same delivery succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+
+from parcelhooks.deliveries import AttemptRecord, DeliveryJob
+from parcelhooks.errors import ApiError, ErrorCode
+from parcelhooks.ids import delivery_id, new_event_id
+from parcelhooks.models import Location, Model, ShipmentEvent, Subscription
+from parcelhooks.statuses import Status
+from parcelhooks.subscriptions import Subscriptions
+
+MAX_RECOVER = 100
+RECOVER_WINDOW = timedelta(days=30)  # as long as the log keeps attempts
+TEST_CARRIER = "parcelhooks"
+
+
+class AttemptLog(Protocol):
+    def page(
+        self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
+    ) -> tuple[list[AttemptRecord], str | None]: ...
+
+    def since(self, subscription_id: str, since: datetime, limit: int) -> list[AttemptRecord]: ...
+
+    def latest(self, delivery_id: str) -> AttemptRecord | None: ...
+
+
+class Resender(Protocol):
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None: ...
+
+
+class AttemptOut(Model):
+    delivery_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    attempted_at: datetime
+    outcome: Literal["delivered", "retry", "disable"]
+    status_code: int | None
+    error: str | None
+    latency_ms: float
+    response_excerpt: str
+    next_attempt_at: datetime | None
+
+
+class AttemptPage(Model):
+    data: list[AttemptOut]
+    next_cursor: str | None = None
+
+
+class Resent(Model):
+    delivery_id: str
+    event_id: str
+    attempt: int
+
+
+class Recovered(Model):
+    recovered: int
+    deliveries: list[Resent]
+    truncated: bool
+
+
+class RecoverIn(Model):
+    since: datetime
+
+
+def _out(record: AttemptRecord) -> AttemptOut:
+    return AttemptOut.model_validate(record.model_dump(exclude={"event", "merchant_id"}))
+
+
+class DeliveryAdmin:
+    def __init__(
+        self,
+        *,
+        log: AttemptLog,
+        subscriptions: Subscriptions,
+        resender: Resender,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._log = log
+        self._subscriptions = subscriptions
+        self._resender = resender
+        self._clock = clock
+
+    def attempts(
+        self,
+        merchant_id: str,
+        subscription_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        outcome: Literal["success", "failure"] | None,
+    ) -> AttemptPage:
+        self._subscriptions.require(merchant_id, subscription_id)
+        records, next_cursor = self._log.page(subscription_id, limit, cursor, outcome)
+        return AttemptPage(data=[_out(r) for r in records], next_cursor=next_cursor)
+
+    def retry(self, merchant_id: str, dlv_id: str) -> Resent:
+        latest = self._log.latest(dlv_id)
+        if latest is None or latest.merchant_id != merchant_id or latest.event is None:
+            raise ApiError(404, ErrorCode.NOT_FOUND, f"no delivery {dlv_id}")
+        subscription = self._subscriptions.require(merchant_id, latest.subscription_id)
+        _require_enabled(subscription)
+        return self._resend(subscription, latest.event, latest.attempt + 1)
+
+    def recover(self, merchant_id: str, subscription_id: str, since: datetime) -> Recovered:
+        """Re-send every delivery since `since` whose last attempt failed and that is not
+        waiting for a retry already; at most 100 per call (answers say when there are more)."""
+        subscription = self._subscriptions.require(merchant_id, subscription_id)
+        _require_enabled(subscription)
+        now = self._clock()
+        if since > now or since < now - RECOVER_WINDOW:
+            raise ApiError(
+                400,
+                ErrorCode.VALIDATION_FAILED,
+                "since must be within the last 30 days",
+                [{"loc": "since", "message": "out of range", "type": "value_error"}],
+            )
+        latest: dict[str, AttemptRecord] = {}
+        for record in self._log.since(subscription_id, since, limit=10 * MAX_RECOVER):
+            latest[record.delivery_id] = record  # oldest first: the last one wins
+        failed = [
+            (r, r.event)
+            for r in latest.values()
+            if r.outcome != "delivered"
+            and r.event is not None
+            and (r.next_attempt_at is None or r.next_attempt_at <= now)
+        ]
+        jobs = [
+            self._job(subscription, event, r.attempt + 1, now)
+            for r, event in failed[:MAX_RECOVER]
+            if event is not None
+        ]
+        if jobs:
+            self._resender.schedule(jobs, now)
+        resent = [
+            Resent(delivery_id=j.delivery_id, event_id=j.event.event_id, attempt=j.attempt)
+            for j in jobs
+        ]
+        return Recovered(
+            recovered=len(jobs), deliveries=resent, truncated=len(failed) > MAX_RECOVER
+        )
+
+    def send_test(self, merchant_id: str, subscription_id: str) -> Resent:
+        subscription = self._subscriptions.require(merchant_id, subscription_id)
+        _require_enabled(subscription)
+        now = self._clock()
+        event = ShipmentEvent(
+            event_id=new_event_id(),
+            carrier=TEST_CARRIER,
+            carrier_event_id="test",
+            merchant_id=merchant_id,
+            tracking_code="TEST00000000BR",
+            status=Status.DELIVERED,
+            occurred_at=now,
+            received_at=now,
+            description="A test event sent from the parcelhooks API",
+            location=Location(city="São Paulo", state="SP", country="BR"),
+            order_id="test-order",
+            test=True,
+        )
+        return self._resend(subscription, event, 1)
+
+    def _resend(self, subscription: Subscription, event: ShipmentEvent, attempt: int) -> Resent:
+        now = self._clock()
+        job = self._job(subscription, event, attempt, now)
+        self._resender.schedule([job], now)
+        return Resent(delivery_id=job.delivery_id, event_id=event.event_id, attempt=attempt)
+
+    @staticmethod
+    def _job(
+        subscription: Subscription, event: ShipmentEvent, attempt: int, now: datetime
+    ) -> DeliveryJob:
+        return DeliveryJob(
+            delivery_id=delivery_id(event.event_id, subscription.id),
+            event=event,
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            attempt=attempt,
+            due_at=now,
+            first_attempt_at=now,
+            last_attempt_at=now,
+            schedule_from=attempt,
+            force=True,
+        )
+
+
+def _require_enabled(subscription: Subscription) -> None:
+    if not subscription.enabled:
+        raise ApiError(
+            409,
+            ErrorCode.SUBSCRIPTION_DISABLED,
+            f"subscription {subscription.id} is disabled ({subscription.disabled_reason}); "
+            'enable it first with PATCH {"enabled": true}',
+        )

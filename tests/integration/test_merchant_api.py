@@ -1,0 +1,72 @@
+"""A merchant's whole loop on the deployed stack: subscribe, test, inspect, recover, rotate."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from standardwebhooks import Webhook
+
+from tests.integration.conftest import Api, carrier_event, subscribe
+
+TIMEOUT_S = 30
+
+
+def _wait_for_attempts(
+    merchant: Api, sub_id: str, count: int, **query: str
+) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        page = merchant.call("GET", f"/v1/subscriptions/{sub_id}/deliveries", params=query).json()
+        if len(page["data"]) >= count:
+            return list(page["data"])
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {count} attempts listed for {sub_id}")
+
+
+def test_create_test_event_deliveries_and_recover(
+    carrier: Api, merchant: Api, receiver_factory: Any
+) -> None:
+    receiver = receiver_factory(statuses=[204, 500])  # the test passes, then it breaks
+    sub = subscribe(merchant, receiver.url, ["*"])
+
+    sent = merchant.call("POST", f"/v1/subscriptions/{sub['id']}/test")
+    assert sent.status_code == 202, sent.text
+    [test_hook] = receiver.wait_for(1, TIMEOUT_S)
+    payload = Webhook(sub["secret"]).verify(test_hook.body, test_hook.headers)
+    assert payload["type"] == "webhook.test"
+    [listed] = _wait_for_attempts(merchant, sub["id"], 1)
+    assert listed["delivery_id"] == sent.json()["delivery_id"]
+    assert listed["outcome"] == "delivered" and listed["status_code"] == 204
+
+    # A real event now fails all 4 local attempts (schedule 1,2,4) and is dead-lettered.
+    started = datetime.now(UTC) - timedelta(seconds=5)
+    carrier.call("POST", "/v1/events", carrier_event(merchant.owner_id))
+    failures = _wait_for_attempts(merchant, sub["id"], 4, outcome="failure")
+    assert sorted(a["attempt"] for a in failures) == [1, 2, 3, 4]
+    assert failures[0]["next_attempt_at"] is None  # the last one: nothing more is planned
+
+    receiver.statuses[:] = [204]  # the merchant fixed the endpoint
+    recovered = merchant.call(
+        "POST", f"/v1/subscriptions/{sub['id']}/recover", {"since": started.isoformat()}
+    )
+    assert recovered.status_code == 202, recovered.text
+    assert recovered.json()["recovered"] == 1
+    arrived = receiver.wait_for(6, TIMEOUT_S)  # test + 4 failures + the recovered one
+    assert arrived[-1].headers["webhook-id"] == failures[0]["event_id"]
+    successes = _wait_for_attempts(merchant, sub["id"], 2, outcome="success")
+    assert successes[0]["attempt"] == 5
+
+
+def test_rotation_signs_with_both_secrets_on_the_wire(
+    carrier: Api, merchant: Api, receiver_factory: Any
+) -> None:
+    receiver = receiver_factory()
+    sub = subscribe(merchant, receiver.url, ["*"])
+    rotated = merchant.call("POST", f"/v1/subscriptions/{sub['id']}/rotate-secret").json()
+    carrier.call("POST", "/v1/events", carrier_event(merchant.owner_id))
+    [hook] = receiver.wait_for(1, TIMEOUT_S)
+    assert len(hook.headers["webhook-signature"].split(" ")) == 2
+    Webhook(sub["secret"]).verify(hook.body, hook.headers)
+    Webhook(rotated["secret"]).verify(hook.body, hook.headers)
