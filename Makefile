@@ -17,7 +17,7 @@ PIP_QUIET := --quiet --quiet --disable-pip-version-check
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PY313)):$(PATH)
 
-.PHONY: run test deps lint validate unit integration bench clean
+.PHONY: run test deps lint validate unit integration bench openapi clean
 
 run: deps ## start the whole stack locally on MiniStack; Ctrl-C stops it
 	$(DEV)/bin/python -m devstack
@@ -62,6 +62,9 @@ bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see 
 		RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light && \
 		(service nginx stop || true); }
 	$(DEV)/bin/python bench/run.py
+
+openapi: $(DEV)/.ok ## regenerate docs/openapi.json from the code
+	$(DEV)/bin/python -m devstack.openapi > docs/openapi.json
 
 clean:
 	rm -rf .aws-sam .parcelhooks .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
 """The merchant API: subscriptions, secrets, test events, deliveries — for the key's merchant."""
 
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -8,8 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
-from parcelhooks.api import caller_of, install_error_handlers, json_response
-from parcelhooks.delivery_admin import AttemptPage, RecoverIn
+from parcelhooks.api import caller_of, install_error_handlers, json_response, refuse_non_json
+from parcelhooks.delivery_admin import AttemptPage, Recovered, RecoverIn, Resent
 from parcelhooks.keys import Role
 from parcelhooks.models import (
     SubscriptionIn,
@@ -18,6 +19,7 @@ from parcelhooks.models import (
     SubscriptionPatch,
 )
 from parcelhooks.observability import logger
+from parcelhooks.openapi import build_document, ok
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
@@ -27,14 +29,22 @@ def _merchant() -> str:
     return caller_of(app, Role.MERCHANT).owner_id
 
 
-@app.post("/v1/subscriptions", tags=["subscriptions"])
+@app.post(
+    "/v1/subscriptions",
+    tags=["subscriptions"],
+    responses=ok(201, SubscriptionOut, "Created; `secret` is shown in full only now"),
+)
 def create_subscription(subscription: SubscriptionIn) -> Response[str]:
     """Subscribe a URL; the answer holds its signing secret, shown in full only here."""
     created = wiring.subscriptions().create(_merchant(), subscription)
     return json_response(201, created.model_dump_json())
 
 
-@app.get("/v1/subscriptions", tags=["subscriptions"])
+@app.get(
+    "/v1/subscriptions",
+    tags=["subscriptions"],
+    responses=ok(200, SubscriptionPage, "A page of subscriptions"),
+)
 def list_subscriptions(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -43,37 +53,61 @@ def list_subscriptions(
     return wiring.subscriptions().list(_merchant(), limit, cursor)
 
 
-@app.get("/v1/subscriptions/<subscription_id>", tags=["subscriptions"])
+@app.get(
+    "/v1/subscriptions/<subscription_id>",
+    tags=["subscriptions"],
+    responses=ok(200, SubscriptionOut, "The subscription; `secret` masked"),
+)
 def get_subscription(subscription_id: str) -> SubscriptionOut:
     return wiring.subscriptions().get(_merchant(), subscription_id)
 
 
-@app.patch("/v1/subscriptions/<subscription_id>", tags=["subscriptions"])
+@app.patch(
+    "/v1/subscriptions/<subscription_id>",
+    tags=["subscriptions"],
+    responses=ok(200, SubscriptionOut, "The updated subscription"),
+)
 def update_subscription(subscription_id: str, patch: SubscriptionPatch) -> SubscriptionOut:
     """Change url, event_types, description or enabled; `enabled: true` re-enables it."""
     return wiring.subscriptions().update(_merchant(), subscription_id, patch)
 
 
-@app.delete("/v1/subscriptions/<subscription_id>", tags=["subscriptions"])
+@app.delete(
+    "/v1/subscriptions/<subscription_id>",
+    tags=["subscriptions"],
+    responses=ok(204, None, "Deleted"),
+)
 def delete_subscription(subscription_id: str) -> Response[str]:
     wiring.subscriptions().delete(_merchant(), subscription_id)
     return Response(status_code=204, body="")
 
 
-@app.post("/v1/subscriptions/<subscription_id>/rotate-secret", tags=["subscriptions"])
+@app.post(
+    "/v1/subscriptions/<subscription_id>/rotate-secret",
+    tags=["subscriptions"],
+    responses=ok(200, SubscriptionOut, "The new secret, in full this once"),
+)
 def rotate_secret(subscription_id: str) -> SubscriptionOut:
     """A new secret, shown once; the previous one keeps signing for 24 hours."""
     return wiring.subscriptions().rotate_secret(_merchant(), subscription_id)
 
 
-@app.post("/v1/subscriptions/<subscription_id>/test", tags=["deliveries"])
+@app.post(
+    "/v1/subscriptions/<subscription_id>/test",
+    tags=["deliveries"],
+    responses=ok(202, Resent, "Queued for delivery"),
+)
 def send_test_event(subscription_id: str) -> Response[str]:
     """Send a `webhook.test` event through the normal delivery path."""
     sent = wiring.delivery_admin().send_test(_merchant(), subscription_id)
     return json_response(202, sent.model_dump_json())
 
 
-@app.get("/v1/subscriptions/<subscription_id>/deliveries", tags=["deliveries"])
+@app.get(
+    "/v1/subscriptions/<subscription_id>/deliveries",
+    tags=["deliveries"],
+    responses=ok(200, AttemptPage, "Attempts, newest first"),
+)
 def list_deliveries(
     subscription_id: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -86,20 +120,41 @@ def list_deliveries(
     )
 
 
-@app.post("/v1/deliveries/<delivery_id>/retry", tags=["deliveries"])
+@app.post(
+    "/v1/deliveries/<delivery_id>/retry",
+    tags=["deliveries"],
+    responses=ok(202, Resent, "Queued for delivery now"),
+)
 def retry_delivery(delivery_id: str) -> Response[str]:
     """Send one delivery again now, whatever its earlier attempts did."""
     sent = wiring.delivery_admin().retry(_merchant(), delivery_id)
     return json_response(202, sent.model_dump_json())
 
 
-@app.post("/v1/subscriptions/<subscription_id>/recover", tags=["deliveries"])
+@app.post(
+    "/v1/subscriptions/<subscription_id>/recover",
+    tags=["deliveries"],
+    responses=ok(202, Recovered, "What was queued again"),
+)
 def recover(subscription_id: str, request: RecoverIn) -> Response[str]:
     """Send again every delivery since `since` whose last attempt failed (100 per call)."""
     done = wiring.delivery_admin().recover(_merchant(), subscription_id, request.since)
     return json_response(202, done.model_dump_json())
 
 
+@app.get("/v1/openapi.json", include_in_schema=False)
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI 3.1 document; public, so tools can read it without a key."""
+    return public_document()
+
+
+@cache
+def public_document() -> dict[str, Any]:
+    return build_document(
+        app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True, mode="json")
+    )
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return refuse_non_json(event) or app.resolve(event, context)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
-from parcelhooks.api import caller_of, install_error_handlers, json_response
+from parcelhooks.api import caller_of, install_error_handlers, json_response, refuse_non_json
 from parcelhooks.ingest import parse_events
 from parcelhooks.keys import Role
 from parcelhooks.observability import logger
@@ -32,4 +32,4 @@ def post_events() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return refuse_non_json(event) or app.resolve(event, context)

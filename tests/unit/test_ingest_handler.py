@@ -60,3 +60,13 @@ def test_a_merchant_key_that_reaches_ingest_is_refused(moto_stack: dict[str, str
     response = _post(carrier_event(), role="merchant")
     assert response["statusCode"] == 403
     assert _queued(moto_stack) == []
+
+
+def test_a_body_that_is_not_json_by_content_type_is_a_415(moto_stack: dict[str, str]) -> None:
+    app = load_function("ingest")
+    event = api_event("POST", "/v1/events", carrier_event(), role="carrier", owner_id="correios")
+    event["headers"] = {"content-type": "text/plain"}
+    response = app.handler(event, LambdaContextStub())
+    assert response["statusCode"] == 415
+    assert json.loads(response["body"])["error"]["code"] == "unsupported_media_type"
+    assert _queued(moto_stack) == []

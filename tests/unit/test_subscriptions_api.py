@@ -142,3 +142,12 @@ def test_another_merchant_gets_404_on_every_route_and_changes_nothing(
         and still["secret"] == _call("GET", f"/v1/subscriptions/{created['id']}")[1]["secret"]
     )
     assert _call("GET", "/v1/subscriptions", merchant="merchant-b")[1]["data"] == []
+
+
+def test_a_text_plain_body_is_a_415_not_a_500() -> None:
+    app = load_function("admin")
+    event = api_event("POST", "/v1/subscriptions", NEW, role="merchant", owner_id="merchant-a")
+    event["headers"] = {"Content-Type": "text/plain"}
+    response = app.handler(event, LambdaContextStub())
+    assert response["statusCode"] == 415
+    assert _call("GET", "/v1/subscriptions")[1]["data"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,28 @@ def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
     if context.get("role") != role.value or not context.get("owner_id"):
         raise ApiError(403, ErrorCode.FORBIDDEN, f"this route needs a {role.value} key")
     return Caller(role=role, owner_id=str(context["owner_id"]), key_id=str(context.get("key_id")))
+
+
+def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 415 for a request body that does not say it is JSON (checked before routing,
+    since Powertools' validation would otherwise fail on it with a 500)."""
+    if not event.get("body"):
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return None
+    body = error_body(
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        "send the body as JSON with Content-Type: application/json",
+        [{"loc": "content-type", "message": f"got {media_type or 'none'}", "type": "media_type"}],
+    )
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
 
 
 def json_response(status: int, body: str) -> Response[str]:

@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     MALFORMED_JSON = "malformed_json"
     VALIDATION_FAILED = "validation_failed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"

@@ -1,0 +1,131 @@
+"""The public OpenAPI 3.1 document: the admin routes as Powertools generates them from their
+models, plus the carrier ingest route (another function), the bearer scheme and our one
+error shape on every operation. docs/openapi.json is this document, checked by a test.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
+
+from parcelhooks.models import (
+    CarrierEventBatchIn,
+    CarrierEventIn,
+    ErrorResponse,
+    IngestResponse,
+)
+
+TITLE = "parcelhooks"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Signed, retried webhooks for parcel-tracking status events. Carriers POST status "
+    "events to /v1/events; merchants manage their webhook subscriptions and see every "
+    "delivery attempt under /v1/subscriptions. Every request needs "
+    "`Authorization: Bearer <key>`: a carrier key for /v1/events, a merchant key for the "
+    "rest. Webhooks are signed per the Standard Webhooks specification."
+)
+ERROR_DESCRIPTIONS = {
+    400: "The request is invalid; every problem is listed in `error.details`",
+    401: "No API key, or one that is unknown or revoked",
+    403: "The key's role may not call this route",
+    404: "No such resource for this key's owner",
+    409: "The request conflicts with the resource's state",
+    413: "The request body is too large",
+    415: "The body is not sent as application/json",
+    503: "Some events could not be queued; send the same request again",
+}
+_POWERTOOLS_VALIDATION = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def ok(status: int, model: type[BaseModel] | None, description: str) -> dict[int, OpenAPIResponse]:
+    """A route's success answer, for Powertools' `responses=`."""
+    if model is None:
+        return {status: {"description": description}}
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+def _schema_ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error_responses(codes: tuple[int, ...]) -> dict[str, Any]:
+    return {
+        str(code): {
+            "description": ERROR_DESCRIPTIONS[code],
+            "content": {"application/json": {"schema": _schema_ref("ErrorResponse")}},
+        }
+        for code in codes
+    }
+
+
+def _add_models(spec: dict[str, Any], *models: type[BaseModel]) -> None:
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+
+
+def _ingest_operation() -> dict[str, Any]:
+    return {
+        "tags": ["events"],
+        "summary": "Report status events (carrier key)",
+        "description": (
+            'One event, or `{"events": [...]}` with 1 to 100. A `carrier_event_id` the '
+            "carrier already sent is answered as a duplicate and not delivered again. A "
+            "request with any invalid event queues nothing."
+        ),
+        "operationId": "post_events",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            _schema_ref("CarrierEventIn"),
+                            _schema_ref("CarrierEventBatchIn"),
+                        ]
+                    }
+                }
+            },
+        },
+        "responses": {
+            "202": {
+                "description": "Accepted: each event with its event_id, duplicates marked",
+                "content": {"application/json": {"schema": _schema_ref("IngestResponse")}},
+            },
+            **_error_responses((400, 401, 403, 413, 415, 503)),
+        },
+    }
+
+
+def build_document(admin_spec: dict[str, Any]) -> dict[str, Any]:
+    """Complete the admin app's generated spec into the public document."""
+    spec: dict[str, Any] = json.loads(json.dumps(admin_spec))  # a copy we may change
+    spec["info"] = {"title": TITLE, "version": VERSION, "description": DESCRIPTION}
+    spec["servers"] = [{"url": "/", "description": "the stack's ApiUrl output"}]
+    _add_models(spec, ErrorResponse, CarrierEventIn, CarrierEventBatchIn, IngestResponse)
+    for name in _POWERTOOLS_VALIDATION:
+        spec["components"]["schemas"].pop(name, None)
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            responses.pop("422", None)  # we answer validation errors with 400
+            if "204" in responses:
+                responses["204"].pop("content", None)
+            codes = (
+                (400, 401, 403, 404, 409, 415)
+                if "requestBody" in operation
+                else (400, 401, 403, 404, 409)
+            )
+            responses.update(_error_responses(codes))
+    spec["paths"]["/v1/events"] = {"post": _ingest_operation()}
+    spec["paths"] = dict(sorted(spec["paths"].items()))
+    spec["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "phk_... API key"}
+    }
+    spec["security"] = [{"bearer": []}]
+    return spec
