@@ -102,6 +102,22 @@ def _ingest_operation() -> dict[str, Any]:
     }
 
 
+def _link_created_subscription(spec: dict[str, Any]) -> None:
+    """Links from a created subscription to every operation on it, for clients and for
+    schemathesis' stateful tests."""
+    links: dict[str, Any] = {}
+    for path, operations in spec["paths"].items():
+        if "{subscription_id}" not in path:
+            continue
+        for operation in operations.values():
+            links[operation["operationId"]] = {
+                "operationId": operation["operationId"],
+                "parameters": {"subscription_id": "$response.body#/id"},
+            }
+    created = spec["paths"]["/v1/subscriptions"]["post"]["responses"]["201"]
+    created["links"] = dict(sorted(links.items()))
+
+
 def build_document(admin_spec: dict[str, Any]) -> dict[str, Any]:
     """Complete the admin app's generated spec into the public document."""
     spec: dict[str, Any] = json.loads(json.dumps(admin_spec))  # a copy we may change
@@ -122,6 +138,7 @@ def build_document(admin_spec: dict[str, Any]) -> dict[str, Any]:
                 else (400, 401, 403, 404, 409)
             )
             responses.update(_error_responses(codes))
+    _link_created_subscription(spec)
     spec["paths"]["/v1/events"] = {"post": _ingest_operation()}
     spec["paths"] = dict(sorted(spec["paths"].items()))
     spec["components"]["securitySchemes"] = {
