@@ -245,11 +245,35 @@ def deploy(
     )
     deployment = describe(endpoint, stack_name)
     apply_gateway_responses(deployment)
+    apply_authorizer_ttl(deployment, int(parameters["AuthorizerCacheTtl"]))
+    deployment.client("apigateway").create_deployment(
+        restApiId=deployment.outputs["ApiId"], stageName="prod"
+    )
     return deployment
 
 
+def apply_authorizer_ttl(deployment: Deployment, ttl_s: int) -> None:
+    """Set the authorizer's cache TTL to the deployed parameter's value.
+
+    MiniStack runs the SAM transform with the template's default parameter values, so
+    `ReauthorizeEvery: !Ref AuthorizerCacheTtl` arrives as 300 whatever we deploy with;
+    in AWS the transform sees the real value. A revoked key must stop working at once
+    locally, so we patch it through the API Gateway API.
+    """
+    apigateway = deployment.client("apigateway")
+    api_id = deployment.outputs["ApiId"]
+    for authorizer in apigateway.get_authorizers(restApiId=api_id)["items"]:
+        apigateway.update_authorizer(
+            restApiId=api_id,
+            authorizerId=authorizer["id"],
+            patchOperations=[
+                {"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": str(ttl_s)}
+            ],
+        )
+
+
 def apply_gateway_responses(deployment: Deployment) -> None:
-    """Put the template's GatewayResponses on the API and redeploy its stage.
+    """Put the template's GatewayResponses on the API (the caller then redeploys the stage).
 
     MiniStack imports the API's OpenAPI body but not its
     `x-amazon-apigateway-gateway-responses`, so the error shape of 401/403/404
@@ -270,7 +294,6 @@ def apply_gateway_responses(deployment: Deployment) -> None:
             if "statusCode" in spec:
                 options["statusCode"] = str(spec["statusCode"])
             apigateway.put_gateway_response(restApiId=api_id, responseType=response_type, **options)
-    apigateway.create_deployment(restApiId=api_id, stageName="prod")
 
 
 def describe(endpoint: str, stack_name: str) -> Deployment:

@@ -6,11 +6,12 @@ import argparse
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from parcelhooks.aws.tables import ApiKeysTable
 from parcelhooks.cli.keys import create_key
 from parcelhooks.cli.listen import serve
-from parcelhooks.cli.target import Target, TargetError, resolve_target
+from parcelhooks.cli.target import LOCAL_CONFIG, Target, TargetError, resolve_target
 from parcelhooks.keys import Role
 
 SECRET_ENV = "PARCELHOOKS_WEBHOOK_SECRET"
@@ -20,6 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parcelhooks", description=__doc__)
     parser.add_argument("--local", action="store_true", help="act on the local stack (make run)")
     parser.add_argument("--stack", help="CloudFormation stack name (default: parcelhooks)")
+    parser.add_argument(
+        "--local-config",
+        type=Path,
+        default=LOCAL_CONFIG,
+        help=f"the local stack's settings (default: {LOCAL_CONFIG})",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     listen = commands.add_parser("listen", help="receive webhooks locally and verify them")
@@ -47,7 +54,7 @@ def _keys_table(target: Target) -> ApiKeysTable:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    table = _keys_table(resolve_target(args.local, args.stack))
+    table = _keys_table(resolve_target(args.local, args.stack, args.local_config))
     if args.action == "create":
         key, record = create_key(table, Role(args.role), args.owner, args.description)
         print(f"{record.key_id} {record.role.value} {record.owner_id}")
