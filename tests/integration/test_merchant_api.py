@@ -70,3 +70,11 @@ def test_rotation_signs_with_both_secrets_on_the_wire(
     assert len(hook.headers["webhook-signature"].split(" ")) == 2
     Webhook(sub["secret"]).verify(hook.body, hook.headers)
     Webhook(rotated["secret"]).verify(hook.body, hook.headers)
+
+
+def test_the_openapi_document_is_served_without_a_key(carrier: Api) -> None:
+    response = carrier.session.get(f"{carrier.base}/v1/openapi.json", timeout=30)
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.1")
+    assert "/v1/events" in document["paths"] and "/v1/subscriptions" in document["paths"]
