@@ -66,15 +66,21 @@ def subscriptions() -> Subscriptions:
 
 
 @cache
-def delivery_admin() -> DeliveryAdmin:
+def delivery_log() -> DeliveryLogTable:
     config = settings()
-    return DeliveryAdmin(
-        log=DeliveryLogTable(
-            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
-        ),
-        subscriptions=subscriptions(),
-        resender=RetryQueue(clients.sqs(), config.retry_queue_url),
+    return DeliveryLogTable(
+        clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
     )
+
+
+@cache
+def retry_queue() -> RetryQueue:
+    return RetryQueue(clients.sqs(), settings().retry_queue_url)
+
+
+@cache
+def delivery_admin() -> DeliveryAdmin:
+    return DeliveryAdmin(log=delivery_log(), subscriptions=subscriptions(), resender=retry_queue())
 
 
 def build_fanout(config: Settings) -> Fanout:
@@ -83,10 +89,8 @@ def build_fanout(config: Settings) -> Fanout:
         marks=DeliveryMarksTable(
             clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
         ),
-        log=DeliveryLogTable(
-            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
-        ),
-        retries=RetryQueue(clients.sqs(), config.retry_queue_url),
+        log=delivery_log(),
+        retries=retry_queue(),
         dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
         sender=HttpSender(
             connect_timeout_s=config.connect_timeout_s,

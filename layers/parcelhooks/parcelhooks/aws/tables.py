@@ -47,6 +47,26 @@ def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return decoded
 
 
+def _query_page(
+    table: Any, key: str, value: str, limit: int, cursor: str | None, **extra: Any
+) -> dict[str, Any]:
+    """One page of a partition; a cursor from another partition is refused, not followed."""
+    start = _decode_cursor(cursor)
+    if start is not None and start.get(key) != value:
+        raise InvalidCursorError(cursor or "")
+    values = {":pk": value, **extra.pop("ExpressionAttributeValues", {})}
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": f"{key} = :pk",
+        "ExpressionAttributeValues": values,
+        "Limit": limit,
+        **extra,
+    }
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    response: dict[str, Any] = table.query(**kwargs)
+    return response
+
+
 class SubscriptionsTable:
     """Partition key merchant_id, sort key subscription_id: a merchant only ever sees its own."""
 
@@ -69,17 +89,7 @@ class SubscriptionsTable:
     def page(
         self, merchant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Subscription], str | None]:
-        start = _decode_cursor(cursor)
-        if start is not None and start.get("merchant_id") != merchant_id:
-            raise InvalidCursorError(cursor or "")
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "merchant_id = :m",
-            "ExpressionAttributeValues": {":m": merchant_id},
-            "Limit": limit,
-        }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        response = self._table.query(**kwargs)
+        response = _query_page(self._table, "merchant_id", merchant_id, limit, cursor)
         items = [_subscription(item) for item in response.get("Items", [])]
         return items, _encode_cursor(response.get("LastEvaluatedKey"))
 
@@ -196,21 +206,13 @@ class DeliveryLogTable:
         self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
     ) -> tuple[list[AttemptRecord], str | None]:
         """Newest first; `outcome` "success" or "failure" filters (pages may come up short)."""
-        start = _decode_cursor(cursor)
-        if start is not None and start.get("subscription_id") != subscription_id:
-            raise InvalidCursorError(cursor or "")
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "subscription_id = :s",
-            "ExpressionAttributeValues": {":s": subscription_id},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
+        extra: dict[str, Any] = {"ScanIndexForward": False}
         if outcome is not None:
-            kwargs["FilterExpression"] = "outcome = :d" if outcome == "success" else "outcome <> :d"
-            kwargs["ExpressionAttributeValues"][":d"] = "delivered"
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        response = self._table.query(**kwargs)
+            extra["FilterExpression"] = "outcome = :d" if outcome == "success" else "outcome <> :d"
+            extra["ExpressionAttributeValues"] = {":d": "delivered"}
+        response = _query_page(
+            self._table, "subscription_id", subscription_id, limit, cursor, **extra
+        )
         records = [_attempt(item) for item in response.get("Items", [])]
         return records, _encode_cursor(response.get("LastEvaluatedKey"))
 
