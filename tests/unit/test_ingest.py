@@ -120,8 +120,32 @@ def test_a_claim_left_pending_by_a_crash_is_queued_again_once_stale() -> None:
     assert [e.event_id for e in queue.sent] == ["evt_old"]
 
 
-def test_a_fresh_pending_claim_is_left_to_the_request_that_holds_it() -> None:
+def test_a_fresh_pending_claim_is_not_called_a_duplicate_but_sent_again_later() -> None:
     claims, queue = FakeClaims(), FakeQueue()
     claims.claims[("correios", "a")] = Claim("evt_x", False, NOW - timedelta(seconds=5))
-    answer = _ingest(claims, queue).accept("correios", _events("a"))
-    assert answer.events[0].duplicate and queue.sent == []
+    with pytest.raises(ApiError) as caught:
+        _ingest(claims, queue).accept("correios", _events("a", "b"))
+    assert caught.value.status == 503
+    assert [d["type"] for d in caught.value.details] == ["in_progress"]
+    assert [e.carrier_event_id for e in queue.sent] == ["b"]  # the rest is queued
+    assert claims.claims[("correios", "b")].confirmed
+
+
+class BrokenClaims(FakeClaims):
+    """Fails to claim one id, as a throttled DynamoDB would."""
+
+    def claim(self, carrier: str, ceid: str, event_id: str, now: datetime) -> Claim | None:
+        if ceid == "bad":
+            raise RuntimeError("ProvisionedThroughputExceeded")
+        return super().claim(carrier, ceid, event_id, now)
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_a_claim_that_fails_releases_the_others_and_queues_nothing(pooled: bool) -> None:
+    claims, queue = BrokenClaims(), FakeQueue()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ingest = Ingest(claims, queue, clock=lambda: NOW, executor=pool if pooled else None)
+        with pytest.raises(ApiError) as caught:
+            ingest.accept("correios", _events("a", "bad", "c"))
+    assert caught.value.status == 503
+    assert claims.claims == {} and queue.sent == []

@@ -37,6 +37,7 @@ HOSTILE = [
     "https://[2002:c0a8:0101::1]/hook",  # 6to4 wrapping 192.168.1.1
     "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 wrapping the metadata address
     "https://[64:ff9b::0a00:0001]/hook",  # NAT64 wrapping 10.0.0.1
+    "https://[64:ff9b:1::5db8:d822]/hook",  # local-use NAT64, private whatever it wraps
     "https://2130706433/hook",  # 127.0.0.1 as a decimal number
     "https://0x7f000001/hook",  # hex
     "https://0177.0.0.1/hook",  # octal

@@ -61,7 +61,7 @@ def test_retry_after_as_an_http_date() -> None:
     assert retry_after_s(_result(503, header), NOW) == 600.0
 
 
-@pytest.mark.parametrize("header", ["soon", "", "-5", "Sat, 99 Foo 2026"])
+@pytest.mark.parametrize("header", ["soon", "", "-5", "Sat, 99 Foo 2026", "\u00b2"])
 def test_unreadable_retry_after_is_ignored(header: str) -> None:
     assert retry_after_s(_result(503, header), NOW) is None
 

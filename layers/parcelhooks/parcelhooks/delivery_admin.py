@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
+from pydantic import AwareDatetime
+
 from parcelhooks.deliveries import AttemptRecord, DeliveryJob
 from parcelhooks.errors import ApiError, ErrorCode
 from parcelhooks.ids import delivery_id, new_event_id
@@ -69,7 +71,7 @@ class Recovered(Model):
 
 
 class RecoverIn(Model):
-    since: datetime
+    since: AwareDatetime
 
 
 def _out(record: AttemptRecord) -> AttemptOut:

@@ -2,9 +2,10 @@
 
 A request is validated before anything is written, so a bad request leaves no trace.
 Each new event is first *claimed* (carrier + carrier_event_id, conditional write),
-then enqueued, then the claim is confirmed. Events that could not be enqueued have
-their claims released so the carrier's retry is not mistaken for a duplicate; a
-claim left pending by a crash is taken over once it is stale.
+then enqueued, then the claim is confirmed. Only a confirmed claim is ever answered
+as a duplicate. Events that could not be enqueued have their claims released, and an
+event another request is still queueing is answered 503, so the carrier sends again;
+a claim left pending by a crash is taken over once it is stale.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from functools import partial
 from typing import Any, Protocol
 
@@ -31,7 +33,8 @@ from parcelhooks.models import (
 )
 
 MAX_BODY_BYTES = 1024 * 1024
-STALE_CLAIM_AFTER = timedelta(minutes=2)
+# Longer than any ingest request can run (API Gateway gives up after 29 s).
+STALE_CLAIM_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,19 +130,24 @@ class Ingest:
     def accept(self, carrier: str, events: Sequence[CarrierEventIn]) -> IngestResponse:
         assert 0 < len(events) <= MAX_EVENTS_PER_REQUEST
         now = self._clock()
-        answers: dict[str, AcceptedEvent] = {}
-        to_publish: list[ShipmentEvent] = []
         # A repeat inside one request is claimed once and answered as a duplicate below.
         unique = list({event.carrier_event_id: event for event in reversed(events)}.values())
         unique.reverse()
-        claim = partial(self._claim, carrier, now=now)
-        claimed = list(self._executor.map(claim, unique) if self._executor else map(claim, unique))
-        for event, (event_id, duplicate, publish) in zip(unique, claimed, strict=True):
+        claims = self._claim_all(carrier, unique, now)
+        answers: dict[str, AcceptedEvent] = {}
+        to_publish: list[ShipmentEvent] = []
+        busy: list[str] = []
+        for event, claim in zip(unique, claims, strict=True):
+            if claim.state is ClaimState.IN_PROGRESS:
+                busy.append(event.carrier_event_id)
+                continue
             answers[event.carrier_event_id] = AcceptedEvent(
-                carrier_event_id=event.carrier_event_id, event_id=event_id, duplicate=duplicate
+                carrier_event_id=event.carrier_event_id,
+                event_id=claim.event_id,
+                duplicate=claim.state is not ClaimState.NEW,
             )
-            if publish:
-                to_publish.append(to_shipment_event(event, carrier, event_id, now))
+            if claim.state is not ClaimState.DUPLICATE:
+                to_publish.append(to_shipment_event(event, carrier, claim.event_id, now))
 
         failed_ids = set(self._publisher.publish(to_publish)) if to_publish else set()
         failed = [e.carrier_event_id for e in to_publish if e.event_id in failed_ids]
@@ -150,31 +158,85 @@ class Ingest:
             self._claims.confirm(carrier, published, now)
         if failed:
             self._claims.release(carrier, failed)
+        if failed or busy:
+            # Never "duplicate" for what is not known to be queued: the carrier sends again.
             raise ApiError(
                 503,
                 ErrorCode.ENQUEUE_FAILED,
-                "some events could not be queued; send the request again "
+                "some events could not be queued yet; send the request again "
                 "(events already queued will be answered as duplicates)",
                 [
                     {"loc": f"carrier_event_id={ceid}", "message": "not queued", "type": "retry"}
                     for ceid in failed
+                ]
+                + [
+                    {
+                        "loc": f"carrier_event_id={ceid}",
+                        "message": "another request is queueing it",
+                        "type": "in_progress",
+                    }
+                    for ceid in busy
                 ],
             )
         return _response(events, answers)
 
-    def _claim(
-        self, carrier: str, event: CarrierEventIn, *, now: datetime
-    ) -> tuple[str, bool, bool]:
-        """(event_id, duplicate, publish) for the first occurrence of an event in a request."""
+    def _claim_all(
+        self, carrier: str, events: list[CarrierEventIn], now: datetime
+    ) -> list[_Claimed]:
+        """Claim every event; if any claim fails, release the ones this request made."""
+        claim = partial(self._claim, carrier, now=now)
+        if self._executor is None:
+            outcomes: list[_Claimed | BaseException] = []
+            for event in events:
+                try:
+                    outcomes.append(claim(event))
+                except Exception as error:
+                    outcomes.append(error)
+        else:
+            futures = [self._executor.submit(claim, event) for event in events]
+            outcomes = [f.exception() or f.result() for f in futures]
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        if not errors:
+            return [o for o in outcomes if not isinstance(o, BaseException)]
+        made = [
+            event.carrier_event_id
+            for event, outcome in zip(events, outcomes, strict=True)
+            if isinstance(outcome, _Claimed) and outcome.state is ClaimState.NEW
+        ]
+        if made:
+            self._claims.release(carrier, made)
+        raise ApiError(
+            503,
+            ErrorCode.ENQUEUE_FAILED,
+            "the events could not be recorded; send the request again",
+        ) from errors[0]
+
+    def _claim(self, carrier: str, event: CarrierEventIn, *, now: datetime) -> _Claimed:
         fresh_id = self._make_event_id()
         existing = self._claims.claim(carrier, event.carrier_event_id, fresh_id, now)
         if existing is None:
-            return fresh_id, False, True
-        stale = not existing.confirmed and now - existing.claimed_at > STALE_CLAIM_AFTER
-        if stale and self._claims.take_over(carrier, event.carrier_event_id, existing, now):
-            # A request that claimed it died before queueing: queue it now, same event_id.
-            return existing.event_id, True, True
-        return existing.event_id, True, False
+            return _Claimed(fresh_id, ClaimState.NEW)
+        if existing.confirmed:
+            return _Claimed(existing.event_id, ClaimState.DUPLICATE)
+        if now - existing.claimed_at <= STALE_CLAIM_AFTER:
+            return _Claimed(existing.event_id, ClaimState.IN_PROGRESS)
+        if self._claims.take_over(carrier, event.carrier_event_id, existing, now):
+            # A request that claimed it died before confirming: queue it now, same event_id.
+            return _Claimed(existing.event_id, ClaimState.TAKEN_OVER)
+        return _Claimed(existing.event_id, ClaimState.IN_PROGRESS)
+
+
+class ClaimState(Enum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    TAKEN_OVER = "taken_over"
+    IN_PROGRESS = "in_progress"
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    event_id: str
+    state: ClaimState
 
 
 def _response(

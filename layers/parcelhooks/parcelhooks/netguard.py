@@ -28,7 +28,8 @@ METADATA_ADDRESSES: tuple[IPAddress, ...] = (
 )
 CGNAT = ip_network("100.64.0.0/10")
 SIX_TO_FOUR = ip_network("2002::/16")
-NAT64 = (ip_network("64:ff9b::/96"), ip_network("64:ff9b:1::/48"))
+NAT64 = ip_network("64:ff9b::/96")
+LOCAL_NAT64 = ip_network("64:ff9b:1::/48")  # local-use: private, whatever it embeds
 # Hosts spelled as numbers other than dotted-quad (2130706433, 0x7f.1, 0177.0.0.1, 127.1).
 _ODD_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -73,7 +74,7 @@ def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
     """The IPv4 address a 6to4 or NAT64 address wraps, if it is one of those."""
     if address in SIX_TO_FOUR:
         return address.sixtofour
-    if any(address in network for network in NAT64):
+    if address in NAT64:
         return IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -87,6 +88,8 @@ def address_problem(address: IPAddress, policy: GuardPolicy) -> str | None:
             return f"{address} is an IPv4-mapped IPv6 address"
         if address.packed[:12] == bytes(12) and int(address) > 1:
             return f"{address} is an IPv4-compatible IPv6 address"
+        if address in LOCAL_NAT64:
+            return f"{address} is a local-use NAT64 address"
         wrapped = _embedded_ipv4(address)
         if wrapped is not None:
             inner = address_problem(wrapped, policy)

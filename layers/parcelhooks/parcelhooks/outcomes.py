@@ -42,7 +42,7 @@ def retry_after_s(result: AttemptResult, now: datetime) -> float | None:
     if result.status_code not in HONOURS_RETRY_AFTER or not result.retry_after:
         return None
     value = result.retry_after.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
