@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -106,6 +107,62 @@ def serving(receiver: Receiver) -> Iterator[Receiver]:
     thread.start()
     try:
         yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _RawHandler(socketserver.StreamRequestHandler):
+    server: _RawServer
+
+    def handle(self) -> None:
+        while True:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                line = self.rfile.readline()
+                if not line:
+                    return
+                head += line
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            self.rfile.read(length)
+            with self.server.lock:
+                self.server.requests += 1
+                answer = self.server.answers[
+                    min(self.server.requests, len(self.server.answers)) - 1
+                ]
+            self.wfile.write(answer)
+            self.wfile.flush()
+
+
+class _RawServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, answers: list[bytes]) -> None:
+        super().__init__(("127.0.0.1", 0), _RawHandler)
+        self.answers = answers
+        self.requests = 0
+        self.lock = threading.Lock()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return
+
+
+@contextmanager
+def raw_answers(answers: list[bytes]) -> Iterator[str]:
+    """A receiver that answers request N with `answers[N]` verbatim (the last repeats)."""
+    server = _RawServer(answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/raw"
     finally:
         server.shutdown()
         server.server_close()

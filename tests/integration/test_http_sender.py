@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable
 from ipaddress import ip_network
 
+import pytest
+
 from parcelhooks.http_sender import BLOCKED_TARGET, HttpSender, WebhookRequest
 from parcelhooks.netguard import GuardPolicy
 from parcelhooks.outcomes import AttemptResult
-from tests.receivers import Receiver
+from tests.receivers import Receiver, raw_answers
 
 LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
 
@@ -137,3 +139,49 @@ def test_the_webhook_headers_and_body_arrive_intact(receiver_factory) -> None:
     assert received.path == "/webhooks?q=1" and received.body == b'{"a": 1}'
     assert {k: received.headers[k] for k in headers} == headers
     assert received.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "HTTP/1.1 \u00b200 OK\r\nContent-Length: 0\r\n\r\n".encode(),
+        "HTTP/1.1 200 OK\r\nContent-Length: \u00b2\r\n\r\n".encode(),
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 70_000 + b"\r\n",
+        b"SMTP ready\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+    ],
+)
+def test_a_malformed_answer_is_a_protocol_error_not_a_crash(answer: bytes) -> None:
+    with raw_answers([answer]) as url:
+        [result] = _send(_sender(), WebhookRequest(url, {}, b"{}"))
+    assert result.status_code is None and result.error == "protocol_error"
+
+
+def test_interim_1xx_answers_are_skipped_and_the_connection_stays_in_step() -> None:
+    answers = [
+        b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
+    ]
+    with raw_answers(answers) as url:
+        first, second = _send(_sender(), *[WebhookRequest(url, {}, b"{}")] * 2)
+    assert (first.status_code, first.response_excerpt) == (200, "ok")
+    assert second.status_code == 500
+
+
+def test_a_non_ascii_path_and_host_are_encoded_not_crashed_on(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory()
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    sender = HttpSender(
+        connect_timeout_s=1.0,
+        total_timeout_s=2.0,
+        max_connections=8,
+        policy=LOCAL,
+        resolve=lambda host, _port: ["127.0.0.1"],
+    )
+    [result] = _send(sender, WebhookRequest(f"http://loja-são.test:{port}/h/pedido?q=€", {}, b"{}"))
+    assert result.status_code == 204
+    received = receiver.received[0]
+    assert received.path == "/h/pedido?q=%E2%82%AC"
+    assert received.headers["host"] == f"xn--loja-so-2wa.test:{port}"

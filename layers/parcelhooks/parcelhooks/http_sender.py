@@ -14,6 +14,7 @@ imports nothing beyond the standard library.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections import deque
@@ -25,6 +26,7 @@ from parcelhooks.outcomes import AttemptResult
 RESPONSE_EXCERPT_BYTES = 4096
 MAX_HEAD_BYTES = 64 * 1024
 VET_CACHE_S = 30.0
+MAX_VETTED_URLS = 10_000
 BLOCKED_TARGET = "blocked_target"
 USER_AGENT = "parcelhooks/1"
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -82,12 +84,12 @@ class HttpSender:
         self._context = ssl.create_default_context()
         self._idle: dict[tuple[str, str, int, str], deque[_Connection]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._vetted: dict[str, tuple[float, Target]] = {}
+        self._vetted: dict[str, tuple[float, Target | UnsafeTargetError]] = {}
 
     async def send(self, request: WebhookRequest) -> AttemptResult:
         started = time.perf_counter()
         try:
-            target = self._vet(request.url)
+            target = await self._vet(request.url)
             head = _request_head(target, request.headers, len(request.body))
         except UnsafeTargetError as error:
             return AttemptResult(
@@ -110,7 +112,14 @@ class HttpSender:
                     connection.close()
                     connection, _ = await self._connection(target, fresh=True)
                     response = await _exchange(connection, head + request.body)
-        except (OSError, TimeoutError, ProtocolError, asyncio.IncompleteReadError) as error:
+        except (
+            OSError,
+            TimeoutError,
+            ProtocolError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ValueError,  # a number or a name in the answer we cannot read
+        ) as error:
             if connection is not None:
                 connection.close()
             return AttemptResult(None, _elapsed_ms(started), error=_error_class(error))
@@ -125,15 +134,26 @@ class HttpSender:
             retry_after=response.headers.get("retry-after"),
         )
 
-    def _vet(self, url: str) -> Target:
-        """Vetting is pure but asks DNS: remember a URL that passed, briefly."""
+    async def _vet(self, url: str) -> Target:
+        """Vetting asks DNS, which blocks: off the event loop, and remembered briefly
+        (refusals too, so one merchant's dead DNS cannot stall the others)."""
         now = time.monotonic()
         cached = self._vetted.get(url)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        target = vet(url, self._policy, self._resolve)
-        self._vetted[url] = (now + VET_CACHE_S, target)
-        return target
+        if cached is None or cached[0] <= now:
+            loop = asyncio.get_running_loop()
+            try:
+                verdict: Target | UnsafeTargetError = await loop.run_in_executor(
+                    None, vet, url, self._policy, self._resolve
+                )
+            except UnsafeTargetError as error:
+                verdict = error
+            if len(self._vetted) >= MAX_VETTED_URLS:
+                self._vetted.clear()
+            cached = (now + VET_CACHE_S, verdict)
+            self._vetted[url] = cached
+        if isinstance(cached[1], UnsafeTargetError):
+            raise cached[1]
+        return cached[1]
 
     def _bind_to_running_loop(self) -> None:
         # Streams belong to one event loop; a new loop cannot use the old one's connections.
@@ -189,7 +209,11 @@ async def _exchange(connection: _Connection, request: bytes) -> _Response:
     connection.writer.write(request)
     await connection.writer.drain()
     status, headers, keep_alive = _parse_head(await _read_head(connection.reader))
-    if status in _NO_BODY_STATUSES or 100 <= status < 200:
+    while 100 <= status < 200:  # interim answers (100 Continue, 103 Early Hints): the next
+        if status == 101:
+            raise ProtocolError("the receiver tried to switch protocols")
+        status, headers, keep_alive = _parse_head(await _read_head(connection.reader))
+    if status in _NO_BODY_STATUSES:
         return _Response(status, headers, b"", keep_alive)
     excerpt, complete = await _read_body(connection.reader, headers)
     return _Response(status, headers, excerpt, keep_alive and complete)
@@ -205,7 +229,7 @@ async def _read_head(reader: asyncio.StreamReader) -> bytes:
 def _parse_head(head: bytes) -> tuple[int, dict[str, str], bool]:
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not _is_number(parts[1]):
         raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -225,7 +249,7 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> t
         return await _read_chunked(reader)
     length = headers.get("content-length")
     if length is not None:
-        if not length.isdigit():
+        if not _is_number(length):
             raise ProtocolError(f"bad content-length {length!r}")
         size = int(length)
         excerpt = await reader.readexactly(min(size, RESPONSE_EXCERPT_BYTES))
@@ -236,11 +260,10 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> t
 async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
     excerpt = b""
     while True:
-        size_line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise ProtocolError("bad chunk size") from None
+        size_text = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
+        if not _HEX.fullmatch(size_text):
+            raise ProtocolError(f"bad chunk size {size_text[:20]!r}")
+        size = int(size_text, 16)
         if size == 0:
             while await reader.readuntil(b"\r\n") != b"\r\n":
                 pass  # trailer fields, up to the blank line that ends the body
@@ -250,6 +273,13 @@ async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
             return excerpt, False
         excerpt += await reader.readexactly(size)
         await reader.readexactly(2)
+
+
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _elapsed_ms(started: float) -> float:
@@ -262,6 +292,8 @@ def _error_class(error: BaseException) -> str:
         return "timeout"
     if isinstance(error, ssl.SSLError | ssl.CertificateError):
         return "tls_error"
-    if isinstance(error, ProtocolError | asyncio.IncompleteReadError):
+    if isinstance(
+        error, ProtocolError | asyncio.IncompleteReadError | asyncio.LimitOverrunError | ValueError
+    ):
         return "protocol_error"
     return "connection_error"

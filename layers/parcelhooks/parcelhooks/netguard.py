@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 IPAddress = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network
@@ -33,6 +33,7 @@ LOCAL_NAT64 = ip_network("64:ff9b:1::/48")  # local-use: private, whatever it em
 # Hosts spelled as numbers other than dotted-quad (2130706433, 0x7f.1, 0177.0.0.1, 127.1).
 _ODD_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_PATH_SAFE = "/:@!$&'()*+,;=%-._~"
 
 
 class UnsafeTargetError(ValueError):
@@ -149,7 +150,11 @@ def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> T
     if problems:
         raise UnsafeTargetError(problems)
     parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".")
+    try:
+        # The name as it goes on the wire and to DNS: IDNA for non-ASCII hosts.
+        host = (parts.hostname or "").rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UnsafeTargetError([f"host {parts.hostname!r} is not a valid name"]) from None
     port = parts.port or DEFAULT_PORTS[parts.scheme]
     try:
         addresses = [ip_address(a.split("%")[0]) for a in resolve(host, port)]
@@ -161,7 +166,8 @@ def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> T
     refused = [p for p in (address_problem(a, policy) for a in addresses) if p]
     if refused:
         raise UnsafeTargetError(refused)
-    path = parts.path or "/"
+    # Percent-encode what is not ASCII; what is already encoded stays as it is.
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
-        path += f"?{parts.query}"
+        path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
     return Target(parts.scheme, host, port, str(addresses[0]), path)
