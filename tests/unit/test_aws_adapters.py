@@ -222,3 +222,21 @@ def test_disabling_records_why_and_when() -> None:
     assert stored is not None and not stored.enabled
     assert (stored.disabled_reason, stored.disabled_at) == ("endpoint answered 410 Gone", NOW)
     table.disable("merchant-a", "sub_gone", "x", NOW)  # a deleted one is no error
+
+
+@pytest.mark.usefixtures("aws")
+def test_replace_refuses_to_overwrite_a_change_made_meanwhile() -> None:
+    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"))
+    original = subscription(id="sub_1")
+    table.put(original)
+    read = table.get("merchant-a", "sub_1")
+    assert read is not None
+    table.disable("merchant-a", "sub_1", "endpoint answered 410 Gone", NOW)  # fan-out, meanwhile
+    edited = read.model_copy(update={"description": "edited", "updated_at": NOW})
+    assert table.replace(edited, read) is False
+    stored = table.get("merchant-a", "sub_1")
+    assert stored is not None and not stored.enabled
+    assert table.replace(stored.model_copy(update={"description": "x"}), stored) is True
+    table.delete("merchant-a", "sub_1")
+    assert table.replace(stored, stored) is False  # deleted: not brought back
+    assert table.get("merchant-a", "sub_1") is None

@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     LIMIT_REACHED = "limit_reached"
+    CONFLICT = "conflict"
     SUBSCRIPTION_DISABLED = "subscription_disabled"
     ENQUEUE_FAILED = "enqueue_failed"
     INTERNAL = "internal_error"

@@ -33,6 +33,10 @@ DISABLED_BY_MERCHANT = "disabled by the merchant"
 class SubscriptionStore(Protocol):
     def put(self, subscription: Subscription) -> None: ...
 
+    def replace(self, subscription: Subscription, previous: Subscription) -> bool:
+        """Write only if nothing changed it since `previous` was read."""
+        ...
+
     def get(self, merchant_id: str, subscription_id: str) -> Subscription | None: ...
 
     def page(
@@ -133,7 +137,7 @@ class Subscriptions:
                 "disabled_at": now,
             }
         updated = current.model_copy(update=changes)
-        self._store.put(updated)
+        self._replace(updated, current)
         return to_out(updated)
 
     def rotate_secret(self, merchant_id: str, subscription_id: str) -> SubscriptionOut:
@@ -149,7 +153,7 @@ class Subscriptions:
         rotated = current.model_copy(
             update={"secrets": [SigningSecret(secret=generate_secret()), *kept], "updated_at": now}
         )
-        self._store.put(rotated)
+        self._replace(rotated, current)
         return to_out(rotated, with_secret=True)
 
     def delete(self, merchant_id: str, subscription_id: str) -> None:
@@ -161,6 +165,18 @@ class Subscriptions:
         if subscription is None:
             raise not_found(subscription_id)
         return subscription
+
+    def _replace(self, updated: Subscription, current: Subscription) -> None:
+        """Read-modify-write without losing a concurrent change (a 410 disable, a rotation)."""
+        if self._store.replace(updated, current):
+            return
+        if self._store.get(current.merchant_id, current.id) is None:
+            raise not_found(current.id)
+        raise ApiError(
+            409,
+            ErrorCode.CONFLICT,
+            f"subscription {current.id} changed while this request ran; read it and try again",
+        )
 
     def _check_url(self, url: str) -> None:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
+from pydantic import TypeAdapter
 
 from parcelhooks.deliveries import AttemptRecord
 from parcelhooks.errors import InvalidCursorError
@@ -23,6 +24,14 @@ CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 
 def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED
+
+
+def _json_time(moment: datetime) -> str:
+    """A time as pydantic writes it into items, so stored values compare equal."""
+    return str(_TIME.dump_python(moment, mode="json"))
+
+
+_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 def _epoch(moment: datetime) -> int:
@@ -78,6 +87,28 @@ class SubscriptionsTable:
         item["subscription_id"] = subscription.id
         self._table.put_item(Item=item)
 
+    def replace(self, subscription: Subscription, previous: Subscription) -> bool:
+        """Write `subscription` only if the stored one is still `previous` (by updated_at)."""
+        item = subscription.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+        item["subscription_id"] = subscription.id
+        if previous.updated_at is None:
+            condition = "attribute_exists(subscription_id) AND attribute_not_exists(updated_at)"
+            values: dict[str, Any] = {}
+        else:
+            condition = "attribute_exists(subscription_id) AND updated_at = :previous"
+            values = {":previous": _json_time(previous.updated_at)}
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
     def get(self, merchant_id: str, subscription_id: str) -> Subscription | None:
         response = self._table.get_item(
             Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
@@ -120,9 +151,12 @@ class SubscriptionsTable:
         try:
             self._table.update_item(
                 Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
-                UpdateExpression="SET enabled = :f, disabled_reason = :r, disabled_at = :t",
+                # updated_at moves too, so a merchant's PATCH in flight cannot undo this.
+                UpdateExpression=(
+                    "SET enabled = :f, disabled_reason = :r, disabled_at = :t, updated_at = :t"
+                ),
                 ConditionExpression="attribute_exists(subscription_id)",
-                ExpressionAttributeValues={":f": False, ":r": reason, ":t": at.isoformat()},
+                ExpressionAttributeValues={":f": False, ":r": reason, ":t": _json_time(at)},
             )
         except ClientError as error:
             if not _is_condition_failure(error):  # deleted meanwhile: nothing to disable
