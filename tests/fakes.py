@@ -68,9 +68,13 @@ class FakeLog:
 class FakeRetries:
     def __init__(self) -> None:
         self.jobs: list[DeliveryJob] = []
+        self.refuse = False
 
-    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None:
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        if self.refuse:
+            return list(jobs)
         self.jobs.extend(jobs)
+        return []
 
 
 class FakeDeadLetters:

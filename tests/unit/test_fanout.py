@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
+from parcelhooks.ids import delivery_id
 from parcelhooks.outcomes import AttemptResult
 from tests.factories import NOW, shipment_event, subscription
 from tests.fakes import FanoutKit
@@ -159,3 +160,15 @@ def test_telemetry_sees_every_attempt_and_the_dead_letter() -> None:
     _run(kit, kit.retries.jobs[0].model_dump_json())
     assert [a.outcome for a in kit.telemetry.attempts] == ["retry", "retry"]
     assert len(kit.telemetry.dead) == 1
+
+
+def test_a_retry_sqs_refuses_is_dead_lettered_not_a_failed_batch() -> None:
+    ok = subscription(id="sub_ok", url="https://a.example/h")
+    failing = subscription(id="sub_fail", url="https://b.example/h")
+    kit = FanoutKit([ok, failing], scripts={failing.url: [500]})
+    kit.retries.refuse = True
+    _run(kit, shipment_event().model_dump_json())  # does not raise: nothing is POSTed twice
+    [dead] = kit.dead_letters.dead
+    assert dead.subscription_id == "sub_fail" and dead.attempts == 1
+    assert "could not be scheduled" in (dead.last_error or "")
+    assert kit.marks.done == {delivery_id("evt_01TEST", "sub_ok")}

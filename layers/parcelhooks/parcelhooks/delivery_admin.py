@@ -36,7 +36,7 @@ class AttemptLog(Protocol):
 
 
 class Resender(Protocol):
-    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None: ...
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]: ...
 
 
 class AttemptOut(Model):
@@ -142,7 +142,7 @@ class DeliveryAdmin:
             if event is not None
         ]
         if jobs:
-            self._resender.schedule(jobs, now)
+            self._queue(jobs, now)
         resent = [
             Resent(delivery_id=j.delivery_id, event_id=j.event.event_id, attempt=j.attempt)
             for j in jobs
@@ -174,8 +174,17 @@ class DeliveryAdmin:
     def _resend(self, subscription: Subscription, event: ShipmentEvent, attempt: int) -> Resent:
         now = self._clock()
         job = self._job(subscription, event, attempt, now)
-        self._resender.schedule([job], now)
+        self._queue([job], now)
         return Resent(delivery_id=job.delivery_id, event_id=event.event_id, attempt=attempt)
+
+    def _queue(self, jobs: list[DeliveryJob], now: datetime) -> None:
+        refused = self._resender.schedule(jobs, now)
+        if refused:
+            raise ApiError(
+                503,
+                ErrorCode.ENQUEUE_FAILED,
+                f"{len(refused)} of {len(jobs)} deliveries could not be queued; send again",
+            )
 
     @staticmethod
     def _job(

@@ -50,7 +50,9 @@ class DeliveryLog(Protocol):
 
 
 class RetryScheduler(Protocol):
-    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None: ...
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        """Queue the jobs; return those that could not be queued."""
+        ...
 
 
 class DeadLetterSink(Protocol):
@@ -96,6 +98,24 @@ class _Settlement:
     gone: list[tuple[Subscription, str]] = field(default_factory=list)
     retries: list[DeliveryJob] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+
+
+class RetrySchedulingError(RuntimeError):
+    """SQS would not take a retry message."""
+
+
+def _unschedulable(job: DeliveryJob) -> DeadLetter:
+    return DeadLetter(
+        delivery_id=job.delivery_id,
+        event=job.event,
+        subscription_id=job.subscription_id,
+        merchant_id=job.merchant_id,
+        attempts=job.attempt - 1,
+        last_status=job.last_status,
+        last_error=f"{job.last_error or 'failed'}; attempt {job.attempt} could not be scheduled",
+        first_attempt_at=job.first_attempt_at,
+        last_attempt_at=job.last_attempt_at,
+    )
 
 
 def _utcnow() -> datetime:
@@ -159,7 +179,8 @@ class Fanout:
         now = self._clock()
         if job.due_at > now:
             # SQS delays at most 15 minutes: longer waits come back early and go round again.
-            await self._blocking(self._retries.schedule, [job], now)
+            if await self._blocking(self._retries.schedule, [job], now):
+                raise RetrySchedulingError(job.delivery_id)  # SQS will hand it back to us
             return
         subscription = await self._blocking(
             self._subscriptions.get, job.merchant_id, job.subscription_id
@@ -274,7 +295,10 @@ class Fanout:
         for subscription, reason in settlement.gone:
             self._subscriptions.disable(subscription.merchant_id, subscription.id, reason, now)
         if settlement.retries:
-            self._retries.schedule(settlement.retries, now)
+            # A retry SQS will not take is parked in the DLQ rather than failing the whole
+            # message, which would POST its siblings again and start a second retry chain.
+            for job in self._retries.schedule(settlement.retries, now):
+                settlement.dead.append(_unschedulable(job))
         if settlement.dead:
             self._dead_letters.send(settlement.dead)
 

@@ -73,7 +73,8 @@ class RetryQueue:
     def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._batch = _BatchSender(client, queue_url)
 
-    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> None:
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        """Queue each job for when it is due; return the jobs SQS kept refusing."""
         messages = {
             f"{job.delivery_id}#{job.attempt}": (
                 job.model_dump_json(),
@@ -81,9 +82,8 @@ class RetryQueue:
             )
             for job in jobs
         }
-        failed = self._batch.send(messages)
-        if failed:
-            raise QueueWriteError(f"could not schedule retries {failed}")
+        failed = set(self._batch.send(messages))
+        return [job for job in jobs if f"{job.delivery_id}#{job.attempt}" in failed]
 
 
 class DeadLetterQueue:
