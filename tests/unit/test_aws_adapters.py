@@ -199,8 +199,12 @@ def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
     assert [a.attempt for a in failures] == [2, 1]
     successes, _ = log.page("sub_1", 10, None, outcome="success")
     assert [a.attempt for a in successes] == [3]
-    assert [a.attempt for a in log.since("sub_1", NOW + timedelta(minutes=4), 10)] == [2, 3]
-    assert log.since("sub_1", NOW, 10)[0].event == event
+    later, more = log.since("sub_1", NOW + timedelta(minutes=4), 10)
+    assert [a.attempt for a in later] == [2, 3] and not more
+    everything, _ = log.since("sub_1", NOW, 10)
+    assert everything[0].event == event
+    first_two, more = log.since("sub_1", NOW, 2)
+    assert [a.attempt for a in first_two] == [1, 2] and more
     with pytest.raises(InvalidCursorError):
         log.page("sub_other", 2, cursor)
 

@@ -21,6 +21,9 @@ from parcelhooks.statuses import Status
 from parcelhooks.subscriptions import Subscriptions
 
 MAX_RECOVER = 100
+# How much of the log one recover call reads; past it, `truncated` says to call again
+# with a later `since`.
+MAX_ATTEMPTS_READ = 10_000
 RECOVER_WINDOW = timedelta(days=30)  # as long as the log keeps attempts
 TEST_CARRIER = "parcelhooks"
 
@@ -30,7 +33,9 @@ class AttemptLog(Protocol):
         self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
     ) -> tuple[list[AttemptRecord], str | None]: ...
 
-    def since(self, subscription_id: str, since: datetime, limit: int) -> list[AttemptRecord]: ...
+    def since(
+        self, subscription_id: str, since: datetime, limit: int
+    ) -> tuple[list[AttemptRecord], bool]: ...
 
     def latest(self, delivery_id: str) -> AttemptRecord | None: ...
 
@@ -127,7 +132,8 @@ class DeliveryAdmin:
                 [{"loc": "since", "message": "out of range", "type": "value_error"}],
             )
         latest: dict[str, AttemptRecord] = {}
-        for record in self._log.since(subscription_id, since, limit=10 * MAX_RECOVER):
+        records, more = self._log.since(subscription_id, since, limit=MAX_ATTEMPTS_READ)
+        for record in records:
             latest[record.delivery_id] = record  # oldest first: the last one wins
         failed = [
             (r, r.event)
@@ -148,7 +154,7 @@ class DeliveryAdmin:
             for j in jobs
         ]
         return Recovered(
-            recovered=len(jobs), deliveries=resent, truncated=len(failed) > MAX_RECOVER
+            recovered=len(jobs), deliveries=resent, truncated=more or len(failed) > MAX_RECOVER
         )
 
     def send_test(self, merchant_id: str, subscription_id: str) -> Resent:

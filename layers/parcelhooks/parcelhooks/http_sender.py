@@ -27,6 +27,7 @@ RESPONSE_EXCERPT_BYTES = 4096
 MAX_HEAD_BYTES = 64 * 1024
 VET_CACHE_S = 30.0
 MAX_VETTED_URLS = 10_000
+MAX_IDLE_TOTAL = 512
 BLOCKED_TARGET = "blocked_target"
 USER_AGENT = "parcelhooks/1"
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -83,6 +84,7 @@ class HttpSender:
         self._resolve = resolve
         self._context = ssl.create_default_context()
         self._idle: dict[tuple[str, str, int, str], deque[_Connection]] = {}
+        self._idle_total = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._vetted: dict[str, tuple[float, Target | UnsafeTargetError]] = {}
 
@@ -160,6 +162,7 @@ class HttpSender:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._idle.clear()
+            self._idle_total = 0
             self._loop = loop
 
     async def _connection(self, target: Target, fresh: bool = False) -> tuple[_Connection, bool]:
@@ -167,6 +170,7 @@ class HttpSender:
         idle = self._idle.get(key)
         while idle and not fresh:
             connection = idle.pop()
+            self._idle_total -= 1
             if connection.usable():
                 return connection, True
             connection.close()
@@ -184,8 +188,10 @@ class HttpSender:
     def _give_back(self, target: Target, connection: _Connection) -> None:
         key = (target.scheme, target.address, target.port, target.host)
         idle = self._idle.setdefault(key, deque())
-        if len(idle) < self._max_idle:
+        # Every idle connection holds a file descriptor (a Lambda has 1,024): bound them all.
+        if len(idle) < self._max_idle and self._idle_total < MAX_IDLE_TOTAL:
             idle.append(connection)
+            self._idle_total += 1
         else:
             connection.close()
 

@@ -250,18 +250,26 @@ class DeliveryLogTable:
         records = [_attempt(item) for item in response.get("Items", [])]
         return records, _encode_cursor(response.get("LastEvaluatedKey"))
 
-    def since(self, subscription_id: str, since: datetime, limit: int) -> list[AttemptRecord]:
-        """Attempts from `since` on, oldest first, at most `limit`."""
-        response = self._table.query(
-            KeyConditionExpression="subscription_id = :s AND sk >= :since",
+    def since(
+        self, subscription_id: str, since: datetime, limit: int
+    ) -> tuple[list[AttemptRecord], bool]:
+        """Attempts from `since` on, oldest first, at most `limit`; and whether more exist."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "subscription_id = :s AND sk >= :since",
             # Sort keys start with the attempt time; this prefix sorts before any of that second.
-            ExpressionAttributeValues={
+            "ExpressionAttributeValues": {
                 ":s": subscription_id,
                 ":since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             },
-            Limit=limit,
-        )
-        return [_attempt(item) for item in response.get("Items", [])]
+        }
+        records: list[AttemptRecord] = []
+        while len(records) < limit:
+            response = self._table.query(Limit=limit - len(records), **kwargs)
+            records += [_attempt(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return records, False
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return records, True
 
     def latest(self, delivery_id: str) -> AttemptRecord | None:
         """The newest attempt of a delivery, through the by-delivery index."""
