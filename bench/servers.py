@@ -11,10 +11,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from devstack.stack import free_port, wait_until
 
 NGINX_CONF = """
 worker_processes 1;
@@ -35,20 +36,24 @@ http {{
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_for_port(port: int, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listening, timeout_s, f"a server on 127.0.0.1:{port}", interval_s=0.05)
+
+
+@contextmanager
+def _serving(command: list[str], port: int) -> Iterator[int]:
+    """Run a server process until the block ends; yield its port once it listens."""
+    process = subprocess.Popen(command)
+    try:
+        _wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def nginx_binary() -> str:
@@ -66,13 +71,8 @@ def nginx_204() -> Iterator[int]:
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as folder:
         conf = Path(folder) / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=folder, port=port))
-        process = subprocess.Popen([nginx_binary(), "-c", str(conf), "-p", folder])
-        try:
-            _wait_for_port(port)
+        with _serving([nginx_binary(), "-c", str(conf), "-p", folder], port):
             yield port
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 async def _serve_slow(port: int, delay_s: float) -> None:
@@ -103,15 +103,8 @@ async def _serve_slow(port: int, delay_s: float) -> None:
 def slow_server(delay_s: float) -> Iterator[int]:
     """A receiver answering 204 after `delay_s` seconds, to many connections at once."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, str(port), str(delay_s)],
-    )
-    try:
-        _wait_for_port(port)
+    with _serving([sys.executable, __file__, str(port), str(delay_s)], port):
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -168,11 +168,10 @@ class Fanout:
         wanted = [sub for sub in subscriptions if sub.enabled and sub.wants(event.type)]
         if not wanted:
             return
-        done = await self._blocking(
-            self._marks.delivered, [delivery_id(event.event_id, sub.id) for sub in wanted]
-        )
+        ids = {sub.id: delivery_id(event.event_id, sub.id) for sub in wanted}
+        done = await self._blocking(self._marks.delivered, list(ids.values()))
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
-        pending = [sub for sub in wanted if delivery_id(event.event_id, sub.id) not in done]
+        pending = [sub for sub in wanted if ids[sub.id] not in done]
         await self._attempt_all(event, [_Planned(sub, 1, None, 1) for sub in pending])
 
     async def retry(self, job: DeliveryJob) -> None:
