@@ -30,12 +30,12 @@ import urllib3  # noqa: E402
 from servers import nginx_204, slow_server  # noqa: E402
 
 from devstack.stack import build as build_stack  # noqa: E402
-from parcelhooks.fanout import Fanout, RetryPolicy  # noqa: E402
-from parcelhooks.http_sender import HttpSender, WebhookRequest  # noqa: E402
-from parcelhooks.netguard import GuardPolicy, system_resolver  # noqa: E402
-from parcelhooks.outcomes import classify  # noqa: E402
-from parcelhooks.signing import webhook_headers  # noqa: E402
-from parcelhooks.webhooks import webhook_body  # noqa: E402
+from parcelhooks.delivery.fanout import Fanout, RetryPolicy  # noqa: E402
+from parcelhooks.delivery.netguard import GuardPolicy, system_resolver  # noqa: E402
+from parcelhooks.delivery.outcomes import classify  # noqa: E402
+from parcelhooks.delivery.sender import HttpSender, WebhookRequest  # noqa: E402
+from parcelhooks.delivery.signing import webhook_headers  # noqa: E402
+from parcelhooks.delivery.webhook import webhook_body  # noqa: E402
 from tests.factories import shipment_event, subscription  # noqa: E402
 from tests.fakes import (  # noqa: E402
     FakeDeadLetters,

@@ -27,7 +27,7 @@ from devstack.stack import (
     wait_until,
     write_json,
 )
-from parcelhooks.keys import Role
+from parcelhooks.auth.keys import Role
 
 STATE = ROOT / ".parcelhooks"
 LOCAL_JSON = STATE / "local.json"
@@ -89,7 +89,7 @@ def _demo_subscription(api_url: str, merchant_key: str, receiver_url: str) -> st
 def _start_receiver(port: int, secret: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PARCELHOOKS_WEBHOOK_SECRET": secret, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "parcelhooks.cli.main", "listen", "--port", str(port)],
+        [sys.executable, "-m", "parcelhooks_cli.main", "listen", "--port", str(port)],
         env=env,
         start_new_session=True,
     )

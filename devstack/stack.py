@@ -23,9 +23,9 @@ from typing import Any
 
 import boto3
 
-from parcelhooks.aws.tables import ApiKeysTable
-from parcelhooks.cli.keys import create_key, key_is_live
-from parcelhooks.keys import Role
+from parcelhooks.auth.keys import Role
+from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks_cli.keys import create_key, key_is_live
 
 ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / ".venvs"

@@ -10,9 +10,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from parcelhooks.deliveries import AttemptRecord
-from parcelhooks.models import ShipmentEvent, Status, Subscription
-from parcelhooks.signing import generate_secret
+from parcelhooks.core.models import ShipmentEvent, Subscription
+from parcelhooks.core.statuses import Status
+from parcelhooks.delivery.records import AttemptRecord
+from parcelhooks.delivery.signing import generate_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"

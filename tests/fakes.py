@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from random import Random
 
-from parcelhooks.deliveries import AttemptRecord, DeadLetter, DeliveryJob
-from parcelhooks.fanout import Fanout, RetryPolicy
-from parcelhooks.http_sender import WebhookRequest
-from parcelhooks.models import Subscription
-from parcelhooks.outcomes import AttemptResult
+from parcelhooks.core.models import Subscription
+from parcelhooks.delivery.fanout import Fanout, RetryPolicy
+from parcelhooks.delivery.outcomes import AttemptResult
+from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.delivery.sender import WebhookRequest
 from tests.factories import NOW
 
 

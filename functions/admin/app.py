@@ -9,17 +9,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
-from parcelhooks.api import caller_of, install_error_handlers, json_response, refuse_non_json
-from parcelhooks.delivery_admin import AttemptPage, Recovered, RecoverIn, Resent
-from parcelhooks.keys import Role
-from parcelhooks.models import (
+from parcelhooks.api.edge import caller_of, install_error_handlers, json_response, refuse_non_json
+from parcelhooks.auth.keys import Role
+from parcelhooks.core.observability import logger
+from parcelhooks.merchant_api.deliveries import AttemptPage, Recovered, RecoverIn, Resent
+from parcelhooks.merchant_api.models import (
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPage,
     SubscriptionPatch,
 )
-from parcelhooks.observability import logger
-from parcelhooks.openapi import build_document, ok
+from parcelhooks.merchant_api.openapi import build_document, ok
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)

@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
-from parcelhooks.authorization import UnauthorizedError, authorize
-from parcelhooks.observability import logger
+from parcelhooks.auth.policy import UnauthorizedError, authorize
+from parcelhooks.core.observability import logger
 
 
 @logger.inject_lambda_context

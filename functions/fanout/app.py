@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
-from parcelhooks.observability import logger, metrics
+from parcelhooks.core.observability import logger, metrics
 
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
 

@@ -7,10 +7,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks import wiring
-from parcelhooks.api import caller_of, install_error_handlers, json_response, refuse_non_json
-from parcelhooks.ingest import parse_events
-from parcelhooks.keys import Role
-from parcelhooks.observability import logger
+from parcelhooks.api.edge import caller_of, install_error_handlers, json_response, refuse_non_json
+from parcelhooks.auth.keys import Role
+from parcelhooks.core.observability import logger
+from parcelhooks.ingest.events import parse_events
 
 app = APIGatewayRestResolver()
 install_error_handlers(app)

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from devstack.stack import ROOT, Deployment, issue_key, running_stack
-from parcelhooks.keys import Role
+from parcelhooks.auth.keys import Role
 from tests.receivers import Receiver, serving
 
 

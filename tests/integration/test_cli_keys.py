@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from devstack.stack import REGION, Deployment
-from parcelhooks.cli.main import main
+from parcelhooks_cli.main import main
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from ipaddress import ip_network
 
 import pytest
 
-from parcelhooks.http_sender import BLOCKED_TARGET, HttpSender, WebhookRequest
-from parcelhooks.netguard import GuardPolicy
-from parcelhooks.outcomes import AttemptResult
+from parcelhooks.delivery.netguard import GuardPolicy
+from parcelhooks.delivery.outcomes import AttemptResult
+from parcelhooks.delivery.sender import BLOCKED_TARGET, HttpSender, WebhookRequest
 from tests.receivers import Receiver, raw_answers
 
 LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))

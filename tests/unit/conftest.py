@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from parcelhooks import wiring
 from parcelhooks.aws import clients
-from parcelhooks.settings import settings
+from parcelhooks.core.settings import settings
 from tests.fakes import fake_resolver
 
 

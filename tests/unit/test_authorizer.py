@@ -1,7 +1,7 @@
 import pytest
 
-from parcelhooks.authorization import UnauthorizedError, authorize, bearer_token
-from parcelhooks.keys import ApiKeyRecord, Role, generate_key, hash_key
+from parcelhooks.auth.keys import ApiKeyRecord, Role, generate_key, hash_key
+from parcelhooks.auth.policy import UnauthorizedError, authorize, bearer_token
 from tests.factories import NOW
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:api123/prod/{}"

@@ -9,15 +9,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.idempotency_table import DeliveryMarksTable, EventClaimsTable
 from parcelhooks.aws.queues import EventsQueue
-from parcelhooks.aws.tables import (
-    DeliveryLogTable,
-    DeliveryMarksTable,
-    EventClaimsTable,
-    SubscriptionsTable,
-)
-from parcelhooks.deliveries import AttemptRecord
-from parcelhooks.errors import InvalidCursorError
+from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.core.errors import InvalidCursorError
+from parcelhooks.delivery.records import AttemptRecord
 from tests.factories import NOW, attempt_record, shipment_event, subscription
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import boto3
 import pytest
 
-from parcelhooks.aws.tables import DeliveryLogTable
-from parcelhooks.deliveries import AttemptRecord, DeliveryJob
-from parcelhooks.ids import delivery_id
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.core.ids import delivery_id
+from parcelhooks.delivery.records import AttemptRecord, DeliveryJob
 from tests.factories import (
     LambdaContextStub,
     api_event,

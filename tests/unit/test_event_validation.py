@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from parcelhooks.errors import ApiError
-from parcelhooks.ingest import MAX_BODY_BYTES, parse_events
-from parcelhooks.models import Status
+from parcelhooks.api.errors import ApiError
+from parcelhooks.core.statuses import Status
+from parcelhooks.ingest.events import MAX_BODY_BYTES, parse_events
 from tests.factories import EVENTS_DIR, carrier_event
 
 

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
-from parcelhooks.ids import delivery_id
-from parcelhooks.outcomes import AttemptResult
+from parcelhooks.core.ids import delivery_id
+from parcelhooks.delivery.outcomes import AttemptResult
 from tests.factories import NOW, shipment_event, subscription
 from tests.fakes import FanoutKit
 

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parcelhooks.errors import ApiError
-from parcelhooks.ingest import STALE_CLAIM_AFTER, Claim, Ingest
-from parcelhooks.models import CarrierEventIn, ShipmentEvent
+from parcelhooks.api.errors import ApiError
+from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.ingest.accept import STALE_CLAIM_AFTER, Claim, Ingest
+from parcelhooks.ingest.events import CarrierEventIn
 from tests.factories import NOW, carrier_event
 
 

@@ -4,7 +4,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from parcelhooks.netguard import GuardPolicy, UnsafeTargetError, vet
+from parcelhooks.delivery.netguard import GuardPolicy, UnsafeTargetError, vet
 from tests.fakes import fake_resolver
 
 CLOUD = GuardPolicy()

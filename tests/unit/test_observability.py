@@ -3,8 +3,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from parcelhooks.deliveries import AttemptRecord, DeadLetter
-from parcelhooks.observability import PowertoolsTelemetry, metrics
+from parcelhooks.core.observability import metrics
+from parcelhooks.delivery.records import AttemptRecord, DeadLetter
+from parcelhooks.delivery.telemetry import PowertoolsTelemetry
 from tests.factories import NOW, attempt_record, shipment_event
 
 

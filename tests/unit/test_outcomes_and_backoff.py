@@ -5,9 +5,9 @@ from random import Random
 
 import pytest
 
-from parcelhooks.backoff import SQS_MAX_DELAY_S, retry_delay_s, sqs_delay_s
-from parcelhooks.outcomes import AttemptResult, Outcome, classify, retry_after_s
-from parcelhooks.settings import DEFAULT_RETRY_SCHEDULE_S
+from parcelhooks.core.settings import DEFAULT_RETRY_SCHEDULE_S
+from parcelhooks.delivery.backoff import SQS_MAX_DELAY_S, retry_delay_s, sqs_delay_s
+from parcelhooks.delivery.outcomes import AttemptResult, Outcome, classify, retry_after_s
 from tests.factories import NOW
 
 

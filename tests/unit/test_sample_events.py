@@ -5,8 +5,8 @@ import json
 import pytest
 
 from parcelhooks import wiring
-from parcelhooks.authorization import authorize, bearer_token
-from parcelhooks.keys import ApiKeyRecord, Role, hash_key
+from parcelhooks.auth.keys import ApiKeyRecord, Role, hash_key
+from parcelhooks.auth.policy import authorize, bearer_token
 from tests.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, subscription
 from tests.fakes import FanoutKit
 

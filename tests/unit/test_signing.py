@@ -6,8 +6,8 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from parcelhooks.signing import generate_secret, webhook_headers
-from parcelhooks.webhooks import DATA_FIELDS, webhook_body
+from parcelhooks.delivery.signing import generate_secret, webhook_headers
+from parcelhooks.delivery.webhook import DATA_FIELDS, webhook_body
 from tests.factories import shipment_event
 
 

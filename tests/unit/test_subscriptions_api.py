@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from parcelhooks import wiring
-from parcelhooks.signing import webhook_headers
+from parcelhooks.delivery.signing import webhook_headers
 from tests.factories import LambdaContextStub, api_event, load_function
 
 pytestmark = pytest.mark.usefixtures("moto_stack")

@@ -7,22 +7,19 @@ from datetime import timedelta
 from functools import cache
 
 from parcelhooks.aws import clients
+from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.idempotency_table import DeliveryMarksTable, EventClaimsTable
 from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
-from parcelhooks.aws.tables import (
-    ApiKeysTable,
-    DeliveryLogTable,
-    DeliveryMarksTable,
-    EventClaimsTable,
-    SubscriptionsTable,
-)
-from parcelhooks.delivery_admin import DeliveryAdmin
-from parcelhooks.fanout import Fanout, RetryPolicy
-from parcelhooks.http_sender import HttpSender
-from parcelhooks.ingest import Ingest
-from parcelhooks.netguard import Resolver, system_resolver
-from parcelhooks.observability import PowertoolsTelemetry
-from parcelhooks.settings import Settings, settings
-from parcelhooks.subscriptions import Subscriptions
+from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.core.settings import Settings, settings
+from parcelhooks.delivery.fanout import Fanout, RetryPolicy
+from parcelhooks.delivery.netguard import Resolver, system_resolver
+from parcelhooks.delivery.sender import HttpSender
+from parcelhooks.delivery.telemetry import PowertoolsTelemetry
+from parcelhooks.ingest.accept import Ingest
+from parcelhooks.merchant_api.deliveries import DeliveryAdmin
+from parcelhooks.merchant_api.subscriptions import Subscriptions
 
 AWS_WORKERS = 16
 

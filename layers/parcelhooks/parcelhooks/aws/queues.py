@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from parcelhooks.backoff import sqs_delay_s
-from parcelhooks.deliveries import DeadLetter, DeliveryJob
-from parcelhooks.models import ShipmentEvent
+from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.delivery.backoff import sqs_delay_s
+from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import (
+    Field,
+    ValidationError,
+)
+
+from parcelhooks.core.models import Model
+
+
+class ErrorDetail(Model):
+    loc: str
+    message: str
+    type: str
+
+
+class ErrorBody(Model):
+    code: str
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(Model):
+    error: ErrorBody
 
 
 class ErrorCode(StrEnum):
@@ -23,10 +43,6 @@ class ErrorCode(StrEnum):
     SUBSCRIPTION_DISABLED = "subscription_disabled"
     ENQUEUE_FAILED = "enqueue_failed"
     INTERNAL = "internal_error"
-
-
-class InvalidCursorError(ValueError):
-    """A pagination cursor we did not hand out (or one of another merchant)."""
 
 
 class ApiError(Exception):
@@ -72,7 +88,3 @@ def details_from_validation(error: ValidationError) -> list[dict[str, str]]:
         loc = tuple(p for p in problem["loc"] if not (isinstance(p, str) and "[" in p))
         details.append({"loc": _location(loc), "message": problem["msg"], "type": problem["type"]})
     return details
-
-
-def error_json(code: ErrorCode, message: str) -> str:
-    return json.dumps(error_body(code, message))

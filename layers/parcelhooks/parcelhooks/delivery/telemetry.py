@@ -1,12 +1,11 @@
-"""Powertools Logger and Metrics, shared by every function (one place to configure them)."""
+"""Logs and EMF metrics for each delivery attempt and dead letter."""
 
-from aws_lambda_powertools import Logger, Metrics
+from __future__ import annotations
+
 from aws_lambda_powertools.metrics import MetricUnit
 
-from parcelhooks.deliveries import AttemptRecord, DeadLetter
-
-logger = Logger(service="parcelhooks")
-metrics = Metrics(namespace="parcelhooks", service="parcelhooks")
+from parcelhooks.core.observability import logger, metrics
+from parcelhooks.delivery.records import AttemptRecord, DeadLetter
 
 _OUTCOME_METRICS = {
     "delivered": "DeliveriesSucceeded",

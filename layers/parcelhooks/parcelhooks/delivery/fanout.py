@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from parcelhooks.backoff import due_after, retry_delay_s
-from parcelhooks.deliveries import AttemptRecord, DeadLetter, DeliveryJob
-from parcelhooks.http_sender import WebhookRequest
-from parcelhooks.ids import delivery_id
-from parcelhooks.models import ShipmentEvent, Subscription
-from parcelhooks.outcomes import AttemptResult, Outcome, classify, retry_after_s
-from parcelhooks.signing import webhook_headers
-from parcelhooks.webhooks import webhook_body
+from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.models import ShipmentEvent, Subscription
+from parcelhooks.delivery.backoff import due_after, retry_delay_s
+from parcelhooks.delivery.outcomes import AttemptResult, Outcome, classify, retry_after_s
+from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.delivery.sender import WebhookRequest
+from parcelhooks.delivery.signing import webhook_headers
+from parcelhooks.delivery.webhook import webhook_body
 
 
 class SubscriptionSource(Protocol):

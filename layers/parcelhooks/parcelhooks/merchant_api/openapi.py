@@ -11,12 +11,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from parcelhooks.models import (
-    CarrierEventBatchIn,
-    CarrierEventIn,
-    ErrorResponse,
-    IngestResponse,
-)
+from parcelhooks.api.errors import ErrorResponse
+from parcelhooks.ingest.events import CarrierEventBatchIn, CarrierEventIn, IngestResponse
 
 TITLE = "parcelhooks"
 VERSION = "1.0.0"

@@ -13,12 +13,12 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime
 
-from parcelhooks.deliveries import AttemptRecord, DeliveryJob
-from parcelhooks.errors import ApiError, ErrorCode
-from parcelhooks.ids import delivery_id, new_event_id
-from parcelhooks.models import Location, Model, ShipmentEvent, Subscription
-from parcelhooks.statuses import Status
-from parcelhooks.subscriptions import Subscriptions
+from parcelhooks.api.errors import ApiError, ErrorCode
+from parcelhooks.core.ids import delivery_id, new_event_id
+from parcelhooks.core.models import Location, Model, ShipmentEvent, Subscription
+from parcelhooks.core.statuses import Status
+from parcelhooks.delivery.records import AttemptRecord, DeliveryJob
+from parcelhooks.merchant_api.subscriptions import Subscriptions
 
 MAX_RECOVER = 100
 # How much of the log one recover call reads; past it, `truncated` says to call again

@@ -9,9 +9,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from parcelhooks.errors import ApiError, ErrorCode, InvalidCursorError, error_body
-from parcelhooks.keys import Role
-from parcelhooks.observability import logger
+from parcelhooks.api.errors import ApiError, ErrorCode, error_body
+from parcelhooks.auth.keys import Role
+from parcelhooks.core.errors import InvalidCursorError
+from parcelhooks.core.observability import logger
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,29 +10,24 @@ a claim left pending by a crash is taken over once it is stale.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
-from pydantic import ValidationError
-
-from parcelhooks.errors import ApiError, ErrorCode, details_from_validation
-from parcelhooks.ids import new_event_id
-from parcelhooks.models import (
+from parcelhooks.api.errors import ApiError, ErrorCode
+from parcelhooks.core.ids import new_event_id
+from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.ingest.events import (
     MAX_EVENTS_PER_REQUEST,
     AcceptedEvent,
-    CarrierEventBatchIn,
     CarrierEventIn,
     IngestResponse,
-    ShipmentEvent,
 )
 
-MAX_BODY_BYTES = 1024 * 1024
 # Longer than any ingest request can run (API Gateway gives up after 29 s).
 STALE_CLAIM_AFTER = timedelta(minutes=1)
 
@@ -66,37 +61,6 @@ class EventPublisher(Protocol):
     def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
         """Enqueue every event; return the event ids that could not be enqueued."""
         ...
-
-
-def parse_events(body: str | bytes | None) -> list[CarrierEventIn]:
-    """One event or `{"events": [...]}`; every problem of the request in one error."""
-    if body is None or len(body) == 0:
-        raise ApiError(400, ErrorCode.INVALID_REQUEST, "the request body is empty")
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(
-            413,
-            ErrorCode.PAYLOAD_TOO_LARGE,
-            f"the request body is larger than {MAX_BODY_BYTES} bytes",
-        )
-    try:
-        payload: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, ErrorCode.MALFORMED_JSON, f"the body is not JSON: {error}") from None
-    if not isinstance(payload, dict):
-        raise ApiError(
-            400, ErrorCode.INVALID_REQUEST, 'the body must be an event or {"events": [...]}'
-        )
-    try:
-        if "events" in payload:
-            return CarrierEventBatchIn.model_validate(payload).events
-        return [CarrierEventIn.model_validate(payload)]
-    except ValidationError as error:
-        raise ApiError(
-            400,
-            ErrorCode.VALIDATION_FAILED,
-            f"{error.error_count()} problem(s) in the request; nothing was accepted",
-            details_from_validation(error),
-        ) from None
 
 
 def to_shipment_event(

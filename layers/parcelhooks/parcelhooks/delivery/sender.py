@@ -20,8 +20,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from parcelhooks.netguard import GuardPolicy, Resolver, Target, UnsafeTargetError, vet
-from parcelhooks.outcomes import AttemptResult
+from parcelhooks.delivery.netguard import GuardPolicy, Resolver, Target, UnsafeTargetError, vet
+from parcelhooks.delivery.outcomes import AttemptResult
 
 RESPONSE_EXCERPT_BYTES = 4096
 MAX_HEAD_BYTES = 64 * 1024

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from parcelhooks.models import Model
+from parcelhooks.core.models import Model
 
 KEY_PREFIX = "phk_"
 KEY_RANDOM_BYTES = 32

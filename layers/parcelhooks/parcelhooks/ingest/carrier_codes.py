@@ -4,7 +4,7 @@ Only codes whose meaning is unambiguous are mapped; anything else must come with
 an explicit `status`. Keys are `(type, code)` as the carrier reports them, upper-cased.
 """
 
-from parcelhooks.statuses import Status
+from parcelhooks.core.statuses import Status
 
 # Correios (Brazil) SRO event types and codes.
 CORREIOS: dict[tuple[str, str], Status] = {

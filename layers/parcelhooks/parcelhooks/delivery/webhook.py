@@ -2,7 +2,7 @@
 
 import json
 
-from parcelhooks.models import ShipmentEvent
+from parcelhooks.core.models import ShipmentEvent
 
 # The fields of `data`, in contract order (DESIGN.md "Webhooks to merchants").
 DATA_FIELDS = (

@@ -8,11 +8,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from parcelhooks.aws.tables import ApiKeysTable
-from parcelhooks.cli.keys import create_key
-from parcelhooks.cli.listen import serve
-from parcelhooks.cli.target import LOCAL_CONFIG, Target, TargetError, resolve_target
-from parcelhooks.keys import Role
+from parcelhooks.auth.keys import Role
+from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks_cli.keys import create_key
+from parcelhooks_cli.listen import serve
+from parcelhooks_cli.target import LOCAL_CONFIG, Target, TargetError, resolve_target
 
 SECRET_ENV = "PARCELHOOKS_WEBHOOK_SECRET"
 

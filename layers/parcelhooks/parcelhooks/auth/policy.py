@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from parcelhooks.keys import ApiKeyRecord, Role, hash_key, looks_like_key
+from parcelhooks.auth.keys import ApiKeyRecord, Role, hash_key, looks_like_key
 
 ROLE_ROUTES: dict[Role, tuple[str, ...]] = {
     Role.CARRIER: ("POST/v1/events",),

@@ -10,18 +10,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from parcelhooks.errors import ApiError, ErrorCode
-from parcelhooks.ids import new_subscription_id
-from parcelhooks.models import (
-    SigningSecret,
-    Subscription,
+from parcelhooks.api.errors import ApiError, ErrorCode
+from parcelhooks.core.ids import new_subscription_id
+from parcelhooks.core.models import SigningSecret, Subscription
+from parcelhooks.delivery.netguard import (
+    GuardPolicy,
+    Resolver,
+    UnsafeTargetError,
+    system_resolver,
+    vet,
+)
+from parcelhooks.delivery.signing import SECRET_PREFIX, generate_secret
+from parcelhooks.merchant_api.models import (
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPage,
     SubscriptionPatch,
 )
-from parcelhooks.netguard import GuardPolicy, Resolver, UnsafeTargetError, system_resolver, vet
-from parcelhooks.signing import SECRET_PREFIX, generate_secret
 
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_MAX_PER_MERCHANT = 50

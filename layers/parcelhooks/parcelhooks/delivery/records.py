@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ConfigDict
 
-from parcelhooks.models import Model, ShipmentEvent
+from parcelhooks.core.models import Model, ShipmentEvent
 
 
 class DeliveryJob(Model):

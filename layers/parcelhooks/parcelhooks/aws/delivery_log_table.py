@@ -1,0 +1,94 @@
+"""Deliveries table: every attempt, newest first per subscription, expiring after the retention."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from parcelhooks.aws.items import epoch
+from parcelhooks.aws.pages import encode_cursor, query_page
+from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.delivery.records import AttemptRecord
+
+
+class DeliveryLogTable:
+    """Partition key subscription_id, sort key `attempted_at#delivery_id#attempt`: newest first."""
+
+    def __init__(self, table: Any, ttl: timedelta) -> None:
+        self._table = table
+        self._ttl = ttl
+
+    def record(self, attempts: Sequence[AttemptRecord]) -> None:
+        with self._table.batch_writer() as batch:
+            for attempt in attempts:
+                item = attempt.model_dump(mode="json", exclude_none=True, exclude={"event"})
+                if attempt.event is not None:
+                    # A string, not a map: metadata may hold floats DynamoDB would refuse.
+                    item["event"] = attempt.event.model_dump_json()
+                item["latency_ms"] = Decimal(str(attempt.latency_ms))
+                item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
+                item["expires_at"] = epoch(attempt.attempted_at + self._ttl)
+                batch.put_item(Item=item)
+
+    def page(
+        self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
+    ) -> tuple[list[AttemptRecord], str | None]:
+        """Newest first; `outcome` "success" or "failure" filters (pages may come up short)."""
+        extra: dict[str, Any] = {"ScanIndexForward": False}
+        if outcome is not None:
+            extra["FilterExpression"] = "outcome = :d" if outcome == "success" else "outcome <> :d"
+            extra["ExpressionAttributeValues"] = {":d": "delivered"}
+        response = query_page(
+            self._table, "subscription_id", subscription_id, limit, cursor, **extra
+        )
+        records = [_attempt(item) for item in response.get("Items", [])]
+        return records, encode_cursor(response.get("LastEvaluatedKey"))
+
+    def since(
+        self, subscription_id: str, since: datetime, limit: int
+    ) -> tuple[list[AttemptRecord], bool]:
+        """Attempts from `since` on, oldest first, at most `limit`; and whether more exist."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "subscription_id = :s AND sk >= :since",
+            # Sort keys start with the attempt time; this prefix sorts before any of that second.
+            "ExpressionAttributeValues": {
+                ":s": subscription_id,
+                ":since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        }
+        records: list[AttemptRecord] = []
+        while len(records) < limit:
+            response = self._table.query(Limit=limit - len(records), **kwargs)
+            records += [_attempt(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return records, False
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return records, True
+
+    def latest(self, delivery_id: str) -> AttemptRecord | None:
+        """The newest attempt of a delivery, through the by-delivery index."""
+        response = self._table.query(
+            IndexName=BY_DELIVERY_INDEX,
+            KeyConditionExpression="delivery_id = :d",
+            ExpressionAttributeValues={":d": delivery_id},
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return _attempt(items[0]) if items else None
+
+
+BY_DELIVERY_INDEX = "by-delivery"
+
+
+def _attempt(item: dict[str, Any]) -> AttemptRecord:
+    fields = {k: v for k, v in item.items() if k not in {"sk", "expires_at"}}
+    fields["latency_ms"] = float(fields["latency_ms"])
+    fields["attempt"] = int(fields["attempt"])
+    if "status_code" in fields:
+        fields["status_code"] = int(fields["status_code"])
+    if "event" in fields:
+        fields["event"] = ShipmentEvent.model_validate_json(fields["event"])
+    return AttemptRecord.model_validate(fields)

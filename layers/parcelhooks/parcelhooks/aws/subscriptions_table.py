@@ -1,0 +1,115 @@
+"""Subscriptions table: merchant_id + subscription_id, so a merchant only ever sees its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parcelhooks.aws.items import is_condition_failure, json_time
+from parcelhooks.aws.pages import encode_cursor, query_page
+from parcelhooks.core.models import Subscription
+
+
+class SubscriptionsTable:
+    """Partition key merchant_id, sort key subscription_id: a merchant only ever sees its own."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def put(self, subscription: Subscription) -> None:
+        item = subscription.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+        item["subscription_id"] = subscription.id
+        self._table.put_item(Item=item)
+
+    def replace(self, subscription: Subscription, previous: Subscription) -> bool:
+        """Write `subscription` only if the stored one is still `previous` (by updated_at)."""
+        item = subscription.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+        item["subscription_id"] = subscription.id
+        if previous.updated_at is None:
+            condition = "attribute_exists(subscription_id) AND attribute_not_exists(updated_at)"
+            values: dict[str, Any] = {}
+        else:
+            condition = "attribute_exists(subscription_id) AND updated_at = :previous"
+            values = {":previous": json_time(previous.updated_at)}
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get(self, merchant_id: str, subscription_id: str) -> Subscription | None:
+        response = self._table.get_item(
+            Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _subscription(item) if item else None
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Subscription], str | None]:
+        response = query_page(self._table, "merchant_id", merchant_id, limit, cursor)
+        items = [_subscription(item) for item in response.get("Items", [])]
+        return items, encode_cursor(response.get("LastEvaluatedKey"))
+
+    def count(self, merchant_id: str) -> int:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "merchant_id = :m",
+            "ExpressionAttributeValues": {":m": merchant_id},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self._table.query(**kwargs)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def list_for_merchant(self, merchant_id: str) -> list[Subscription]:
+        found: list[Subscription] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = self.page(merchant_id, 100, cursor)
+            found.extend(items)
+            if cursor is None:
+                return found
+
+    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> None:
+        try:
+            self._table.update_item(
+                Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
+                # updated_at moves too, so a merchant's PATCH in flight cannot undo this.
+                UpdateExpression=(
+                    "SET enabled = :f, disabled_reason = :r, disabled_at = :t, updated_at = :t"
+                ),
+                ConditionExpression="attribute_exists(subscription_id)",
+                ExpressionAttributeValues={":f": False, ":r": reason, ":t": json_time(at)},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):  # deleted meanwhile: nothing to disable
+                raise
+
+    def delete(self, merchant_id: str, subscription_id: str) -> bool:
+        try:
+            self._table.delete_item(
+                Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
+                ConditionExpression="attribute_exists(subscription_id)",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
+def _subscription(item: dict[str, Any]) -> Subscription:
+    return Subscription.model_validate({**item, "id": item["subscription_id"]})

@@ -1,0 +1,79 @@
+"""The merchant API's request and response bodies for subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from parcelhooks.core.models import Model, StrictModel
+from parcelhooks.core.statuses import EVENT_TYPES
+
+EventTypeFilter = Literal[
+    "*",
+    "shipment.label_created",
+    "shipment.posted",
+    "shipment.in_transit",
+    "shipment.out_for_delivery",
+    "shipment.delivery_attempted",
+    "shipment.available_for_pickup",
+    "shipment.delivered",
+    "shipment.returned_to_sender",
+    "shipment.exception",
+    "shipment.cancelled",
+]
+
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+
+
+EventTypes = Annotated[list[EventTypeFilter], Field(min_length=1, max_length=len(EVENT_TYPES) + 1)]
+
+
+Description = Annotated[str, Field(max_length=500)]
+
+
+class SubscriptionIn(StrictModel):
+    url: Url
+    event_types: EventTypes
+    description: Description | None = None
+
+
+class SubscriptionPatch(StrictModel):
+    """Only the fields sent change; `enabled: true` re-enables a disabled endpoint."""
+
+    url: Url | None = None
+    event_types: EventTypes | None = None
+    description: Description | None = None
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> SubscriptionPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of url, event_types, description, enabled")
+        return self
+
+
+class SubscriptionOut(Model):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None = None
+    enabled: bool
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    secret: str = Field(
+        description="The signing secret: in full when created or rotated, masked elsewhere."
+    )
+
+
+class SubscriptionPage(Model):
+    data: list[SubscriptionOut]
+    next_cursor: str | None = None
