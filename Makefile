@@ -17,7 +17,7 @@ PIP_QUIET := --quiet --quiet --disable-pip-version-check
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PY313)):$(PATH)
 
-.PHONY: run test deps lint validate unit integration bench openapi clean
+.PHONY: run test deps lint validate unit integration e2e bench openapi clean
 
 run: deps ## start the whole stack locally on MiniStack; Ctrl-C stops it
 	$(DEV)/bin/python -m devstack
@@ -51,11 +51,14 @@ validate: $(SAMENV)/.ok
 	$(SAMENV)/bin/sam validate --region us-east-1
 	$(SAMENV)/bin/sam validate --lint --region us-east-1
 
-unit: $(DEV)/.ok
+unit: $(DEV)/.ok ## the fast tier: no stack, no servers beyond loopback fakes, seconds
 	$(DEV)/bin/pytest tests/unit
 
-integration: deps
+integration: $(DEV)/.ok ## real servers on 127.0.0.1, no stack
 	$(DEV)/bin/pytest tests/integration
+
+e2e: deps ## the local stack on MiniStack, deployed from template.yaml
+	$(DEV)/bin/pytest tests/e2e
 
 bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see docs/benchmarks.md
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && \

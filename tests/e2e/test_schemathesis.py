@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devstack.stack import Deployment
-from tests.integration.conftest import Api
+from tests.e2e.conftest import Api
 
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"

@@ -8,7 +8,7 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
-from tests.integration.conftest import Api, carrier_event, subscribe
+from tests.e2e.conftest import Api, carrier_event, subscribe
 
 TIMEOUT_S = 30
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devstack.stack import Deployment
-from tests.integration.conftest import Api, carrier_event, subscribe
+from tests.e2e.conftest import Api, carrier_event, subscribe
 
 DELIVERY_TIMEOUT_S = 30
 

@@ -11,7 +11,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from devstack.stack import Deployment
-from tests.integration.conftest import Api, carrier_event, subscribe
+from tests.e2e.conftest import Api, carrier_event, subscribe
 
 DELIVERY_TIMEOUT_S = 30
 

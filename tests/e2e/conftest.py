@@ -1,0 +1,66 @@
+"""The real stack on MiniStack, deployed from template.yaml once per test session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.stack import ROOT, Deployment, issue_key, running_stack
+from parcelhooks.auth.keys import Role
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Deployment]:
+    with running_stack(ROOT / ".parcelhooks" / "integration", "parcelhooks-it") as deployment:
+        yield deployment
+
+
+class Api:
+    def __init__(self, deployment: Deployment, key: str, owner_id: str) -> None:
+        self.base = deployment.api_url
+        self.key = key
+        self.owner_id = owner_id
+        self.session = requests.Session()
+
+    def call(self, method: str, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        headers = {"authorization": f"Bearer {self.key}", **kwargs.pop("headers", {})}
+        return self.session.request(
+            method, self.base + path, json=json, headers=headers, timeout=30, **kwargs
+        )
+
+
+@pytest.fixture(scope="session")
+def carrier(stack: Deployment) -> Api:
+    return Api(stack, issue_key(stack, Role.CARRIER, "it-carrier"), "it-carrier")
+
+
+@pytest.fixture
+def merchant(stack: Deployment) -> Api:
+    """A fresh merchant per test, so tests never see each other's subscriptions."""
+    owner = f"it-merchant-{uuid.uuid4().hex[:8]}"
+    return Api(stack, issue_key(stack, Role.MERCHANT, owner), owner)
+
+
+def subscribe(merchant: Api, url: str, event_types: list[str]) -> dict[str, Any]:
+    response = merchant.call("POST", "/v1/subscriptions", {"url": url, "event_types": event_types})
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def carrier_event(merchant_id: str, **overrides: Any) -> dict[str, Any]:
+    event = {
+        "carrier_event_id": f"it-{uuid.uuid4().hex}",
+        "merchant_id": merchant_id,
+        "tracking_code": "QB123456789BR",
+        "status": "delivered",
+        "occurred_at": "2026-11-28T11:42:00-03:00",
+        "description": "Objeto entregue ao destinatário",
+        "order_id": "order-1001",
+    }
+    event.update(overrides)
+    return event
