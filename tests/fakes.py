@@ -134,6 +134,7 @@ class FanoutKit:
             policy=RetryPolicy(schedule_s=schedule_s, jitter=0.2),
             executor=ThreadPoolExecutor(max_workers=8),
             telemetry=self.telemetry,
+            max_in_flight=16,
             clock=lambda: self.now,
             rng=Random(7),
         )

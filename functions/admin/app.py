@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parcelhooks import wiring
 from parcelhooks.api.edge import caller_of, install_error_handlers, json_response, refuse_non_json
 from parcelhooks.auth.keys import Role
 from parcelhooks.core.observability import logger
+from parcelhooks.merchant_api import build
 from parcelhooks.merchant_api.deliveries import AttemptPage, Recovered, RecoverIn, Resent
 from parcelhooks.merchant_api.models import (
     SubscriptionIn,
@@ -20,6 +20,9 @@ from parcelhooks.merchant_api.models import (
     SubscriptionPatch,
 )
 from parcelhooks.merchant_api.openapi import build_document, ok
+
+# A missing or malformed setting fails the cold start with its name, not the first request.
+build.settings()
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
@@ -36,7 +39,7 @@ def _merchant() -> str:
 )
 def create_subscription(subscription: SubscriptionIn) -> Response[str]:
     """Subscribe a URL; the answer holds its signing secret, shown in full only here."""
-    created = wiring.subscriptions().create(_merchant(), subscription)
+    created = build.subscriptions().create(_merchant(), subscription)
     return json_response(201, created.model_dump_json())
 
 
@@ -50,7 +53,7 @@ def list_subscriptions(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SubscriptionPage:
     """The merchant's subscriptions in creation order, a page at a time."""
-    return wiring.subscriptions().list(_merchant(), limit, cursor)
+    return build.subscriptions().list(_merchant(), limit, cursor)
 
 
 @app.get(
@@ -59,7 +62,7 @@ def list_subscriptions(
     responses=ok(200, SubscriptionOut, "The subscription; `secret` masked"),
 )
 def get_subscription(subscription_id: str) -> SubscriptionOut:
-    return wiring.subscriptions().get(_merchant(), subscription_id)
+    return build.subscriptions().get(_merchant(), subscription_id)
 
 
 @app.patch(
@@ -69,7 +72,7 @@ def get_subscription(subscription_id: str) -> SubscriptionOut:
 )
 def update_subscription(subscription_id: str, patch: SubscriptionPatch) -> SubscriptionOut:
     """Change url, event_types, description or enabled; `enabled: true` re-enables it."""
-    return wiring.subscriptions().update(_merchant(), subscription_id, patch)
+    return build.subscriptions().update(_merchant(), subscription_id, patch)
 
 
 @app.delete(
@@ -78,7 +81,7 @@ def update_subscription(subscription_id: str, patch: SubscriptionPatch) -> Subsc
     responses=ok(204, None, "Deleted"),
 )
 def delete_subscription(subscription_id: str) -> Response[str]:
-    wiring.subscriptions().delete(_merchant(), subscription_id)
+    build.subscriptions().delete(_merchant(), subscription_id)
     return Response(status_code=204, body="")
 
 
@@ -89,7 +92,7 @@ def delete_subscription(subscription_id: str) -> Response[str]:
 )
 def rotate_secret(subscription_id: str) -> SubscriptionOut:
     """A new secret, shown once; the previous one keeps signing for 24 hours."""
-    return wiring.subscriptions().rotate_secret(_merchant(), subscription_id)
+    return build.subscriptions().rotate_secret(_merchant(), subscription_id)
 
 
 @app.post(
@@ -99,7 +102,7 @@ def rotate_secret(subscription_id: str) -> SubscriptionOut:
 )
 def send_test_event(subscription_id: str) -> Response[str]:
     """Send a `webhook.test` event through the normal delivery path."""
-    sent = wiring.delivery_admin().send_test(_merchant(), subscription_id)
+    sent = build.delivery_admin().send_test(_merchant(), subscription_id)
     return json_response(202, sent.model_dump_json())
 
 
@@ -115,7 +118,7 @@ def list_deliveries(
     outcome: Annotated[Literal["success", "failure"] | None, Query()] = None,
 ) -> AttemptPage:
     """Every attempt, newest first: status code, latency, error, attempt number, next attempt."""
-    return wiring.delivery_admin().attempts(
+    return build.delivery_admin().attempts(
         _merchant(), subscription_id, limit=limit, cursor=cursor, outcome=outcome
     )
 
@@ -127,7 +130,7 @@ def list_deliveries(
 )
 def retry_delivery(delivery_id: str) -> Response[str]:
     """Send one delivery again now, whatever its earlier attempts did."""
-    sent = wiring.delivery_admin().retry(_merchant(), delivery_id)
+    sent = build.delivery_admin().retry(_merchant(), delivery_id)
     return json_response(202, sent.model_dump_json())
 
 
@@ -138,7 +141,7 @@ def retry_delivery(delivery_id: str) -> Response[str]:
 )
 def recover(subscription_id: str, request: RecoverIn) -> Response[str]:
     """Send again every delivery since `since` whose last attempt failed (100 per call)."""
-    done = wiring.delivery_admin().recover(_merchant(), subscription_id, request.since)
+    done = build.delivery_admin().recover(_merchant(), subscription_id, request.since)
     return json_response(202, done.model_dump_json())
 
 

@@ -6,11 +6,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parcelhooks import wiring
 from parcelhooks.api.edge import caller_of, install_error_handlers, json_response, refuse_non_json
 from parcelhooks.auth.keys import Role
 from parcelhooks.core.observability import logger
+from parcelhooks.ingest import build
 from parcelhooks.ingest.events import parse_events
+
+# A missing or malformed setting fails the cold start with its name, not the first request.
+build.settings()
 
 app = APIGatewayRestResolver()
 install_error_handlers(app)
@@ -20,7 +23,7 @@ install_error_handlers(app)
 def post_events() -> Response[str]:
     carrier = caller_of(app, Role.CARRIER)
     events = parse_events(app.current_event.decoded_body)
-    result = wiring.ingest().accept(carrier.owner_id, events)
+    result = build.ingest().accept(carrier.owner_id, events)
     logger.info(
         "events accepted",
         carrier=carrier.owner_id,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from devstack.stack import ROOT, Deployment
+from devstack.template import FUNCTIONS, function_environment, resources
 
 BUILD = ROOT / ".aws-sam" / "local-build"
 # What the python3.13 Lambda runtime provides itself.
@@ -35,13 +36,20 @@ print("imported", app.__name__, app.handler.__name__)
 """
 
 
-@pytest.mark.parametrize("function", ["ingest", "fanout", "admin", "authorizer"])
+@pytest.mark.parametrize("function", list(FUNCTIONS))
 def test_each_function_imports_with_only_its_layer(stack: Deployment, function: str) -> None:
     layer = BUILD / "ParcelhooksLayer" / "python"
-    code = BUILD / f"{function.capitalize()}Function"
+    code = BUILD / function
     assert layer.is_dir() and code.is_dir()
     stdlib = [p for p in sys.path if p and "site-packages" not in p and Path(p).exists()]
-    env = {"PYTHONPATH": "", "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
+    # Handlers validate their settings on import: give each the variables the template does.
+    names = [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    env = {
+        "PYTHONPATH": "",
+        "PATH": "/usr/bin:/bin",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **function_environment(function, {name: name for name in names}),
+    }
     result = subprocess.run(
         [
             sys.executable,

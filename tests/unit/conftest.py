@@ -1,6 +1,15 @@
-"""Unit tests run with the network switched off and fake AWS credentials."""
+"""Unit tests run with the network switched off (loopback fakes aside) and fake AWS credentials.
 
+The moto stack is built from template.yaml, and every function sees the environment the
+template gives it, so a table, index or variable the code needs cannot be missing here and
+present in the deployed stack (or the other way round).
+"""
+
+from __future__ import annotations
+
+import os
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -8,14 +17,58 @@ import pytest
 import pytest_socket
 from moto import mock_aws
 
-from parcelhooks import wiring
+from devstack.template import FUNCTIONS, function_environment, resources
+from parcelhooks.auth import build as auth_build
 from parcelhooks.aws import clients
-from parcelhooks.core.settings import settings
+from parcelhooks.delivery import build as delivery_build
+from parcelhooks.ingest import build as ingest_build
+from parcelhooks.merchant_api import build as merchant_build
 from tests.fakes import fake_resolver
+
+TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
+CACHED_MODULES: tuple[ModuleType, ...] = (
+    clients,
+    auth_build,
+    delivery_build,
+    ingest_build,
+    merchant_build,
+)
+
+
+def functions_environment(physical: dict[str, str]) -> dict[str, str]:
+    """Every function's variables in one process (they agree where they share a name)."""
+    merged: dict[str, str] = {}
+    for function in FUNCTIONS:
+        merged |= function_environment(function, physical)
+    return merged
+
+
+def _logical_ids() -> dict[str, str]:
+    names = [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    return {name: name for name in names}
+
+
+# The handlers validate their settings when imported; until a test builds its moto stack
+# they see placeholder names (nothing reaches AWS with them: sockets are off).
+os.environ.update(functions_environment(_logical_ids()))
 
 
 def pytest_runtest_setup() -> None:
     pytest_socket.disable_socket(allow_unix_socket=True)
+
+
+def reset_cached_builders() -> None:
+    for module in CACHED_MODULES:
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_builders() -> Iterator[None]:
+    reset_cached_builders()
+    yield
+    reset_cached_builders()
 
 
 @pytest.fixture(autouse=True)
@@ -33,66 +86,22 @@ def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Tables and queues as the template makes them, in moto, with the functions' environment."""
-    tables = {
-        "SUBSCRIPTIONS_TABLE": ("subscriptions", ["merchant_id", "subscription_id"]),
-        "DELIVERIES_TABLE": ("deliveries", ["subscription_id", "sk"]),
-        "API_KEYS_TABLE": ("api-keys", ["key_hash"]),
-        "IDEMPOTENCY_TABLE": ("idempotency", ["id"]),
-    }
+    """The template's tables and queues in moto; yields the functions' environment."""
     with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        env: dict[str, str] = {}
-        for variable, (name, keys) in tables.items():
-            schema = [{"AttributeName": keys[0], "KeyType": "HASH"}]
-            if len(keys) > 1:
-                schema.append({"AttributeName": keys[1], "KeyType": "RANGE"})
-            extra: dict[str, Any] = {}
-            attributes = list(keys)
-            if name == "deliveries":  # the template's by-delivery index
-                attributes.append("delivery_id")
-                extra["GlobalSecondaryIndexes"] = [
-                    {
-                        "IndexName": "by-delivery",
-                        "KeySchema": [
-                            {"AttributeName": "delivery_id", "KeyType": "HASH"},
-                            {"AttributeName": "sk", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    }
-                ]
-            dynamodb.create_table(
-                TableName=name,
-                KeySchema=schema,  # type: ignore[arg-type]
-                AttributeDefinitions=[
-                    {"AttributeName": k, "AttributeType": "S"} for k in attributes
-                ],
-                BillingMode="PAY_PER_REQUEST",
-                **extra,
-            )
-            env[variable] = name
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         sqs = boto3.client("sqs", region_name="us-east-1")
-        for variable, name in {
-            "EVENTS_QUEUE_URL": "events",
-            "RETRY_QUEUE_URL": "retry",
-            "DELIVERIES_DLQ_URL": "deliveries-dlq",
-        }.items():
-            env[variable] = sqs.create_queue(QueueName=name)["QueueUrl"]
+        physical: dict[str, str] = {}
+        for name, properties in resources("AWS::DynamoDB::Table").items():
+            table: dict[str, Any] = {k: properties[k] for k in TABLE_PROPERTIES if k in properties}
+            dynamodb.create_table(TableName=name, **table)
+            physical[name] = name
+        for name in resources("AWS::SQS::Queue"):
+            physical[name] = sqs.create_queue(QueueName=name)["QueueUrl"]
+        env = functions_environment(physical)
         for variable, value in env.items():
             monkeypatch.setenv(variable, value)
-        monkeypatch.setattr(wiring, "resolver", lambda: fake_resolver)
-        caches = [
-            settings,
-            clients.dynamodb,
-            clients.sqs,
-            wiring.ingest,
-            wiring.api_keys,
-            wiring.subscriptions_table,
-            wiring.subscriptions,
-            wiring.fanout,
-        ]
-        for cached in caches:
-            cached.cache_clear()
+        monkeypatch.setattr(delivery_build, "resolver", lambda: fake_resolver)
+        monkeypatch.setattr(merchant_build, "resolver", lambda: fake_resolver)
+        reset_cached_builders()
         yield env
-        for cached in caches:
-            cached.cache_clear()
+        reset_cached_builders()

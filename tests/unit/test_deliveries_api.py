@@ -1,6 +1,7 @@
 """Deliveries through the admin handler: listing, retry, recover, test events, isolation."""
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -8,14 +9,21 @@ import boto3
 import pytest
 
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.core.errors import ValidationFailedError
 from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.models import Subscription
+from parcelhooks.delivery.netguard import GuardPolicy
 from parcelhooks.delivery.records import AttemptRecord, DeliveryJob
+from parcelhooks.merchant_api.deliveries import DeliveryAdmin
+from parcelhooks.merchant_api.subscriptions import Subscriptions
 from tests.factories import (
+    NOW,
     LambdaContextStub,
     api_event,
     attempt_record,
     load_function,
     shipment_event,
+    subscription,
 )
 
 NEW = {"url": "https://erp.example.com/hooks", "event_types": ["*"]}
@@ -178,3 +186,50 @@ def test_another_merchant_gets_404_on_every_delivery_route_and_nothing_is_queued
         assert status == 404, (method, path)
         assert answer["error"]["code"] == "not_found"
     assert _retry_jobs(moto_stack) == []
+
+
+class _OneSubscription:
+    """Just enough of a subscription store for `Subscriptions.require`."""
+
+    def __init__(self, only: Subscription) -> None:
+        self.only = only
+
+    def get(self, merchant_id: str, subscription_id: str) -> Subscription | None:
+        found = (merchant_id, subscription_id) == (self.only.merchant_id, self.only.id)
+        return self.only if found else None
+
+
+class _EmptyLog:
+    def since(
+        self, subscription_id: str, since: datetime, limit: int
+    ) -> tuple[list[AttemptRecord], bool]:
+        return [], False
+
+
+class _Resender:
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        return []
+
+
+def _admin(recover_window: timedelta) -> DeliveryAdmin:
+    store = _OneSubscription(subscription())
+    subscriptions = Subscriptions(store, policy=GuardPolicy(), max_per_merchant=50)  # type: ignore[arg-type]
+    return DeliveryAdmin(
+        log=_EmptyLog(),  # type: ignore[arg-type]
+        subscriptions=subscriptions,
+        resender=_Resender(),
+        recover_window=recover_window,
+        clock=lambda: NOW,
+    )
+
+
+def test_recover_looks_back_exactly_as_far_as_the_window_it_is_given() -> None:
+    admin = _admin(recover_window=timedelta(days=7))
+    assert admin.recover("merchant-a", "sub_1", NOW - timedelta(days=7)).recovered == 0
+    with pytest.raises(ValidationFailedError, match="within the last 7 days") as caught:
+        admin.recover("merchant-a", "sub_1", NOW - timedelta(days=7, seconds=1))
+    assert caught.value.details == [
+        {"loc": "since", "message": "out of range", "type": "value_error"}
+    ]
+    with pytest.raises(ValidationFailedError):
+        admin.recover("merchant-a", "sub_1", NOW + timedelta(seconds=1))

@@ -2,14 +2,20 @@ import json
 
 import pytest
 
-from parcelhooks.api.errors import ApiError
+from parcelhooks.core.errors import (
+    InvalidRequestError,
+    MalformedJsonError,
+    ParcelhooksError,
+    PayloadTooLargeError,
+    ValidationFailedError,
+)
 from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.events import MAX_BODY_BYTES, parse_events
 from tests.factories import EVENTS_DIR, carrier_event
 
 
-def _problems(body: str | bytes) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+def _problems(body: str | bytes) -> ParcelhooksError:
+    with pytest.raises(ParcelhooksError) as caught:
         parse_events(body)
     return caught.value
 
@@ -34,7 +40,7 @@ def test_every_problem_is_listed_with_its_location() -> None:
     bad = carrier_event(tracking_code="QB", occurred_at="yesterday", status="lost")
     body = {"events": [carrier_event(), bad, carrier_event(merchant_id=None)]}
     error = _problems(json.dumps(body))
-    assert error.status == 400
+    assert type(error) is ValidationFailedError
     locations = {d["loc"] for d in error.details}
     assert {
         "events[1].tracking_code",
@@ -46,7 +52,7 @@ def test_every_problem_is_listed_with_its_location() -> None:
 
 def test_malformed_json_is_a_400() -> None:
     error = _problems(b'{"carrier_event_id": ')
-    assert (error.status, error.code) == (400, "malformed_json")
+    assert type(error) is MalformedJsonError
 
 
 def test_a_time_without_offset_is_refused() -> None:
@@ -80,7 +86,7 @@ def test_more_than_100_events_are_refused() -> None:
 
 
 def test_an_empty_batch_is_refused() -> None:
-    assert _problems(json.dumps({"events": []})).status == 400
+    assert type(_problems(json.dumps({"events": []}))) is ValidationFailedError
 
 
 def test_metadata_over_4_kib_is_refused() -> None:
@@ -89,9 +95,9 @@ def test_metadata_over_4_kib_is_refused() -> None:
 
 
 def test_a_body_over_the_limit_is_a_413() -> None:
-    assert _problems(b" " * (MAX_BODY_BYTES + 1)).status == 413
+    assert type(_problems(b" " * (MAX_BODY_BYTES + 1))) is PayloadTooLargeError
 
 
 @pytest.mark.parametrize("body", ["[]", "42", '"text"', ""])
 def test_a_body_that_is_not_an_object_is_a_400(body: str) -> None:
-    assert _problems(body).status == 400
+    assert type(_problems(body)) is InvalidRequestError

@@ -5,10 +5,15 @@ from random import Random
 
 import pytest
 
-from parcelhooks.core.settings import DEFAULT_RETRY_SCHEDULE_S
+from devstack.template import parameter_default
 from parcelhooks.delivery.backoff import SQS_MAX_DELAY_S, retry_delay_s, sqs_delay_s
 from parcelhooks.delivery.outcomes import AttemptResult, Outcome, classify, retry_after_s
 from tests.factories import NOW
+
+# The deployed default, read where it is set.
+DEFAULT_RETRY_SCHEDULE_S = tuple(
+    int(step) for step in parameter_default("RetrySchedule").split(",")
+)
 
 
 def _result(status: int | None, retry_after: str | None = None, error: str | None = None):

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from parcelhooks import wiring
 from parcelhooks.auth.keys import ApiKeyRecord, Role, hash_key
 from parcelhooks.auth.policy import authorize, bearer_token
+from parcelhooks.delivery import build
 from tests.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, subscription
 from tests.fakes import FanoutKit
 
@@ -25,7 +25,7 @@ def test_the_sqs_sample_is_fanned_out(monkeypatch: pytest.MonkeyPatch) -> None:
     event = json.loads((LAMBDA_EVENTS / "sqs-events-queue.json").read_text())
     body = json.loads(event["Records"][0]["body"])
     kit = FanoutKit([subscription(merchant_id=body["merchant_id"])])
-    monkeypatch.setattr(wiring, "fanout", lambda: kit.fanout)
+    monkeypatch.setattr(build, "fanout", lambda: kit.fanout)
     response = load_function("fanout").handler(event, LambdaContextStub())
     assert response == {"batchItemFailures": []}
     assert [r.headers["webhook-id"] for r in kit.sender.requests] == [body["event_id"]]

@@ -1,18 +1,53 @@
-"""What the two HTTP functions share: who is calling, and the one error shape."""
+"""What the two HTTP functions share: who is calling, and the one error shape.
+
+Domain code raises `ParcelhooksError`s; `ERROR_ANSWERS` below is the one place that
+says which HTTP status and error code each of them is answered with.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from parcelhooks.api.errors import ApiError, ErrorCode, error_body
+from parcelhooks.api.errors import ErrorCode, error_body
 from parcelhooks.auth.keys import Role
-from parcelhooks.core.errors import InvalidCursorError
+from parcelhooks.core.errors import (
+    ConflictError,
+    Detail,
+    EnqueueFailedError,
+    ForbiddenError,
+    InvalidCursorError,
+    InvalidRequestError,
+    LimitReachedError,
+    MalformedJsonError,
+    NotFoundError,
+    ParcelhooksError,
+    PayloadTooLargeError,
+    SubscriptionDisabledError,
+    ValidationFailedError,
+)
 from parcelhooks.core.observability import logger
+
+# Looked up along the error's MRO: a new subclass answers like its nearest mapped parent.
+ERROR_ANSWERS: Final[Mapping[type[ParcelhooksError], tuple[HTTPStatus, ErrorCode]]] = {
+    InvalidRequestError: (HTTPStatus.BAD_REQUEST, ErrorCode.INVALID_REQUEST),
+    MalformedJsonError: (HTTPStatus.BAD_REQUEST, ErrorCode.MALFORMED_JSON),
+    ValidationFailedError: (HTTPStatus.BAD_REQUEST, ErrorCode.VALIDATION_FAILED),
+    InvalidCursorError: (HTTPStatus.BAD_REQUEST, ErrorCode.INVALID_REQUEST),
+    PayloadTooLargeError: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE),
+    ForbiddenError: (HTTPStatus.FORBIDDEN, ErrorCode.FORBIDDEN),
+    NotFoundError: (HTTPStatus.NOT_FOUND, ErrorCode.NOT_FOUND),
+    ConflictError: (HTTPStatus.CONFLICT, ErrorCode.CONFLICT),
+    LimitReachedError: (HTTPStatus.CONFLICT, ErrorCode.LIMIT_REACHED),
+    SubscriptionDisabledError: (HTTPStatus.CONFLICT, ErrorCode.SUBSCRIPTION_DISABLED),
+    EnqueueFailedError: (HTTPStatus.SERVICE_UNAVAILABLE, ErrorCode.ENQUEUE_FAILED),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +61,7 @@ def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
     """The authorizer's verdict; checked again here so a misrouted key never acts."""
     context: dict[str, Any] = app.current_event.request_context.authorizer.get_context() or {}
     if context.get("role") != role.value or not context.get("owner_id"):
-        raise ApiError(403, ErrorCode.FORBIDDEN, f"this route needs a {role.value} key")
+        raise ForbiddenError(f"this route needs a {role.value} key")
     return Caller(role=role, owner_id=str(context["owner_id"]), key_id=str(context.get("key_id")))
 
 
@@ -45,7 +80,7 @@ def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:
         [{"loc": "content-type", "message": f"got {media_type or 'none'}", "type": "media_type"}],
     )
     return {
-        "statusCode": 415,
+        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE.value,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
         "body": json.dumps(body),
         "isBase64Encoded": False,
@@ -56,48 +91,65 @@ def json_response(status: int, body: str) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def _error_response(status: int, body: dict[str, Any]) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+def answer_for(error_type: type[ParcelhooksError]) -> tuple[HTTPStatus, ErrorCode] | None:
+    """The status and code of the nearest class in `ERROR_ANSWERS`; None if there is none."""
+    for cls in error_type.__mro__:
+        if issubclass(cls, ParcelhooksError) and cls in ERROR_ANSWERS:
+            return ERROR_ANSWERS[cls]
+    return None
+
+
+def _error_response(status: HTTPStatus, body: dict[str, Any]) -> Response[Any]:
+    return Response(
+        status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body
+    )
+
+
+def _internal_error() -> Response[Any]:
+    return _error_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR, error_body(ErrorCode.INTERNAL, "internal error")
+    )
+
+
+def _domain_response(error: ParcelhooksError) -> Response[Any]:
+    """A domain error as the API answers it."""
+    answer = answer_for(type(error))
+    if answer is None:
+        logger.exception("domain error with no HTTP answer", error_type=type(error).__name__)
+        return _internal_error()
+    status, code = answer
+    return _error_response(status, error_body(code, error.message, error.details))
+
+
+def _validation_details(error: RequestValidationError) -> list[Detail]:
+    return [
+        {
+            "loc": ".".join(str(p) for p in problem["loc"] if p != "body") or "body",
+            "message": problem["msg"],
+            "type": problem["type"],
+        }
+        for problem in error.errors()
+    ]
 
 
 def install_error_handlers(app: APIGatewayRestResolver) -> None:
     """Every failure answers {"error": {"code", "message", "details"}}."""
 
-    @app.exception_handler(ApiError)
-    def _api_error(error: ApiError) -> Response[Any]:
-        return _error_response(error.status, error.body())
-
-    @app.exception_handler(InvalidCursorError)
-    def _bad_cursor(_: InvalidCursorError) -> Response[Any]:
-        body = error_body(
-            ErrorCode.INVALID_REQUEST,
-            "the cursor is not one this API handed out",
-            [{"loc": "cursor", "message": "unknown cursor", "type": "cursor"}],
-        )
-        return _error_response(400, body)
+    @app.exception_handler(ParcelhooksError)
+    def _domain_error(error: ParcelhooksError) -> Response[Any]:
+        return _domain_response(error)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[Any]:
-        details = [
-            {
-                "loc": ".".join(str(p) for p in problem["loc"] if p != "body") or "body",
-                "message": problem["msg"],
-                "type": problem["type"],
-            }
-            for problem in error.errors()
-        ]
-        return _error_response(
-            400,
-            error_body(
-                ErrorCode.VALIDATION_FAILED, f"{len(details)} problem(s) in the request", details
-            ),
-        )
+        details = _validation_details(error)
+        message = f"{len(details)} problem(s) in the request"
+        return _domain_response(ValidationFailedError(message, details))
 
     @app.not_found
     def _not_found(_: Exception) -> Response[Any]:
-        return _error_response(404, error_body(ErrorCode.NOT_FOUND, "no such route"))
+        return _domain_response(NotFoundError("no such route"))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
         logger.exception("unhandled error")
-        return _error_response(500, error_body(ErrorCode.INTERNAL, "internal error"))
+        return _internal_error()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from pydantic import (
-    Field,
-    ValidationError,
-)
+from pydantic import Field
 
+from parcelhooks.core.errors import Detail
 from parcelhooks.core.models import Model
 
 
@@ -45,46 +44,5 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal_error"
 
 
-class ApiError(Exception):
-    """An answer other than success, already in the contract's terms."""
-
-    def __init__(
-        self,
-        status: int,
-        code: ErrorCode,
-        message: str,
-        details: list[dict[str, str]] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or []
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, self.details)
-
-
-def error_body(
-    code: ErrorCode, message: str, details: list[dict[str, str]] | None = None
-) -> dict[str, Any]:
-    return {"error": {"code": code.value, "message": message, "details": details or []}}
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    """`events[3].location.city` from pydantic's ('events', 3, 'location', 'city')."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "body"
-
-
-def details_from_validation(error: ValidationError) -> list[dict[str, str]]:
-    details = []
-    for problem in error.errors(include_url=False, include_input=False):
-        loc = tuple(p for p in problem["loc"] if not (isinstance(p, str) and "[" in p))
-        details.append({"loc": _location(loc), "message": problem["msg"], "type": problem["type"]})
-    return details
+def error_body(code: ErrorCode, message: str, details: Sequence[Detail] = ()) -> dict[str, Any]:
+    return {"error": {"code": code.value, "message": message, "details": list(details)}}

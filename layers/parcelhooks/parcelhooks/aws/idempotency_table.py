@@ -23,18 +23,23 @@ class EventClaimsTable:
     def _id(carrier: str, carrier_event_id: str) -> str:
         return f"{carrier}#{carrier_event_id}"
 
+    def _item(
+        self, carrier: str, carrier_event_id: str, event_id: str, state: str, now: datetime
+    ) -> dict[str, Any]:
+        return {
+            "id": self._id(carrier, carrier_event_id),
+            "event_id": event_id,
+            "state": state,
+            "claimed_at": now.isoformat(),
+            "expiration": epoch(now + self._window),
+        }
+
     def claim(
         self, carrier: str, carrier_event_id: str, event_id: str, now: datetime
     ) -> Claim | None:
         try:
             self._table.put_item(
-                Item={
-                    "id": self._id(carrier, carrier_event_id),
-                    "event_id": event_id,
-                    "state": "pending",
-                    "claimed_at": now.isoformat(),
-                    "expiration": epoch(now + self._window),
-                },
+                Item=self._item(carrier, carrier_event_id, event_id, "pending", now),
                 ConditionExpression="attribute_not_exists(id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -73,15 +78,7 @@ class EventClaimsTable:
     def confirm(self, carrier: str, queued: Sequence[tuple[str, str]], now: datetime) -> None:
         with self._table.batch_writer(overwrite_by_pkeys=["id"]) as batch:
             for carrier_event_id, event_id in queued:
-                batch.put_item(
-                    Item={
-                        "id": self._id(carrier, carrier_event_id),
-                        "event_id": event_id,
-                        "state": "queued",
-                        "claimed_at": now.isoformat(),
-                        "expiration": epoch(now + self._window),
-                    }
-                )
+                batch.put_item(Item=self._item(carrier, carrier_event_id, event_id, "queued", now))
 
     def release(self, carrier: str, carrier_event_ids: Sequence[str]) -> None:
         with self._table.batch_writer() as batch:

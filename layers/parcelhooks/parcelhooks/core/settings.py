@@ -1,73 +1,49 @@
-"""Environment → typed settings, read once per cold start."""
+"""A function's settings: read from its own environment once, validated at cold start.
+
+`template.yaml` gives each function exactly the variables its settings class names and is
+the one home of every default that can be tuned at deploy time; a class holds a default
+only for what the template does not set.
+"""
 
 from __future__ import annotations
 
 import os
-from functools import cache
-from ipaddress import IPv4Network, IPv6Network
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-from parcelhooks.delivery.netguard import GuardPolicy
-
-DEFAULT_RETRY_SCHEDULE_S = (5, 300, 1800, 7200, 18000, 36000, 36000)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
 
 
-def _split_csv(value: object) -> object:
+def split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
 
 
-CsvInts = Annotated[tuple[int, ...], BeforeValidator(_split_csv)]
-CsvNetworks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(_split_csv)]
+CsvInts = Annotated[tuple[int, ...], BeforeValidator(split_csv)]
+# A table name or queue URL: required, so a function without it fails at cold start.
+ResourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class Settings(BaseModel):
-    """Everything a function reads from its environment; template.yaml sets it."""
+class SettingsError(RuntimeError):
+    """A function started without the environment its template gives it."""
+
+
+class FunctionSettings(BaseModel):
+    """Each field is read from the upper-cased variable of the same name."""
 
     model_config = ConfigDict(frozen=True)
 
-    subscriptions_table: str = ""
-    deliveries_table: str = ""
-    api_keys_table: str = ""
-    idempotency_table: str = ""
-    events_queue_url: str = ""
-    retry_queue_url: str = ""
-    deliveries_dlq_url: str = ""
-
-    retry_schedule_s: CsvInts = Field(default=DEFAULT_RETRY_SCHEDULE_S, min_length=1)
-    retry_jitter: float = Field(default=0.2, ge=0, lt=1)
-    delivery_timeout_s: float = Field(default=10.0, gt=0)
-    connect_timeout_s: float = Field(default=3.0, gt=0)
-    max_concurrency: int = Field(default=256, ge=1, le=900)
-    max_subscriptions_per_merchant: int = Field(default=50, ge=1)
-    delivery_log_ttl_days: int = Field(default=30, ge=1)
-    idempotency_ttl_days: int = Field(default=7, ge=1)
-
-    # Local-stack relaxations of the URL guard; metadata addresses stay refused regardless.
-    allow_http_targets: bool = False
-    allowed_target_networks: CsvNetworks = ()
-
-    @property
-    def max_attempts(self) -> int:
-        return len(self.retry_schedule_s) + 1
-
-    @property
-    def guard_policy(self) -> GuardPolicy:
-        return GuardPolicy(
-            allow_http=self.allow_http_targets, allowed_networks=self.allowed_target_networks
-        )
-
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         source = os.environ if environ is None else environ
         names = cls.model_fields.keys()
         values = {name: source[name.upper()] for name in names if name.upper() in source}
-        return cls.model_validate(values)
-
-
-@cache
-def settings() -> Settings:
-    return Settings.from_env()
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            problems = [
+                f"{'.'.join(str(p) for p in problem['loc']).upper()}: {problem['msg']}"
+                for problem in error.errors(include_url=False)
+            ]
+            raise SettingsError(f"{cls.__name__}: " + "; ".join(problems)) from None

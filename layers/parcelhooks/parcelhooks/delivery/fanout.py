@@ -74,10 +74,6 @@ class RetryPolicy:
     schedule_s: tuple[int, ...]
     jitter: float
 
-    @property
-    def max_attempts(self) -> int:
-        return len(self.schedule_s) + 1
-
 
 @dataclass(frozen=True, slots=True)
 class _Planned:
@@ -105,16 +101,10 @@ class RetrySchedulingError(RuntimeError):
 
 
 def _unschedulable(job: DeliveryJob) -> DeadLetter:
-    return DeadLetter(
-        delivery_id=job.delivery_id,
-        event=job.event,
-        subscription_id=job.subscription_id,
-        merchant_id=job.merchant_id,
-        attempts=job.attempt - 1,
-        last_status=job.last_status,
+    """A retry SQS refused: dead-lettered with the attempts it had."""
+    return DeadLetter.of(
+        job,
         last_error=f"{job.last_error or 'failed'}; attempt {job.attempt} could not be scheduled",
-        first_attempt_at=job.first_attempt_at,
-        last_attempt_at=job.last_attempt_at,
     )
 
 
@@ -135,7 +125,7 @@ class Fanout:
         policy: RetryPolicy,
         executor: Executor,
         telemetry: Telemetry,
-        max_in_flight: int = 128,
+        max_in_flight: int,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
     ) -> None:
@@ -253,36 +243,24 @@ class Fanout:
         elif outcome is Outcome.DISABLE:
             reason = f"endpoint answered {result.status_code} Gone at attempt {attempt}"
             settlement.gone.append((subscription, reason))
-        elif next_at is not None:
-            settlement.retries.append(
-                DeliveryJob(
-                    delivery_id=dlv_id,
-                    event=event,
-                    subscription_id=subscription.id,
-                    merchant_id=subscription.merchant_id,
-                    attempt=attempt + 1,
-                    due_at=next_at,
-                    first_attempt_at=first_at or sent_at,
-                    last_attempt_at=sent_at,
-                    last_status=result.status_code,
-                    last_error=result.error,
-                    schedule_from=plan.schedule_from,
-                )
-            )
         else:
-            settlement.dead.append(
-                DeadLetter(
-                    delivery_id=dlv_id,
-                    event=event,
-                    subscription_id=subscription.id,
-                    merchant_id=subscription.merchant_id,
-                    attempts=attempt,
-                    last_status=result.status_code,
-                    last_error=result.error,
-                    first_attempt_at=first_at or sent_at,
-                    last_attempt_at=sent_at,
-                )
+            job = DeliveryJob(
+                delivery_id=dlv_id,
+                event=event,
+                subscription_id=subscription.id,
+                merchant_id=subscription.merchant_id,
+                attempt=attempt + 1,
+                due_at=next_at or sent_at,
+                first_attempt_at=first_at or sent_at,
+                last_attempt_at=sent_at,
+                last_status=result.status_code,
+                last_error=result.error,
+                schedule_from=plan.schedule_from,
             )
+            if next_at is None:  # the schedule is exhausted
+                settlement.dead.append(DeadLetter.of(job))
+            else:
+                settlement.retries.append(job)
 
     def _settle(self, settlement: _Settlement) -> None:
         """Write what the attempts decided; successes first, so a crash re-POSTs least."""

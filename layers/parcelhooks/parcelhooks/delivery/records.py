@@ -33,7 +33,7 @@ class DeliveryJob(Model):
 
 
 class DeadLetter(Model):
-    """What DeliveriesDLQ holds once every attempt has failed (DESIGN.md shape)."""
+    """What DeliveriesDLQ holds once every attempt has failed."""
 
     delivery_id: str
     event: ShipmentEvent
@@ -44,6 +44,21 @@ class DeadLetter(Model):
     last_error: str | None
     first_attempt_at: datetime
     last_attempt_at: datetime
+
+    @classmethod
+    def of(cls, job: DeliveryJob, *, last_error: str | None = None) -> DeadLetter:
+        """The dead letter of a delivery whose next attempt, `job`, will not be made."""
+        return cls(
+            delivery_id=job.delivery_id,
+            event=job.event,
+            subscription_id=job.subscription_id,
+            merchant_id=job.merchant_id,
+            attempts=job.attempt - 1,
+            last_status=job.last_status,
+            last_error=last_error or job.last_error,
+            first_attempt_at=job.first_attempt_at,
+            last_attempt_at=job.last_attempt_at,
+        )
 
 
 class AttemptRecord(Model):

@@ -4,7 +4,7 @@ import json
 
 from parcelhooks.core.models import ShipmentEvent
 
-# The fields of `data`, in contract order (DESIGN.md "Webhooks to merchants").
+# The fields of `data`, in the order docs/api.md lists them.
 DATA_FIELDS = (
     "event_id",
     "carrier",

@@ -4,8 +4,8 @@ A request is validated before anything is written, so a bad request leaves no tr
 Each new event is first *claimed* (carrier + carrier_event_id, conditional write),
 then enqueued, then the claim is confirmed. Only a confirmed claim is ever answered
 as a duplicate. Events that could not be enqueued have their claims released, and an
-event another request is still queueing is answered 503, so the carrier sends again;
-a claim left pending by a crash is taken over once it is stale.
+event another request is still queueing is reported as not queued yet, so the carrier
+sends again; a claim left pending by a crash is taken over once it is stale.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from enum import Enum
 from functools import partial
 from typing import Protocol
 
-from parcelhooks.api.errors import ApiError, ErrorCode
+from parcelhooks.core.errors import Detail, EnqueueFailedError
 from parcelhooks.core.ids import new_event_id
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.ingest.events import (
@@ -124,23 +124,11 @@ class Ingest:
             self._claims.release(carrier, failed)
         if failed or busy:
             # Never "duplicate" for what is not known to be queued: the carrier sends again.
-            raise ApiError(
-                503,
-                ErrorCode.ENQUEUE_FAILED,
+            raise EnqueueFailedError(
                 "some events could not be queued yet; send the request again "
                 "(events already queued will be answered as duplicates)",
-                [
-                    {"loc": f"carrier_event_id={ceid}", "message": "not queued", "type": "retry"}
-                    for ceid in failed
-                ]
-                + [
-                    {
-                        "loc": f"carrier_event_id={ceid}",
-                        "message": "another request is queueing it",
-                        "type": "in_progress",
-                    }
-                    for ceid in busy
-                ],
+                _not_queued(failed, "not queued", "retry")
+                + _not_queued(busy, "another request is queueing it", "in_progress"),
             )
         return _response(events, answers)
 
@@ -169,10 +157,8 @@ class Ingest:
         ]
         if made:
             self._claims.release(carrier, made)
-        raise ApiError(
-            503,
-            ErrorCode.ENQUEUE_FAILED,
-            "the events could not be recorded; send the request again",
+        raise EnqueueFailedError(
+            "the events could not be recorded; send the request again"
         ) from errors[0]
 
     def _claim(self, carrier: str, event: CarrierEventIn, *, now: datetime) -> _Claimed:
@@ -201,6 +187,13 @@ class ClaimState(Enum):
 class _Claimed:
     event_id: str
     state: ClaimState
+
+
+def _not_queued(carrier_event_ids: Sequence[str], message: str, kind: str) -> list[Detail]:
+    return [
+        {"loc": f"carrier_event_id={ceid}", "message": message, "type": kind}
+        for ceid in carrier_event_ids
+    ]
 
 
 def _response(

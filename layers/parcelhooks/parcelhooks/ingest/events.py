@@ -15,7 +15,13 @@ from pydantic import (
     model_validator,
 )
 
-from parcelhooks.api.errors import ApiError, ErrorCode, details_from_validation
+from parcelhooks.core.errors import (
+    InvalidRequestError,
+    MalformedJsonError,
+    PayloadTooLargeError,
+    ValidationFailedError,
+    details_from_validation,
+)
 from parcelhooks.core.models import CarrierStatus, Location, Model, StrictModel, Text128
 from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.carrier_codes import canonical_status
@@ -92,29 +98,21 @@ MAX_BODY_BYTES = 1024 * 1024
 def parse_events(body: str | bytes | None) -> list[CarrierEventIn]:
     """One event or `{"events": [...]}`; every problem of the request in one error."""
     if body is None or len(body) == 0:
-        raise ApiError(400, ErrorCode.INVALID_REQUEST, "the request body is empty")
+        raise InvalidRequestError("the request body is empty")
     if len(body) > MAX_BODY_BYTES:
-        raise ApiError(
-            413,
-            ErrorCode.PAYLOAD_TOO_LARGE,
-            f"the request body is larger than {MAX_BODY_BYTES} bytes",
-        )
+        raise PayloadTooLargeError(f"the request body is larger than {MAX_BODY_BYTES} bytes")
     try:
         payload: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, ErrorCode.MALFORMED_JSON, f"the body is not JSON: {error}") from None
+        raise MalformedJsonError(f"the body is not JSON: {error}") from None
     if not isinstance(payload, dict):
-        raise ApiError(
-            400, ErrorCode.INVALID_REQUEST, 'the body must be an event or {"events": [...]}'
-        )
+        raise InvalidRequestError('the body must be an event or {"events": [...]}')
     try:
         if "events" in payload:
             return CarrierEventBatchIn.model_validate(payload).events
         return [CarrierEventIn.model_validate(payload)]
     except ValidationError as error:
-        raise ApiError(
-            400,
-            ErrorCode.VALIDATION_FAILED,
+        raise ValidationFailedError(
             f"{error.error_count()} problem(s) in the request; nothing was accepted",
             details_from_validation(error),
         ) from None

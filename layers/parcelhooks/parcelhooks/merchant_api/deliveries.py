@@ -13,7 +13,12 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime
 
-from parcelhooks.api.errors import ApiError, ErrorCode
+from parcelhooks.core.errors import (
+    EnqueueFailedError,
+    NotFoundError,
+    SubscriptionDisabledError,
+    ValidationFailedError,
+)
 from parcelhooks.core.ids import delivery_id, new_event_id
 from parcelhooks.core.models import Location, Model, ShipmentEvent, Subscription
 from parcelhooks.core.statuses import Status
@@ -24,8 +29,8 @@ MAX_RECOVER = 100
 # How much of the log one recover call reads; past it, `truncated` says to call again
 # with a later `since`.
 MAX_ATTEMPTS_READ = 10_000
-RECOVER_WINDOW = timedelta(days=30)  # as long as the log keeps attempts
 TEST_CARRIER = "parcelhooks"
+DAY = timedelta(days=1)
 
 
 class AttemptLog(Protocol):
@@ -90,11 +95,14 @@ class DeliveryAdmin:
         log: AttemptLog,
         subscriptions: Subscriptions,
         resender: Resender,
+        recover_window: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._log = log
         self._subscriptions = subscriptions
         self._resender = resender
+        # The log's retention: older attempts are gone, so there is nothing to recover.
+        self._recover_window = recover_window
         self._clock = clock
 
     def attempts(
@@ -113,7 +121,7 @@ class DeliveryAdmin:
     def retry(self, merchant_id: str, dlv_id: str) -> Resent:
         latest = self._log.latest(dlv_id)
         if latest is None or latest.merchant_id != merchant_id or latest.event is None:
-            raise ApiError(404, ErrorCode.NOT_FOUND, f"no delivery {dlv_id}")
+            raise NotFoundError(f"no delivery {dlv_id}")
         subscription = self._subscriptions.require(merchant_id, latest.subscription_id)
         _require_enabled(subscription)
         return self._resend(subscription, latest.event, latest.attempt + 1)
@@ -124,11 +132,9 @@ class DeliveryAdmin:
         subscription = self._subscriptions.require(merchant_id, subscription_id)
         _require_enabled(subscription)
         now = self._clock()
-        if since > now or since < now - RECOVER_WINDOW:
-            raise ApiError(
-                400,
-                ErrorCode.VALIDATION_FAILED,
-                "since must be within the last 30 days",
+        if since > now or since < now - self._recover_window:
+            raise ValidationFailedError(
+                f"since must be within the last {self._recover_window / DAY:g} days",
                 [{"loc": "since", "message": "out of range", "type": "value_error"}],
             )
         latest: dict[str, AttemptRecord] = {}
@@ -186,9 +192,7 @@ class DeliveryAdmin:
     def _queue(self, jobs: list[DeliveryJob], now: datetime) -> None:
         refused = self._resender.schedule(jobs, now)
         if refused:
-            raise ApiError(
-                503,
-                ErrorCode.ENQUEUE_FAILED,
+            raise EnqueueFailedError(
                 f"{len(refused)} of {len(jobs)} deliveries could not be queued; send again",
             )
 
@@ -212,9 +216,7 @@ class DeliveryAdmin:
 
 def _require_enabled(subscription: Subscription) -> None:
     if not subscription.enabled:
-        raise ApiError(
-            409,
-            ErrorCode.SUBSCRIPTION_DISABLED,
+        raise SubscriptionDisabledError(
             f"subscription {subscription.id} is disabled ({subscription.disabled_reason}); "
             'enable it first with PATCH {"enabled": true}',
         )

@@ -1,7 +1,7 @@
 """Merchant subscriptions: create, list, get, update, delete, rotate — scoped to the key's owner.
 
 Every call takes the merchant id from the caller's key; another merchant's
-subscription is simply not found (404), never forbidden, so ids leak nothing.
+subscription is simply not found, never forbidden, so ids leak nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from parcelhooks.api.errors import ApiError, ErrorCode
+from parcelhooks.core.errors import (
+    ConflictError,
+    LimitReachedError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from parcelhooks.core.ids import new_subscription_id
 from parcelhooks.core.models import SigningSecret, Subscription
 from parcelhooks.delivery.netguard import (
@@ -28,8 +33,6 @@ from parcelhooks.merchant_api.models import (
     SubscriptionPatch,
 )
 
-DEFAULT_PAGE_SIZE = 50
-DEFAULT_MAX_PER_MERCHANT = 50
 ROTATION_OVERLAP = timedelta(hours=24)
 MASK_VISIBLE_CHARS = 4
 DISABLED_BY_MERCHANT = "disabled by the merchant"
@@ -82,7 +85,7 @@ class Subscriptions:
         *,
         policy: GuardPolicy,
         resolve: Resolver = system_resolver,
-        max_per_merchant: int = DEFAULT_MAX_PER_MERCHANT,
+        max_per_merchant: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -94,9 +97,7 @@ class Subscriptions:
     def create(self, merchant_id: str, request: SubscriptionIn) -> SubscriptionOut:
         self._check_url(request.url)
         if self._store.count(merchant_id) >= self._max_per_merchant:
-            raise ApiError(
-                409,
-                ErrorCode.LIMIT_REACHED,
+            raise LimitReachedError(
                 f"a merchant may have at most {self._max_per_merchant} subscriptions; "
                 "delete one first",
             )
@@ -177,23 +178,19 @@ class Subscriptions:
             return
         if self._store.get(current.merchant_id, current.id) is None:
             raise not_found(current.id)
-        raise ApiError(
-            409,
-            ErrorCode.CONFLICT,
-            f"subscription {current.id} changed while this request ran; read it and try again",
+        raise ConflictError(
+            f"subscription {current.id} changed while this request ran; read it and try again"
         )
 
     def _check_url(self, url: str) -> None:
         try:
             vet(url, self._policy, self._resolve)
         except UnsafeTargetError as error:
-            raise ApiError(
-                400,
-                ErrorCode.VALIDATION_FAILED,
+            raise ValidationFailedError(
                 "the subscription url may not receive webhooks",
                 [{"loc": "url", "message": p, "type": "unsafe_url"} for p in error.problems],
             ) from None
 
 
-def not_found(subscription_id: str) -> ApiError:
-    return ApiError(404, ErrorCode.NOT_FOUND, f"no subscription {subscription_id}")
+def not_found(subscription_id: str) -> NotFoundError:
+    return NotFoundError(f"no subscription {subscription_id}")

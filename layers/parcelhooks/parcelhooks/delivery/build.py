@@ -1,0 +1,61 @@
+"""Builds the fan-out from its settings and AWS adapters, once per container."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from functools import cache
+
+from parcelhooks.aws import clients
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.idempotency_table import DeliveryMarksTable
+from parcelhooks.aws.queues import DeadLetterQueue, RetryQueue
+from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.delivery.fanout import Fanout, RetryPolicy
+from parcelhooks.delivery.netguard import Resolver, system_resolver
+from parcelhooks.delivery.sender import HttpSender
+from parcelhooks.delivery.settings import FanoutSettings
+from parcelhooks.delivery.telemetry import PowertoolsTelemetry
+
+# Only AWS calls use threads (the POSTs are on the event loop).
+AWS_WORKERS = 16
+
+
+@cache
+def settings() -> FanoutSettings:
+    return FanoutSettings.from_env()
+
+
+def resolver() -> Resolver:
+    """DNS for the URL guard (tests put a fake one here)."""
+    return system_resolver
+
+
+def build_fanout(config: FanoutSettings) -> Fanout:
+    return Fanout(
+        subscriptions=SubscriptionsTable(clients.table(config.subscriptions_table)),
+        marks=DeliveryMarksTable(
+            clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
+        ),
+        log=DeliveryLogTable(
+            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
+        ),
+        retries=RetryQueue(clients.sqs(), config.retry_queue_url),
+        dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
+        sender=HttpSender(
+            connect_timeout_s=config.connect_timeout_s,
+            total_timeout_s=config.delivery_timeout_s,
+            max_connections=config.max_concurrency,
+            policy=config.guard_policy,
+            resolve=resolver(),
+        ),
+        policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
+        executor=ThreadPoolExecutor(max_workers=AWS_WORKERS, thread_name_prefix="aws"),
+        max_in_flight=config.max_concurrency,
+        telemetry=PowertoolsTelemetry(),
+    )
+
+
+@cache
+def fanout() -> Fanout:
+    return build_fanout(settings())

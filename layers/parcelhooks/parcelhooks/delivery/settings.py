@@ -1,0 +1,42 @@
+"""What the fan-out function reads from its environment, and the URL guard's settings."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
+
+from parcelhooks.core.settings import CsvInts, FunctionSettings, ResourceName, split_csv
+from parcelhooks.delivery.netguard import GuardPolicy
+
+CsvNetworks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(split_csv)]
+
+
+class GuardSettings(FunctionSettings):
+    """Local-stack relaxations of the URL guard; metadata addresses stay refused regardless."""
+
+    allow_http_targets: bool
+    allowed_target_networks: CsvNetworks
+
+    @property
+    def guard_policy(self) -> GuardPolicy:
+        return GuardPolicy(
+            allow_http=self.allow_http_targets, allowed_networks=self.allowed_target_networks
+        )
+
+
+class FanoutSettings(GuardSettings):
+    subscriptions_table: ResourceName
+    deliveries_table: ResourceName
+    idempotency_table: ResourceName
+    retry_queue_url: ResourceName
+    deliveries_dlq_url: ResourceName
+
+    retry_schedule_s: CsvInts = Field(min_length=1)
+    retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    delivery_timeout_s: float = Field(gt=0)
+    connect_timeout_s: float = Field(gt=0)
+    max_concurrency: int = Field(ge=1, le=900)
+    delivery_log_ttl_days: int = Field(ge=1)
+    idempotency_ttl_days: int = Field(ge=1)

@@ -1,0 +1,32 @@
+"""Builds the ingest flow from its settings and AWS adapters, once per container."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from functools import cache
+
+from parcelhooks.aws import clients
+from parcelhooks.aws.idempotency_table import EventClaimsTable
+from parcelhooks.aws.queues import EventsQueue
+from parcelhooks.ingest.accept import Ingest
+from parcelhooks.ingest.settings import IngestSettings
+
+CLAIM_WORKERS = 16
+
+
+@cache
+def settings() -> IngestSettings:
+    return IngestSettings.from_env()
+
+
+@cache
+def ingest() -> Ingest:
+    config = settings()
+    return Ingest(
+        claims=EventClaimsTable(
+            clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
+        ),
+        publisher=EventsQueue(clients.sqs(), config.events_queue_url),
+        executor=ThreadPoolExecutor(max_workers=CLAIM_WORKERS, thread_name_prefix="claims"),
+    )

@@ -1,0 +1,14 @@
+"""What the ingest function reads from its environment."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from parcelhooks.core.settings import FunctionSettings, ResourceName
+
+
+class IngestSettings(FunctionSettings):
+    idempotency_table: ResourceName
+    events_queue_url: ResourceName
+    # How long a carrier_event_id is remembered; a re-send after that is a new event.
+    idempotency_ttl_days: int = Field(ge=1)

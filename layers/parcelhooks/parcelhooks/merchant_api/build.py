@@ -1,0 +1,53 @@
+"""Builds the merchant API's use cases from its settings and AWS adapters, once per container."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+
+from parcelhooks.aws import clients
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.queues import RetryQueue
+from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.delivery.netguard import Resolver, system_resolver
+from parcelhooks.merchant_api.deliveries import DeliveryAdmin
+from parcelhooks.merchant_api.settings import AdminSettings
+from parcelhooks.merchant_api.subscriptions import Subscriptions
+
+
+@cache
+def settings() -> AdminSettings:
+    return AdminSettings.from_env()
+
+
+def resolver() -> Resolver:
+    """DNS for the URL guard (tests put a fake one here)."""
+    return system_resolver
+
+
+@cache
+def subscriptions_table() -> SubscriptionsTable:
+    return SubscriptionsTable(clients.table(settings().subscriptions_table))
+
+
+@cache
+def subscriptions() -> Subscriptions:
+    config = settings()
+    return Subscriptions(
+        subscriptions_table(),
+        policy=config.guard_policy,
+        resolve=resolver(),
+        max_per_merchant=config.max_subscriptions_per_merchant,
+    )
+
+
+@cache
+def delivery_admin() -> DeliveryAdmin:
+    config = settings()
+    log_retention = timedelta(days=config.delivery_log_ttl_days)
+    return DeliveryAdmin(
+        log=DeliveryLogTable(clients.table(config.deliveries_table), log_retention),
+        subscriptions=subscriptions(),
+        resender=RetryQueue(clients.sqs(), config.retry_queue_url),
+        recover_window=log_retention,
+    )

@@ -1,0 +1,17 @@
+"""What the merchant API function reads from its environment."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from parcelhooks.core.settings import ResourceName
+from parcelhooks.delivery.settings import GuardSettings
+
+
+class AdminSettings(GuardSettings):
+    subscriptions_table: ResourceName
+    deliveries_table: ResourceName
+    retry_queue_url: ResourceName
+    max_subscriptions_per_merchant: int = Field(ge=1)
+    # The log keeps attempts this long, so recover can look back as far.
+    delivery_log_ttl_days: int = Field(ge=1)
