@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# How often a server checks for shutdown: the default 0.5 s would be most of a fast test.
+POLL_S = 0.05
+
 
 @dataclass
 class Received:
@@ -103,7 +106,7 @@ class _Server(ThreadingHTTPServer):
 def serving(receiver: Receiver) -> Iterator[Receiver]:
     server = _Server(receiver)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     try:
         yield receiver
@@ -159,7 +162,7 @@ class _RawServer(socketserver.ThreadingTCPServer):
 def raw_answers(answers: list[bytes]) -> Iterator[str]:
     """A receiver that answers request N with `answers[N]` verbatim (the last repeats)."""
     server = _RawServer(answers)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/raw"

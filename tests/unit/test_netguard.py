@@ -1,10 +1,18 @@
 """The SSRF guard: hostile URLs are refused at save and at delivery; public ones pass."""
 
+import asyncio
+import threading
 from ipaddress import ip_network
 
 import pytest
 
-from parcelhooks.delivery.netguard import GuardPolicy, UnsafeTargetError, vet
+from parcelhooks.delivery.netguard import (
+    GuardPolicy,
+    Target,
+    UnsafeTargetError,
+    VettingCache,
+    vet,
+)
 from tests.fakes import fake_resolver
 
 CLOUD = GuardPolicy()
@@ -110,3 +118,78 @@ def test_every_reason_is_listed() -> None:
     with pytest.raises(UnsafeTargetError) as caught:
         vet("http://user:pw@hooks.example.com/#frag", CLOUD, fake_resolver)
     assert len(caught.value.problems) == 3
+
+
+class CountingResolver:
+    """fake_resolver that counts how often DNS is asked, and on which thread."""
+
+    def __init__(self) -> None:
+        self.lookups: list[str] = []
+        self.threads: set[threading.Thread] = set()
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        self.threads.add(threading.current_thread())
+        return fake_resolver(host, port)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _targets(cache: VettingCache, *urls: str) -> list[Target | UnsafeTargetError]:
+    """Vet the URLs one after another on one event loop; refusals are returned, not raised."""
+
+    async def run() -> list[Target | UnsafeTargetError]:
+        verdicts: list[Target | UnsafeTargetError] = []
+        for url in urls:
+            try:
+                verdicts.append(await cache.target(url))
+            except UnsafeTargetError as error:
+                verdicts.append(error)
+        return verdicts
+
+    return asyncio.run(run())
+
+
+def test_the_cache_vets_a_url_once_while_the_verdict_is_fresh() -> None:
+    dns = CountingResolver()
+    url = "https://hooks.example.com/p"
+    first, second = _targets(VettingCache(CLOUD, dns), url, url)
+    assert first == second == vet(url, CLOUD, fake_resolver)
+    assert dns.lookups == ["hooks.example.com"]
+
+
+def test_the_cache_asks_dns_off_the_event_loop() -> None:
+    dns = CountingResolver()
+    _targets(VettingCache(CLOUD, dns), "https://hooks.example.com/p")
+    assert threading.current_thread() not in dns.threads
+
+
+def test_the_cache_remembers_a_refusal_too() -> None:
+    dns = CountingResolver()
+    url = "https://internal.example.com/hook"
+    first, second = _targets(VettingCache(CLOUD, dns), url, url)
+    assert isinstance(first, UnsafeTargetError) and second is first
+    assert len(dns.lookups) == 1
+
+
+def test_the_cache_vets_again_once_the_verdict_is_stale() -> None:
+    dns, clock = CountingResolver(), FakeClock()
+    cache = VettingCache(CLOUD, dns, ttl_s=30, clock=clock)
+    _targets(cache, "https://hooks.example.com/p")
+    clock.now += 30
+    _targets(cache, "https://hooks.example.com/p")
+    assert len(dns.lookups) == 2
+
+
+def test_the_cache_forgets_everything_when_full() -> None:
+    dns = CountingResolver()
+    cache = VettingCache(CLOUD, dns, max_urls=2)
+    _targets(cache, "https://hooks.example.com/a", "https://hooks.example.com/b")
+    _targets(cache, "https://hooks.example.com/c", "https://hooks.example.com/a")
+    assert len(dns.lookups) == 4

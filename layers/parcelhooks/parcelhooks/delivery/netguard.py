@@ -3,13 +3,16 @@
 A URL is vetted when a subscription is saved and again before every delivery: the
 host is resolved, every address it resolves to must be public, and the delivery then
 connects to that checked address (with the original Host and TLS server name), so a
-DNS answer that changes between check and connect cannot steer it inward.
+DNS answer that changes between check and connect cannot steer it inward. Deliveries
+vet through a VettingCache, which asks DNS off the event loop and remembers verdicts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
@@ -33,6 +36,8 @@ LOCAL_NAT64 = ip_network("64:ff9b:1::/48")  # local-use: private, whatever it em
 # Hosts spelled as numbers other than dotted-quad (2130706433, 0x7f.1, 0177.0.0.1, 127.1).
 _ODD_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
 DEFAULT_PORTS = {"http": 80, "https": 443}
+VET_CACHE_S = 30.0
+MAX_VETTED_URLS = 10_000
 _PATH_SAFE = "/:@!$&'()*+,;=%-._~"
 
 
@@ -171,3 +176,48 @@ def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> T
     if parts.query:
         path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
     return Target(parts.scheme, host, port, str(addresses[0]), path)
+
+
+class VettingCache:
+    """Vetting asks DNS, which blocks: off the event loop, and remembered briefly
+    (refusals too, so one merchant's dead DNS cannot stall the others)."""
+
+    def __init__(
+        self,
+        policy: GuardPolicy,
+        resolve: Resolver,
+        *,
+        ttl_s: float = VET_CACHE_S,
+        max_urls: int = MAX_VETTED_URLS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._policy = policy
+        self._resolve = resolve
+        self._ttl_s = ttl_s
+        self._max_urls = max_urls
+        self._clock = clock
+        self._verdicts: dict[str, tuple[float, Target | UnsafeTargetError]] = {}
+
+    async def target(self, url: str) -> Target:
+        """The vetted target for `url`, or the UnsafeTargetError it was refused with."""
+        now = self._clock()
+        cached = self._verdicts.get(url)
+        if cached is None or cached[0] <= now:
+            cached = (now + self._ttl_s, await self._vet_off_loop(url))
+            self._remember(url, cached)
+        if isinstance(cached[1], UnsafeTargetError):
+            raise cached[1]
+        return cached[1]
+
+    async def _vet_off_loop(self, url: str) -> Target | UnsafeTargetError:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, vet, url, self._policy, self._resolve)
+        except UnsafeTargetError as error:
+            return error
+
+    def _remember(self, url: str, verdict: tuple[float, Target | UnsafeTargetError]) -> None:
+        # Bounded: past max_urls all are forgotten at once, cheaper than tracking the oldest.
+        if len(self._verdicts) >= self._max_urls:
+            self._verdicts.clear()
+        self._verdicts[url] = verdict
