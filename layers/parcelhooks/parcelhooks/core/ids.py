@@ -3,7 +3,14 @@
 import base64
 import hashlib
 import os
+import re
 import time
+
+# Carrier and merchant ids: joined into table keys with "#" and listed in an authorizer
+# context with ",", so neither may appear in one, nor spaces or control characters.
+OWNER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+OWNER_ID_RULE = "1-128 characters: letters, digits and . _ : @ -, starting with a letter or digit"
+_OWNER_ID = re.compile(OWNER_ID_PATTERN)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -17,6 +24,10 @@ def _ulid(now_ms: int | None = None) -> str:
         value, digit = divmod(value, 32)
         chars.append(_CROCKFORD[digit])
     return "".join(reversed(chars))
+
+
+def is_owner_id(value: str) -> bool:
+    return _OWNER_ID.fullmatch(value) is not None
 
 
 def new_event_id() -> str:
