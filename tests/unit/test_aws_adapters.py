@@ -11,11 +11,14 @@ from moto import mock_aws
 
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.idempotency_table import DeliveryMarksTable, EventClaimsTable
+from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.core.errors import InvalidCursorError
 from parcelhooks.delivery.records import AttemptRecord
 from tests.factories import NOW, attempt_record, shipment_event, subscription
+
+CURSORS = CursorSigner(lambda: b"k" * 32)
 
 
 @pytest.fixture
@@ -138,7 +141,7 @@ def test_only_one_of_two_racers_takes_over_a_stale_claim() -> None:
 
 @pytest.mark.usefixtures("aws")
 def test_subscriptions_page_in_order_and_stay_with_their_merchant() -> None:
-    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"))
+    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"), CURSORS)
     for index in range(5):
         table.put(subscription(id=f"sub_{index}", merchant_id="merchant-a"))
     table.put(subscription(id="sub_other", merchant_id="merchant-b"))
@@ -167,7 +170,9 @@ def _attempt(n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
 
 @pytest.mark.usefixtures("aws")
 def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> None:
-    log = DeliveryLogTable(_table("deliveries", "subscription_id", "sk"), timedelta(days=30))
+    log = DeliveryLogTable(
+        _table("deliveries", "subscription_id", "sk"), timedelta(days=30), CURSORS
+    )
     log.record([_attempt(1, 0), _attempt(2, 5)])
     log.record([_attempt(3, 10, outcome="delivered")])
     newest, cursor = log.page("sub_1", 10, None)
@@ -185,7 +190,7 @@ def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> 
 @pytest.mark.usefixtures("aws")
 def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
     table = _table("deliveries", "subscription_id", "sk")
-    log = DeliveryLogTable(table, timedelta(days=30))
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
     event = shipment_event()
     log.record([_attempt(1, 0).model_copy(update={"event": event}), _attempt(2, 5)])
     log.record([_attempt(3, 10, outcome="delivered")])

@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.core.errors import ValidationFailedError
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
@@ -54,7 +55,7 @@ def log(moto_stack: dict[str, str]) -> DeliveryLogTable:
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(
         moto_stack["DELIVERIES_TABLE"]
     )
-    return DeliveryLogTable(table, timedelta(days=30))
+    return DeliveryLogTable(table, timedelta(days=30), CursorSigner(lambda: b"k" * 32))
 
 
 def _attempts(

@@ -33,7 +33,7 @@ EXPECTED: dict[type[ParcelhooksError], tuple[int, str]] = {
     InvalidRequestError: (400, "invalid_request"),
     MalformedJsonError: (400, "malformed_json"),
     ValidationFailedError: (400, "validation_failed"),
-    InvalidCursorError: (400, "invalid_request"),
+    InvalidCursorError: (400, "invalid_cursor"),
     PayloadTooLargeError: (413, "payload_too_large"),
     ForbiddenError: (403, "forbidden"),
     NotFoundError: (404, "not_found"),
@@ -95,12 +95,12 @@ def test_each_domain_error_is_answered_with_its_status_and_code(
     assert body == {"error": {"code": code, "message": error.message, "details": error.details}}
 
 
-def test_a_bad_cursor_is_answered_as_before() -> None:
+def test_a_bad_cursor_is_a_400_invalid_cursor() -> None:
     assert _answer(InvalidCursorError("eyJub3BlIjogMX0=")) == (
         400,
         {
             "error": {
-                "code": "invalid_request",
+                "code": "invalid_cursor",
                 "message": "the cursor is not one this API handed out",
                 "details": [{"loc": "cursor", "message": "unknown cursor", "type": "cursor"}],
             }

@@ -39,7 +39,7 @@ ERROR_ANSWERS: Final[Mapping[type[ParcelhooksError], tuple[HTTPStatus, ErrorCode
     InvalidRequestError: (HTTPStatus.BAD_REQUEST, ErrorCode.INVALID_REQUEST),
     MalformedJsonError: (HTTPStatus.BAD_REQUEST, ErrorCode.MALFORMED_JSON),
     ValidationFailedError: (HTTPStatus.BAD_REQUEST, ErrorCode.VALIDATION_FAILED),
-    InvalidCursorError: (HTTPStatus.BAD_REQUEST, ErrorCode.INVALID_REQUEST),
+    InvalidCursorError: (HTTPStatus.BAD_REQUEST, ErrorCode.INVALID_CURSOR),
     PayloadTooLargeError: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE),
     ForbiddenError: (HTTPStatus.FORBIDDEN, ErrorCode.FORBIDDEN),
     NotFoundError: (HTTPStatus.NOT_FOUND, ErrorCode.NOT_FOUND),

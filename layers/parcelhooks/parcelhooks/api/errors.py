@@ -30,6 +30,7 @@ class ErrorResponse(Model):
 
 class ErrorCode(StrEnum):
     INVALID_REQUEST = "invalid_request"
+    INVALID_CURSOR = "invalid_cursor"
     MALFORMED_JSON = "malformed_json"
     VALIDATION_FAILED = "validation_failed"
     PAYLOAD_TOO_LARGE = "payload_too_large"

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from parcelhooks.aws.items import epoch
-from parcelhooks.aws.pages import encode_cursor, query_page
+from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.delivery.records import AttemptRecord
 
@@ -16,9 +16,12 @@ from parcelhooks.delivery.records import AttemptRecord
 class DeliveryLogTable:
     """Partition key subscription_id, sort key `attempted_at#delivery_id#attempt`: newest first."""
 
-    def __init__(self, table: Any, ttl: timedelta) -> None:
+    KEY = frozenset({"subscription_id", "sk"})
+
+    def __init__(self, table: Any, ttl: timedelta, cursors: CursorSigner | None = None) -> None:
         self._table = table
         self._ttl = ttl
+        self._cursors = cursors  # only the merchant API hands out cursors
 
     def record(self, attempts: Sequence[AttemptRecord]) -> None:
         with self._table.batch_writer() as batch:
@@ -40,11 +43,14 @@ class DeliveryLogTable:
         if outcome is not None:
             extra["FilterExpression"] = "outcome = :d" if outcome == "success" else "outcome <> :d"
             extra["ExpressionAttributeValues"] = {":d": "delivered"}
+        assert self._cursors is not None, "pages with cursors need a CursorSigner"
+        scope = f"deliveries/{subscription_id}"
+        start = self._cursors.decode(scope, cursor, self.KEY)
         response = query_page(
-            self._table, "subscription_id", subscription_id, limit, cursor, **extra
+            self._table, "subscription_id", subscription_id, limit, start, **extra
         )
         records = [_attempt(item) for item in response.get("Items", [])]
-        return records, encode_cursor(response.get("LastEvaluatedKey"))
+        return records, self._cursors.encode(scope, response.get("LastEvaluatedKey"))
 
     def since(
         self, subscription_id: str, since: datetime, limit: int

@@ -8,15 +8,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parcelhooks.aws.items import is_condition_failure, json_time
-from parcelhooks.aws.pages import encode_cursor, query_page
+from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.models import Subscription
 
 
 class SubscriptionsTable:
     """Partition key merchant_id, sort key subscription_id: a merchant only ever sees its own."""
 
-    def __init__(self, table: Any) -> None:
+    KEY = frozenset({"merchant_id", "subscription_id"})
+
+    def __init__(self, table: Any, cursors: CursorSigner | None = None) -> None:
         self._table = table
+        self._cursors = cursors  # only the merchant API hands out cursors
 
     def put(self, subscription: Subscription) -> None:
         item = subscription.model_dump(mode="json", exclude={"id"}, exclude_none=True)
@@ -56,9 +59,12 @@ class SubscriptionsTable:
     def page(
         self, merchant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Subscription], str | None]:
-        response = query_page(self._table, "merchant_id", merchant_id, limit, cursor)
+        assert self._cursors is not None, "pages with cursors need a CursorSigner"
+        scope = f"subscriptions/{merchant_id}"
+        start = self._cursors.decode(scope, cursor, self.KEY)
+        response = query_page(self._table, "merchant_id", merchant_id, limit, start)
         items = [_subscription(item) for item in response.get("Items", [])]
-        return items, encode_cursor(response.get("LastEvaluatedKey"))
+        return items, self._cursors.encode(scope, response.get("LastEvaluatedKey"))
 
     def count(self, merchant_id: str) -> int:
         kwargs: dict[str, Any] = {
@@ -76,11 +82,12 @@ class SubscriptionsTable:
 
     def list_for_merchant(self, merchant_id: str) -> list[Subscription]:
         found: list[Subscription] = []
-        cursor: str | None = None
+        start: dict[str, str] | None = None
         while True:
-            items, cursor = self.page(merchant_id, 100, cursor)
-            found.extend(items)
-            if cursor is None:
+            response = query_page(self._table, "merchant_id", merchant_id, 100, start)
+            found.extend(_subscription(item) for item in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start:
                 return found
 
     def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> None:

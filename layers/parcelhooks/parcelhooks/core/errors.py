@@ -41,8 +41,8 @@ class ValidationFailedError(InvalidRequestError):
     """The body parsed but breaks the contract; `details` lists every problem."""
 
 
-class InvalidCursorError(InvalidRequestError, ValueError):  # still a ValueError, as before
-    """A pagination cursor we did not hand out (or one of another merchant)."""
+class InvalidCursorError(InvalidRequestError):
+    """A page cursor this API did not hand out for this listing: forged, altered, another's."""
 
     def __init__(self, cursor: str) -> None:
         # One fixed answer: a cursor is opaque to its sender, so there is nothing more to say.

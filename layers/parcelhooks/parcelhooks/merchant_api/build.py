@@ -6,7 +6,9 @@ from datetime import timedelta
 from functools import cache
 
 from parcelhooks.aws import clients
+from parcelhooks.aws.cursor_key import stored_cursor_key
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import RetryQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.delivery.netguard import Resolver, system_resolver
@@ -26,8 +28,14 @@ def resolver() -> Resolver:
 
 
 @cache
+def cursors() -> CursorSigner:
+    table = clients.table(settings().subscriptions_table)
+    return CursorSigner(lambda: stored_cursor_key(table))
+
+
+@cache
 def subscriptions_table() -> SubscriptionsTable:
-    return SubscriptionsTable(clients.table(settings().subscriptions_table))
+    return SubscriptionsTable(clients.table(settings().subscriptions_table), cursors())
 
 
 @cache
@@ -46,7 +54,7 @@ def delivery_admin() -> DeliveryAdmin:
     config = settings()
     log_retention = timedelta(days=config.delivery_log_ttl_days)
     return DeliveryAdmin(
-        log=DeliveryLogTable(clients.table(config.deliveries_table), log_retention),
+        log=DeliveryLogTable(clients.table(config.deliveries_table), log_retention, cursors()),
         subscriptions=subscriptions(),
         resender=RetryQueue(clients.sqs(), config.retry_queue_url),
         recover_window=log_retention,
