@@ -2,15 +2,19 @@
 
 import asyncio
 import threading
-from ipaddress import ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import pytest
 
 from parcelhooks.delivery.netguard import (
+    NOT_GLOBALLY_REACHABLE,
     GuardPolicy,
+    IPAddress,
+    Network,
     Target,
     UnsafeTargetError,
     VettingCache,
+    address_problem,
     vet,
 )
 from tests.fakes import fake_resolver
@@ -46,6 +50,10 @@ HOSTILE = [
     "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 wrapping the metadata address
     "https://[64:ff9b::0a00:0001]/hook",  # NAT64 wrapping 10.0.0.1
     "https://[64:ff9b:1::5db8:d822]/hook",  # local-use NAT64, private whatever it wraps
+    "https://[fec0::1]/hook",  # deprecated site-local: Python calls it global
+    "https://[3fff::1]/hook",  # documentation (RFC 9637): Python calls it global
+    "https://192.88.99.1/hook",  # 6to4 relay anycast: Python calls it global
+    "https://[2002:5db8:d822::1]/hook",  # 6to4, even wrapping a public address
     "https://2130706433/hook",  # 127.0.0.1 as a decimal number
     "https://0x7f000001/hook",  # hex
     "https://0177.0.0.1/hook",  # octal
@@ -193,3 +201,104 @@ def test_the_cache_forgets_everything_when_full() -> None:
     _targets(cache, "https://hooks.example.com/a", "https://hooks.example.com/b")
     _targets(cache, "https://hooks.example.com/c", "https://hooks.example.com/a")
     assert len(dns.lookups) == 4
+
+
+# The registries' blocks not marked "Globally Reachable: True" (IANA IPv4 and IPv6
+# Special-Purpose Address Registries, RFC 6890), and deprecated blocks, transcribed here
+# apart from the guard's own list so that a block dropped from either shows.
+REGISTRY_IPV4 = [
+    "0.0.0.0/8",
+    "0.0.0.0/32",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.0.0/29",
+    "192.0.0.8/32",
+    "192.0.0.170/32",
+    "192.0.0.171/32",
+    "192.0.2.0/24",
+    "192.88.99.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "240.0.0.0/4",
+    "255.255.255.255/32",
+]
+REGISTRY_IPV6 = [
+    "::1/128",
+    "::/128",
+    "::ffff:0:0/96",
+    "64:ff9b:1::/48",
+    "100::/64",
+    "100:0:0:1::/64",
+    "2001::/23",
+    "2001::/32",
+    "2001:2::/48",
+    "2001:10::/28",
+    "2001:db8::/32",
+    "2002::/16",
+    "3fff::/20",
+    "5f00::/16",
+    "fc00::/7",
+    "fe80::/10",
+]
+DEPRECATED = ["::/96", "3ffe::/16", "fec0::/10"]
+REFUSED_BLOCKS = [ip_network(block) for block in REGISTRY_IPV4 + REGISTRY_IPV6 + DEPRECATED]
+
+
+def _is_clearly_public(address: IPAddress) -> bool:
+    """Global unicast outside every refused block: where the guard must not over-reach."""
+    if any(address in block for block in REFUSED_BLOCKS):
+        return False
+    if isinstance(address, IPv6Address) and address not in ip_network("2000::/3"):
+        return False
+    return address.is_global and not (address.is_multicast or address.is_reserved)
+
+
+def _ends(block: Network) -> list[IPAddress]:
+    return sorted({block[0], block[-1]})
+
+
+def _neighbours(block: Network) -> list[IPAddress]:
+    """The addresses just before and just after `block` that are clearly public."""
+    kind = IPv4Address if block.version == 4 else IPv6Address
+    around = [int(block[0]) - 1, int(block[-1]) + 1]
+    inside_space = [n for n in around if 0 <= n < 2**block.max_prefixlen]
+    return [a for a in (kind(n) for n in inside_space) if _is_clearly_public(a)]
+
+
+def test_the_guard_refuses_exactly_the_registries_blocks() -> None:
+    assert sorted(str(network) for network, _ in NOT_GLOBALLY_REACHABLE) == sorted(
+        str(block) for block in REFUSED_BLOCKS
+    )
+
+
+@pytest.mark.parametrize("address", [a for block in REFUSED_BLOCKS for a in _ends(block)], ids=str)
+def test_the_first_and_last_address_of_every_refused_block_are_refused(
+    address: IPAddress,
+) -> None:
+    assert address_problem(address, CLOUD) is not None
+
+
+@pytest.mark.parametrize(
+    "address", [a for block in REFUSED_BLOCKS for a in _neighbours(block)], ids=str
+)
+def test_a_public_address_just_outside_a_refused_block_is_allowed(address: IPAddress) -> None:
+    assert address_problem(address, CLOUD) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "block"),
+    [("fec0::1", "fec0::/10"), ("3fff::1", "3fff::/20"), ("192.88.99.1", "192.88.99.0/24")],
+)
+def test_blocks_python_calls_global_are_refused_by_name(address: str, block: str) -> None:
+    assert ip_address(address).is_global  # the gap: the registry list closes it
+    assert block in (address_problem(ip_address(address), CLOUD) or "")
+
+
+def test_the_local_allow_list_still_opens_loopback_inside_a_refused_block() -> None:
+    assert address_problem(ip_address("127.0.0.1"), LOCAL) is None

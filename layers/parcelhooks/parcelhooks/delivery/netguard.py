@@ -5,6 +5,9 @@ host is resolved, every address it resolves to must be public, and the delivery 
 connects to that checked address (with the original Host and TLS server name), so a
 DNS answer that changes between check and connect cannot steer it inward. Deliveries
 vet through a VettingCache, which asks DNS off the event loop and remembers verdicts.
+
+Public means global by Python's `ipaddress` and in no block the IANA special-purpose
+registries call not globally reachable (NOT_GLOBALLY_REACHABLE): Python's view lags them.
 """
 
 from __future__ import annotations
@@ -30,9 +33,60 @@ METADATA_ADDRESSES: tuple[IPAddress, ...] = (
     ip_address("100.100.100.200"),  # Alibaba Cloud metadata
 )
 CGNAT = ip_network("100.64.0.0/10")
-SIX_TO_FOUR = ip_network("2002::/16")
 NAT64 = ip_network("64:ff9b::/96")
 LOCAL_NAT64 = ip_network("64:ff9b:1::/48")  # local-use: private, whatever it embeds
+# Python's `is_global` lags the registries (3fff::/20, 192.88.99.0/24 pass it), so these are
+# refused by name: every block of the IANA IPv4 and IPv6 Special-Purpose Address Registries
+# (RFC 6890, RFC 8190; iana.org/assignments/iana-ipv4-special-registry and
+# iana-ipv6-special-registry) not marked "Globally Reachable: True", and deprecated blocks
+# Python still calls global. A block is refused whole even where a smaller entry inside it
+# is marked True (192.0.0.9, 2001:1::1, 2001:3::/32, ...): anycast services and identifiers,
+# never a merchant's web server.
+_SPECIAL_PURPOSE_BLOCKS = {
+    "0.0.0.0/8": '"this network" (RFC 791)',
+    "0.0.0.0/32": '"this host on this network" (RFC 1122)',
+    "10.0.0.0/8": "private-use (RFC 1918)",
+    "100.64.0.0/10": "shared address space (RFC 6598)",
+    "127.0.0.0/8": "loopback (RFC 1122)",
+    "169.254.0.0/16": "link local (RFC 3927)",
+    "172.16.0.0/12": "private-use (RFC 1918)",
+    "192.0.0.0/24": "IETF protocol assignments (RFC 6890)",
+    "192.0.0.0/29": "IPv4 service continuity prefix (RFC 7335)",
+    "192.0.0.8/32": "IPv4 dummy address (RFC 7600)",
+    "192.0.0.170/32": "NAT64/DNS64 discovery (RFC 7050)",
+    "192.0.0.171/32": "NAT64/DNS64 discovery (RFC 7050)",
+    "192.0.2.0/24": "documentation, TEST-NET-1 (RFC 5737)",
+    "192.88.99.0/24": "deprecated 6to4 relay anycast (RFC 7526)",
+    "192.168.0.0/16": "private-use (RFC 1918)",
+    "198.18.0.0/15": "benchmarking (RFC 2544)",
+    "198.51.100.0/24": "documentation, TEST-NET-2 (RFC 5737)",
+    "203.0.113.0/24": "documentation, TEST-NET-3 (RFC 5737)",
+    "240.0.0.0/4": "reserved (RFC 1112)",
+    "255.255.255.255/32": "limited broadcast (RFC 919)",
+    "::1/128": "loopback (RFC 4291)",
+    "::/128": "unspecified (RFC 4291)",
+    "::ffff:0:0/96": "IPv4-mapped (RFC 4291)",
+    "64:ff9b:1::/48": "local-use IPv4/IPv6 translation (RFC 8215)",
+    "100::/64": "discard-only (RFC 6666)",
+    "100:0:0:1::/64": "dummy IPv6 prefix (RFC 9780)",
+    "2001::/23": "IETF protocol assignments (RFC 2928)",
+    "2001::/32": "Teredo (RFC 4380)",
+    "2001:2::/48": "benchmarking (RFC 5180)",
+    "2001:10::/28": "deprecated ORCHID (RFC 4843)",
+    "2001:db8::/32": "documentation (RFC 3849)",
+    "2002::/16": "6to4 (RFC 3056)",
+    "3fff::/20": "documentation (RFC 9637)",
+    "5f00::/16": "segment routing SIDs (RFC 9602)",
+    "fc00::/7": "unique-local (RFC 4193)",
+    "fe80::/10": "link-local unicast (RFC 4291)",
+    # Deprecated, outside the special-purpose registries:
+    "::/96": "deprecated IPv4-compatible (RFC 4291)",
+    "3ffe::/16": "returned 6bone testing space (RFC 3701)",
+    "fec0::/10": "deprecated site-local (RFC 3879)",
+}
+NOT_GLOBALLY_REACHABLE: tuple[tuple[Network, str], ...] = tuple(
+    (ip_network(block), name) for block, name in _SPECIAL_PURPOSE_BLOCKS.items()
+)
 # Hosts spelled as numbers other than dotted-quad (2130706433, 0x7f.1, 0177.0.0.1, 127.1).
 _ODD_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -76,12 +130,18 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
-    """The IPv4 address a 6to4 or NAT64 address wraps, if it is one of those."""
-    if address in SIX_TO_FOUR:
-        return address.sixtofour
+def _nat64_ipv4(address: IPv6Address) -> IPv4Address | None:
+    """The IPv4 address a NAT64 address wraps, if it is one (6to4 is refused outright)."""
     if address in NAT64:
         return IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _special_purpose_problem(address: IPAddress) -> str | None:
+    """Why `address` is not globally reachable by the registries, if it is not."""
+    for network, name in NOT_GLOBALLY_REACHABLE:
+        if address in network:
+            return f"{address} is in {network}, {name}: not globally reachable"
     return None
 
 
@@ -96,7 +156,7 @@ def address_problem(address: IPAddress, policy: GuardPolicy) -> str | None:
             return f"{address} is an IPv4-compatible IPv6 address"
         if address in LOCAL_NAT64:
             return f"{address} is a local-use NAT64 address"
-        wrapped = _embedded_ipv4(address)
+        wrapped = _nat64_ipv4(address)
         if wrapped is not None:
             inner = address_problem(wrapped, policy)
             return f"{address} wraps {wrapped}: {inner}" if inner else None
@@ -110,11 +170,13 @@ def address_problem(address: IPAddress, policy: GuardPolicy) -> str | None:
         (isinstance(address, IPv4Address) and address in CGNAT, "carrier-grade NAT"),
         (address.is_private, "private"),
         (address.is_reserved, "reserved"),
-        (not address.is_global, "not public"),
     ):
         if test:
             return f"{address} is a {kind} address"
-    return None
+    special = _special_purpose_problem(address)
+    if special is not None:
+        return special
+    return None if address.is_global else f"{address} is not a public address"
 
 
 def url_problems(url: str, policy: GuardPolicy) -> list[str]:
