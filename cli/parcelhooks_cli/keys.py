@@ -10,9 +10,17 @@ from parcelhooks.core.ids import new_key_id
 
 
 def create_key(
-    table: ApiKeysTable, role: Role, owner_id: str, description: str | None = None
+    table: ApiKeysTable,
+    role: Role,
+    owner_id: str,
+    description: str | None = None,
+    merchants: list[str] | None = None,
 ) -> tuple[str, ApiKeyRecord]:
     """Store a new key's hash and return the key: the only time anyone sees it."""
+    if merchants is not None and role is not Role.CARRIER:
+        raise ValueError("--merchants scopes carrier keys only")
+    if merchants is not None and not merchants:
+        raise ValueError("--merchants needs at least one merchant id")
     key = generate_key()
     record = ApiKeyRecord(
         key_id=new_key_id(),
@@ -21,6 +29,7 @@ def create_key(
         owner_id=owner_id,
         created_at=datetime.now(UTC),
         description=description,
+        merchants=merchants,
     )
     table.put(record)
     return key, record

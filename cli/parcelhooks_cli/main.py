@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=[r.value for r in Role], required=True)
     create.add_argument("--owner", required=True, help="carrier or merchant id")
     create.add_argument("--description")
+    create.add_argument(
+        "--merchants",
+        help="carrier keys: the only merchant ids it may send for, comma-separated "
+        "(default: any merchant)",
+    )
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
@@ -56,21 +61,34 @@ def _keys_table(target: Target) -> ApiKeysTable:
 def _keys(args: argparse.Namespace) -> int:
     table = _keys_table(resolve_target(args.local, args.stack, args.local_config))
     if args.action == "create":
-        key, record = create_key(table, Role(args.role), args.owner, args.description)
-        print(f"{record.key_id} {record.role.value} {record.owner_id}")
+        merchants = None if args.merchants is None else _id_list(args.merchants)
+        try:
+            key, record = create_key(
+                table, Role(args.role), args.owner, args.description, merchants
+            )
+        except ValueError as error:
+            print(f"parcelhooks: {error}", file=sys.stderr)
+            return 2
+        scope = f" for {','.join(record.merchants)}" if record.merchants is not None else ""
+        print(f"{record.key_id} {record.role.value} {record.owner_id}{scope}")
         print(key)
         print("Store the key now: it cannot be shown again.", file=sys.stderr)
         return 0
     if args.action == "list":
         for record in sorted(table.all(), key=lambda r: r.created_at):
             state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "active"
-            print(f"{record.key_id}  {record.role.value:8}  {record.owner_id:24}  {state}")
+            scope = f"  merchants: {','.join(record.merchants)}" if record.merchants else ""
+            print(f"{record.key_id}  {record.role.value:8}  {record.owner_id:24}  {state}{scope}")
         return 0
     if not table.revoke(args.key_id, datetime.now(UTC)):
         print(f"no key {args.key_id}", file=sys.stderr)
         return 1
     print(f"revoked {args.key_id}")
     return 0
+
+
+def _id_list(text: str) -> list[str]:
+    return sorted({part.strip() for part in text.split(",") if part.strip()})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ install_error_handlers(app)
 def post_events() -> Response[str]:
     carrier = caller_of(app, Role.CARRIER)
     events = parse_events(app.current_event.decoded_body)
+    build.merchant_gate().check(carrier.owner_id, carrier.merchants, events)
     result = build.ingest().accept(carrier.owner_id, events)
     logger.info(
         "events accepted",

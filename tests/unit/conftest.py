@@ -19,12 +19,17 @@ from moto import mock_aws
 
 from devstack.template import FUNCTIONS, function_environment, resources
 from parcelhooks.auth import build as auth_build
+from parcelhooks.auth.keys import Role
 from parcelhooks.aws import clients
+from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.delivery import build as delivery_build
 from parcelhooks.ingest import build as ingest_build
 from parcelhooks.merchant_api import build as merchant_build
+from parcelhooks_cli.keys import create_key
 from tests.fakes import fake_resolver
 
+# Merchants the tests send events for: ingest refuses merchants that never had a key.
+KNOWN_MERCHANTS = ("merchant-a", "merchant-b", "demo-merchant")
 TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
 CACHED_MODULES: tuple[ModuleType, ...] = (
     clients,
@@ -97,6 +102,11 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             physical[name] = name
         for name in resources("AWS::SQS::Queue"):
             physical[name] = sqs.create_queue(QueueName=name)["QueueUrl"]
+        keys = ApiKeysTable(
+            boto3.resource("dynamodb", region_name="us-east-1").Table("ApiKeysTable")
+        )
+        for merchant in KNOWN_MERCHANTS:
+            create_key(keys, Role.MERCHANT, merchant)
         env = functions_environment(physical)
         for variable, value in env.items():
             monkeypatch.setenv(variable, value)

@@ -55,6 +55,8 @@ class Caller:
     role: Role
     owner_id: str
     key_id: str
+    # The merchants a scoped carrier key may send for; None when it is not scoped.
+    merchants: frozenset[str] | None = None
 
 
 def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
@@ -62,7 +64,13 @@ def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
     context: dict[str, Any] = app.current_event.request_context.authorizer.get_context() or {}
     if context.get("role") != role.value or not context.get("owner_id"):
         raise ForbiddenError(f"this route needs a {role.value} key")
-    return Caller(role=role, owner_id=str(context["owner_id"]), key_id=str(context.get("key_id")))
+    merchants = context.get("merchants")
+    return Caller(
+        role=role,
+        owner_id=str(context["owner_id"]),
+        key_id=str(context.get("key_id")),
+        merchants=None if merchants is None else frozenset(filter(None, merchants.split(","))),
+    )
 
 
 def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -56,12 +56,17 @@ def policy_for(record: ApiKeyRecord, method_arn: str) -> dict[str, Any]:
                 }
             ],
         },
-        "context": {
-            "role": record.role.value,
-            "owner_id": record.owner_id,
-            "key_id": record.key_id,
-        },
+        "context": _context(record),
     }
+
+
+def _context(record: ApiKeyRecord) -> dict[str, str]:
+    """What the functions learn of the caller (API Gateway passes strings only)."""
+    context = {"role": record.role.value, "owner_id": record.owner_id, "key_id": record.key_id}
+    if record.merchants is not None:
+        # Owner ids never hold a comma, so the list survives as one string.
+        context["merchants"] = ",".join(sorted(record.merchants))
+    return context
 
 
 def authorize(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from parcelhooks.auth.keys import ApiKeyRecord
+from parcelhooks.auth.keys import ApiKeyRecord, Role, check_owner_ids
+
+BY_OWNER_INDEX = "by-owner"
 
 
 class ApiKeysTable:
@@ -19,10 +22,34 @@ class ApiKeysTable:
         return ApiKeyRecord.model_validate(item) if item else None
 
     def put(self, record: ApiKeyRecord) -> None:
+        """Store a new key; owner and merchant ids are checked here, where every key enters."""
+        check_owner_ids(record.owner_id, *(record.merchants or ()))
         self._table.put_item(
             Item=record.model_dump(mode="json", exclude_none=True),
             ConditionExpression="attribute_not_exists(key_hash)",
         )
+
+    def merchants_known(self, merchant_ids: Collection[str]) -> set[str]:
+        """Which of these merchants have ever had a key (revoked ones count: they existed)."""
+        return {
+            merchant_id for merchant_id in set(merchant_ids) if self._has_merchant_key(merchant_id)
+        }
+
+    def _has_merchant_key(self, owner_id: str) -> bool:
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_OWNER_INDEX,
+            "KeyConditionExpression": "owner_id = :o",
+            "FilterExpression": "#r = :merchant",
+            "ExpressionAttributeNames": {"#r": "role"},
+            "ExpressionAttributeValues": {":o": owner_id, ":merchant": Role.MERCHANT.value},
+        }
+        while True:
+            response = self._table.query(**kwargs)
+            if response.get("Items"):
+                return True
+            if "LastEvaluatedKey" not in response:
+                return False
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def all(self) -> list[ApiKeyRecord]:
         records: list[ApiKeyRecord] = []

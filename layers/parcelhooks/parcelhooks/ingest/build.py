@@ -7,9 +7,11 @@ from datetime import timedelta
 from functools import cache
 
 from parcelhooks.aws import clients
+from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.ingest.accept import Ingest
+from parcelhooks.ingest.merchants import MerchantGate
 from parcelhooks.ingest.settings import IngestSettings
 
 CLAIM_WORKERS = 16
@@ -30,3 +32,8 @@ def ingest() -> Ingest:
         publisher=EventsQueue(clients.sqs(), config.events_queue_url),
         executor=ThreadPoolExecutor(max_workers=CLAIM_WORKERS, thread_name_prefix="claims"),
     )
+
+
+@cache
+def merchant_gate() -> MerchantGate:
+    return MerchantGate(ApiKeysTable(clients.table(settings().api_keys_table)))

@@ -10,5 +10,7 @@ from parcelhooks.core.settings import FunctionSettings, ResourceName
 class IngestSettings(FunctionSettings):
     idempotency_table: ResourceName
     events_queue_url: ResourceName
+    # Read to refuse events for merchants that were never issued a key.
+    api_keys_table: ResourceName
     # How long a carrier_event_id is remembered; a re-send after that is a new event.
     idempotency_ttl_days: int = Field(ge=1)
