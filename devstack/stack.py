@@ -308,8 +308,10 @@ def api_keys_table(deployment: Deployment) -> ApiKeysTable:
     return ApiKeysTable(table)
 
 
-def issue_key(deployment: Deployment, role: Role, owner_id: str) -> str:
-    key, _ = create_key(api_keys_table(deployment), role, owner_id, "local stack")
+def issue_key(
+    deployment: Deployment, role: Role, owner_id: str, merchants: list[str] | None = None
+) -> str:
+    key, _ = create_key(api_keys_table(deployment), role, owner_id, "local stack", merchants)
     return key
 
 
