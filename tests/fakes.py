@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from random import Random
@@ -15,6 +15,15 @@ from parcelhooks.delivery.outcomes import AttemptResult
 from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.delivery.sender import WebhookRequest
 from tests.factories import NOW
+
+# One pool for every kit: a pool per kit would leave idle threads behind each property example.
+_EXECUTOR = ThreadPoolExecutor(max_workers=8)
+# What a scripted sender does on a call: a status, no answer (None), a result, or an exception.
+Scripted = int | None | AttemptResult | Exception
+
+
+class UnavailableError(RuntimeError):
+    """A fake store told to fail, as a throttled or unreachable AWS service would."""
 
 
 class FakeSubscriptions:
@@ -37,11 +46,14 @@ class FakeSubscriptions:
 class FakeMarks:
     def __init__(self) -> None:
         self.done: set[str] = set()
+        self.broken = False
 
     def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
         return self.done & set(delivery_ids)
 
     def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None:
+        if self.broken:
+            raise UnavailableError("marks")
         self.done.update(delivery_ids)
 
 
@@ -58,10 +70,15 @@ class FakeTelemetry:
 
 
 class FakeLog:
+    """A log that refuses a whole batch holding a line `refuse` picks, as BatchWriteItem does."""
+
     def __init__(self) -> None:
         self.attempts: list[AttemptRecord] = []
+        self.refuse: Callable[[AttemptRecord], bool] = lambda record: False
 
     def record(self, attempts: Sequence[AttemptRecord]) -> None:
+        if any(self.refuse(attempt) for attempt in attempts):
+            raise UnavailableError("delivery log")
         self.attempts.extend(attempts)
 
 
@@ -69,8 +86,11 @@ class FakeRetries:
     def __init__(self) -> None:
         self.jobs: list[DeliveryJob] = []
         self.refuse = False
+        self.broken = False
 
     def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        if self.broken:
+            raise UnavailableError("retry queue")
         if self.refuse:
             return list(jobs)
         self.jobs.extend(jobs)
@@ -80,15 +100,19 @@ class FakeRetries:
 class FakeDeadLetters:
     def __init__(self) -> None:
         self.dead: list[DeadLetter] = []
+        self.broken = False
 
     def send(self, dead: Sequence[DeadLetter]) -> None:
+        if self.broken:
+            raise UnavailableError("dead-letter queue")
         self.dead.extend(dead)
 
 
 class ScriptedSender:
-    """Answers each URL with the next status of its script (the last one repeats)."""
+    """Answers each URL with the next step of its script (the last one repeats): a status,
+    None for no answer, an AttemptResult as it is, or an exception to raise."""
 
-    def __init__(self, scripts: dict[str, list[int | None]] | None = None) -> None:
+    def __init__(self, scripts: dict[str, list[Scripted]] | None = None) -> None:
         self.scripts = scripts or {}
         self.requests: list[WebhookRequest] = []
         self._calls: dict[str, int] = defaultdict(int)
@@ -100,10 +124,14 @@ class ScriptedSender:
             script = self.scripts.get(request.url, [204])
             index = min(self._calls[request.url], len(script) - 1)
             self._calls[request.url] += 1
-        status = script[index]
-        if status is None:
+        step = script[index]
+        if isinstance(step, Exception):
+            raise step
+        if isinstance(step, AttemptResult):
+            return step
+        if step is None:
             return AttemptResult(status_code=None, latency_ms=1.0, error="connection_error")
-        return AttemptResult(status_code=status, latency_ms=1.0, response_excerpt="ok")
+        return AttemptResult(status_code=step, latency_ms=1.0, response_excerpt="ok")
 
 
 class FanoutKit:
@@ -112,7 +140,7 @@ class FanoutKit:
     def __init__(
         self,
         subscriptions: Iterable[Subscription] = (),
-        scripts: dict[str, list[int | None]] | None = None,
+        scripts: dict[str, list[Scripted]] | None = None,
         schedule_s: tuple[int, ...] = (1, 2, 4),
         now: datetime = NOW,
     ) -> None:
@@ -132,7 +160,7 @@ class FanoutKit:
             dead_letters=self.dead_letters,
             sender=self.sender,
             policy=RetryPolicy(schedule_s=schedule_s, jitter=0.2),
-            executor=ThreadPoolExecutor(max_workers=8),
+            executor=_EXECUTOR,
             telemetry=self.telemetry,
             max_in_flight=16,
             clock=lambda: self.now,

@@ -1,14 +1,18 @@
-"""Real HTTP receivers on 127.0.0.1 for the integration tests, recording what they get."""
+"""Real HTTP receivers on 127.0.0.1 for the integration tests, recording what they get;
+and answers as bytes fed to a StreamReader, for the wire without sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import socketserver
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from parcelhooks.delivery.wire import MAX_HEAD_BYTES
 
 # How often a server checks for shutdown: the default 0.5 s would be most of a fast test.
 POLL_S = 0.05
@@ -20,6 +24,25 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+
+
+def _wait_until_count(
+    condition: threading.Condition,
+    count: Callable[[], int],
+    wanted: int,
+    timeout_s: float,
+    url: str,
+) -> None:
+    """Block until `count()` reaches `wanted`, or fail saying how many came by the deadline."""
+    deadline = time.monotonic() + timeout_s
+    with condition:
+        while count() < wanted:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"{url}: expected {wanted} request(s) within {timeout_s}s, got {count()}"
+                )
+            condition.wait(remaining)
 
 
 @dataclass
@@ -45,16 +68,8 @@ class Receiver:
 
     def wait_for(self, count: int, timeout_s: float) -> list[Received]:
         """Block until `count` requests arrived; fail with what did arrive after the deadline."""
-        deadline = time.monotonic() + timeout_s
+        _wait_until_count(self._condition, lambda: len(self.received), count, timeout_s, self.url)
         with self._condition:
-            while len(self.received) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"{self.url}: expected {count} request(s) within {timeout_s}s, "
-                        f"got {len(self.received)}"
-                    )
-                self._condition.wait(remaining)
             return list(self.received)
 
 
@@ -115,6 +130,29 @@ def serving(receiver: Receiver) -> Iterator[Receiver]:
         server.server_close()
 
 
+@dataclass
+class RawReceiver:
+    """Answers request N with `answers[N]` verbatim (the last repeats), counting requests;
+    `close_after_answer` ends each connection once its answer is written."""
+
+    answers: list[bytes]
+    close_after_answer: bool = False
+    requests: int = 0
+    url: str = ""
+    _condition: threading.Condition = field(default_factory=threading.Condition)
+
+    def next_answer(self) -> bytes:
+        with self._condition:
+            self.requests += 1
+            self._condition.notify_all()
+            return self.answers[min(self.requests, len(self.answers)) - 1]
+
+    def wait_for(self, count: int, timeout_s: float) -> int:
+        """Block until `count` requests arrived; fail with how many did after the deadline."""
+        _wait_until_count(self._condition, lambda: self.requests, count, timeout_s, self.url)
+        return self.requests
+
+
 class _RawHandler(socketserver.StreamRequestHandler):
     server: _RawServer
 
@@ -135,37 +173,55 @@ class _RawHandler(socketserver.StreamRequestHandler):
                 0,
             )
             self.rfile.read(length)
-            with self.server.lock:
-                self.server.requests += 1
-                answer = self.server.answers[
-                    min(self.server.requests, len(self.server.answers)) - 1
-                ]
-            self.wfile.write(answer)
+            self.wfile.write(self.server.receiver.next_answer())
             self.wfile.flush()
+            if self.server.receiver.close_after_answer:
+                return
 
 
 class _RawServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, answers: list[bytes]) -> None:
+    def __init__(self, receiver: RawReceiver) -> None:
         super().__init__(("127.0.0.1", 0), _RawHandler)
-        self.answers = answers
-        self.requests = 0
-        self.lock = threading.Lock()
+        self.receiver = receiver
 
     def handle_error(self, request: object, client_address: object) -> None:
         return
 
 
 @contextmanager
-def raw_answers(answers: list[bytes]) -> Iterator[str]:
-    """A receiver that answers request N with `answers[N]` verbatim (the last repeats)."""
-    server = _RawServer(answers)
+def raw_receiver(
+    answers: list[bytes], *, close_after_answer: bool = False
+) -> Iterator[RawReceiver]:
+    """A RawReceiver listening on 127.0.0.1 for the length of the block."""
+    receiver = RawReceiver(answers, close_after_answer)
+    server = _RawServer(receiver)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/raw"
     thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/raw"
+        yield receiver
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def raw_answers(answers: list[bytes]) -> Iterator[str]:
+    """A receiver that answers request N with `answers[N]` verbatim (the last repeats)."""
+    with raw_receiver(answers) as receiver:
+        yield receiver.url
+
+
+def fed[T](data: bytes, read: Callable[[asyncio.StreamReader], Awaitable[T]]) -> T:
+    """Run `read` on a reader holding `data` then end of stream, as the pool's reader is."""
+
+    async def run() -> T:
+        reader = asyncio.StreamReader(limit=MAX_HEAD_BYTES)
+        reader.feed_data(data)
+        reader.feed_eof()
+        return await read(reader)
+
+    return asyncio.run(run())

@@ -1,12 +1,15 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from standardwebhooks import Webhook
 
 from parcelhooks.core.ids import delivery_id
-from parcelhooks.delivery.outcomes import AttemptResult
+from parcelhooks.delivery.fanout import DeliveryLogUnavailableError
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult
+from parcelhooks.delivery.records import WITHHELD_EXCERPT
 from tests.factories import NOW, shipment_event, subscription
-from tests.fakes import FanoutKit
+from tests.fakes import FanoutKit, Scripted, UnavailableError
 
 
 def _run(kit: FanoutKit, body: str) -> None:
@@ -172,3 +175,103 @@ def test_a_retry_sqs_refuses_is_dead_lettered_not_a_failed_batch() -> None:
     assert dead.subscription_id == "sub_fail" and dead.attempts == 1
     assert "could not be scheduled" in (dead.last_error or "")
     assert kit.marks.done == {delivery_id("evt_01TEST", "sub_ok")}
+
+
+# One message, three deliveries: one delivered, one to retry, one gone.
+DELIVERED, RETRIED, GONE = "sub_ok", "sub_retry", "sub_gone"
+
+
+def three_deliveries(
+    scripts: dict[str, list[Scripted]] | None = None, schedule_s: tuple[int, ...] = (1, 2, 4)
+) -> FanoutKit:
+    """A kit whose message goes to three subscriptions; `scripts` keyed by subscription id."""
+    statuses: dict[str, list[Scripted]] = {DELIVERED: [204], RETRIED: [500], GONE: [410]}
+    statuses |= scripts or {}
+    subs = [subscription(id=sub_id, url=f"https://{sub_id}.example/h") for sub_id in statuses]
+    return FanoutKit(
+        subs, scripts={sub.url: statuses[sub.id] for sub in subs}, schedule_s=schedule_s
+    )
+
+
+def _dlv(sub_id: str) -> str:
+    return delivery_id("evt_01TEST", sub_id)
+
+
+def assert_bookkept(kit: FanoutKit, *, logged: set[str]) -> None:
+    """Marks, disables and retries are as the outcomes say; `logged` are in the log."""
+    assert {a.subscription_id for a in kit.log.attempts} == logged
+    assert kit.marks.done == {_dlv(DELIVERED)}
+    assert [job.subscription_id for job in kit.retries.jobs] == [RETRIED]
+    gone = kit.subscriptions.get("merchant-a", GONE)
+    assert gone is not None and not gone.enabled
+    assert len(kit.telemetry.attempts) == 3  # telemetry sees every attempt all the same
+
+
+@pytest.mark.parametrize("unwritable", [DELIVERED, RETRIED, GONE])
+def test_a_log_line_that_cannot_be_written_drops_no_other_bookkeeping(unwritable: str) -> None:
+    kit = three_deliveries()
+    kit.log.refuse = lambda record: record.subscription_id == unwritable
+    _run(kit, shipment_event().model_dump_json())  # does not raise: no sibling is POSTed again
+    assert_bookkept(kit, logged={DELIVERED, RETRIED, GONE} - {unwritable})
+
+
+def test_a_log_line_refused_with_its_excerpt_is_written_without_it() -> None:
+    kit = three_deliveries()
+    kit.log.refuse = lambda record: (
+        record.subscription_id == RETRIED and record.response_excerpt != WITHHELD_EXCERPT
+    )
+    _run(kit, shipment_event().model_dump_json())
+    assert_bookkept(kit, logged={DELIVERED, RETRIED, GONE})
+    excerpts = {a.subscription_id: a.response_excerpt for a in kit.log.attempts}
+    assert excerpts == {DELIVERED: "ok", RETRIED: WITHHELD_EXCERPT, GONE: "ok"}
+
+
+def test_a_log_that_takes_no_line_fails_the_message_after_every_other_write() -> None:
+    kit = three_deliveries()
+    kit.log.refuse = lambda record: True
+    with pytest.raises(DeliveryLogUnavailableError):
+        _run(kit, shipment_event().model_dump_json())
+    assert_bookkept(kit, logged=set())
+
+
+def test_lost_success_marks_leave_the_rest_written() -> None:
+    kit = three_deliveries()
+    kit.marks.broken = True
+    _run(kit, shipment_event().model_dump_json())
+    assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
+    assert [job.subscription_id for job in kit.retries.jobs] == [RETRIED]
+
+
+def test_a_retry_queue_that_raises_dead_letters_the_retries_and_writes_the_rest() -> None:
+    kit = three_deliveries()
+    kit.retries.broken = True
+    _run(kit, shipment_event().model_dump_json())
+    assert [dead.subscription_id for dead in kit.dead_letters.dead] == [RETRIED]
+    assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
+    assert kit.marks.done == {_dlv(DELIVERED)}
+
+
+def test_a_dead_letter_queue_that_raises_fails_the_message_after_the_rest_is_written() -> None:
+    kit = three_deliveries({RETRIED: [None]}, schedule_s=())  # no retry: straight to the DLQ
+    kit.dead_letters.broken = True
+    with pytest.raises(UnavailableError):
+        _run(kit, shipment_event().model_dump_json())
+    assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
+    assert kit.marks.done == {_dlv(DELIVERED)}
+    assert len(kit.telemetry.dead) == 1
+
+
+def test_a_send_that_raises_is_that_delivery_s_failed_attempt_alone() -> None:
+    kit = three_deliveries({RETRIED: [RuntimeError("a sender bug")]})
+    _run(kit, shipment_event().model_dump_json())
+    assert_bookkept(kit, logged={DELIVERED, RETRIED, GONE})
+    failed = next(a for a in kit.log.attempts if a.subscription_id == RETRIED)
+    assert (failed.status_code, failed.error, failed.outcome) == (None, UNEXPECTED_ERROR, "retry")
+
+
+def test_a_result_with_an_answer_is_logged_as_it_came() -> None:
+    answer = AttemptResult(503, 12.5, response_excerpt="busy", retry_after="1")
+    kit = three_deliveries({RETRIED: [answer]})
+    _run(kit, shipment_event().model_dump_json())
+    logged = next(a for a in kit.log.attempts if a.subscription_id == RETRIED)
+    assert (logged.status_code, logged.latency_ms, logged.response_excerpt) == (503, 12.5, "busy")

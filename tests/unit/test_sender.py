@@ -13,8 +13,9 @@ from ipaddress import ip_network
 import pytest
 import pytest_socket
 
+from parcelhooks.delivery import sender as sender_module
 from parcelhooks.delivery.netguard import GuardPolicy
-from parcelhooks.delivery.outcomes import AttemptResult, Outcome, classify
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, Outcome, classify
 from parcelhooks.delivery.sender import BLOCKED_TARGET, INVALID_HEADER, HttpSender, WebhookRequest
 from tests.receivers import Receiver, raw_answers
 
@@ -196,3 +197,47 @@ def test_a_non_ascii_path_and_host_are_encoded_not_crashed_on(receiver_factory) 
     received = receiver.received[0]
     assert received.path == "/h/pedido?q=%E2%82%AC"
     assert received.headers["host"] == f"xn--loja-so-2wa.test:{port}"
+
+
+@pytest.mark.parametrize(
+    "status", ["9" * 40, "2" * 10_000, "0200", "20", "2000", "999", "600"], ids=lambda s: s[:12]
+)
+def test_a_status_the_log_could_not_hold_is_a_protocol_error_to_retry(status: str) -> None:
+    answer = f"HTTP/1.1 {status} OK\r\nContent-Length: 0\r\n\r\n".encode()
+    with raw_answers([answer]) as url:
+        [result] = send_in_turn(local_sender(), WebhookRequest(url, {}, b"{}"))
+    assert (result.status_code, result.error) == (None, "protocol_error")
+    assert "status" in result.response_excerpt  # the log says why, not just that it failed
+    assert classify(result) is Outcome.RETRY
+
+
+@pytest.mark.parametrize("value", ["\u20ac", "caf\u00e9", "\udcff"])
+def test_a_header_value_latin_1_cannot_carry_is_an_invalid_header_not_a_raise(
+    receiver_factory, value: str
+) -> None:
+    receiver: Receiver = receiver_factory()
+    [result] = send_in_turn(local_sender(), WebhookRequest(receiver.url, {"x-note": value}, b"{}"))
+    assert (result.status_code, result.error) == (None, INVALID_HEADER)
+    assert receiver.received == []
+
+
+def test_an_unforeseen_failure_is_returned_and_its_connection_not_reused(
+    receiver_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver: Receiver = receiver_factory()
+    sender = local_sender()
+    real_read = sender_module.read_response
+    calls = iter([KeyError("a bug we did not foresee")])
+
+    async def read_once_broken(reader: asyncio.StreamReader) -> sender_module.Response:
+        for error in calls:
+            await real_read(reader)  # the answer is read whole: the stream looks reusable
+            raise error
+        return await real_read(reader)
+
+    monkeypatch.setattr(sender_module, "read_response", read_once_broken)
+    broken, fine = send_in_turn(sender, *[WebhookRequest(receiver.url, {}, b"{}")] * 2)
+    assert (broken.status_code, broken.error) == (None, UNEXPECTED_ERROR)
+    assert classify(broken) is Outcome.RETRY
+    assert fine.status_code == 204
+    assert len(receiver.connections) == 2  # the broken exchange's connection was closed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from ipaddress import ip_network
 
 import pytest
@@ -16,29 +15,19 @@ from parcelhooks.delivery.wire import (
     ProtocolError,
     Response,
     parse_head,
+    parse_status_line,
     read_response,
     request_head,
 )
+from tests.receivers import fed
 
 KIB_4 = 4096
 OK_EMPTY = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
-def _feed[T](data: bytes, read: Callable[[asyncio.StreamReader], Awaitable[T]]) -> T:
-    """Run `read` on a reader holding `data` then end of stream, as the pool's reader is."""
-
-    async def run() -> T:
-        reader = asyncio.StreamReader(limit=MAX_HEAD_BYTES)
-        reader.feed_data(data)
-        reader.feed_eof()
-        return await read(reader)
-
-    return asyncio.run(run())
-
-
 def _response(data: bytes) -> Response:
-    return _feed(data, read_response)
+    return fed(data, read_response)
 
 
 def _responses(data: bytes, count: int) -> list[Response]:
@@ -47,7 +36,7 @@ def _responses(data: bytes, count: int) -> list[Response]:
     async def read_all(reader: asyncio.StreamReader) -> list[Response]:
         return [await read_response(reader) for _ in range(count)]
 
-    return _feed(data, read_all)
+    return fed(data, read_all)
 
 
 # Status lines and header fields
@@ -98,6 +87,104 @@ def test_http_1_0_with_keep_alive_is_kept() -> None:
 def test_a_malformed_status_line_is_a_protocol_error(status_line: bytes) -> None:
     with pytest.raises(ProtocolError, match="not an HTTP/1"):
         parse_head(status_line + b"\r\n\r\n")
+
+
+# The review's finding: a long digit string was a status DynamoDB could not store, and a
+# leading zero made 0200 a success. Around it, every status that is not three digits.
+NOT_THREE_DIGITS = [
+    "0200",
+    "00200",
+    "20",
+    "2",
+    "2000",
+    "20000",
+    "1" * 39,
+    "9" * 40,
+    "2" * 4301,  # past Python's int digit limit
+    "2" * 10_000,
+    "+200",
+    "-200",
+    " 200",
+    "2 00",
+    "20x",
+    "\u0662\u0660\u0660",  # Arabic-Indic digits: str.isdigit says yes
+    "",
+]
+
+
+@pytest.mark.parametrize("status", NOT_THREE_DIGITS, ids=lambda s: repr(s[:12]) + f"/{len(s)}")
+def test_a_status_that_is_not_three_ascii_digits_is_a_protocol_error(status: str) -> None:
+    with pytest.raises(ProtocolError, match="not an HTTP/1"):
+        parse_status_line(f"HTTP/1.1 {status} OK")
+
+
+@pytest.mark.parametrize("status", ["000", "099", "600", "700", "999"])
+def test_three_digits_outside_100_to_599_are_a_protocol_error(status: str) -> None:
+    with pytest.raises(ProtocolError, match="outside 100-599"):
+        parse_status_line(f"HTTP/1.1 {status} Odd")
+
+
+@pytest.mark.parametrize(
+    "version", ["HTTP/2", "HTTP/2.0", "HTTP/1.2", "HTTP/1.", "HTTP/1.10", "HTTP/0.9", "HTTP/1.1x"]
+)
+def test_an_unknown_http_version_is_a_protocol_error(version: str) -> None:
+    with pytest.raises(ProtocolError, match="not an HTTP/1"):
+        parse_status_line(f"{version} 200 OK")
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x1b", "\x7f", "\n", "\r", "\x0b"])
+def test_a_control_character_in_the_reason_is_a_protocol_error(control: str) -> None:
+    with pytest.raises(ProtocolError, match="not an HTTP/1"):
+        parse_status_line(f"HTTP/1.1 200 O{control}K")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("HTTP/1.1 200 OK", ("HTTP/1.1", 200)),
+        ("HTTP/1.0 599 Network Connect Timeout", ("HTTP/1.0", 599)),
+        ("HTTP/1.1 100 Continue", ("HTTP/1.1", 100)),
+        ("HTTP/1.1 204", ("HTTP/1.1", 204)),
+        ("HTTP/1.1 204 ", ("HTTP/1.1", 204)),
+        ("HTTP/1.1 200 all\tgood  here", ("HTTP/1.1", 200)),
+        ("HTTP/1.1 200 Ol\u00e1", ("HTTP/1.1", 200)),  # obs-text, as Latin-1 bytes
+    ],
+)
+def test_a_well_formed_status_line_is_read(line: str, expected: tuple[str, int]) -> None:
+    assert parse_status_line(line) == expected
+
+
+def test_a_header_line_without_a_colon_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="not a header field"):
+        parse_head(b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n")
+
+
+@pytest.mark.parametrize("name", [b"", b"bad name", b"x\x00y", b"caf\xe9", b"(x)"])
+def test_a_header_name_that_is_not_a_token_is_a_protocol_error(name: bytes) -> None:
+    with pytest.raises(ProtocolError, match="not a header field"):
+        parse_head(b"HTTP/1.1 200 OK\r\n" + name + b": v\r\n\r\n")
+
+
+@pytest.mark.parametrize("control", [b"\x00", b"\x08", b"\n", b"\r", b"\x7f"])
+def test_a_control_character_in_a_header_value_is_a_protocol_error(control: bytes) -> None:
+    with pytest.raises(ProtocolError, match="control character"):
+        parse_head(b"HTTP/1.1 200 OK\r\nRetry-After: 1" + control + b"2\r\n\r\n")
+
+
+def test_a_folded_header_value_is_joined_with_a_space() -> None:
+    head = parse_head(b"HTTP/1.1 200 OK\r\nX-Long: one\r\n  two\r\n\ttree\r\n\r\n")
+    assert head.headers == {"x-long": "one two tree"}
+
+
+def test_a_fold_with_nothing_before_it_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="not a header field"):
+        parse_head(b"HTTP/1.1 200 OK\r\n folded: x\r\n\r\n")
+
+
+def test_repeated_header_fields_are_joined_and_a_disagreeing_length_refused() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 20\r\n\r\nok"
+    with pytest.raises(ProtocolError, match="bad content-length"):
+        _response(answer)
 
 
 def test_a_head_over_64_kib_is_a_protocol_error() -> None:
@@ -163,7 +250,9 @@ def test_a_body_over_4_kib_is_capped_and_not_reusable() -> None:
     assert (len(response.excerpt), response.reusable) == (RESPONSE_EXCERPT_BYTES, False)
 
 
-@pytest.mark.parametrize("length", ["\u00b2", "-1", "1.5", "0x10", "ten", ""])
+@pytest.mark.parametrize(
+    "length", ["\u00b2", "-1", "1.5", "0x10", "ten", "", "1" * 19, "9" * 10_000, "1 2"]
+)
 def test_a_bad_content_length_is_a_protocol_error(length: str) -> None:
     answer = f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n".encode()
     with pytest.raises(ProtocolError, match="bad content-length"):
@@ -221,9 +310,19 @@ def test_a_bad_chunk_size_is_a_protocol_error(size: bytes) -> None:
         _response(CHUNKED + size + b"\r\nok\r\n0\r\n\r\n")
 
 
-def test_a_chunk_size_line_over_the_reader_limit_overruns() -> None:
-    with pytest.raises(asyncio.LimitOverrunError):
+def test_a_chunk_size_line_over_the_reader_limit_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="chunk size line over 64 KiB"):
         _response(CHUNKED + b"f" * 70_000 + b"\r\n")
+
+
+def test_a_trailer_over_the_reader_limit_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="trailer field over 64 KiB"):
+        _response(CHUNKED + b"0\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
+
+
+def test_chunk_data_longer_than_its_size_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="longer than its size"):
+        _response(CHUNKED + b"2\r\nokay\r\n0\r\n\r\n")
 
 
 def test_a_chunked_body_cut_off_by_the_close_is_an_incomplete_read() -> None:
@@ -258,6 +357,18 @@ def test_a_header_with_a_cr_lf_or_nul_is_refused(bad: str, where: str) -> None:
     name, value = ("x" + bad, "v") if where == "name" else ("x", "v" + bad)
     with pytest.raises(HeaderInjectionError, match="CR, LF or NUL"):
         request_head("h.test", "/", {name: value}, 0)
+
+
+@pytest.mark.parametrize("value", ["caf\u00e9", "\u20ac", "\U0001f4e6", "\udcff", "a\x7fb", "\x1b"])
+def test_a_header_value_outside_visible_ascii_is_refused_not_a_crash(value: str) -> None:
+    with pytest.raises(HeaderInjectionError, match="visible ASCII"):
+        request_head("h.test", "/", {"x-note": value}, 0)
+
+
+@pytest.mark.parametrize("name", ["", "x y", "x:y", "caf\u00e9", "(x)"])
+def test_a_header_name_that_is_not_a_token_is_refused(name: str) -> None:
+    with pytest.raises(HeaderInjectionError, match="token"):
+        request_head("h.test", "/", {name: "v"}, 0)
 
 
 def test_a_non_ascii_path_goes_out_as_the_guard_encoded_it() -> None:

@@ -4,6 +4,9 @@ All POSTs of a batch run at once on the event loop, at most `max_in_flight` at a
 so a slow receiver holds up only itself. What follows from the answers — the log,
 success marks, retries with the next delay of the schedule, the dead-letter queue —
 is written once per message, in batches, on a worker thread (boto3 blocks).
+
+One delivery cannot sink another: a POST that raises is that delivery's failed attempt,
+and each write of the bookkeeping stands alone, the log falling back to line by line.
 """
 
 from __future__ import annotations
@@ -15,12 +18,20 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
+from parcelhooks.core.observability import logger
 from parcelhooks.delivery.backoff import due_after, retry_delay_s
-from parcelhooks.delivery.outcomes import AttemptResult, Outcome, classify, retry_after_s
+from parcelhooks.delivery.outcomes import (
+    UNEXPECTED_ERROR,
+    AttemptResult,
+    Outcome,
+    classify,
+    retry_after_s,
+)
 from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.delivery.sender import WebhookRequest
 from parcelhooks.delivery.signing import webhook_headers
@@ -100,6 +111,10 @@ class RetrySchedulingError(RuntimeError):
     """SQS would not take a retry message."""
 
 
+class DeliveryLogUnavailableError(RuntimeError):
+    """The delivery log took none of a message's lines: the store itself is failing."""
+
+
 def _unschedulable(job: DeliveryJob) -> DeadLetter:
     """A retry SQS refused: dead-lettered with the attempts it had."""
     return DeadLetter.of(
@@ -110,6 +125,16 @@ def _unschedulable(job: DeliveryJob) -> DeadLetter:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _written(what: str, write: Callable[[], object]) -> bool:
+    """Run one bookkeeping write; a failure is logged and reported, never raised."""
+    try:
+        write()
+    except Exception:
+        logger.exception("delivery bookkeeping not written", what=what)
+        return False
+    return True
 
 
 class Fanout:
@@ -189,22 +214,33 @@ class Fanout:
         settlement = _Settlement()
         for plan, (sent_at, result) in zip(planned, results, strict=True):
             self._decide(settlement, event=event, plan=plan, sent_at=sent_at, result=result)
-        await self._blocking(self._settle, settlement)
-        # Telemetry runs here, on the loop's thread: its buffers need no lock.
-        for record in settlement.records:
-            self._telemetry.attempted(record)
-        for dead in settlement.dead:
-            self._telemetry.dead_lettered(dead)
+        try:
+            await self._blocking(self._settle, settlement)
+        finally:
+            # Telemetry runs here, on the loop's thread: its buffers need no lock.
+            for record in settlement.records:
+                self._telemetry.attempted(record)
+            for dead in settlement.dead:
+                self._telemetry.dead_lettered(dead)
 
     async def _post(
         self, event: ShipmentEvent, body: bytes, subscription: Subscription
     ) -> tuple[datetime, AttemptResult]:
         async with self._limit():
             sent_at = self._clock()
-            headers = webhook_headers(
-                subscription.live_secrets(sent_at), event.event_id, int(sent_at.timestamp()), body
-            )
-            return sent_at, await self._sender.send(WebhookRequest(subscription.url, headers, body))
+            try:
+                headers = webhook_headers(
+                    subscription.live_secrets(sent_at),
+                    event.event_id,
+                    int(sent_at.timestamp()),
+                    body,
+                )
+                request = WebhookRequest(subscription.url, headers, body)
+                return sent_at, await self._sender.send(request)
+            except Exception:
+                # One delivery's failure is its own failed attempt, not the loss of its siblings.
+                logger.exception("delivery failed unexpectedly", subscription_id=subscription.id)
+                return sent_at, AttemptResult(None, 0.0, error=UNEXPECTED_ERROR)
 
     def _decide(
         self,
@@ -263,21 +299,59 @@ class Fanout:
                 settlement.retries.append(job)
 
     def _settle(self, settlement: _Settlement) -> None:
-        """Write what the attempts decided; successes first, so a crash re-POSTs least."""
+        """Write what the attempts decided; successes first, so a crash re-POSTs least.
+
+        Each write stands alone: one that fails is logged and the others are still made.
+        A lost mark, disable or single log line does not fail the message, which SQS would
+        hand back to POST its siblings again and start second retry chains.
+        """
         now = self._clock()
         if settlement.delivered:
-            self._marks.mark_delivered(settlement.delivered, now)
-        if settlement.records:
-            self._log.record(settlement.records)
+            _written(
+                "success marks", partial(self._marks.mark_delivered, settlement.delivered, now)
+            )
+        logged = self._write_log(settlement.records)
         for subscription, reason in settlement.gone:
-            self._subscriptions.disable(subscription.merchant_id, subscription.id, reason, now)
+            disable = partial(
+                self._subscriptions.disable, subscription.merchant_id, subscription.id, reason, now
+            )
+            _written(f"disable of {subscription.id}", disable)
         if settlement.retries:
             # A retry SQS will not take is parked in the DLQ rather than failing the whole
             # message, which would POST its siblings again and start a second retry chain.
-            for job in self._retries.schedule(settlement.retries, now):
+            for job in self._schedule(settlement.retries, now):
                 settlement.dead.append(_unschedulable(job))
         if settlement.dead:
+            # Raises: a delivery neither retried nor dead-lettered must come back, and SQS
+            # redelivery re-POSTs only deliveries without a success mark.
             self._dead_letters.send(settlement.dead)
+        if not logged:
+            # The log is down, not one line bad: fail so SQS brings the message back, which
+            # re-POSTs only the deliveries without a success mark and logs them then.
+            raise DeliveryLogUnavailableError(f"{len(settlement.records)} attempts not logged")
+
+    def _write_log(self, records: list[AttemptRecord]) -> bool:
+        """The log in one batch; if that fails, line by line, so one bad line sinks no other.
+        Whether any line was written (a line refused on its own would be refused again)."""
+        if not records or _written("delivery log", partial(self._log.record, records)):
+            return True
+        logged = False
+        for record in records:
+            # Writing a line the failed batch did write is harmless: it has the same key.
+            what = f"log line of {record.delivery_id} attempt {record.attempt}"
+            logged |= _written(what, partial(self._log.record, [record])) or _written(
+                f"{what} without its excerpt",
+                partial(self._log.record, [record.without_response_excerpt()]),
+            )
+        return logged
+
+    def _schedule(self, jobs: list[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        """The jobs RetryQueue did not take: all of them if it raised."""
+        try:
+            return self._retries.schedule(jobs, now)
+        except Exception:
+            logger.exception("retries not scheduled", count=len(jobs))
+            return jobs
 
     def _next_attempt_at(
         self, outcome: Outcome, result: AttemptResult, attempt: int, sent_at: datetime

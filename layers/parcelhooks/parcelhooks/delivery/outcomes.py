@@ -1,5 +1,6 @@
 """What an attempt's result means for the delivery: done, try again, or stop for good."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -7,6 +8,10 @@ from enum import StrEnum
 
 GONE = 410
 HONOURS_RETRY_AFTER = frozenset({429, 503})
+# RFC 9110 §15: every valid status code is three digits from 100 to 599.
+MIN_STATUS, MAX_STATUS = 100, 599
+# A send failed in a way no error class foresaw; the traceback is in the function's log.
+UNEXPECTED_ERROR = "unexpected_error"
 
 
 class Outcome(StrEnum):
@@ -24,6 +29,17 @@ class AttemptResult:
     error: str | None = None
     response_excerpt: str = ""
     retry_after: str | None = None
+
+    def __post_init__(self) -> None:
+        # Refused here, a value the log cannot store never reaches the fan-out's bookkeeping.
+        if self.status_code is not None and not is_valid_status(self.status_code):
+            raise ValueError(f"status {self.status_code} is outside {MIN_STATUS}-{MAX_STATUS}")
+        if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
+            raise ValueError(f"latency {self.latency_ms} ms is not a finite duration")
+
+
+def is_valid_status(code: int) -> bool:
+    return MIN_STATUS <= code <= MAX_STATUS
 
 
 def classify(result: AttemptResult) -> Outcome:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from parcelhooks.core.models import Model, ShipmentEvent
+from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS
+
+# Put in place of the receiver's text when a log line could not be written with it.
+WITHHELD_EXCERPT = "(the response excerpt could not be logged)"
 
 
 class DeliveryJob(Model):
@@ -62,20 +66,24 @@ class DeadLetter(Model):
 
 
 class AttemptRecord(Model):
-    """One line of the delivery log."""
+    """One line of the delivery log; values the log could not store are refused here."""
 
     delivery_id: str
     event_id: str
     event_type: str
     subscription_id: str
     merchant_id: str
-    attempt: int
+    attempt: int = Field(ge=1)
     attempted_at: datetime
     outcome: str
-    status_code: int | None = None
+    status_code: int | None = Field(default=None, ge=MIN_STATUS, le=MAX_STATUS)
     error: str | None = None
-    latency_ms: float
+    latency_ms: float = Field(ge=0, allow_inf_nan=False)
     response_excerpt: str = ""
     next_attempt_at: datetime | None = None
     # Kept with the log so a merchant's retry or recover can send it again.
     event: ShipmentEvent | None = None
+
+    def without_response_excerpt(self) -> AttemptRecord:
+        """This line with the receiver's text left out: the part of it a receiver controls."""
+        return self.model_copy(update={"response_excerpt": WITHHELD_EXCERPT})

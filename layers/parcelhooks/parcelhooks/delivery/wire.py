@@ -3,21 +3,36 @@
 Everything here takes bytes or an `asyncio.StreamReader` and returns values: no socket,
 no pool, no guard. At most 4 KiB of a body is read; an answer's head may be 64 KiB (the
 reader's limit, which the connection pool sets to MAX_HEAD_BYTES).
+
+Answers are read strictly (RFC 9112): a status line is `HTTP/1.0` or `HTTP/1.1`, exactly
+three digits from 100 to 599 (RFC 9110 §15: others are invalid) and a reason of visible
+characters; header fields are token names and values without control characters. Whatever
+a receiver sends, reading it returns a value or raises ProtocolError, or
+asyncio.IncompleteReadError when the stream ends early; nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS, is_valid_status
 
 RESPONSE_EXCERPT_BYTES = 4096
 MAX_HEAD_BYTES = 64 * 1024
 USER_AGENT = "parcelhooks/1"
 _NO_BODY_STATUSES = frozenset({204, 304})
 _SWITCHING_PROTOCOLS = 101
-_FORBIDDEN_IN_HEADERS = "\r\n\0"
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
+# RFC 9112 §4: version SP 3DIGIT [SP reason]; the reason is HTAB, SP, VCHAR or obs-text.
+_STATUS_LINE = re.compile(r"(HTTP/1\.[01]) ([0-9]{3})(?: [\t\x20-\x7e\x80-\xff]*)?")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.6.2: a field name
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")  # RFC 9110 §5.5, obs-text kept
+_REQUEST_VALUE = re.compile(r"[\t\x20-\x7e]*")  # what we send: visible ASCII, SP, HTAB
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")  # longer would be over an exabyte
+_CRLF = b"\r\n"
 
 
 class ProtocolError(Exception):
@@ -25,7 +40,8 @@ class ProtocolError(Exception):
 
 
 class HeaderInjectionError(ValueError):
-    """A request header name or value holds a CR, LF or NUL: writing it would forge the request."""
+    """A request header HTTP/1.1 cannot carry: a CR, LF or NUL would forge the request, and
+    a name that is not a token or a value outside visible ASCII would not encode as sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +73,18 @@ def request_head(host_header: str, path: str, headers: dict[str, str], body_leng
         f"Content-Length: {body_length}",
     ]
     for name, value in headers.items():
-        _refuse_injection(name, value)
+        _refuse_unsendable(name, value)
         lines.append(f"{name}: {value}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
 
-def _refuse_injection(name: str, value: str) -> None:
-    """Raise HeaderInjectionError if the header could end its line early."""
-    if any(c in name or c in value for c in _FORBIDDEN_IN_HEADERS):
-        raise HeaderInjectionError(f"header {name!r} contains a CR, LF or NUL")
+def _refuse_unsendable(name: str, value: str) -> None:
+    """Raise HeaderInjectionError unless the header is a token name and a plain ASCII value."""
+    if not (_TOKEN.fullmatch(name) and _REQUEST_VALUE.fullmatch(value)):
+        raise HeaderInjectionError(
+            f"header {name!r} must be a token with a value of visible ASCII, space or tab "
+            "(no CR, LF or NUL)"
+        )
 
 
 async def read_response(reader: asyncio.StreamReader) -> Response:
@@ -89,23 +108,58 @@ async def read_final_head(reader: asyncio.StreamReader) -> ResponseHead:
 
 async def read_head(reader: asyncio.StreamReader) -> bytes:
     """A status line and header fields, up to and with the blank line that ends them."""
+    return await _read_until(reader, b"\r\n\r\n", "response headers over 64 KiB")
+
+
+async def _read_until(reader: asyncio.StreamReader, separator: bytes, too_long: str) -> bytes:
+    """Bytes up to and with `separator`; ProtocolError(too_long) past the reader's limit."""
     try:
-        return await reader.readuntil(b"\r\n\r\n")
+        return await reader.readuntil(separator)
     except asyncio.LimitOverrunError:
-        raise ProtocolError("response headers over 64 KiB") from None
+        raise ProtocolError(too_long) from None
 
 
 def parse_head(head: bytes) -> ResponseHead:
+    """The status and header fields of a head; ProtocolError for anything not HTTP/1.x."""
     lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not _is_number(parts[1]):
-        raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if line:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-    return ResponseHead(int(parts[1]), headers, _keeps_alive(parts[0], headers))
+    version, status = parse_status_line(lines[0])
+    headers = parse_fields(line for line in lines[1:] if line)
+    return ResponseHead(status, headers, _keeps_alive(version, headers))
+
+
+def parse_status_line(line: str) -> tuple[str, int]:
+    """The version and status code of a status line, read strictly."""
+    match = _STATUS_LINE.fullmatch(line)
+    if match is None:
+        raise ProtocolError(f"not an HTTP/1.x status line: {line[:80]!r}")
+    status = int(match[2])
+    if not is_valid_status(status):
+        raise ProtocolError(f"status {status} is outside {MIN_STATUS}-{MAX_STATUS}")
+    return match[1], status
+
+
+def parse_fields(lines: Iterable[str]) -> dict[str, str]:
+    """Header fields by lower-cased name; repeats joined with ", " (RFC 9110 §5.3)."""
+    fields: dict[str, str] = {}
+    name = ""
+    for line in lines:
+        if line[0] in " \t" and name:  # obs-fold: a continuation of the previous value
+            fields[name] = f"{fields[name]} {_field_value(line)}".strip()
+            continue
+        raw_name, colon, raw_value = line.partition(":")
+        name = raw_name.rstrip(" \t").lower()
+        if not colon or not _TOKEN.fullmatch(name):
+            raise ProtocolError(f"not a header field: {line[:80]!r}")
+        value = _field_value(raw_value)
+        fields[name] = f"{fields[name]}, {value}" if name in fields else value
+    return fields
+
+
+def _field_value(text: str) -> str:
+    value = text.strip(" \t")
+    if not _FIELD_VALUE.fullmatch(value):
+        raise ProtocolError(f"control character in a header value: {value[:80]!r}")
+    return value
 
 
 def _keeps_alive(version: str, headers: dict[str, str]) -> bool:
@@ -126,8 +180,8 @@ async def read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> tu
 
 async def read_sized(reader: asyncio.StreamReader, content_length: str) -> tuple[bytes, bool]:
     """A body of `content_length` bytes; complete only if it fits in the excerpt."""
-    if not _is_number(content_length):
-        raise ProtocolError(f"bad content-length {content_length!r}")
+    if not _CONTENT_LENGTH.fullmatch(content_length):
+        raise ProtocolError(f"bad content-length {content_length[:20]!r}")
     size = int(content_length)
     excerpt = await reader.readexactly(min(size, RESPONSE_EXCERPT_BYTES))
     return excerpt, size <= RESPONSE_EXCERPT_BYTES
@@ -145,12 +199,14 @@ async def read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
             excerpt += await reader.readexactly(RESPONSE_EXCERPT_BYTES - len(excerpt))
             return excerpt, False
         excerpt += await reader.readexactly(size)
-        await reader.readexactly(2)  # the CRLF after the chunk's data
+        if await reader.readexactly(2) != _CRLF:  # a chunk's data ends with CRLF
+            raise ProtocolError("chunk data longer than its size")
 
 
 async def _read_chunk_size(reader: asyncio.StreamReader) -> int:
     """The size on a chunk's first line, its extensions (after ';') ignored."""
-    size_text = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
+    line = await _read_until(reader, _CRLF, "chunk size line over 64 KiB")
+    size_text = line.split(b";", 1)[0].strip()
     if not _HEX.fullmatch(size_text):
         raise ProtocolError(f"bad chunk size {size_text[:20]!r}")
     return int(size_text, 16)
@@ -158,9 +214,5 @@ async def _read_chunk_size(reader: asyncio.StreamReader) -> int:
 
 async def _skip_trailers(reader: asyncio.StreamReader) -> None:
     """Trailer fields, up to the blank line that ends the body."""
-    while await reader.readuntil(b"\r\n") != b"\r\n":
+    while await _read_until(reader, _CRLF, "trailer field over 64 KiB") != _CRLF:
         pass
-
-
-def _is_number(text: str) -> bool:
-    return text.isascii() and text.isdigit()
