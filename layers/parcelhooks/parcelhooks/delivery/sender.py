@@ -8,8 +8,9 @@ and connect. Redirects are never followed; at most 4 KiB of a response is read (
 
 Why our own small HTTP/1.1 client: one event loop drives every delivery of a batch
 with no thread per request, and the request is written in one piece. Measured here
-it is faster than urllib3 and than plain http.client (docs/benchmarks.md), and it
-imports nothing beyond the standard library.
+it is faster than urllib3 and than plain http.client (docs/benchmarks.md), and its
+HTTP code (wire, pool) imports nothing beyond the standard library; the sender logs
+unforeseen failures through the functions' shared Powertools logger.
 """
 
 from __future__ import annotations
