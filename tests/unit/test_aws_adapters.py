@@ -246,3 +246,14 @@ def test_replace_refuses_to_overwrite_a_change_made_meanwhile() -> None:
     table.delete("merchant-a", "sub_1")
     assert table.replace(stored, stored) is False  # deleted: not brought back
     assert table.get("merchant-a", "sub_1") is None
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_line_stored_with_an_impossible_status_reads_back_without_one() -> None:
+    table = _table("deliveries", "subscription_id", "sk")
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
+    log.record([_attempt(1, 0)])
+    [item] = table.scan()["Items"]
+    table.put_item(Item={**item, "status_code": 999})  # as lines written before the bound
+    [line], _ = log.page("sub_1", 10, None)
+    assert line.status_code is None and line.attempt == 1

@@ -10,6 +10,7 @@ from typing import Any
 from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.delivery.outcomes import is_valid_status
 from parcelhooks.delivery.records import AttemptRecord
 
 
@@ -94,7 +95,9 @@ def _attempt(item: dict[str, Any]) -> AttemptRecord:
     fields["latency_ms"] = float(fields["latency_ms"])
     fields["attempt"] = int(fields["attempt"])
     if "status_code" in fields:
-        fields["status_code"] = int(fields["status_code"])
+        status = int(fields["status_code"])
+        # Lines written before status codes were bounded may hold any number: not a status.
+        fields["status_code"] = status if is_valid_status(status) else None
     if "event" in fields:
         fields["event"] = ShipmentEvent.model_validate_json(fields["event"])
     return AttemptRecord.model_validate(fields)
