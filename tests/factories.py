@@ -1,4 +1,5 @@
-"""Builders for test data: events, subscriptions, API Gateway and SQS Lambda events."""
+"""Builders for test data (events, subscriptions, API Gateway and SQS Lambda events) and
+readers of what the moto stack holds (claims, queued messages)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import boto3
 
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.statuses import Status
@@ -32,6 +35,14 @@ def carrier_event(**overrides: Any) -> dict[str, Any]:
     }
     event.update(overrides)
     return {k: v for k, v in event.items() if v is not None}
+
+
+def nested(levels: int) -> dict[str, Any]:
+    """`{"a": {"a": ... {"leaf": 1}}}`: an object `levels` levels deep."""
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
 
 
 def shipment_event(**overrides: Any) -> ShipmentEvent:
@@ -158,3 +169,25 @@ class LambdaContextStub:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
+
+
+class StackReader:
+    """What the moto stack holds (ingest's claims, queued messages); clients made once."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+        self._claims = dynamodb.Table(env["IDEMPOTENCY_TABLE"])
+        self._sqs = boto3.client("sqs", region_name="us-east-1")
+
+    def claims(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self._claims.scan(ConsistentRead=True)["Items"]
+        return items
+
+    def messages(self, queue_variable: str) -> int:
+        """Messages in `EVENTS_QUEUE_URL`, `RETRY_QUEUE_URL`, ... visible or in flight."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        got = self._sqs.get_queue_attributes(
+            QueueUrl=self._env[queue_variable], AttributeNames=names
+        )
+        return sum(int(got["Attributes"][name]) for name in names)

@@ -8,7 +8,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parcelhooks.api.edge import caller_of, install_error_handlers, json_response, refuse_non_json
+from parcelhooks.api.edge import (
+    caller_of,
+    install_error_handlers,
+    json_response,
+    refuse_non_json,
+    refuse_unreadable_json,
+)
 from parcelhooks.auth.keys import Role
 from parcelhooks.core.observability import logger
 from parcelhooks.merchant_api import build
@@ -160,4 +166,4 @@ def public_document() -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return refuse_non_json(event) or app.resolve(event, context)
+    return refuse_non_json(event) or refuse_unreadable_json(event) or app.resolve(event, context)

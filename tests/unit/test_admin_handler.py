@@ -1,3 +1,4 @@
+import base64
 import json
 from typing import Any
 
@@ -74,3 +75,48 @@ def test_a_carrier_key_cannot_use_the_admin_api() -> None:
 
 def test_a_forged_cursor_is_a_400() -> None:
     assert _call("GET", "/v1/subscriptions", query={"cursor": "!!!"})[0] == 400
+
+
+def _raw(path: str, raw: str, method: str = "POST", **event: Any) -> tuple[int, dict[str, Any]]:
+    app = load_function("admin")
+    request = api_event(method, path, role="merchant", raw_body=raw) | event
+    response = app.handler(request, LambdaContextStub())
+    error: dict[str, Any] = json.loads(response["body"])["error"]
+    return response["statusCode"], error
+
+
+@pytest.mark.parametrize(
+    ("raw", "loc"),
+    [
+        ("[" * 30_000 + "]" * 30_000, "[0]" * 32),
+        ('{"url": ' + "[" * 40 + "]" * 40 + "}", "url" + "[0]" * 31),
+        ('{"url": "https://erp.example.com/hooks", "event_types": [NaN]}', "event_types[0]"),
+        ('{"url": "https://erp.example.com/hooks", "event_types": ["*"], "x": 1e999}', "x"),
+        ('{"url": "https://a.example.com/", "url": "https://b.example.com/"}', "url"),
+    ],
+    ids=["deep-arrays", "deep-field", "nan", "overflow", "repeated-key"],
+)
+def test_odd_json_is_a_400_before_routing_not_a_500(raw: str, loc: str) -> None:
+    # Class A: Powertools' own json.loads let these through or failed on them with a 500.
+    status, error = _raw("/v1/subscriptions", raw)
+    assert status == 400 and error["code"] == "malformed_json"
+    assert error["details"][0]["loc"] == loc
+    assert _call("GET", "/v1/subscriptions")[1]["data"] == []
+
+
+def test_a_body_over_64_kib_is_a_413() -> None:
+    status, error = _raw("/v1/subscriptions", json.dumps({**NEW, "description": "x" * 70_000}))
+    assert status == 413 and error["code"] == "payload_too_large" and error["details"]
+
+
+def test_a_body_marked_base64_that_is_not_is_a_400() -> None:
+    status, error = _raw("/v1/subscriptions", "{not base64}", isBase64Encoded=True)
+    assert status == 400 and error["code"] == "malformed_json"
+
+
+def test_a_base64_body_is_read_like_any_other() -> None:
+    encoded = base64.b64encode(json.dumps(NEW).encode()).decode()
+    app = load_function("admin")
+    event = api_event("POST", "/v1/subscriptions", role="merchant", raw_body=encoded)
+    event["isBase64Encoded"] = True
+    assert app.handler(event, LambdaContextStub())["statusCode"] == 201

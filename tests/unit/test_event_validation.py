@@ -10,14 +10,19 @@ from parcelhooks.core.errors import (
     ValidationFailedError,
 )
 from parcelhooks.core.statuses import Status
-from parcelhooks.ingest.events import MAX_BODY_BYTES, parse_events
-from tests.factories import EVENTS_DIR, carrier_event
+from parcelhooks.ingest.events import MAX_BODY_BYTES, MAX_METADATA_DEPTH, parse_events
+from tests.factories import EVENTS_DIR, carrier_event, nested
 
 
 def _problems(body: str | bytes) -> ParcelhooksError:
     with pytest.raises(ParcelhooksError) as caught:
         parse_events(body)
     return caught.value
+
+
+def _with_metadata(raw: str) -> str:
+    """An event whose metadata is `raw` JSON text, as sent (NaN, repeats and all)."""
+    return json.dumps(carrier_event())[:-1] + f', "metadata": {raw}}}'
 
 
 def test_a_single_event_is_accepted() -> None:
@@ -100,4 +105,57 @@ def test_a_body_over_the_limit_is_a_413() -> None:
 
 @pytest.mark.parametrize("body", ["[]", "42", '"text"', ""])
 def test_a_body_that_is_not_an_object_is_a_400(body: str) -> None:
-    assert type(_problems(body)) is InvalidRequestError
+    error = _problems(body)
+    assert type(error) is InvalidRequestError
+    assert [d["loc"] for d in error.details] == ["body"]
+
+
+# Class A: deep or odd JSON is refused by the strict reader, with where.
+
+
+def test_deeply_nested_arrays_are_a_400_not_a_recursion_error() -> None:
+    error = _problems("[" * 100_000 + "]" * 100_000)
+    assert type(error) is MalformedJsonError
+    assert error.details[0]["type"] == "json_too_deep"
+
+
+def test_metadata_nested_hundreds_of_levels_is_refused_before_validation() -> None:
+    error = _problems(json.dumps(carrier_event(metadata=nested(300))))
+    assert type(error) is MalformedJsonError
+    assert error.details[0]["loc"].startswith("metadata.a.a")
+
+
+def test_metadata_may_nest_8_levels_but_not_9() -> None:
+    [event] = parse_events(json.dumps(carrier_event(metadata=nested(MAX_METADATA_DEPTH))))
+    assert event.metadata == nested(MAX_METADATA_DEPTH)
+    error = _problems(json.dumps(carrier_event(metadata=nested(MAX_METADATA_DEPTH + 1))))
+    assert type(error) is ValidationFailedError
+    assert error.details[0]["loc"] == "metadata"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1e400"])
+def test_a_number_without_a_finite_value_is_refused_not_delivered_as_null(number: str) -> None:
+    error = _problems(_with_metadata(f'{{"weight": {number}}}'))
+    assert type(error) is MalformedJsonError
+    assert error.details == [
+        {
+            "loc": "metadata.weight",
+            "message": f"{number} is not a finite number",
+            "type": "json_number",
+        }
+    ]
+
+
+def test_a_repeated_key_is_refused_rather_than_the_last_one_winning() -> None:
+    body = (
+        json.dumps(carrier_event(merchant_id="merchant-a"))[:-1] + ', "merchant_id": "merchant-b"}'
+    )
+    error = _problems(body)
+    assert type(error) is MalformedJsonError
+    assert [(d["loc"], d["type"]) for d in error.details] == [("merchant_id", "json_duplicate_key")]
+
+
+def test_a_lone_surrogate_is_refused_before_it_breaks_the_queue() -> None:
+    error = _problems(_with_metadata(r'{"note": "\ud800"}'))
+    assert type(error) is MalformedJsonError
+    assert error.details[0]["loc"] == "metadata.note"

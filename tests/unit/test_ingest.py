@@ -24,6 +24,10 @@ class FakeClaims:
         return None
 
     def take_over(self, carrier: str, ceid: str, stale: Claim, now: datetime) -> bool:
+        # Compare-and-set, as the table does it: only if nobody changed it since `stale`.
+        current = self.claims.get((carrier, ceid))
+        if current is None or current.confirmed or current.claimed_at != stale.claimed_at:
+            return False
         self.claims[(carrier, ceid)] = Claim(stale.event_id, confirmed=False, claimed_at=now)
         return True
 
@@ -112,9 +116,12 @@ def test_events_that_could_not_be_queued_are_released_and_reported() -> None:
     assert [e.carrier_event_id for e in queue.sent] == ["a", "b"]
 
 
+STALE = NOW - STALE_CLAIM_AFTER * 2
+
+
 def test_a_claim_left_pending_by_a_crash_is_queued_again_once_stale() -> None:
     claims, queue = FakeClaims(), FakeQueue()
-    claims.claims[("correios", "a")] = Claim("evt_old", False, NOW - STALE_CLAIM_AFTER * 2)
+    claims.claims[("correios", "a")] = Claim("evt_old", False, STALE)
     answer = _ingest(claims, queue).accept("correios", _events("a"))
     assert answer.events[0].event_id == "evt_old"
     assert [e.event_id for e in queue.sent] == ["evt_old"]
@@ -147,3 +154,74 @@ def test_a_claim_that_fails_releases_the_others_and_queues_nothing(pooled: bool)
         with pytest.raises(EnqueueFailedError):
             ingest.accept("correios", _events("a", "bad", "c"))
     assert claims.claims == {} and queue.sent == []
+
+
+class ExplodingQueue(FakeQueue):
+    """Raises while queueing, as an event that cannot be serialized once did."""
+
+    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+        raise ValueError("Maximum serialization depth exceeded")
+
+
+class FlakyConfirm(FakeClaims):
+    """Cannot confirm until `down` is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    def confirm(self, carrier: str, queued: Sequence[tuple[str, str]], now: datetime) -> None:
+        if self.down:
+            raise RuntimeError("ProvisionedThroughputExceeded")
+        super().confirm(carrier, queued, now)
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_an_error_while_queueing_leaves_the_claims_as_it_found_them(pooled: bool) -> None:
+    # Class A: a claim left fresh would answer the carrier's corrected resend 503.
+    claims = FakeClaims()
+    claims.claims[("correios", "old")] = Claim("evt_old", False, STALE)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ingest = Ingest(
+            claims, ExplodingQueue(), clock=lambda: NOW, executor=pool if pooled else None
+        )
+        with pytest.raises(ValueError, match="serialization"):
+            ingest.accept("correios", _events("new", "old"))
+    # Its own claim released; the one it took over handed back stale, with its event_id.
+    assert claims.claims == {("correios", "old"): Claim("evt_old", False, STALE)}
+    queue = FakeQueue()
+    resend = _ingest(claims, queue).accept("correios", _events("new", "old"))
+    assert resend.events[1].event_id == "evt_old"
+    assert len(queue.sent) == 2
+
+
+def test_a_failing_claim_hands_back_a_claim_it_took_over() -> None:
+    claims = BrokenClaims()
+    claims.claims[("correios", "old")] = Claim("evt_old", False, STALE)
+    with pytest.raises(EnqueueFailedError):
+        _ingest(claims, FakeQueue()).accept("correios", _events("a", "old", "bad"))
+    assert claims.claims == {("correios", "old"): Claim("evt_old", False, STALE)}
+
+
+def test_an_event_sqs_refused_after_a_take_over_is_handed_back_not_deleted() -> None:
+    claims = FakeClaims()
+    claims.claims[("correios", "old")] = Claim("evt_old", False, STALE)
+    with pytest.raises(EnqueueFailedError):
+        _ingest(claims, FakeQueue(refuse={"old"})).accept("correios", _events("old"))
+    assert claims.claims == {("correios", "old"): Claim("evt_old", False, STALE)}
+
+
+def test_a_failing_confirm_releases_what_was_not_queued_and_keeps_what_was() -> None:
+    # Queued events keep a pending claim: once stale, the resend queues the same event_id
+    # (which the fan-out sends once) instead of a new one (which it would send again).
+    claims, queue = FlakyConfirm(), FakeQueue(refuse={"b"})
+    with pytest.raises(RuntimeError):
+        _ingest(claims, queue).accept("correios", _events("a", "b"))
+    assert list(claims.claims) == [("correios", "a")]
+    assert not claims.claims[("correios", "a")].confirmed
+    claims.down = False
+    again = FakeQueue()
+    resend = _ingest(claims, again, now=NOW + STALE_CLAIM_AFTER * 2).accept(
+        "correios", _events("a")
+    )
+    assert resend.events[0].event_id == queue.sent[0].event_id == again.sent[0].event_id

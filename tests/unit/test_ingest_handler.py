@@ -4,7 +4,15 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.factories import LambdaContextStub, api_event, carrier_event, load_function
+from parcelhooks.aws.queues import EventsQueue
+from tests.factories import (
+    LambdaContextStub,
+    StackReader,
+    api_event,
+    carrier_event,
+    load_function,
+    nested,
+)
 
 pytestmark = pytest.mark.usefixtures("moto_stack")
 
@@ -70,3 +78,61 @@ def test_a_body_that_is_not_json_by_content_type_is_a_415(moto_stack: dict[str, 
     assert response["statusCode"] == 415
     assert json.loads(response["body"])["error"]["code"] == "unsupported_media_type"
     assert _queued(moto_stack) == []
+
+
+def _no_trace(env: dict[str, str]) -> bool:
+    stack = StackReader(env)
+    return stack.claims() == [] and stack.messages("EVENTS_QUEUE_URL") == 0
+
+
+def _error(response: dict[str, Any]) -> dict[str, Any]:
+    error: dict[str, Any] = json.loads(response["body"])["error"]
+    assert set(error) == {"code", "message", "details"} and error["details"]
+    return error
+
+
+def test_deep_metadata_is_a_400_that_leaves_no_claim_so_the_fix_is_accepted(
+    moto_stack: dict[str, str],
+) -> None:
+    # Class A: it used to fail serializing after the claim, so the corrected resend got 503.
+    response = _post(carrier_event(metadata=nested(300)))
+    assert response["statusCode"] == 400
+    assert _error(response)["code"] == "malformed_json"
+    assert _no_trace(moto_stack)
+    fixed = _post(carrier_event(metadata={"note": "flat now"}))
+    assert fixed["statusCode"] == 202
+    assert json.loads(fixed["body"])["accepted"] == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 50_000 + "]" * 50_000,
+        '{"events": ' + "[" * 2_000 + "]" * 2_000 + "}",
+        json.dumps(carrier_event())[:-1] + ', "metadata": {"w": NaN}}',
+        json.dumps(carrier_event())[:-1] + ', "metadata": {"w": 1e999}}',
+        json.dumps(carrier_event())[:-1] + ', "merchant_id": "merchant-b"}',
+    ],
+    ids=["deep-arrays", "deep-batch", "nan", "overflow", "repeated-key"],
+)
+def test_odd_json_is_a_400_naming_where_and_nothing_is_claimed_or_queued(
+    moto_stack: dict[str, str], raw: str
+) -> None:
+    response = _post(raw=raw)
+    assert response["statusCode"] == 400
+    assert _error(response)["code"] == "malformed_json"
+    assert _no_trace(moto_stack)
+
+
+def test_an_unexpected_error_after_claiming_leaves_no_claim(
+    moto_stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Class A, whatever the error: the claims are undone before it propagates.
+    def explode(self: EventsQueue, events: Any) -> list[str]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(EventsQueue, "publish", explode)
+    assert _post(carrier_event())["statusCode"] == 500
+    assert StackReader(moto_stack).claims() == []
+    monkeypatch.undo()
+    assert _post(carrier_event())["statusCode"] == 202

@@ -151,3 +151,15 @@ def test_a_text_plain_body_is_a_415_not_a_500() -> None:
     response = app.handler(event, LambdaContextStub())
     assert response["statusCode"] == 415
     assert _call("GET", "/v1/subscriptions")[1]["data"] == []
+
+
+def test_a_repeated_key_is_a_400_rather_than_the_last_one_winning() -> None:
+    app = load_function("admin")
+    raw = '{"url": "https://erp.example.com/hooks", "event_types": ["*"], "url": "https://x.example.com/"}'
+    event = api_event("POST", "/v1/subscriptions", role="merchant", raw_body=raw)
+    response = app.handler(event, LambdaContextStub())
+    assert response["statusCode"] == 400
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "malformed_json"
+    assert error["details"][0]["loc"] == "url"
+    assert _call("GET", "/v1/subscriptions")[1]["data"] == []

@@ -6,6 +6,8 @@ says which HTTP status and error code each of them is answered with.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +34,11 @@ from parcelhooks.core.errors import (
     SubscriptionDisabledError,
     ValidationFailedError,
 )
+from parcelhooks.core.json_input import read_json
 from parcelhooks.core.observability import logger
+
+# Far more than any admin request needs; the strict reader's work stays small.
+MAX_ADMIN_BODY_BYTES = 64 * 1024
 
 # Looked up along the error's MRO: a new subclass answers like its nearest mapped parent.
 ERROR_ANSWERS: Final[Mapping[type[ParcelhooksError], tuple[HTTPStatus, ErrorCode]]] = {
@@ -87,8 +93,39 @@ def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:
         "send the body as JSON with Content-Type: application/json",
         [{"loc": "content-type", "message": f"got {media_type or 'none'}", "type": "media_type"}],
     )
+    return _proxy_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, body)
+
+
+def refuse_unreadable_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 400 (or 413) for a body the strict reader refuses, checked before routing: Powertools
+    reads bodies with plain json.loads, which lets NaN and repeated keys through and fails
+    with a 500 on deep nesting."""
+    try:
+        if event.get("body"):
+            read_json(_raw_body(event), max_bytes=MAX_ADMIN_BODY_BYTES)
+    except (MalformedJsonError, PayloadTooLargeError) as error:
+        status, code = ERROR_ANSWERS[type(error)]
+        return _proxy_response(status, error_body(code, error.message, error.details))
+    return None
+
+
+def _raw_body(event: dict[str, Any]) -> str | bytes:
+    body: str = event["body"]
+    if not event.get("isBase64Encoded"):
+        return body
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise MalformedJsonError(
+            "the body is marked base64 but is not",
+            [{"loc": "body", "message": "not base64", "type": "json_invalid"}],
+        ) from None
+
+
+def _proxy_response(status: HTTPStatus, body: dict[str, Any]) -> dict[str, Any]:
+    """An answer given before routing, in API Gateway's proxy shape."""
     return {
-        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE.value,
+        "statusCode": status.value,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
         "body": json.dumps(body),
         "isBase64Encoded": False,

@@ -3,14 +3,22 @@
 A request is validated before anything is written, so a bad request leaves no trace.
 Each new event is first *claimed* (carrier + carrier_event_id, conditional write),
 then enqueued, then the claim is confirmed. Only a confirmed claim is ever answered
-as a duplicate. Events that could not be enqueued have their claims released, and an
-event another request is still queueing is reported as not queued yet, so the carrier
-sends again; a claim left pending by a crash is taken over once it is stale.
+as a duplicate. An event another request is still queueing is reported as not queued
+yet, so the carrier sends again; a claim left pending by a crash is taken over once it
+is stale.
+
+Whatever fails between claiming and confirming — an event SQS refused, a claim that
+could not be written, an error nobody expected — the claims are left as the request
+found them: the ones it made are released, the ones it took over are handed back stale,
+so the carrier's resend is taken at once (a taken-over claim keeps its event_id, which
+may already be queued by the request that died). Only a failure of `confirm` itself,
+after the events are queued, leaves claims pending: they go stale and the resend queues
+the same event_id again, which the fan-out sends once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,30 +106,21 @@ class Ingest:
         unique = list({event.carrier_event_id: event for event in reversed(events)}.values())
         unique.reverse()
         claims = self._claim_all(carrier, unique, now)
-        answers: dict[str, AcceptedEvent] = {}
-        to_publish: list[ShipmentEvent] = []
-        busy: list[str] = []
-        for event, claim in zip(unique, claims, strict=True):
-            if claim.state is ClaimState.IN_PROGRESS:
-                busy.append(event.carrier_event_id)
-                continue
-            answers[event.carrier_event_id] = AcceptedEvent(
-                carrier_event_id=event.carrier_event_id,
-                event_id=claim.event_id,
-                duplicate=claim.state is not ClaimState.NEW,
-            )
-            if claim.state is not ClaimState.DUPLICATE:
-                to_publish.append(to_shipment_event(event, carrier, claim.event_id, now))
-
-        failed_ids = set(self._publisher.publish(to_publish)) if to_publish else set()
+        try:
+            to_publish, busy = self._plan(carrier, unique, claims, now)
+            failed_ids = set(self._publisher.publish(to_publish)) if to_publish else set()
+        except BaseException:
+            # Nothing is known to be queued: a claim left fresh would answer the resend 503.
+            self._undo(carrier, claims, now)
+            raise
         failed = [e.carrier_event_id for e in to_publish if e.event_id in failed_ids]
         published = [
             (e.carrier_event_id, e.event_id) for e in to_publish if e.event_id not in failed_ids
         ]
+        # Undone before confirming, so a failing confirm cannot strand them.
+        self._undo(carrier, {ceid: claims[ceid] for ceid in failed}, now)
         if published:
             self._claims.confirm(carrier, published, now)
-        if failed:
-            self._claims.release(carrier, failed)
         if failed or busy:
             # Never "duplicate" for what is not known to be queued: the carrier sends again.
             raise EnqueueFailedError(
@@ -130,12 +129,42 @@ class Ingest:
                 _not_queued(failed, "not queued", "retry")
                 + _not_queued(busy, "another request is queueing it", "in_progress"),
             )
-        return _response(events, answers)
+        return _response(events, claims)
+
+    @staticmethod
+    def _plan(
+        carrier: str,
+        events: list[CarrierEventIn],
+        claims: dict[str, _Claimed],
+        now: datetime,
+    ) -> tuple[list[ShipmentEvent], list[str]]:
+        """What to queue (new and taken-over events), and what another request is queueing."""
+        to_publish: list[ShipmentEvent] = []
+        busy: list[str] = []
+        for event in events:
+            claim = claims[event.carrier_event_id]
+            if claim.state is ClaimState.IN_PROGRESS:
+                busy.append(event.carrier_event_id)
+            elif claim.state is not ClaimState.DUPLICATE:
+                to_publish.append(to_shipment_event(event, carrier, claim.event_id, now))
+        return to_publish, busy
+
+    def _undo(self, carrier: str, claims: Mapping[str, _Claimed], now: datetime) -> None:
+        """Leave the claims as this request found them: its own released, taken-over ones
+        stale again (so the resend takes them over at once, with the same event_id)."""
+        made = [ceid for ceid, claim in claims.items() if claim.state is ClaimState.NEW]
+        if made:
+            self._claims.release(carrier, made)
+        for ceid, claim in claims.items():
+            if claim.state is ClaimState.TAKEN_OVER and claim.stale_since is not None:
+                # take_over is a compare-and-set of claimed_at: this one sets it back.
+                ours = Claim(claim.event_id, confirmed=False, claimed_at=now)
+                self._claims.take_over(carrier, ceid, ours, claim.stale_since)
 
     def _claim_all(
         self, carrier: str, events: list[CarrierEventIn], now: datetime
-    ) -> list[_Claimed]:
-        """Claim every event; if any claim fails, release the ones this request made."""
+    ) -> dict[str, _Claimed]:
+        """Claim every event; if any claim fails, undo the ones this request made or took."""
         claim = partial(self._claim, carrier, now=now)
         if self._executor is None:
             outcomes: list[_Claimed | BaseException] = []
@@ -147,16 +176,15 @@ class Ingest:
         else:
             futures = [self._executor.submit(claim, event) for event in events]
             outcomes = [f.exception() or f.result() for f in futures]
+        held = {
+            event.carrier_event_id: outcome
+            for event, outcome in zip(events, outcomes, strict=True)
+            if isinstance(outcome, _Claimed)
+        }
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         if not errors:
-            return [o for o in outcomes if not isinstance(o, BaseException)]
-        made = [
-            event.carrier_event_id
-            for event, outcome in zip(events, outcomes, strict=True)
-            if isinstance(outcome, _Claimed) and outcome.state is ClaimState.NEW
-        ]
-        if made:
-            self._claims.release(carrier, made)
+            return held
+        self._undo(carrier, held, now)
         raise EnqueueFailedError(
             "the events could not be recorded; send the request again"
         ) from errors[0]
@@ -172,7 +200,7 @@ class Ingest:
             return _Claimed(existing.event_id, ClaimState.IN_PROGRESS)
         if self._claims.take_over(carrier, event.carrier_event_id, existing, now):
             # A request that claimed it died before confirming: queue it now, same event_id.
-            return _Claimed(existing.event_id, ClaimState.TAKEN_OVER)
+            return _Claimed(existing.event_id, ClaimState.TAKEN_OVER, existing.claimed_at)
         return _Claimed(existing.event_id, ClaimState.IN_PROGRESS)
 
 
@@ -187,6 +215,8 @@ class ClaimState(Enum):
 class _Claimed:
     event_id: str
     state: ClaimState
+    # When the claim this request took over had been made: to hand it back stale.
+    stale_since: datetime | None = None
 
 
 def _not_queued(carrier_event_ids: Sequence[str], message: str, kind: str) -> list[Detail]:
@@ -196,15 +226,20 @@ def _not_queued(carrier_event_ids: Sequence[str], message: str, kind: str) -> li
     ]
 
 
-def _response(
-    events: Sequence[CarrierEventIn], answers: dict[str, AcceptedEvent]
-) -> IngestResponse:
+def _response(events: Sequence[CarrierEventIn], claims: Mapping[str, _Claimed]) -> IngestResponse:
     seen: set[str] = set()
     listed: list[AcceptedEvent] = []
     for event in events:
-        first = answers[event.carrier_event_id]
+        claim = claims[event.carrier_event_id]
+        # A repeat inside the request is a duplicate of its first copy.
         repeat = event.carrier_event_id in seen
         seen.add(event.carrier_event_id)
-        listed.append(first.model_copy(update={"duplicate": True}) if repeat else first)
+        listed.append(
+            AcceptedEvent(
+                carrier_event_id=event.carrier_event_id,
+                event_id=claim.event_id,
+                duplicate=repeat or claim.state is not ClaimState.NEW,
+            )
+        )
     duplicates = sum(1 for answer in listed if answer.duplicate)
     return IngestResponse(accepted=len(listed) - duplicates, duplicates=duplicates, events=listed)

@@ -1,4 +1,8 @@
-"""Carrier events as they arrive: the request body, parsed and validated whole."""
+"""Carrier events as they arrive: the request body, parsed and validated whole.
+
+The body is read by the strict JSON reader (core/json_input.py), so what is validated
+here is exactly what the carrier sent.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +20,34 @@ from pydantic import (
 )
 
 from parcelhooks.core.errors import (
+    Detail,
     InvalidRequestError,
-    MalformedJsonError,
-    PayloadTooLargeError,
     ValidationFailedError,
     details_from_validation,
 )
+from parcelhooks.core.json_input import nesting_depth, read_json
 from parcelhooks.core.models import CarrierStatus, Location, Model, StrictModel, Text128
 from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.carrier_codes import canonical_status
 
 MAX_EVENTS_PER_REQUEST = 100
-
-
+MAX_BODY_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 4096
+# Levels of objects and arrays in `metadata`, itself included: pass-through data, not documents.
+MAX_METADATA_DEPTH = 8
+
+
+# Passed through untouched: the model's whitespace stripping must not reach its keys.
+MetadataKey = Annotated[str, StringConstraints(strip_whitespace=False)]
 
 
 def _metadata_fits(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(json.dumps(value, separators=(",", ":"))) > MAX_METADATA_BYTES:
+    if value is None:
+        return None
+    if nesting_depth(value) > MAX_METADATA_DEPTH:
+        raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels")
+    # allow_nan=False: a NaN that reached here (not through read_json) is refused, not nulled.
+    if len(json.dumps(value, separators=(",", ":"), allow_nan=False)) > MAX_METADATA_BYTES:
         raise ValueError(f"metadata must serialize to at most {MAX_METADATA_BYTES} bytes")
     return value
 
@@ -52,7 +66,7 @@ class CarrierEventIn(StrictModel):
     location: Location | None = None
     order_id: str | None = Field(default=None, max_length=128)
     carrier_status: CarrierStatus | None = None
-    metadata: Annotated[dict[str, Any] | None, AfterValidator(_metadata_fits)] = None
+    metadata: Annotated[dict[MetadataKey, Any] | None, AfterValidator(_metadata_fits)] = None
 
     @model_validator(mode="after")
     def _status_known(self) -> CarrierEventIn:
@@ -92,21 +106,15 @@ class IngestResponse(Model):
     events: list[AcceptedEvent]
 
 
-MAX_BODY_BYTES = 1024 * 1024
-
-
 def parse_events(body: str | bytes | None) -> list[CarrierEventIn]:
     """One event or `{"events": [...]}`; every problem of the request in one error."""
     if body is None or len(body) == 0:
-        raise InvalidRequestError("the request body is empty")
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"the request body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        payload: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise MalformedJsonError(f"the body is not JSON: {error}") from None
+        raise InvalidRequestError("the request body is empty", [_body_problem("empty")])
+    payload: Any = read_json(body, max_bytes=MAX_BODY_BYTES)
     if not isinstance(payload, dict):
-        raise InvalidRequestError('the body must be an event or {"events": [...]}')
+        raise InvalidRequestError(
+            'the body must be an event or {"events": [...]}', [_body_problem("not an object")]
+        )
     try:
         if "events" in payload:
             return CarrierEventBatchIn.model_validate(payload).events
@@ -116,3 +124,7 @@ def parse_events(body: str | bytes | None) -> list[CarrierEventIn]:
             f"{error.error_count()} problem(s) in the request; nothing was accepted",
             details_from_validation(error),
         ) from None
+
+
+def _body_problem(message: str) -> Detail:
+    return {"loc": "body", "message": message, "type": "invalid_request"}
