@@ -127,6 +127,16 @@ def test_a_claim_left_pending_by_a_crash_is_queued_again_once_stale() -> None:
     assert [e.event_id for e in queue.sent] == ["evt_old"]
 
 
+def test_a_taken_over_claim_is_answered_as_queued_now_not_as_a_duplicate() -> None:
+    # Class B: the event is queued for the first time by this request.
+    claims = FakeClaims()
+    claims.claims[("correios", "a")] = Claim("evt_old", False, STALE)
+    answer = _ingest(claims, FakeQueue()).accept("correios", _events("a", "a"))
+    assert [e.duplicate for e in answer.events] == [False, True]  # the repeat inside is one
+    assert (answer.accepted, answer.duplicates) == (1, 1)
+    assert claims.claims[("correios", "a")].confirmed
+
+
 def test_a_fresh_pending_claim_is_not_called_a_duplicate_but_sent_again_later() -> None:
     claims, queue = FakeClaims(), FakeQueue()
     claims.claims[("correios", "a")] = Claim("evt_x", False, NOW - timedelta(seconds=5))
@@ -191,6 +201,7 @@ def test_an_error_while_queueing_leaves_the_claims_as_it_found_them(pooled: bool
     assert claims.claims == {("correios", "old"): Claim("evt_old", False, STALE)}
     queue = FakeQueue()
     resend = _ingest(claims, queue).accept("correios", _events("new", "old"))
+    assert (resend.accepted, resend.duplicates) == (2, 0)
     assert resend.events[1].event_id == "evt_old"
     assert len(queue.sent) == 2
 
@@ -225,3 +236,4 @@ def test_a_failing_confirm_releases_what_was_not_queued_and_keeps_what_was() -> 
         "correios", _events("a")
     )
     assert resend.events[0].event_id == queue.sent[0].event_id == again.sent[0].event_id
+    assert not resend.events[0].duplicate

@@ -1,10 +1,13 @@
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
+from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import EventsQueue
+from parcelhooks.ingest.accept import STALE_CLAIM_AFTER
 from tests.factories import (
     LambdaContextStub,
     StackReader,
@@ -136,3 +139,20 @@ def test_an_unexpected_error_after_claiming_leaves_no_claim(
     assert StackReader(moto_stack).claims() == []
     monkeypatch.undo()
     assert _post(carrier_event())["statusCode"] == 202
+
+
+def test_a_taken_over_claim_is_answered_as_new(moto_stack: dict[str, str]) -> None:
+    # Class B: a claim a crashed request left pending is queued now, for the first time.
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
+        moto_stack["IDEMPOTENCY_TABLE"]
+    )
+    stale = datetime.now(UTC) - STALE_CLAIM_AFTER * 2
+    EventClaimsTable(table, timedelta(days=1)).claim("correios", "ce-1", "evt_old", stale)
+    body = json.loads(_post(carrier_event())["body"])
+    assert (body["accepted"], body["duplicates"]) == (1, 0)
+    assert body["events"][0] == {
+        "carrier_event_id": "ce-1",
+        "event_id": "evt_old",
+        "duplicate": False,
+    }
+    assert [q["event_id"] for q in _queued(moto_stack)] == ["evt_old"]

@@ -2,10 +2,10 @@
 
 A request is validated before anything is written, so a bad request leaves no trace.
 Each new event is first *claimed* (carrier + carrier_event_id, conditional write),
-then enqueued, then the claim is confirmed. Only a confirmed claim is ever answered
-as a duplicate. An event another request is still queueing is reported as not queued
-yet, so the carrier sends again; a claim left pending by a crash is taken over once it
-is stale.
+then enqueued, then the claim is confirmed. Only a claim confirmed before this request
+is answered as a duplicate. An event another request is still queueing is reported as
+not queued yet, so the carrier sends again; a claim left pending by a crash is taken
+over once it is stale (and answered as new: it is queued now).
 
 Whatever fails between claiming and confirming — an event SQS refused, a claim that
 could not be written, an error nobody expected — the claims are left as the request
@@ -218,6 +218,11 @@ class _Claimed:
     # When the claim this request took over had been made: to hand it back stale.
     stale_since: datetime | None = None
 
+    @property
+    def queued_before(self) -> bool:
+        """Confirmed by an earlier request: the one state answered as a duplicate."""
+        return self.state is ClaimState.DUPLICATE
+
 
 def _not_queued(carrier_event_ids: Sequence[str], message: str, kind: str) -> list[Detail]:
     return [
@@ -238,7 +243,7 @@ def _response(events: Sequence[CarrierEventIn], claims: Mapping[str, _Claimed]) 
             AcceptedEvent(
                 carrier_event_id=event.carrier_event_id,
                 event_id=claim.event_id,
-                duplicate=repeat or claim.state is not ClaimState.NEW,
+                duplicate=repeat or claim.queued_before,
             )
         )
     duplicates = sum(1 for answer in listed if answer.duplicate)
