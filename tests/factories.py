@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,13 +23,18 @@ EVENTS_DIR = ROOT / "events"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
+def an_hour_ago() -> str:
+    """A time ingest accepts whenever the tests run (occurred_at must be recent)."""
+    return (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+
+
 def carrier_event(**overrides: Any) -> dict[str, Any]:
     event: dict[str, Any] = {
         "carrier_event_id": "ce-1",
         "merchant_id": "merchant-a",
         "tracking_code": "QB123456789BR",
         "status": "delivered",
-        "occurred_at": "2026-11-28T09:15:00-03:00",
+        "occurred_at": an_hour_ago(),
         "description": "Objeto entregue ao destinatário",
         "order_id": "order-1001",
     }

@@ -140,6 +140,32 @@ def test_recover_refuses_a_since_outside_the_log_window(sub: dict[str, Any]) -> 
     assert _call("POST", f"/v1/subscriptions/{sub['id']}/recover", {})[0] == 400
 
 
+_AN_HOUR_AGO = int(datetime.now(UTC).timestamp()) - 3600
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"since": _AN_HOUR_AGO},
+        {"since": _AN_HOUR_AGO + 0.5},
+        {"since": str(_AN_HOUR_AGO)},
+        {"since": True},
+        {"since": "0001-01-01T00:00:00+14:00"},
+        {"since": "9999-12-31T23:59:59-14:00"},
+        {"since": datetime.now(UTC).isoformat(), "until": datetime.now(UTC).isoformat()},
+    ],
+    ids=["number", "float", "digit-string", "bool", "year-1", "year-9999", "unknown-field"],
+)
+def test_recover_takes_since_only_as_an_rfc_3339_string(
+    sub: dict[str, Any], moto_stack: dict[str, str], body: dict[str, Any]
+) -> None:
+    # Class C: a recent unix time used to be read as one, though occurred_at refuses numbers.
+    status, answer = _call("POST", f"/v1/subscriptions/{sub['id']}/recover", body)
+    assert status == 400
+    assert [d["loc"] for d in answer["error"]["details"]] == [next(reversed(body))]
+    assert _retry_jobs(moto_stack) == []
+
+
 def test_a_test_event_is_queued_as_webhook_test(
     sub: dict[str, Any], moto_stack: dict[str, str]
 ) -> None:

@@ -1,4 +1,7 @@
 import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -9,14 +12,21 @@ from parcelhooks.core.errors import (
     PayloadTooLargeError,
     ValidationFailedError,
 )
+from parcelhooks.core.ids import OWNER_ID_RULE
 from parcelhooks.core.statuses import Status
-from parcelhooks.ingest.events import MAX_BODY_BYTES, MAX_METADATA_DEPTH, parse_events
-from tests.factories import EVENTS_DIR, carrier_event, nested
+from parcelhooks.ingest.events import (
+    MAX_BODY_BYTES,
+    MAX_CLOCK_SKEW,
+    MAX_EVENT_AGE,
+    MAX_METADATA_DEPTH,
+    parse_events,
+)
+from tests.factories import EVENTS_DIR, NOW, carrier_event, nested
 
 
-def _problems(body: str | bytes) -> ParcelhooksError:
+def _problems(body: str | bytes, now: datetime | None = None) -> ParcelhooksError:
     with pytest.raises(ParcelhooksError) as caught:
-        parse_events(body)
+        parse_events(body, now=now)
     return caught.value
 
 
@@ -37,8 +47,11 @@ def test_a_batch_keeps_its_order() -> None:
 
 
 @pytest.mark.parametrize("sample", sorted(EVENTS_DIR.glob("carrier/*.json")), ids=lambda p: p.name)
-def test_every_sample_payload_is_valid(sample) -> None:
-    assert parse_events(sample.read_bytes())
+def test_every_sample_payload_is_valid(sample: Path) -> None:
+    # The samples' dates are fixed: read them as on the day they were written.
+    body = json.loads(sample.read_bytes())
+    times = [datetime.fromisoformat(e["occurred_at"]) for e in body.get("events", [body])]
+    assert parse_events(sample.read_bytes(), now=max(times) + timedelta(hours=1))
 
 
 def test_every_problem_is_listed_with_its_location() -> None:
@@ -159,3 +172,78 @@ def test_a_lone_surrogate_is_refused_before_it_breaks_the_queue() -> None:
     error = _problems(_with_metadata(r'{"note": "\ud800"}'))
     assert type(error) is MalformedJsonError
     assert error.details[0]["loc"] == "metadata.note"
+
+
+# Class C: text the contract does not mean to allow.
+
+TEXT_FIELDS = {
+    "carrier_event_id": ["carrier_event_id"],
+    "tracking_code": ["tracking_code"],
+    "merchant_id": ["merchant_id"],
+    "order_id": ["order_id"],
+    "description": ["description"],
+    "location.city": ["location", "city"],
+    "location.postal_code": ["location", "postal_code"],
+    "carrier_status.code": ["carrier_status", "code"],
+    "carrier_status.description": ["carrier_status", "description"],
+}
+
+
+def _event_with(path: list[str], value: str) -> dict[str, Any]:
+    event = carrier_event(location={"city": "Recife"}, carrier_status={"code": "01"})
+    target = event
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return event
+
+
+@pytest.mark.parametrize("loc", sorted(TEXT_FIELDS))
+@pytest.mark.parametrize("control", ["\x00", "\n", "\t", "\x1b", "\x7f", "\x85", "\x9f"])
+def test_control_characters_are_refused_in_every_text_field(loc: str, control: str) -> None:
+    event = _event_with(TEXT_FIELDS[loc], f"QB12{control}3456")
+    error = _problems(json.dumps(event))
+    assert type(error) is ValidationFailedError
+    assert [d["loc"] for d in error.details] == [loc]
+
+
+@pytest.mark.parametrize("loc", sorted(TEXT_FIELDS))
+def test_a_trailing_newline_is_refused_not_stripped(loc: str) -> None:
+    error = _problems(json.dumps(_event_with(TEXT_FIELDS[loc], "QB123456\n")))
+    assert [d["loc"] for d in error.details] == [loc]
+
+
+@pytest.mark.parametrize("merchant_id", ["merchant#a", "a,b", "a b", "-a", "é", "m" * 129])
+def test_merchant_id_follows_the_owner_id_rule(merchant_id: str) -> None:
+    error = _problems(json.dumps(carrier_event(merchant_id=merchant_id)))
+    assert [d["loc"] for d in error.details] == ["merchant_id"]
+    assert OWNER_ID_RULE in error.details[0]["message"] or "128" in error.details[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-14:00",
+        "9999-12-31T23:59:59Z",
+        (NOW - MAX_EVENT_AGE - timedelta(seconds=1)).isoformat(),
+        (NOW + MAX_CLOCK_SKEW + timedelta(seconds=1)).isoformat(),
+    ],
+)
+def test_occurred_at_outside_the_window_around_now_is_refused(occurred_at: str) -> None:
+    error = _problems(json.dumps(carrier_event(occurred_at=occurred_at)), now=NOW)
+    assert type(error) is ValidationFailedError
+    assert [d["loc"] for d in error.details] == ["occurred_at"]
+
+
+@pytest.mark.parametrize("offset", [-MAX_EVENT_AGE, MAX_CLOCK_SKEW, timedelta(0)])
+def test_occurred_at_at_the_edges_of_the_window_is_accepted(offset: timedelta) -> None:
+    body = json.dumps(carrier_event(occurred_at=(NOW + offset).isoformat()))
+    assert parse_events(body, now=NOW)[0].occurred_at == NOW + offset
+
+
+@pytest.mark.parametrize("occurred_at", ["1764321300", "1764321300.5", "2026-11-28T09:15Z"])
+def test_occurred_at_strings_that_are_not_rfc_3339_are_refused(occurred_at: str) -> None:
+    error = _problems(json.dumps(carrier_event(occurred_at=occurred_at)), now=NOW)
+    assert [d["loc"] for d in error.details] == ["occurred_at"]

@@ -156,3 +156,24 @@ def test_a_taken_over_claim_is_answered_as_new(moto_stack: dict[str, str]) -> No
         "duplicate": False,
     }
     assert [q["event_id"] for q in _queued(moto_stack)] == ["evt_old"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"tracking_code": "QB12\x003456"},
+        {"merchant_id": "merchant#a"},
+        {"occurred_at": "0001-01-01T00:00:00+14:00"},
+        {"occurred_at": "9999-12-31T23:59:59Z"},
+        {"description": "line\nbreak"},
+    ],
+    ids=["nul", "owner-id", "year-1", "year-9999", "newline"],
+)
+def test_text_and_times_the_contract_does_not_mean_are_a_400(
+    moto_stack: dict[str, str], overrides: dict[str, Any]
+) -> None:
+    # Class C.
+    response = _post(carrier_event(**overrides))
+    assert response["statusCode"] == 400
+    assert [d["loc"] for d in _error(response)["details"]] == list(overrides)
+    assert StackReader(moto_stack).claims() == []

@@ -153,6 +153,39 @@ def test_a_text_plain_body_is_a_415_not_a_500() -> None:
     assert _call("GET", "/v1/subscriptions")[1]["data"] == []
 
 
+@pytest.mark.parametrize("field", ["url", "event_types", "enabled"])
+def test_a_null_that_would_change_nothing_is_a_400_not_a_200(field: str) -> None:
+    # Class C: `{"url": null}` used to answer 200 and do nothing.
+    created = _create(description="ERP")
+    status, body = _call("PATCH", f"/v1/subscriptions/{created['id']}", {field: None})
+    assert status == 400
+    assert [d["loc"] for d in body["error"]["details"]] == [field]
+    _, still = _call("GET", f"/v1/subscriptions/{created['id']}")
+    assert (still["url"], still["event_types"], still["enabled"]) == (
+        created["url"],
+        created["event_types"],
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "ERP\x00"),
+        ("description", "two\nlines"),
+        ("url", "https://erp.example.com/\r\nX-Injected: 1"),
+        ("url", "https://erp.example.com/\x85"),
+    ],
+)
+def test_control_characters_are_refused_in_subscription_text(field: str, value: str) -> None:
+    status, body = _call("POST", "/v1/subscriptions", {**NEW, field: value})
+    assert status == 400
+    assert [d["loc"] for d in body["error"]["details"]] == [field]
+    created = _create()
+    status, _ = _call("PATCH", f"/v1/subscriptions/{created['id']}", {field: value})
+    assert status == 400
+
+
 def test_a_repeated_key_is_a_400_rather_than_the_last_one_winning() -> None:
     app = load_function("admin")
     raw = '{"url": "https://erp.example.com/hooks", "event_types": ["*"], "url": "https://x.example.com/"}'

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -13,9 +16,67 @@ from pydantic import (
     StringConstraints,
 )
 
+from parcelhooks.core.ids import OWNER_ID_PATTERN, OWNER_ID_RULE, is_owner_id
 from parcelhooks.core.statuses import ALL_EVENT_TYPES, TEST_EVENT_TYPE, Status
 
-Text128 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# C0 (tab and newline included), DEL and C1: nothing a text field of the contract means.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# RFC 3339 date-time with an offset; the separator may be a space (RFC 3339, 5.6 note).
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _no_control_characters(value: object) -> object:
+    # Checked before stripping, so a trailing newline is refused, not silently dropped.
+    if isinstance(value, str) and (found := _CONTROL_CHARACTER.search(value)):
+        raise ValueError(
+            f"must not contain control characters (U+{ord(found.group()):04X} at {found.start()})"
+        )
+    return value
+
+
+def _owner_id(value: str) -> str:
+    if not is_owner_id(value):
+        raise ValueError(OWNER_ID_RULE)
+    return value
+
+
+def _rfc3339_string(value: object) -> object:
+    # Only RFC 3339 strings: a number, or a string of digits, would be read as a unix time.
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time string with an offset")
+    return value
+
+
+def _has_utc_instant(value: datetime) -> datetime:
+    # 0001-01-01T00:00:00+01:00 parses, but is before year 1 in UTC: converting it overflows.
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of dates") from None
+    return value
+
+
+# Last in an Annotated, so that it runs before the string constraints strip anything.
+NoControlCharacters = BeforeValidator(_no_control_characters)
+PlainText = Annotated[str, NoControlCharacters]
+Text128 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    NoControlCharacters,
+]
+OwnerId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    AfterValidator(_owner_id),
+    Field(json_schema_extra={"pattern": OWNER_ID_PATTERN, "description": OWNER_ID_RULE}),
+    NoControlCharacters,
+]
+Timestamp = Annotated[
+    AwareDatetime, BeforeValidator(_rfc3339_string), AfterValidator(_has_utc_instant)
+]
 
 
 class Model(BaseModel):
@@ -29,18 +90,18 @@ class StrictModel(Model):
 
 
 class Location(StrictModel):
-    city: str | None = Field(default=None, max_length=128)
-    state: str | None = Field(default=None, max_length=64)
-    country: str | None = Field(default=None, max_length=64)
-    postal_code: str | None = Field(default=None, max_length=32)
+    city: Annotated[PlainText, Field(max_length=128)] | None = None
+    state: Annotated[PlainText, Field(max_length=64)] | None = None
+    country: Annotated[PlainText, Field(max_length=64)] | None = None
+    postal_code: Annotated[PlainText, Field(max_length=32)] | None = None
 
 
 class CarrierStatus(StrictModel):
     """The carrier's own code for the status, e.g. Correios `BDE`/`01`."""
 
-    code: str | None = Field(default=None, max_length=64)
-    type: str | None = Field(default=None, max_length=64)
-    description: str | None = Field(default=None, max_length=500)
+    code: Annotated[PlainText, Field(max_length=64)] | None = None
+    type: Annotated[PlainText, Field(max_length=64)] | None = None
+    description: Annotated[PlainText, Field(max_length=500)] | None = None
 
 
 class ShipmentEvent(Model):

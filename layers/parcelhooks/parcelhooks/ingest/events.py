@@ -1,20 +1,22 @@
 """Carrier events as they arrive: the request body, parsed and validated whole.
 
 The body is read by the strict JSON reader (core/json_input.py), so what is validated
-here is exactly what the carrier sent.
+here is exactly what the carrier sent. `occurred_at` must fall in a window around the
+time of the request: at most `MAX_EVENT_AGE` before it and `MAX_CLOCK_SKEW` after it.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -26,7 +28,17 @@ from parcelhooks.core.errors import (
     details_from_validation,
 )
 from parcelhooks.core.json_input import nesting_depth, read_json
-from parcelhooks.core.models import CarrierStatus, Location, Model, StrictModel, Text128
+from parcelhooks.core.models import (
+    CarrierStatus,
+    Location,
+    Model,
+    NoControlCharacters,
+    OwnerId,
+    PlainText,
+    StrictModel,
+    Text128,
+    Timestamp,
+)
 from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.carrier_codes import canonical_status
 
@@ -35,6 +47,9 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 4096
 # Levels of objects and arrays in `metadata`, itself included: pass-through data, not documents.
 MAX_METADATA_DEPTH = 8
+# Older than this is a replay or a bug, not tracking news; later than this, a wrong clock.
+MAX_EVENT_AGE = timedelta(days=365)
+MAX_CLOCK_SKEW = timedelta(days=1)
 
 
 # Passed through untouched: the model's whitespace stripping must not reach its keys.
@@ -52,19 +67,28 @@ def _metadata_fits(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+def _now(info: ValidationInfo) -> datetime:
+    """The request's time, from the validation context (tests pass their clock's)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    now = context.get("now")
+    return now if isinstance(now, datetime) else datetime.now(UTC)
+
+
 class CarrierEventIn(StrictModel):
     """One status change as a carrier posts it."""
 
     carrier_event_id: Text128
-    merchant_id: Text128
+    merchant_id: OwnerId
     tracking_code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=4, max_length=64),
+        NoControlCharacters,
     ]
     status: Status | None = None
-    occurred_at: AwareDatetime
-    description: str | None = Field(default=None, max_length=500)
+    occurred_at: Timestamp
+    description: Annotated[PlainText, Field(max_length=500)] | None = None
     location: Location | None = None
-    order_id: str | None = Field(default=None, max_length=128)
+    order_id: Annotated[PlainText, Field(max_length=128)] | None = None
     carrier_status: CarrierStatus | None = None
     metadata: Annotated[dict[MetadataKey, Any] | None, AfterValidator(_metadata_fits)] = None
 
@@ -81,12 +105,15 @@ class CarrierEventIn(StrictModel):
                 )
         return self
 
-    @field_validator("occurred_at", mode="before")
+    @field_validator("occurred_at")
     @classmethod
-    def _rfc3339_string(cls, value: object) -> object:
-        # Only RFC 3339 strings: a bare number would be read as a unix time.
-        if not isinstance(value, str):
-            raise ValueError("must be an RFC 3339 date-time string with an offset")
+    def _recent(cls, value: datetime, info: ValidationInfo) -> datetime:
+        now = _now(info)
+        if not now - MAX_EVENT_AGE <= value <= now + MAX_CLOCK_SKEW:
+            raise ValueError(
+                f"must be at most {MAX_EVENT_AGE.days} days before and {MAX_CLOCK_SKEW.days} day "
+                f"after the time of the request ({now.isoformat(timespec='seconds')})"
+            )
         return value
 
 
@@ -106,8 +133,11 @@ class IngestResponse(Model):
     events: list[AcceptedEvent]
 
 
-def parse_events(body: str | bytes | None) -> list[CarrierEventIn]:
-    """One event or `{"events": [...]}`; every problem of the request in one error."""
+def parse_events(body: str | bytes | None, *, now: datetime | None = None) -> list[CarrierEventIn]:
+    """One event or `{"events": [...]}`; every problem of the request in one error.
+
+    `now` is the time of the request (the current time unless a test gives its own).
+    """
     if body is None or len(body) == 0:
         raise InvalidRequestError("the request body is empty", [_body_problem("empty")])
     payload: Any = read_json(body, max_bytes=MAX_BODY_BYTES)
@@ -115,10 +145,11 @@ def parse_events(body: str | bytes | None) -> list[CarrierEventIn]:
         raise InvalidRequestError(
             'the body must be an event or {"events": [...]}', [_body_problem("not an object")]
         )
+    context = {"now": now or datetime.now(UTC)}
     try:
         if "events" in payload:
-            return CarrierEventBatchIn.model_validate(payload).events
-        return [CarrierEventIn.model_validate(payload)]
+            return CarrierEventBatchIn.model_validate(payload, context=context).events
+        return [CarrierEventIn.model_validate(payload, context=context)]
     except ValidationError as error:
         raise ValidationFailedError(
             f"{error.error_count()} problem(s) in the request; nothing was accepted",

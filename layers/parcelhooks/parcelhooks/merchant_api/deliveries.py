@@ -11,8 +11,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime
-
 from parcelhooks.core.errors import (
     EnqueueFailedError,
     NotFoundError,
@@ -20,7 +18,14 @@ from parcelhooks.core.errors import (
     ValidationFailedError,
 )
 from parcelhooks.core.ids import delivery_id, new_event_id
-from parcelhooks.core.models import Location, Model, ShipmentEvent, Subscription
+from parcelhooks.core.models import (
+    Location,
+    Model,
+    ShipmentEvent,
+    StrictModel,
+    Subscription,
+    Timestamp,
+)
 from parcelhooks.core.statuses import Status
 from parcelhooks.delivery.records import AttemptRecord, DeliveryJob
 from parcelhooks.merchant_api.subscriptions import Subscriptions
@@ -80,8 +85,8 @@ class Recovered(Model):
     truncated: bool
 
 
-class RecoverIn(Model):
-    since: AwareDatetime
+class RecoverIn(StrictModel):
+    since: Timestamp
 
 
 def _out(record: AttemptRecord) -> AttemptOut:

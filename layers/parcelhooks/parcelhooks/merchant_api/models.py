@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 from pydantic import (
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
-from parcelhooks.core.models import Model, StrictModel
+from parcelhooks.core.models import Model, NoControlCharacters, PlainText, StrictModel
 from parcelhooks.core.statuses import EVENT_TYPES
 
 EventTypeFilter = Literal[
@@ -29,13 +31,17 @@ EventTypeFilter = Literal[
 ]
 
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+    NoControlCharacters,
+]
 
 
 EventTypes = Annotated[list[EventTypeFilter], Field(min_length=1, max_length=len(EVENT_TYPES) + 1)]
 
 
-Description = Annotated[str, Field(max_length=500)]
+Description = Annotated[PlainText, Field(max_length=500)]
 
 
 class SubscriptionIn(StrictModel):
@@ -45,12 +51,23 @@ class SubscriptionIn(StrictModel):
 
 
 class SubscriptionPatch(StrictModel):
-    """Only the fields sent change; `enabled: true` re-enables a disabled endpoint."""
+    """Only the fields sent change; `enabled: true` re-enables a disabled endpoint.
 
-    url: Url | None = None
-    event_types: EventTypes | None = None
+    `description: null` clears the description; no other field may be null.
+    """
+
+    url: Url | SkipJsonSchema[None] = None
+    event_types: EventTypes | SkipJsonSchema[None] = None
     description: Description | None = None
-    enabled: bool | None = None
+    enabled: bool | SkipJsonSchema[None] = None
+
+    @field_validator("url", "event_types", "enabled", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # A null here would be read as "not sent" and change nothing while answering 200.
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
 
     @model_validator(mode="after")
     def _something_to_change(self) -> SubscriptionPatch:
