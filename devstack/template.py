@@ -16,6 +16,7 @@ FUNCTIONS = {
     "IngestFunction": "ingest",
     "FanoutFunction": "fanout",
     "AdminFunction": "admin",
+    "RedriveFunction": "redrive",
 }
 
 

@@ -25,6 +25,7 @@ from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.delivery import build as delivery_build
 from parcelhooks.ingest import build as ingest_build
 from parcelhooks.merchant_api import build as merchant_build
+from parcelhooks.ops import build as ops_build
 from parcelhooks_cli.keys import create_key
 from tests.fakes import fake_resolver
 
@@ -37,6 +38,7 @@ CACHED_MODULES: tuple[ModuleType, ...] = (
     delivery_build,
     ingest_build,
     merchant_build,
+    ops_build,
 )
 
 

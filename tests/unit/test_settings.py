@@ -14,12 +14,14 @@ from parcelhooks.core.settings import FunctionSettings, SettingsError
 from parcelhooks.delivery.settings import FanoutSettings
 from parcelhooks.ingest.settings import IngestSettings
 from parcelhooks.merchant_api.settings import AdminSettings
+from parcelhooks.ops.settings import RedriveSettings
 
 SETTINGS: dict[str, type[FunctionSettings]] = {
     "AuthorizerFunction": AuthorizerSettings,
     "IngestFunction": IngestSettings,
     "FanoutFunction": FanoutSettings,
     "AdminFunction": AdminSettings,
+    "RedriveFunction": RedriveSettings,
 }
 PLACEHOLDERS = {
     name: name for name in [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]

@@ -32,7 +32,7 @@ from parcelhooks.delivery.outcomes import (
     classify,
     retry_after_s,
 )
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob, Origin
 from parcelhooks.delivery.sender import WebhookRequest
 from parcelhooks.delivery.signing import webhook_headers
 from parcelhooks.delivery.webhook import webhook_body
@@ -94,6 +94,7 @@ class _Planned:
     attempt: int
     first_at: datetime | None
     schedule_from: int
+    origin: Origin = "schedule"
 
 
 @dataclass
@@ -205,7 +206,9 @@ class Fanout:
             done = await self._blocking(self._marks.delivered, [job.delivery_id])
             if done:
                 return  # SQS delivered this retry twice and the first one succeeded
-        planned = _Planned(subscription, job.attempt, job.first_attempt_at, job.schedule_from)
+        planned = _Planned(
+            subscription, job.attempt, job.first_attempt_at, job.schedule_from, job.origin
+        )
         await self._attempt_all(job.event, [planned])
 
     async def _attempt_all(self, event: ShipmentEvent, planned: list[_Planned]) -> None:
@@ -271,6 +274,7 @@ class Fanout:
                 latency_ms=result.latency_ms,
                 response_excerpt=result.response_excerpt,
                 next_attempt_at=next_at,
+                origin=plan.origin,
                 event=event,
             )
         )

@@ -13,6 +13,10 @@ from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS
 # Put in place of the receiver's text when a log line could not be written with it.
 WITHHELD_EXCERPT = "(the response excerpt could not be logged)"
 
+# Why an attempt was made: the retry schedule (first attempts too), a merchant's retry,
+# recover or test, or an ops redrive of the dead-letter queue.
+Origin = Literal["schedule", "merchant", "redrive"]
+
 
 class DeliveryJob(Model):
     """A delivery waiting for its next attempt, as it travels on RetryQueue."""
@@ -34,6 +38,7 @@ class DeliveryJob(Model):
     # and are sent even if an earlier attempt succeeded.
     schedule_from: int = 1
     force: bool = False
+    origin: Origin = "schedule"
 
 
 class DeadLetter(Model):
@@ -81,6 +86,7 @@ class AttemptRecord(Model):
     latency_ms: float = Field(ge=0, allow_inf_nan=False)
     response_excerpt: str = ""
     next_attempt_at: datetime | None = None
+    origin: Origin = "schedule"
     # Kept with the log so a merchant's retry or recover can send it again.
     event: ShipmentEvent | None = None
 

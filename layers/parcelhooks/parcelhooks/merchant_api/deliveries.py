@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
+from pydantic import Field
+
 from parcelhooks.core.errors import (
     EnqueueFailedError,
     NotFoundError,
@@ -66,6 +68,11 @@ class AttemptOut(Model):
     latency_ms: float
     response_excerpt: str
     next_attempt_at: datetime | None
+    origin: Literal["schedule", "merchant", "redrive"] = Field(
+        default="schedule",
+        description="Why the attempt was made: the retry schedule (first attempts too), "
+        "your retry, recover or test, or an operator's redrive of the dead-letter queue.",
+    )
 
 
 class AttemptPage(Model):
@@ -216,6 +223,7 @@ class DeliveryAdmin:
             last_attempt_at=now,
             schedule_from=attempt,
             force=True,
+            origin="merchant",
         )
 
 
