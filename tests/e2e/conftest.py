@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -58,7 +59,8 @@ def carrier_event(merchant_id: str, **overrides: Any) -> dict[str, Any]:
         "merchant_id": merchant_id,
         "tracking_code": "QB123456789BR",
         "status": "delivered",
-        "occurred_at": "2026-11-28T11:42:00-03:00",
+        # Relative: ingest refuses times more than a year old or a day ahead.
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
         "description": "Objeto entregue ao destinatário",
         "order_id": "order-1001",
     }
