@@ -278,7 +278,7 @@ class FunctionGuard:
         self._credentials: dict[str, str] | None = None
         self._inline: list[dict[str, Any]] = []
         self._managed = [s for arn in role.managed for s in MANAGED_POLICIES[arn]]
-        self.role_arn = ""
+        self.principal = ""  # the assumed role, as AWS names the caller in AccessDenied
 
     def credentials(self) -> dict[str, str]:
         """The role's credentials; made on first use, inside the test's moto."""
@@ -307,9 +307,7 @@ class FunctionGuard:
                 }
             ],
         }
-        self.role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
-            "Role"
-        ]["Arn"]
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
         for policy_name, document in self._role.documents.items():
             iam.put_role_policy(
                 RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
@@ -318,9 +316,11 @@ class FunctionGuard:
         for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
             held = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
             self._inline += statements_of(json.loads(held) if isinstance(held, str) else held)
-        credentials = _setup_client("sts").assume_role(
-            RoleArn=self.role_arn, RoleSessionName=self.function
-        )["Credentials"]
+        assumed = _setup_client("sts").assume_role(
+            RoleArn=role["Arn"], RoleSessionName=self.function
+        )
+        self.principal = assumed["AssumedRoleUser"]["Arn"]
+        credentials = assumed["Credentials"]
         return {
             "aws_access_key_id": credentials["AccessKeyId"],
             "aws_secret_access_key": credentials["SecretAccessKey"],
@@ -342,7 +342,7 @@ class FunctionGuard:
             self._ledger.record(call)
             if call.decision != ALLOWED:
                 message = (
-                    f"User: {self.role_arn}/{self.function} is not authorized to perform: "
+                    f"User: {self.principal} is not authorized to perform: "
                     f"{action} on resource: {resource} because no identity-based policy "
                     f"allows the {action} action"
                 )

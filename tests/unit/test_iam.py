@@ -254,7 +254,7 @@ class EnforcedRun:
         return [call for call in self.calls if call["function"] == function]
 
     def summary(self) -> str:
-        keep = re.compile(r"^(FAILED|ERROR|=+ .*(passed|failed|error).* =+$)")
+        keep = re.compile(r"^((FAILED|ERROR) \S+::|.*\d+ (passed|failed|errors?)\b.* in [\d.]+s)")
         lines = [line for line in self.output.splitlines() if keep.match(line)]
         return "\n".join(lines[-40:]) or self.output[-4000:]
 
@@ -273,7 +273,7 @@ def enforced_run(tmp_path_factory: pytest.TempPathFactory) -> EnforcedRun:
         process = subprocess.Popen(
             [*ENFORCED_RUN, *files[shard::shards]],
             cwd=ROOT,
-            env={**os.environ, LEDGER_VARIABLE: str(ledger)},
+            env={**os.environ, LEDGER_VARIABLE: str(ledger), "COLUMNS": "200"},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
