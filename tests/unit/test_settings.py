@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.template import FUNCTIONS, function_environment, resources
+from devstack.template import FUNCTIONS, function_environment, resources, template
 from parcelhooks.auth.settings import AuthorizerSettings
 from parcelhooks.core.settings import FunctionSettings, SettingsError
 from parcelhooks.delivery.settings import FanoutSettings
@@ -76,3 +76,11 @@ def test_a_handler_without_its_settings_fails_when_imported(
     with pytest.raises(SettingsError, match="EVENTS_QUEUE_URL"):
         importlib.import_module("app")
     monkeypatch.delitem(sys.modules, "app", raising=False)
+
+
+@pytest.mark.parametrize("function", list(FUNCTIONS))
+def test_every_literal_variable_in_the_template_is_a_string(function: str) -> None:
+    # CloudFormation turns numbers into strings; the local stack hands them on as numbers.
+    variables = template()["Resources"][function]["Properties"]["Environment"]["Variables"]
+    literals = {name: value for name, value in variables.items() if not hasattr(value, "tag")}
+    assert all(isinstance(value, str) for value in literals.values()), literals
