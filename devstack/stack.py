@@ -246,6 +246,7 @@ def deploy(
     deployment = describe(endpoint, stack_name)
     apply_gateway_responses(deployment)
     apply_authorizer_ttl(deployment, int(parameters["AuthorizerCacheTtl"]))
+    apply_event_source_concurrency(deployment)
     deployment.client("apigateway").create_deployment(
         restApiId=deployment.outputs["ApiId"], stageName="prod"
     )
@@ -270,6 +271,23 @@ def apply_authorizer_ttl(deployment: Deployment, ttl_s: int) -> None:
                 {"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": str(ttl_s)}
             ],
         )
+
+
+def apply_event_source_concurrency(deployment: Deployment) -> None:
+    """Give the SQS event sources their MaximumConcurrency as a number.
+
+    MiniStack keeps `MaximumConcurrency: !Ref FanoutMaxConcurrency` as the parameter's
+    string, and its poller then fails comparing it with a count, so nothing is delivered;
+    CloudFormation in AWS passes a number. We put the same value back as a number.
+    """
+    awslambda = deployment.client("lambda")
+    for mapping in awslambda.list_event_source_mappings()["EventSourceMappings"]:
+        limit = mapping.get("ScalingConfig", {}).get("MaximumConcurrency")
+        # Always put back: botocore may already show the stored string as a number.
+        if limit is not None:
+            awslambda.update_event_source_mapping(
+                UUID=mapping["UUID"], ScalingConfig={"MaximumConcurrency": int(limit)}
+            )
 
 
 def apply_gateway_responses(deployment: Deployment) -> None:
