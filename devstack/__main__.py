@@ -98,7 +98,7 @@ def _start_receiver(port: int, secret: str) -> subprocess.Popen[bytes]:
 def _curl(api_url: str, carrier_key: str) -> str:
     event = (
         '{"carrier_event_id": "demo-\'"$(date +%s%N)"\'", "merchant_id": "demo-merchant", '
-        '"tracking_code": "QB123456789BR", "status": "delivered", '
+        '"tracking_code": "QB123456785BR", "status": "delivered", '
         '"occurred_at": "\'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"\'", '
         '"description": "Objeto entregue ao destinatário", "order_id": "order-1001", '
         '"location": {"city": "São Paulo", "state": "SP", "country": "BR"}}'

@@ -32,7 +32,7 @@ def carrier_event(**overrides: Any) -> dict[str, Any]:
     event: dict[str, Any] = {
         "carrier_event_id": "ce-1",
         "merchant_id": "merchant-a",
-        "tracking_code": "QB123456789BR",
+        "tracking_code": "QB123456785BR",
         "status": "delivered",
         "occurred_at": an_hour_ago(),
         "description": "Objeto entregue ao destinatário",
@@ -56,7 +56,7 @@ def shipment_event(**overrides: Any) -> ShipmentEvent:
         "carrier": "carrier-x",
         "carrier_event_id": "ce-1",
         "merchant_id": "merchant-a",
-        "tracking_code": "QB123456789BR",
+        "tracking_code": "QB123456785BR",
         "status": Status.DELIVERED,
         "occurred_at": datetime(2026, 11, 28, 9, 15, tzinfo=UTC),
         "received_at": NOW,

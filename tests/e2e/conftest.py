@@ -57,7 +57,7 @@ def carrier_event(merchant_id: str, **overrides: Any) -> dict[str, Any]:
     event = {
         "carrier_event_id": f"it-{uuid.uuid4().hex}",
         "merchant_id": merchant_id,
-        "tracking_code": "QB123456789BR",
+        "tracking_code": "QB123456785BR",
         "status": "delivered",
         # Relative: ingest refuses times more than a year old or a day ahead.
         "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),

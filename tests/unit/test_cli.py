@@ -328,7 +328,7 @@ def test_dlq_peek_summarizes_dead_letters_and_leaves_them_in_place(
         "merchant_id": "merchant-a",
         "subscription_id": "sub_1",
         "event_type": "shipment.delivered",
-        "tracking_code": "QB123456789BR",
+        "tracking_code": "QB123456785BR",
         "attempts": 4,
         "last_error": "HTTP 500",
         "dead_lettered_at": NOW.isoformat(),
@@ -338,7 +338,7 @@ def test_dlq_peek_summarizes_dead_letters_and_leaves_them_in_place(
 
     code, out, _ = _run(capsys, "dlq", "peek")
     assert code == 0
-    shown = ("dlv_1", "merchant-a", "sub_1", "shipment.delivered", "QB123456789BR", "HTTP 500")
+    shown = ("dlv_1", "merchant-a", "sub_1", "shipment.delivered", "QB123456785BR", "HTTP 500")
     assert all(value in out for value in shown)
     assert "2 shown, all left in place" in out
     assert _visible(dlq_url) == 2

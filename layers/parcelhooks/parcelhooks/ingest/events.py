@@ -41,6 +41,7 @@ from parcelhooks.core.models import (
 )
 from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.carrier_codes import canonical_status
+from parcelhooks.ingest.tracking_codes import check_tracking_code
 
 MAX_EVENTS_PER_REQUEST = 100
 MAX_BODY_BYTES = 1024 * 1024
@@ -82,6 +83,7 @@ class CarrierEventIn(StrictModel):
     tracking_code: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=4, max_length=64),
+        AfterValidator(check_tracking_code),
         NoControlCharacters,
     ]
     status: Status | None = None
