@@ -18,7 +18,7 @@ PIP_QUIET := --quiet --quiet --disable-pip-version-check
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PY313)):$(PATH)
 
-.PHONY: run test deps lint validate iam-lint scan unit integration e2e bench openapi clean
+.PHONY: run test deps lint validate iam-lint scan unit integration e2e bench openapi statuses clean
 
 run: deps ## start the whole stack locally on MiniStack; Ctrl-C stops it
 	$(DEV)/bin/python -m devstack
@@ -83,6 +83,9 @@ bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see 
 
 openapi: $(DEV)/.ok ## regenerate docs/openapi.json from the code
 	$(DEV)/bin/python -m devstack.openapi > docs/openapi.json
+
+statuses: $(DEV)/.ok ## regenerate docs/statuses.md (statuses, details, Correios codes) from the code
+	$(DEV)/bin/python -m devstack.statuses
 
 clean:
 	rm -rf .aws-sam .parcelhooks .pytest_cache .mypy_cache .ruff_cache

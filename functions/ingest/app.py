@@ -8,15 +8,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks.api.edge import caller_of, install_error_handlers, json_response, refuse_non_json
 from parcelhooks.auth.keys import Role
-from parcelhooks.core.observability import logger
+from parcelhooks.core.observability import logger, metrics
 from parcelhooks.ingest import build
 from parcelhooks.ingest.events import parse_events
+from parcelhooks.ingest.telemetry import PowertoolsIngestTelemetry
+from parcelhooks.ingest.unmapped import report_unmapped
 
 # A missing or malformed setting fails the cold start with its name, not the first request.
 build.settings()
 
 app = APIGatewayRestResolver()
 install_error_handlers(app)
+telemetry = PowertoolsIngestTelemetry()
 
 
 @app.post("/v1/events")
@@ -25,6 +28,7 @@ def post_events() -> Response[str]:
     events = parse_events(app.current_event.decoded_body)
     build.merchant_gate().check(carrier.owner_id, carrier.merchants, events)
     result = build.ingest().accept(carrier.owner_id, events)
+    report_unmapped(carrier.owner_id, events, result, telemetry)
     logger.info(
         "events accepted",
         carrier=carrier.owner_id,
@@ -34,6 +38,7 @@ def post_events() -> Response[str]:
     return json_response(202, result.model_dump_json())
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return refuse_non_json(event) or app.resolve(event, context)

@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +14,8 @@ from parcelhooks.core.errors import (
 )
 from parcelhooks.core.ids import OWNER_ID_RULE
 from parcelhooks.core.statuses import Status
-from parcelhooks.ingest.events import (
-    MAX_BODY_BYTES,
-    MAX_CLOCK_SKEW,
-    MAX_EVENT_AGE,
-    MAX_METADATA_DEPTH,
-    parse_events,
-)
+from parcelhooks.ingest.events import MAX_BODY_BYTES, MAX_METADATA_DEPTH, parse_events
+from parcelhooks.ingest.timing import MAX_CLOCK_SKEW, MAX_EVENT_AGE
 from tests.factories import EVENTS_DIR, NOW, carrier_event, nested
 
 
@@ -50,8 +45,14 @@ def test_a_batch_keeps_its_order() -> None:
 def test_every_sample_payload_is_valid(sample: Path) -> None:
     # The samples' dates are fixed: read them as on the day they were written.
     body = json.loads(sample.read_bytes())
-    times = [datetime.fromisoformat(e["occurred_at"]) for e in body.get("events", [body])]
+    times = [_occurred_at(e) for e in body.get("events", [body])]
     assert parse_events(sample.read_bytes(), now=max(times) + timedelta(hours=1))
+
+
+def _occurred_at(event: dict[str, Any]) -> datetime:
+    if "occurred_at" in event:
+        return datetime.fromisoformat(event["occurred_at"])
+    return datetime.fromisoformat(event["correios"]["dtHrCriado"] + "-03:00")  # Brasília
 
 
 def test_every_problem_is_listed_with_its_location() -> None:
@@ -93,9 +94,108 @@ def test_a_carrier_code_stands_in_for_a_missing_status() -> None:
     assert parse_events(json.dumps(event))[0].status is Status.DELIVERED
 
 
-def test_an_unknown_carrier_code_without_status_is_refused() -> None:
-    event = carrier_event(status=None, carrier_status={"type": "XYZ", "code": "99"})
-    assert "status is required" in _problems(json.dumps(event)).details[0]["message"]
+def test_an_unknown_carrier_code_without_status_is_accepted_as_unknown() -> None:
+    raw = {"type": "XYZ", "code": "99", "description": "Objeto em rota de parceiro"}
+    [event] = parse_events(json.dumps(carrier_event(status=None, carrier_status=raw)))
+    assert (event.status, event.status_detail) == (Status.UNKNOWN, None)
+    assert event.carrier_status is not None
+    assert event.carrier_status.model_dump() == raw  # kept as sent, for the table to grow
+
+
+@pytest.mark.parametrize(
+    "carrier_status",
+    [None, {}, {"description": "only words"}, {"code": ""}, {"type": " ", "code": ""}],
+    ids=["none", "empty", "description-only", "empty-code", "blank-parts"],
+)
+def test_an_event_saying_nothing_of_what_happened_is_still_refused(
+    carrier_status: dict[str, str] | None,
+) -> None:
+    error = _problems(json.dumps(carrier_event(status=None, carrier_status=carrier_status)))
+    assert type(error) is ValidationFailedError
+    assert "status is required" in error.details[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("status", "carrier_status", "detail"),
+    [
+        ("delivered", None, "to_recipient"),
+        ("delivered", None, "to_neighbour"),
+        ("exception", None, "payment_required"),
+        (None, {"type": "BDE", "code": "20"}, "refused"),
+        (None, {"type": "XYZ", "code": "1"}, None),
+    ],
+)
+def test_a_carrier_may_send_a_detail_of_the_events_status(
+    status: str | None, carrier_status: dict[str, str] | None, detail: str | None
+) -> None:
+    event = carrier_event(status=status, carrier_status=carrier_status, status_detail=detail)
+    assert parse_events(json.dumps(event))[0].status_detail == detail
+
+
+@pytest.mark.parametrize(
+    ("status", "carrier_status", "detail", "allowed"),
+    [
+        ("delivered", None, "lost", "to_recipient, to_neighbour"),
+        ("in_transit", None, "recipient_absent", "forwarded, arrived_at_facility"),
+        (None, {"type": "BDE", "code": "1"}, "payment_required", "to_recipient"),
+        (None, {"type": "XYZ", "code": "1"}, "other", "allowed: none"),
+        ("unknown", None, "other", "allowed: none"),
+    ],
+)
+def test_a_detail_of_another_status_is_a_400_listing_the_allowed_ones(
+    status: str | None, carrier_status: dict[str, str] | None, detail: str, allowed: str
+) -> None:
+    event = carrier_event(status=status, carrier_status=carrier_status, status_detail=detail)
+    error = _problems(json.dumps({"events": [carrier_event(), event]}))
+    assert type(error) is ValidationFailedError
+    [problem] = error.details
+    assert problem["loc"] == "events[1].status_detail"
+    assert detail in problem["message"] and allowed in problem["message"]
+
+
+def test_a_detail_not_in_any_vocabulary_is_refused() -> None:
+    error = _problems(json.dumps(carrier_event(status_detail="teleported")))
+    assert [d["loc"] for d in error.details] == ["status_detail"]
+
+
+def test_a_status_sent_wins_and_keeps_the_codes_detail_only_when_they_agree() -> None:
+    agree = carrier_event(status="delivered", carrier_status={"type": "BDE", "code": "01"})
+    differ = carrier_event(status="exception", carrier_status={"type": "BDE", "code": "01"})
+    assert parse_events(json.dumps(agree))[0].status_detail == "to_recipient"
+    [event] = parse_events(json.dumps(differ))
+    assert (event.status, event.status_detail) == (Status.EXCEPTION, None)
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ("2026-12-01", date(2026, 12, 1)),
+        ("2026-12-01T18:00:00-03:00", datetime(2026, 12, 1, 21, 0, tzinfo=UTC)),
+        ("2026-12-01T18:00:00Z", datetime(2026, 12, 1, 18, 0, tzinfo=UTC)),
+    ],
+)
+def test_estimated_delivery_is_a_date_or_a_date_time(sent: str, read: date) -> None:
+    [event] = parse_events(json.dumps(carrier_event(estimated_delivery=sent)), now=NOW)
+    assert event.estimated_delivery == read
+    assert type(event.estimated_delivery) is type(read)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        1764547200,
+        "1764547200",
+        "2026-12-01T18:00:00",
+        "01/12/2026",
+        "2026-02-30",
+        "2026-12",
+        (NOW + timedelta(days=366)).date().isoformat(),
+        (NOW - MAX_EVENT_AGE - timedelta(days=1)).date().isoformat(),
+    ],
+)
+def test_estimated_delivery_that_is_not_a_plausible_date_is_refused(sent: object) -> None:
+    error = _problems(json.dumps(carrier_event(estimated_delivery=sent)), now=NOW)
+    assert [d["loc"] for d in error.details] == ["estimated_delivery"]
 
 
 def test_more_than_100_events_are_refused() -> None:

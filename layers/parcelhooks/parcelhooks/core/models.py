@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -17,7 +17,13 @@ from pydantic import (
 )
 
 from parcelhooks.core.ids import OWNER_ID_PATTERN, OWNER_ID_RULE, is_owner_id
-from parcelhooks.core.statuses import ALL_EVENT_TYPES, TEST_EVENT_TYPE, Status
+from parcelhooks.core.statuses import (
+    ALL_EVENT_TYPES,
+    TEST_EVENT_TYPE,
+    Status,
+    StatusDetail,
+    action_required,
+)
 
 # C0 (tab and newline included), DEL and C1: nothing a text field of the contract means.
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -77,6 +83,29 @@ OwnerId = Annotated[
 Timestamp = Annotated[
     AwareDatetime, BeforeValidator(_rfc3339_string), AfterValidator(_has_utc_instant)
 ]
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_or_rfc3339(value: object) -> object:
+    # A calendar date (YYYY-MM-DD) or an RFC 3339 date-time with offset; a number never.
+    # Parsed here, so that an impossible day is one problem, not one per member of the union.
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        return date.fromisoformat(value)
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        return datetime.fromisoformat(value.upper())
+    raise ValueError("must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset")
+
+
+def _instant_if_timed(value: date) -> date:
+    return _has_utc_instant(value) if isinstance(value, datetime) else value
+
+
+# A day when the carrier promises only a day, an instant when it promises a time.
+DateOrTimestamp = Annotated[
+    AwareDatetime | date, BeforeValidator(_date_or_rfc3339), AfterValidator(_instant_if_timed)
+]
 
 
 class Model(BaseModel):
@@ -123,10 +152,18 @@ class ShipmentEvent(Model):
     carrier_status: CarrierStatus | None = None
     metadata: dict[str, Any] | None = None
     test: bool = False
+    # Why or how, from the status's fixed vocabulary (core/statuses.py).
+    status_detail: StatusDetail | None = None
+    estimated_delivery: DateOrTimestamp | None = None
 
     @property
     def type(self) -> str:
         return TEST_EVENT_TYPE if self.test else f"shipment.{self.status.value}"
+
+    @property
+    def action_required(self) -> bool:
+        """Must the buyer act (pay, pick up, correct the address)? Derived, never stored."""
+        return action_required(self.status, self.status_detail)
 
 
 def _secret_entry(value: object) -> object:

@@ -11,7 +11,10 @@ DATA_FIELDS = (
     "merchant_id",
     "tracking_code",
     "status",
+    "status_detail",
+    "action_required",
     "occurred_at",
+    "estimated_delivery",
     "description",
     "location",
     "order_id",
@@ -23,6 +26,8 @@ DATA_FIELDS = (
 def webhook_body(event: ShipmentEvent) -> bytes:
     """The same event always serializes to the same bytes, so every retry is identical."""
     data = event.model_dump(mode="json", include=set(DATA_FIELDS))
+    # Derived from status_detail, not a stored field: computed here, once per body.
+    data["action_required"] = event.action_required
     envelope = {
         "type": event.type,
         "timestamp": data["occurred_at"],

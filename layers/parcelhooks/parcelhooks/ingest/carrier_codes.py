@@ -1,31 +1,28 @@
-"""Carrier status codes that map to a canonical status when a carrier sends no `status`.
+"""Carrier status codes that stand for a canonical status and detail.
 
-Only codes whose meaning is unambiguous are mapped; anything else must come with
-an explicit `status`. Keys are `(type, code)` as the carrier reports them, upper-cased.
+`carrier_status {type, code}` is looked up in the Correios SRO table (ingest/correios.py):
+case and zero padding do not matter (`bde`/`1` is `BDE`/`01`), and neither does which
+part went where. The Rastro API calls the letters `codigo` and the number `tipo`, so a
+carrier copying its names across sends them the other way round; the letters are always
+the type, so the pair is read the same either way.
 """
 
-from parcelhooks.core.statuses import Status
+from __future__ import annotations
 
-# Correios (Brazil) SRO event types and codes.
-CORREIOS: dict[tuple[str, str], Status] = {
-    ("PO", "01"): Status.POSTED,
-    ("PO", "09"): Status.POSTED,
-    ("DO", "01"): Status.IN_TRANSIT,
-    ("RO", "01"): Status.IN_TRANSIT,
-    ("OEC", "01"): Status.OUT_FOR_DELIVERY,
-    ("LDI", "01"): Status.AVAILABLE_FOR_PICKUP,
-    ("LDI", "02"): Status.AVAILABLE_FOR_PICKUP,
-    ("BDE", "01"): Status.DELIVERED,
-    ("BDI", "01"): Status.DELIVERED,
-    ("BDR", "01"): Status.DELIVERED,
-    ("BDE", "20"): Status.DELIVERY_ATTEMPTED,
-    ("BDI", "20"): Status.DELIVERY_ATTEMPTED,
-    ("BDE", "23"): Status.RETURNED_TO_SENDER,
-}
+from parcelhooks.ingest.correios import SRO_EVENTS, SroEvent, sro_number
 
 
-def canonical_status(event_type: str | None, code: str | None) -> Status | None:
-    """The canonical status a carrier's raw `(type, code)` stands for, if we know it."""
-    if event_type is None or code is None:
+def sro_key(event_type: str | None, code: str | None) -> tuple[str, str] | None:
+    """The table's key for a raw pair, or None when a part is missing."""
+    if not event_type or not code:
         return None
-    return CORREIOS.get((event_type.strip().upper(), code.strip().upper()))
+    first, second = event_type.strip().upper(), sro_number(code)
+    if first.isdigit() and not second.isdigit():
+        first, second = second, sro_number(first)
+    return first, second
+
+
+def lookup(event_type: str | None, code: str | None) -> SroEvent | None:
+    """What a carrier's raw `(type, code)` stands for, if it is in the table."""
+    key = sro_key(event_type, code)
+    return SRO_EVENTS.get(key) if key else None

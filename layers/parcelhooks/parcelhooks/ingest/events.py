@@ -2,13 +2,19 @@
 
 The body is read by the strict JSON reader (core/json_input.py), so what is validated
 here is exactly what the carrier sent. `occurred_at` must fall in a window around the
-time of the request: at most `MAX_EVENT_AGE` before it and `MAX_CLOCK_SKEW` after it.
+time of the request (ingest/timing.py).
+
+Each event ends up with a canonical status and, where one is known, a detail: as the
+carrier sent them, or from its carrier code (ingest/carrier_codes.py). A code that is not
+in the table, on an event without `status`, gives the status `unknown`: the event is
+delivered with its raw code rather than refused. A raw Correios Rastro event in
+`correios` (ingest/rastro.py) fills the fields the event leaves out.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -30,6 +36,7 @@ from parcelhooks.core.errors import (
 from parcelhooks.core.json_input import nesting_depth, read_json
 from parcelhooks.core.models import (
     CarrierStatus,
+    DateOrTimestamp,
     Location,
     Model,
     NoControlCharacters,
@@ -39,8 +46,10 @@ from parcelhooks.core.models import (
     Text128,
     Timestamp,
 )
-from parcelhooks.core.statuses import Status
-from parcelhooks.ingest.carrier_codes import canonical_status
+from parcelhooks.core.statuses import Status, StatusDetail, belongs, details_of
+from parcelhooks.ingest.carrier_codes import lookup
+from parcelhooks.ingest.rastro import RastroEvent
+from parcelhooks.ingest.timing import check_estimate, check_occurred_at, request_time
 from parcelhooks.ingest.tracking_codes import check_tracking_code
 
 MAX_EVENTS_PER_REQUEST = 100
@@ -48,9 +57,6 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 4096
 # Levels of objects and arrays in `metadata`, itself included: pass-through data, not documents.
 MAX_METADATA_DEPTH = 8
-# Older than this is a replay or a bug, not tracking news; later than this, a wrong clock.
-MAX_EVENT_AGE = timedelta(days=365)
-MAX_CLOCK_SKEW = timedelta(days=1)
 
 
 # Passed through untouched: the model's whitespace stripping must not reach its keys.
@@ -68,11 +74,25 @@ def _metadata_fits(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
-def _now(info: ValidationInfo) -> datetime:
-    """The request's time, from the validation context (tests pass their clock's)."""
-    context = info.context if isinstance(info.context, dict) else {}
-    now = context.get("now")
-    return now if isinstance(now, datetime) else datetime.now(UTC)
+def _has_code(carrier_status: CarrierStatus | None) -> bool:
+    return carrier_status is not None and bool(carrier_status.type or carrier_status.code)
+
+
+def resolve_status(
+    status: Status | None, carrier_status: CarrierStatus | None
+) -> tuple[Status | None, StatusDetail | None]:
+    """The event's status and the detail its carrier code gives, if any.
+
+    A status sent wins; the code's detail is kept only when the code means that status.
+    Without a status: the code's status, else `unknown` when there is a code to keep,
+    else None (nothing says what happened).
+    """
+    known = lookup(carrier_status.type, carrier_status.code) if carrier_status else None
+    if status is not None:
+        return status, known.detail if known and known.status is status else None
+    if known is not None:
+        return known.status, known.detail
+    return (Status.UNKNOWN, None) if _has_code(carrier_status) else (None, None)
 
 
 class CarrierEventIn(StrictModel):
@@ -87,36 +107,82 @@ class CarrierEventIn(StrictModel):
         NoControlCharacters,
     ]
     status: Status | None = None
-    occurred_at: Timestamp
+    occurred_at: Timestamp | None = Field(
+        default=None, description="Required unless `correios.dtHrCriado` is given"
+    )
     description: Annotated[PlainText, Field(max_length=500)] | None = None
     location: Location | None = None
     order_id: Annotated[PlainText, Field(max_length=128)] | None = None
     carrier_status: CarrierStatus | None = None
+    # Read into the fields above, then dropped: it never travels further (exclude).
+    correios: RastroEvent | None = Field(
+        default=None,
+        exclude=True,
+        description="A raw Correios Rastro event; fills the fields this event leaves out",
+    )
+    # After the fields it is checked against, so that they are validated when it is.
+    status_detail: StatusDetail | None = Field(
+        default=None,
+        description="Why or how, from the status's vocabulary (docs/statuses.md); "
+        "derived from a known carrier code when not sent",
+    )
+    estimated_delivery: DateOrTimestamp | None = None
     metadata: Annotated[dict[MetadataKey, Any] | None, AfterValidator(_metadata_fits)] = None
-
-    @model_validator(mode="after")
-    def _status_known(self) -> CarrierEventIn:
-        if self.status is None:
-            self.status = canonical_status(
-                self.carrier_status.type if self.carrier_status else None,
-                self.carrier_status.code if self.carrier_status else None,
-            )
-            if self.status is None:
-                raise ValueError(
-                    "status is required unless carrier_status {type, code} maps to one"
-                )
-        return self
 
     @field_validator("occurred_at")
     @classmethod
-    def _recent(cls, value: datetime, info: ValidationInfo) -> datetime:
-        now = _now(info)
-        if not now - MAX_EVENT_AGE <= value <= now + MAX_CLOCK_SKEW:
+    def _recent(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        return None if value is None else check_occurred_at(value, request_time(info))
+
+    @field_validator("estimated_delivery")
+    @classmethod
+    def _plausible(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return None if value is None else check_estimate(value, request_time(info))
+
+    @field_validator("status_detail")
+    @classmethod
+    def _belongs_to_status(
+        cls, value: StatusDetail | None, info: ValidationInfo
+    ) -> StatusDetail | None:
+        fields = info.data
+        # A field that failed to validate is reported on its own; nothing to check against.
+        if value is None or not {"status", "carrier_status", "correios"} <= fields.keys():
+            return value
+        correios: RastroEvent | None = fields["correios"]
+        carrier_status = fields["carrier_status"] or (
+            correios.carrier_status() if correios else None
+        )
+        status, _ = resolve_status(fields["status"], carrier_status)
+        if status is not None and not belongs(status, value):
+            allowed = ", ".join(details_of(status)) or "none"
             raise ValueError(
-                f"must be at most {MAX_EVENT_AGE.days} days before and {MAX_CLOCK_SKEW.days} day "
-                f"after the time of the request ({now.isoformat(timespec='seconds')})"
+                f"{value.value!r} is not a detail of status {status.value!r} (allowed: {allowed})"
             )
         return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> CarrierEventIn:
+        if self.correios is not None:
+            self._fill_from(self.correios)
+        if self.occurred_at is None:
+            raise ValueError("occurred_at is required unless correios.dtHrCriado is given")
+        status, detail = resolve_status(self.status, self.carrier_status)
+        if status is None:
+            raise ValueError(
+                "status is required unless carrier_status {type, code} (or correios "
+                "{codigo, tipo}) gives the carrier's code"
+            )
+        self.status = status
+        self.status_detail = self.status_detail or detail
+        return self
+
+    def _fill_from(self, raw: RastroEvent) -> None:
+        """Rastro's fields for those the event left out (what the event sent wins)."""
+        self.occurred_at = self.occurred_at or raw.occurred_at
+        self.description = self.description or raw.description
+        self.location = self.location or raw.location()
+        self.carrier_status = self.carrier_status or raw.carrier_status()
+        self.estimated_delivery = self.estimated_delivery or raw.estimated_delivery
 
 
 class CarrierEventBatchIn(StrictModel):

@@ -28,6 +28,8 @@ EventTypeFilter = Literal[
     "shipment.returned_to_sender",
     "shipment.exception",
     "shipment.cancelled",
+    # A carrier code not in our table yet, delivered with its raw code (docs/statuses.md).
+    "shipment.unknown",
 ]
 
 

@@ -1,0 +1,202 @@
+"""A raw Correios Rastro event, as a carrier may post it in `correios` inside an event.
+
+Correios' Rastro API (`/srorastro/v1/objetos/{codigo}`) returns each object with its
+`dtPrevista` and a list of `eventos`. A carrier may copy one event, with the object's
+`dtPrevista` beside its fields, into `correios`; ingest reads our fields from it wherever
+the event leaves them out:
+
+| Rastro                            | ours                                   |
+|-----------------------------------|----------------------------------------|
+| `codigo` (`BDE`)                  | `carrier_status.type`                  |
+| `tipo` (`01`)                     | `carrier_status.code`                  |
+| `descricao` (+ ` - ` `detalhe`)   | `description`, `carrier_status.description` |
+| `dtHrCriado`                      | `occurred_at` (no offset: Brasília, UTC-03:00) |
+| `unidade.endereco.cidade/uf/cep`  | `location.city/state/postal_code`      |
+| `unidade.endereco.siglaPais`      | `location.country` (`BR` when only `uf` is given) |
+| `dtPrevista`                      | `estimated_delivery`                   |
+
+The fields are Rastro's own names; anything else is refused, like anywhere in an event.
+`unidade.codSro/tipo/nome`, the address lines, `unidadeDestino`, `urlIcone` and
+`finalizador` are accepted, since Rastro returns them, and not used.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Annotated
+
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from parcelhooks.core.models import (
+    CarrierStatus,
+    Location,
+    NoControlCharacters,
+    PlainText,
+    StrictModel,
+)
+from parcelhooks.ingest.timing import check_estimate, check_occurred_at, request_time
+
+# Official Brasília time, without daylight saving since 2019: what Rastro's times are in
+# when they carry no offset (other time zones of Brazil are not told apart by Rastro).
+BRASILIA = timezone(timedelta(hours=-3), "BRT")
+MAX_DESCRIPTION = 500
+
+# `2024-03-15T14:19:48`, with a fraction or an offset if Correios ever adds them.
+_RASTRO_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+# dtPrevista as Rastro writes it: `2024-03-19T23:59:59` (end of the day), `2024-03-19`,
+# or `19/03/2024`; with an offset it is a time, otherwise a day.
+_BR_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoControlCharacters
+]
+Text32 = Annotated[PlainText, Field(max_length=32)]
+Text64 = Annotated[PlainText, Field(max_length=64)]
+Text128 = Annotated[PlainText, Field(max_length=128)]
+Text500 = Annotated[PlainText, Field(max_length=MAX_DESCRIPTION)]
+
+
+def _moment(value: object, shape: str) -> datetime:
+    """A Rastro date-time string parsed, naive when it has no offset."""
+    if not isinstance(value, str) or not _RASTRO_TIME.fullmatch(value):
+        raise ValueError(f"must be a string like {shape}")
+    parsed = datetime.fromisoformat(value)
+    try:
+        parsed.astimezone(UTC)  # an instant before year 1 in UTC cannot be compared
+    except OverflowError:
+        raise ValueError("is outside the range of dates") from None
+    return parsed
+
+
+def rastro_time(value: object) -> datetime:
+    """A Rastro time: as sent when it has an offset, in Brasília time when it has none."""
+    parsed = _moment(value, "2024-03-15T14:19:48 (an offset is optional)")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=BRASILIA)
+
+
+def rastro_date(value: object) -> date:
+    """A Rastro `dtPrevista`: a day, or an instant when it carries an offset."""
+    if isinstance(value, str) and (brazilian := _BR_DATE.fullmatch(value)):
+        day, month, year = brazilian.groups()
+        return date(int(year), int(month), int(day))
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return date.fromisoformat(value)
+    parsed = _moment(value, "2024-03-19T23:59:59, 2024-03-19 or 19/03/2024")
+    # Without an offset the time is Rastro's end-of-day placeholder: the promise is the day.
+    return parsed if parsed.tzinfo is not None else parsed.date()
+
+
+# Rastro's strings are not RFC 3339 (no offset, or a Brazilian date): the schema says so.
+RastroTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(rastro_time),
+    WithJsonSchema({"type": "string", "pattern": f"^{_RASTRO_TIME.pattern}$"}),
+]
+RastroDate = Annotated[
+    AwareDatetime | date,
+    BeforeValidator(rastro_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^(?:{_RASTRO_TIME.pattern}|{_ISO_DATE.pattern}|{_BR_DATE.pattern})$",
+        }
+    ),
+]
+
+
+class RastroAddress(StrictModel):
+    cidade: Text128 | None = None
+    uf: Text64 | None = None
+    cep: Text32 | None = None
+    siglaPais: Text64 | None = None  # noqa: N815 - Rastro's name
+    logradouro: Text128 | None = None
+    numero: Text32 | None = None
+    complemento: Text128 | None = None
+    bairro: Text128 | None = None
+
+
+class RastroUnit(StrictModel):
+    codSro: Text32 | None = None  # noqa: N815 - Rastro's name
+    tipo: Text128 | None = None
+    nome: Text128 | None = None
+    endereco: RastroAddress | None = None
+
+
+class RastroEvent(StrictModel):
+    """One event of Correios' Rastro API, with its object's `dtPrevista`."""
+
+    codigo: Code = Field(description="The event type: letters such as BDE, OEC, PAR")
+    tipo: Code = Field(description="The status number under the type: 01, 20, ...")
+    descricao: Text500 | None = None
+    detalhe: Text500 | None = None
+    dtHrCriado: RastroTime | None = Field(  # noqa: N815 - Rastro's name
+        default=None,
+        description="When it happened: 2024-03-15T14:19:48 is Brasília time (UTC-03:00)",
+    )
+    dtPrevista: RastroDate | None = Field(  # noqa: N815 - Rastro's name
+        default=None,
+        description="Estimated delivery: 2024-03-19T23:59:59, 2024-03-19 or 19/03/2024",
+    )
+    unidade: RastroUnit | None = None
+    unidadeDestino: RastroUnit | None = None  # noqa: N815 - Rastro's name
+    urlIcone: Annotated[PlainText, Field(max_length=500)] | None = None  # noqa: N815
+    finalizador: Text32 | None = None
+
+    @field_validator("dtHrCriado")
+    @classmethod
+    def _recent(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        return None if value is None else check_occurred_at(value, request_time(info))
+
+    @field_validator("dtPrevista")
+    @classmethod
+    def _plausible(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return None if value is None else check_estimate(value, request_time(info))
+
+    @model_validator(mode="after")
+    def _description_fits(self) -> RastroEvent:
+        if len(self.description or "") > MAX_DESCRIPTION:
+            raise ValueError(
+                f"descricao and detalhe together must fit in {MAX_DESCRIPTION} characters"
+            )
+        return self
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        return self.dtHrCriado
+
+    @property
+    def estimated_delivery(self) -> date | None:
+        return self.dtPrevista
+
+    @property
+    def description(self) -> str | None:
+        parts = [part for part in (self.descricao, self.detalhe) if part]
+        return " - ".join(parts) or None
+
+    def carrier_status(self) -> CarrierStatus:
+        # Rastro's `codigo` is the old service's `tipo` (the letters), its `tipo` the number.
+        return CarrierStatus(type=self.codigo, code=self.tipo, description=self.descricao)
+
+    def location(self) -> Location | None:
+        address = self.unidade.endereco if self.unidade else None
+        if address is None or not (address.cidade or address.uf or address.cep):
+            return None
+        # A unit with a state (UF) is a Brazilian one; a foreign unit may name its country.
+        country = address.siglaPais or ("BR" if address.uf else None)
+        return Location(
+            city=address.cidade, state=address.uf, country=country, postal_code=address.cep
+        )
