@@ -19,6 +19,7 @@ from pydantic import (
 from parcelhooks.core.ids import OWNER_ID_PATTERN, OWNER_ID_RULE, is_owner_id
 from parcelhooks.core.statuses import (
     ALL_EVENT_TYPES,
+    CORRECTION_EVENT_TYPE,
     TEST_EVENT_TYPE,
     Status,
     StatusDetail,
@@ -133,6 +134,15 @@ class CarrierStatus(StrictModel):
     description: Annotated[PlainText, Field(max_length=500)] | None = None
 
 
+class WithdrawnEvent(Model):
+    """The event a correction withdrew, as the merchant received it."""
+
+    event_id: str
+    sequence: int
+    status: Status
+    occurred_at: datetime
+
+
 class ShipmentEvent(Model):
     """An accepted event: what travels on the queues and in the webhook's `data`."""
 
@@ -155,10 +165,34 @@ class ShipmentEvent(Model):
     # Why or how, from the status's fixed vocabulary (core/statuses.py).
     status_detail: StatusDetail | None = None
     estimated_delivery: DateOrTimestamp | None = None
+    # Where the event stands in its shipment (merchant, carrier, tracking code), set by
+    # ingest when it accepts the event (core/shipments.py); absent on test events.
+    sequence: int | None = Field(
+        default=None,
+        description="Position of the event in its shipment (merchant, carrier, tracking "
+        "code): increasing in the order events were accepted; gaps are possible.",
+    )
+    previous_status: Status | None = Field(
+        default=None,
+        description="The shipment's status before this event (null for its first event).",
+    )
+    stale: bool = Field(
+        default=False,
+        description="True when the event occurred before the shipment's latest event already "
+        "known (a late scan, a replayed batch): it does not change the shipment's status.",
+    )
+    correction: bool = False
+    corrects: WithdrawnEvent | None = Field(
+        default=None,
+        description="On a shipment.correction: the event the carrier withdrew (null on "
+        "every other event, and when no earlier event was known).",
+    )
 
     @property
     def type(self) -> str:
-        return TEST_EVENT_TYPE if self.test else f"shipment.{self.status.value}"
+        if self.test:
+            return TEST_EVENT_TYPE
+        return CORRECTION_EVENT_TYPE if self.correction else f"shipment.{self.status.value}"
 
     @property
     def action_required(self) -> bool:
@@ -186,6 +220,8 @@ class Subscription(Model):
     enabled: bool = True
     disabled_reason: str | None = None
     disabled_at: datetime | None = None
+    # False: events flagged stale are logged as skipped_stale instead of sent.
+    include_stale: bool = True
     # Newest first; a rotated-out secret keeps signing until it expires.
     secrets: list[Annotated[SigningSecret, BeforeValidator(_secret_entry)]]
     created_at: datetime

@@ -207,5 +207,7 @@ def action_required(status: Status, detail: StatusDetail | None) -> bool:
 
 
 TEST_EVENT_TYPE = "webhook.test"
+# A carrier withdrew its previous event (core/shipments.py); not a status of its own.
+CORRECTION_EVENT_TYPE = "shipment.correction"
 ALL_EVENT_TYPES = "*"
 EVENT_TYPES: tuple[str, ...] = tuple(f"shipment.{status.value}" for status in Status)

@@ -20,6 +20,11 @@ DATA_FIELDS = (
     "order_id",
     "carrier_status",
     "metadata",
+    # Where the event stands in its shipment (core/shipments.py).
+    "sequence",
+    "previous_status",
+    "stale",
+    "corrects",
 )
 
 

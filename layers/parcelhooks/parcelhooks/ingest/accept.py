@@ -14,6 +14,12 @@ so the carrier's resend is taken at once (a taken-over claim keeps its event_id,
 may already be queued by the request that died). Only a failure of `confirm` itself,
 after the events are queued, leaves claims pending: they go stale and the resend queues
 the same event_id again, which the fan-out sends once.
+
+Between claiming and queueing, each event is placed in its shipment's state
+(ingest/shipments.py), so the queued event carries its sequence, previous status and stale
+flag. Events that are not queued are taken out of their shipments again; those queued get
+their history item before the claims are confirmed (a failure there is handled like a
+failed confirm: the resend is queued again with the same event_id and the same place).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from parcelhooks.ingest.events import (
     CarrierEventIn,
     IngestResponse,
 )
+from parcelhooks.ingest.shipments import Placement, ShipmentBook
 
 # Longer than any ingest request can run (API Gateway gives up after 29 s).
 STALE_CLAIM_AFTER = timedelta(minutes=1)
@@ -91,6 +98,8 @@ class Ingest:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         make_event_id: Callable[[], str] = new_event_id,
         executor: Executor | None = None,
+        *,
+        shipments: ShipmentBook | None = None,
     ) -> None:
         self._claims = claims
         self._publisher = publisher
@@ -98,6 +107,8 @@ class Ingest:
         self._make_event_id = make_event_id
         # Claims are one conditional write each: a pool makes 100 of them take ~1 round trip.
         self._executor = executor
+        # Where each event stands in its shipment; None only in tests of the claims alone.
+        self._shipments = shipments
 
     def accept(self, carrier: str, events: Sequence[CarrierEventIn]) -> IngestResponse:
         assert 0 < len(events) <= MAX_EVENTS_PER_REQUEST
@@ -106,11 +117,17 @@ class Ingest:
         unique = list({event.carrier_event_id: event for event in reversed(events)}.values())
         unique.reverse()
         claims = self._claim_all(carrier, unique, now)
+        placement = Placement()
         try:
             to_publish, busy = self._plan(carrier, unique, claims, now)
+            if to_publish and self._shipments is not None:
+                placement = self._shipments.place(to_publish)
+                to_publish = placement.events
             failed_ids = set(self._publisher.publish(to_publish)) if to_publish else set()
         except BaseException:
-            # Nothing is known to be queued: a claim left fresh would answer the resend 503.
+            # Nothing is known to be queued: a claim left fresh would answer the resend 503,
+            # and a placed event would stand in its shipment without ever being sent.
+            self._forget(placement)
             self._undo(carrier, claims, now)
             raise
         failed = [e.carrier_event_id for e in to_publish if e.event_id in failed_ids]
@@ -118,7 +135,11 @@ class Ingest:
             (e.carrier_event_id, e.event_id) for e in to_publish if e.event_id not in failed_ids
         ]
         # Undone before confirming, so a failing confirm cannot strand them.
+        if failed_ids:
+            self._forget(placement, failed_ids)
         self._undo(carrier, {ceid: claims[ceid] for ceid in failed}, now)
+        if self._shipments is not None:
+            self._shipments.keep([e for e in to_publish if e.event_id not in failed_ids])
         if published:
             self._claims.confirm(carrier, published, now)
         if failed or busy:
@@ -130,6 +151,10 @@ class Ingest:
                 + _not_queued(busy, "another request is queueing it", "in_progress"),
             )
         return _response(events, claims)
+
+    def _forget(self, placement: Placement, event_ids: set[str] | None = None) -> None:
+        if self._shipments is not None and placement.added:
+            self._shipments.forget(placement, event_ids)
 
     @staticmethod
     def _plan(

@@ -10,9 +10,11 @@ from parcelhooks.aws import clients
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import EventsQueue
+from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.ingest.accept import Ingest
 from parcelhooks.ingest.merchants import MerchantGate
 from parcelhooks.ingest.settings import IngestSettings
+from parcelhooks.ingest.shipments import ShipmentBook
 
 CLAIM_WORKERS = 16
 
@@ -25,12 +27,19 @@ def settings() -> IngestSettings:
 @cache
 def ingest() -> Ingest:
     config = settings()
+    # Claims and shipments are one round trip each, for up to 100 events: a pool overlaps them.
+    pool = ThreadPoolExecutor(max_workers=CLAIM_WORKERS, thread_name_prefix="claims")
     return Ingest(
         claims=EventClaimsTable(
             clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
         ),
         publisher=EventsQueue(clients.sqs(), config.events_queue_url),
-        executor=ThreadPoolExecutor(max_workers=CLAIM_WORKERS, thread_name_prefix="claims"),
+        executor=pool,
+        shipments=ShipmentBook(
+            ShipmentsTable(clients.table(config.shipments_table)),
+            retention=timedelta(days=config.shipment_ttl_days),
+            executor=pool,
+        ),
     )
 
 

@@ -14,3 +14,7 @@ class IngestSettings(FunctionSettings):
     api_keys_table: ResourceName
     # How long a carrier_event_id is remembered; a re-send after that is a new event.
     idempotency_ttl_days: int = Field(ge=1)
+    # Each shipment's state and history (sequence, latest, stale, corrections).
+    shipments_table: ResourceName
+    # How long after its last event a shipment is kept (the delivery log's retention).
+    shipment_ttl_days: int = Field(ge=1)

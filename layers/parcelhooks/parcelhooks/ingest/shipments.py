@@ -1,0 +1,172 @@
+"""Ingest's part in shipment order: place each accepted event in its shipment's state.
+
+Events are placed after they are claimed and before they are queued, because what the
+placement tells (sequence, previous status, stale, what a correction withdrew) travels in
+the queued event. The events of one shipment in one request are placed together, in
+request order: one read and one conditional write of the shipment's state, whatever their
+number. Each write is a compare-and-set on the state's version; a request that loses the
+race gets the winner's state back with the refusal and places its events again on it, so
+concurrent requests never share a sequence and the latest event is always the one that
+occurred last.
+
+An event placed but not queued is forgotten again (`forget`): its sequence is not reused
+(a gap), and a correction among them is undone. The history item of an event is written
+(`keep`) only once it is queued, so the history shows nothing a merchant was not sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from parcelhooks.core.errors import EnqueueFailedError
+from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.observability import logger
+from parcelhooks.core.shipments import ShipmentKey, ShipmentState, placed_event
+
+# Writers of one shipment that keep colliding are rare (a shipment has a few events a
+# day); past this many lost races the request fails and the carrier sends it again.
+MAX_PLACE_ATTEMPTS = 8
+
+
+class ShipmentStore(Protocol):
+    def load(self, key: ShipmentKey) -> ShipmentState: ...
+
+    def save(
+        self, key: ShipmentKey, state: ShipmentState, previous: ShipmentState, expires: datetime
+    ) -> ShipmentState | None:
+        """Write `state` if the stored one is still `previous`; else return the stored one."""
+        ...
+
+    def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None: ...
+
+
+class ShipmentContentionError(RuntimeError):
+    """Other requests kept winning the compare-and-set of one shipment's state."""
+
+
+@dataclass
+class Placement:
+    """Events as placed (request order), and which ones this request placed afresh."""
+
+    events: list[ShipmentEvent] = field(default_factory=list)
+    # Shipment -> event ids this request added (a resend of a placed event adds nothing).
+    added: dict[ShipmentKey, list[str]] = field(default_factory=dict)
+
+
+class ShipmentBook:
+    def __init__(
+        self,
+        store: ShipmentStore,
+        retention: timedelta,
+        executor: Executor | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._retention = retention
+        # One shipment's events are placed in order; different shipments at once.
+        self._executor = executor
+        self._clock = clock
+
+    def place(self, events: Sequence[ShipmentEvent]) -> Placement:
+        """Place every event; if any shipment cannot be written, forget the ones that were
+        and raise (nothing is queued, so the carrier sends the request again)."""
+        groups: dict[ShipmentKey, list[ShipmentEvent]] = defaultdict(list)
+        for event in events:
+            groups[ShipmentKey.of(event)].append(event)
+        outcomes = self._each(groups.items(), self._place_shipment)
+        placed: dict[str, ShipmentEvent] = {}
+        added: dict[ShipmentKey, list[str]] = {}
+        errors: list[BaseException] = []
+        for key, outcome in zip(groups, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                errors.append(outcome)
+                continue
+            shipment_events, new_ids = outcome
+            placed |= {e.event_id: e for e in shipment_events}
+            if new_ids:
+                added[key] = new_ids
+        if errors:
+            self.forget(Placement(added=added))
+            raise EnqueueFailedError(
+                "the events could not be recorded; send the request again"
+            ) from errors[0]
+        return Placement([placed[e.event_id] for e in events], added)
+
+    def forget(self, placement: Placement, event_ids: Collection[str] | None = None) -> None:
+        """Take out of their shipments' states the events this request added (all, or those
+        in `event_ids`) because they were not queued. Never raises: an event left behind
+        only makes a later event's previous_status or stale flag wrong, so it is logged."""
+        todo = {
+            key: [i for i in ids if event_ids is None or i in event_ids]
+            for key, ids in placement.added.items()
+        }
+        todo = {key: ids for key, ids in todo.items() if ids}
+        for (key, ids), outcome in zip(
+            todo.items(), self._each(todo.items(), self._forget_shipment), strict=True
+        ):
+            if isinstance(outcome, BaseException):
+                logger.error(
+                    "events not queued are still in their shipment's state",
+                    merchant_id=key.merchant_id,
+                    carrier=key.carrier,
+                    event_ids=ids,
+                    error=repr(outcome),
+                )
+
+    def keep(self, events: Sequence[ShipmentEvent]) -> None:
+        """Write the history of queued events."""
+        if events:
+            self._store.keep(events, self._clock() + self._retention)
+
+    def _place_shipment(
+        self, key: ShipmentKey, events: list[ShipmentEvent]
+    ) -> tuple[list[ShipmentEvent], list[str]]:
+        expires = self._clock() + self._retention
+        stored = self._store.load(key)
+        for _ in range(MAX_PLACE_ATTEMPTS):
+            state, placed, added = stored, [], []
+            for event in events:
+                before = state
+                state, entry = state.place(event)
+                if state is not before:
+                    added.append(event.event_id)
+                placed.append(placed_event(event, entry, state))
+            if not added:
+                return placed, added  # every event was placed already: nothing to write
+            current = self._store.save(key, state, stored, expires)
+            if current is None:
+                return placed, added
+            stored = current  # another request won: place ours after its events
+        raise ShipmentContentionError(f"{key} kept changing while its events were placed")
+
+    def _forget_shipment(self, key: ShipmentKey, event_ids: list[str]) -> None:
+        expires = self._clock() + self._retention
+        stored = self._store.load(key)
+        for _ in range(MAX_PLACE_ATTEMPTS):
+            current = self._store.save(key, stored.without(event_ids), stored, expires)
+            if current is None:
+                return
+            stored = current
+        raise ShipmentContentionError(f"{key} kept changing while events were taken out")
+
+    def _each[T, R](
+        self,
+        items: Collection[tuple[ShipmentKey, T]],
+        work: Callable[[ShipmentKey, T], R],
+    ) -> list[R | BaseException]:
+        """`work` on every shipment, on the pool if there is one; failures as values."""
+        if self._executor is None or len(items) == 1:
+            outcomes: list[R | BaseException] = []
+            for key, value in items:
+                try:
+                    outcomes.append(work(key, value))
+                except Exception as error:
+                    outcomes.append(error)
+            return outcomes
+        futures = [self._executor.submit(work, key, value) for key, value in items]
+        return [f.exception() or f.result() for f in futures]
