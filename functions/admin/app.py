@@ -121,7 +121,7 @@ def list_deliveries(
     subscription_id: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    outcome: Annotated[Literal["success", "failure"] | None, Query()] = None,
+    outcome: Annotated[Literal["success", "failure", "skipped"] | None, Query()] = None,
 ) -> AttemptPage:
     """Every attempt, newest first: status code, latency, error, attempt number, next attempt."""
     return build.delivery_admin().attempts(

@@ -11,7 +11,7 @@ from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.delivery.outcomes import is_valid_status
-from parcelhooks.delivery.records import AttemptRecord
+from parcelhooks.delivery.records import SKIPPED_STALE, AttemptRecord
 
 
 class DeliveryLogTable:
@@ -39,11 +39,19 @@ class DeliveryLogTable:
     def page(
         self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
     ) -> tuple[list[AttemptRecord], str | None]:
-        """Newest first; `outcome` "success" or "failure" filters (pages may come up short)."""
+        """Newest first; `outcome` "success", "failure" or "skipped" (stale events not sent)
+        filters (pages may come up short)."""
         extra: dict[str, Any] = {"ScanIndexForward": False}
         if outcome is not None:
-            extra["FilterExpression"] = "outcome = :d" if outcome == "success" else "outcome <> :d"
-            extra["ExpressionAttributeValues"] = {":d": "delivered"}
+            values = {":d": "delivered", ":s": SKIPPED_STALE}
+            condition = {
+                "success": "outcome = :d",
+                "skipped": "outcome = :s",
+                "failure": "outcome <> :d AND outcome <> :s",
+            }[outcome]
+            extra["FilterExpression"] = condition
+            # DynamoDB refuses a value the expression does not use.
+            extra["ExpressionAttributeValues"] = {k: v for k, v in values.items() if k in condition}
         assert self._cursors is not None, "pages with cursors need a CursorSigner"
         scope = f"deliveries/{subscription_id}"
         start = self._cursors.decode(scope, cursor, self.KEY)

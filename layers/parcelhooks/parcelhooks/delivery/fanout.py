@@ -7,6 +7,12 @@ is written once per message, in batches, on a worker thread (boto3 blocks).
 
 One delivery cannot sink another: a POST that raises is that delivery's failed attempt,
 and each write of the bookkeeping stands alone, the log falling back to line by line.
+
+An event flagged stale (it occurred before its shipment's latest event) is not POSTed to
+a subscription with `include_stale: false`: its log takes a `skipped_stale` line and the
+delivery is marked done, so a redelivered message skips it again; the merchant's retry
+still sends it. A correction goes to every subscription that wants `shipment.correction`
+or the type of the event it withdrew.
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ from parcelhooks.delivery.outcomes import (
     classify,
     retry_after_s,
 )
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob, Origin
+from parcelhooks.delivery.records import (
+    SKIPPED_STALE,
+    AttemptRecord,
+    DeadLetter,
+    DeliveryJob,
+    Origin,
+)
 from parcelhooks.delivery.sender import WebhookRequest
 from parcelhooks.delivery.signing import webhook_headers
 from parcelhooks.delivery.webhook import webhook_body
@@ -128,6 +140,18 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _wants(subscription: Subscription, event: ShipmentEvent) -> bool:
+    """A correction also reaches those who got the event it withdraws."""
+    withdrawn = f"shipment.{event.corrects.status.value}" if event.corrects else None
+    return subscription.wants(event.type) or (
+        withdrawn is not None and subscription.wants(withdrawn)
+    )
+
+
+def _skips(subscription: Subscription, event: ShipmentEvent) -> bool:
+    return event.stale and not subscription.include_stale
+
+
 def _written(what: str, write: Callable[[], object]) -> bool:
     """Run one bookkeeping write; a failure is logged and reported, never raised."""
     try:
@@ -181,14 +205,18 @@ class Fanout:
         subscriptions = await self._blocking(
             self._subscriptions.list_for_merchant, event.merchant_id
         )
-        wanted = [sub for sub in subscriptions if sub.enabled and sub.wants(event.type)]
+        wanted = [sub for sub in subscriptions if sub.enabled and _wants(sub, event)]
         if not wanted:
             return
         ids = {sub.id: delivery_id(event.event_id, sub.id) for sub in wanted}
         done = await self._blocking(self._marks.delivered, list(ids.values()))
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
-        pending = [sub for sub in wanted if ids[sub.id] not in done]
-        await self._attempt_all(event, [_Planned(sub, 1, None, 1) for sub in pending])
+        pending = [_Planned(sub, 1, None, 1) for sub in wanted if ids[sub.id] not in done]
+        await self._attempt_all(
+            event,
+            [p for p in pending if not _skips(p.subscription, event)],
+            skipped=[p for p in pending if _skips(p.subscription, event)],
+        )
 
     async def retry(self, job: DeliveryJob) -> None:
         now = self._clock()
@@ -209,12 +237,20 @@ class Fanout:
         planned = _Planned(
             subscription, job.attempt, job.first_attempt_at, job.schedule_from, job.origin
         )
-        await self._attempt_all(job.event, [planned])
+        # The merchant's own retry sends a stale event all the same: they asked for it.
+        if not job.force and _skips(subscription, job.event):
+            await self._attempt_all(job.event, [], skipped=[planned])
+        else:
+            await self._attempt_all(job.event, [planned])
 
-    async def _attempt_all(self, event: ShipmentEvent, planned: list[_Planned]) -> None:
+    async def _attempt_all(
+        self, event: ShipmentEvent, planned: list[_Planned], skipped: Sequence[_Planned] = ()
+    ) -> None:
         body = webhook_body(event)  # the same bytes for every subscription and retry
         results = await asyncio.gather(*(self._post(event, body, p.subscription) for p in planned))
         settlement = _Settlement()
+        for plan in skipped:
+            self._skip(settlement, event=event, plan=plan)
         for plan, (sent_at, result) in zip(planned, results, strict=True):
             self._decide(settlement, event=event, plan=plan, sent_at=sent_at, result=result)
         try:
@@ -222,9 +258,39 @@ class Fanout:
         finally:
             # Telemetry runs here, on the loop's thread: its buffers need no lock.
             for record in settlement.records:
-                self._telemetry.attempted(record)
+                if record.outcome == SKIPPED_STALE:
+                    # Not an attempt: no latency, no delivery metric; one log line.
+                    logger.info(
+                        "stale event not sent",
+                        correlation_id=record.event_id,
+                        delivery_id=record.delivery_id,
+                        subscription_id=record.subscription_id,
+                    )
+                else:
+                    self._telemetry.attempted(record)
             for dead in settlement.dead:
                 self._telemetry.dead_lettered(dead)
+
+    def _skip(self, settlement: _Settlement, *, event: ShipmentEvent, plan: _Planned) -> None:
+        """A stale event the subscription does not take: logged, and marked done so a
+        redelivered message does not log it again."""
+        dlv_id = delivery_id(event.event_id, plan.subscription.id)
+        settlement.records.append(
+            AttemptRecord(
+                delivery_id=dlv_id,
+                event_id=event.event_id,
+                event_type=event.type,
+                subscription_id=plan.subscription.id,
+                merchant_id=plan.subscription.merchant_id,
+                attempt=plan.attempt,
+                attempted_at=self._clock(),
+                outcome=SKIPPED_STALE,
+                latency_ms=0.0,
+                origin=plan.origin,
+                event=event,
+            )
+        )
+        settlement.delivered.append(dlv_id)
 
     async def _post(
         self, event: ShipmentEvent, body: bytes, subscription: Subscription

@@ -13,6 +13,10 @@ from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS
 # Put in place of the receiver's text when a log line could not be written with it.
 WITHHELD_EXCERPT = "(the response excerpt could not be logged)"
 
+# The log's outcome for a stale event a subscription with include_stale: false was not sent
+# (next to the attempts' outcomes in delivery/outcomes.py).
+SKIPPED_STALE = "skipped_stale"
+
 # Why an attempt was made: the retry schedule (first attempts too), a merchant's retry,
 # recover or test, or an ops redrive of the dead-letter queue.
 Origin = Literal["schedule", "merchant", "redrive"]

@@ -29,7 +29,7 @@ from parcelhooks.core.models import (
     Timestamp,
 )
 from parcelhooks.core.statuses import Status
-from parcelhooks.delivery.records import AttemptRecord, DeliveryJob
+from parcelhooks.delivery.records import SKIPPED_STALE, AttemptRecord, DeliveryJob
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 
 MAX_RECOVER = 100
@@ -62,7 +62,10 @@ class AttemptOut(Model):
     event_type: str
     attempt: int
     attempted_at: datetime
-    outcome: Literal["delivered", "retry", "disable"]
+    outcome: Literal["delivered", "retry", "disable", "skipped_stale"] = Field(
+        description="`skipped_stale`: not sent, because the event is stale and the "
+        "subscription has `include_stale: false` (retry it to have it sent)."
+    )
     status_code: int | None
     error: str | None
     latency_ms: float
@@ -124,7 +127,7 @@ class DeliveryAdmin:
         *,
         limit: int,
         cursor: str | None,
-        outcome: Literal["success", "failure"] | None,
+        outcome: Literal["success", "failure", "skipped"] | None,
     ) -> AttemptPage:
         self._subscriptions.require(merchant_id, subscription_id)
         records, next_cursor = self._log.page(subscription_id, limit, cursor, outcome)
@@ -156,7 +159,7 @@ class DeliveryAdmin:
         failed = [
             (r, r.event)
             for r in latest.values()
-            if r.outcome != "delivered"
+            if r.outcome not in {"delivered", SKIPPED_STALE}
             and r.event is not None
             and (r.next_attempt_at is None or r.next_attempt_at <= now)
         ]

@@ -27,6 +27,8 @@ EventTypeFilter = Literal[
     "shipment.delivered",
     "shipment.returned_to_sender",
     "shipment.exception",
+    # The carrier withdrew its previous event (also sent to those wanting the withdrawn type).
+    "shipment.correction",
     "shipment.cancelled",
     # A carrier code not in our table yet, delivered with its raw code (docs/statuses.md).
     "shipment.unknown",
@@ -40,16 +42,27 @@ Url = Annotated[
 ]
 
 
-EventTypes = Annotated[list[EventTypeFilter], Field(min_length=1, max_length=len(EVENT_TYPES) + 1)]
+# Every status's type, the correction and "*".
+EventTypes = Annotated[list[EventTypeFilter], Field(min_length=1, max_length=len(EVENT_TYPES) + 2)]
 
 
 Description = Annotated[PlainText, Field(max_length=500)]
+
+
+IncludeStale = Annotated[
+    bool,
+    Field(
+        description="Whether events flagged `stale` (they occurred before the shipment's "
+        "latest event) are sent; when false they are logged as `skipped_stale` instead."
+    ),
+]
 
 
 class SubscriptionIn(StrictModel):
     url: Url
     event_types: EventTypes
     description: Description | None = None
+    include_stale: IncludeStale = True
 
 
 class SubscriptionPatch(StrictModel):
@@ -62,8 +75,9 @@ class SubscriptionPatch(StrictModel):
     event_types: EventTypes | SkipJsonSchema[None] = None
     description: Description | None = None
     enabled: bool | SkipJsonSchema[None] = None
+    include_stale: IncludeStale | SkipJsonSchema[None] = None
 
-    @field_validator("url", "event_types", "enabled", mode="before")
+    @field_validator("url", "event_types", "enabled", "include_stale", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         # A null here would be read as "not sent" and change nothing while answering 200.
@@ -74,7 +88,9 @@ class SubscriptionPatch(StrictModel):
     @model_validator(mode="after")
     def _something_to_change(self) -> SubscriptionPatch:
         if not self.model_fields_set:
-            raise ValueError("send at least one of url, event_types, description, enabled")
+            raise ValueError(
+                "send at least one of url, event_types, description, enabled, include_stale"
+            )
         return self
 
 
@@ -86,6 +102,7 @@ class SubscriptionOut(Model):
     enabled: bool
     disabled_reason: str | None = None
     disabled_at: datetime | None = None
+    include_stale: IncludeStale
     created_at: datetime
     updated_at: datetime | None = None
     secret: str = Field(

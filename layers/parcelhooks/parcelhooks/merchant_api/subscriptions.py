@@ -72,6 +72,7 @@ def to_out(subscription: Subscription, *, with_secret: bool = False) -> Subscrip
         enabled=subscription.enabled,
         disabled_reason=subscription.disabled_reason,
         disabled_at=subscription.disabled_at,
+        include_stale=subscription.include_stale,
         created_at=subscription.created_at,
         updated_at=subscription.updated_at,
         secret=newest if with_secret else mask_secret(newest),
@@ -108,6 +109,7 @@ class Subscriptions:
             event_types=sorted(set(request.event_types)),
             description=request.description,
             enabled=True,
+            include_stale=request.include_stale,
             secrets=[SigningSecret(secret=generate_secret())],
             created_at=self._clock(),
         )
@@ -134,6 +136,8 @@ class Subscriptions:
             changes["event_types"] = sorted(set(patch.event_types))
         if "description" in patch.model_fields_set:
             changes["description"] = patch.description
+        if patch.include_stale is not None:
+            changes["include_stale"] = patch.include_stale
         if patch.enabled is True:
             changes |= {"enabled": True, "disabled_reason": None, "disabled_at": None}
         elif patch.enabled is False and current.enabled:

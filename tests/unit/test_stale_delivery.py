@@ -1,0 +1,165 @@
+"""Stale events and corrections on the delivery side: include_stale, the skipped_stale log
+line, who receives a correction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.models import WithdrawnEvent
+from parcelhooks.core.statuses import Status
+from parcelhooks.delivery import build as delivery_build
+from parcelhooks.delivery.records import SKIPPED_STALE, DeliveryJob
+from tests.factories import (
+    NOW,
+    LambdaContextStub,
+    api_event,
+    load_function,
+    shipment_event,
+    sqs_event,
+    subscription,
+)
+from tests.fakes import FanoutKit, ScriptedSender
+
+ALL = subscription(id="sub_all", url="https://a.example/all")
+FRESH_ONLY = subscription(id="sub_fresh", url="https://b.example/fresh", include_stale=False)
+
+
+def _run(kit: FanoutKit, body: str) -> None:
+    asyncio.run(kit.fanout.handle_message(body))
+
+
+def test_a_stale_event_is_sent_flagged_by_default_and_skipped_where_include_stale_is_false() -> (
+    None
+):
+    kit = FanoutKit([ALL, FRESH_ONLY])
+    late = shipment_event(status=Status.IN_TRANSIT, sequence=3, stale=True)
+    _run(kit, late.model_dump_json())
+    [request] = kit.sender.requests
+    assert request.url == ALL.url and json.loads(request.body)["data"]["stale"] is True
+    skipped = next(r for r in kit.log.attempts if r.subscription_id == FRESH_ONLY.id)
+    assert (skipped.outcome, skipped.status_code, skipped.attempt) == (SKIPPED_STALE, None, 1)
+    assert skipped.event == late  # kept, so the merchant's retry can send it
+    assert delivery_id(late.event_id, FRESH_ONLY.id) in kit.marks.done
+    # The same message again (SQS redelivery): nothing is sent or logged twice.
+    _run(kit, late.model_dump_json())
+    assert len(kit.sender.requests) == 1 and len(kit.log.attempts) == 2
+
+
+def test_an_event_that_is_not_stale_goes_to_every_subscription() -> None:
+    kit = FanoutKit([ALL, FRESH_ONLY])
+    _run(kit, shipment_event(sequence=2, stale=False).model_dump_json())
+    assert sorted(r.url for r in kit.sender.requests) == [ALL.url, FRESH_ONLY.url]
+
+
+def _job(*, force: bool) -> DeliveryJob:
+    event = shipment_event(stale=True, sequence=4)
+    return DeliveryJob(
+        delivery_id=delivery_id(event.event_id, FRESH_ONLY.id),
+        event=event,
+        subscription_id=FRESH_ONLY.id,
+        merchant_id=FRESH_ONLY.merchant_id,
+        attempt=2,
+        due_at=NOW,
+        first_attempt_at=NOW,
+        last_attempt_at=NOW,
+        force=force,
+        origin="merchant" if force else "schedule",
+    )
+
+
+def test_a_scheduled_retry_of_a_stale_event_is_skipped_but_the_merchants_retry_is_sent() -> None:
+    kit = FanoutKit([FRESH_ONLY])
+    _run(kit, _job(force=False).model_dump_json())
+    assert kit.sender.requests == [] and kit.log.attempts[0].outcome == SKIPPED_STALE
+    _run(kit, _job(force=True).model_dump_json())
+    assert [r.url for r in kit.sender.requests] == [FRESH_ONLY.url]
+
+
+def _correction() -> Any:
+    withdrawn = WithdrawnEvent(
+        event_id="evt_delivered", sequence=2, status=Status.DELIVERED, occurred_at=NOW
+    )
+    return shipment_event(
+        event_id="evt_fix",
+        status=Status.IN_TRANSIT,
+        previous_status=Status.DELIVERED,
+        sequence=3,
+        correction=True,
+        corrects=withdrawn,
+    )
+
+
+def test_a_correction_reaches_whoever_wants_corrections_or_received_the_withdrawn_type() -> None:
+    wants_delivered = subscription(
+        id="sub_d", url="https://a.example/d", event_types=["shipment.delivered"]
+    )
+    wants_fixes = subscription(
+        id="sub_c", url="https://a.example/c", event_types=["shipment.correction"]
+    )
+    wants_posted = subscription(
+        id="sub_p", url="https://a.example/p", event_types=["shipment.posted"]
+    )
+    kit = FanoutKit([wants_delivered, wants_fixes, wants_posted])
+    _run(kit, _correction().model_dump_json())
+    assert sorted(r.url for r in kit.sender.requests) == [wants_fixes.url, wants_delivered.url]
+    body = json.loads(kit.sender.requests[0].body)
+    assert body["type"] == "shipment.correction"
+    assert body["data"]["corrects"]["event_id"] == "evt_delivered"
+    assert (body["data"]["status"], body["data"]["previous_status"]) == ("in_transit", "delivered")
+
+
+# ---------------------------------------------------------------------------------------
+# Through the handlers, on moto: the merchant sets include_stale and reads the skip
+
+
+def _admin(method: str, path: str, body: Any = None, **query: str) -> tuple[int, Any]:
+    request = api_event(method, path, body, role="merchant", owner_id="merchant-a", query=query)
+    response = load_function("admin").handler(request, LambdaContextStub())
+    return response["statusCode"], json.loads(response["body"]) if response["body"] else None
+
+
+def test_include_stale_is_set_changed_and_shown(moto_stack: dict[str, str]) -> None:
+    new = {"url": "https://a.example/x", "event_types": ["*"]}
+    status, created = _admin("POST", "/v1/subscriptions", new)
+    assert status == 201 and created["include_stale"] is True
+    path = f"/v1/subscriptions/{created['id']}"
+    status, patched = _admin("PATCH", path, {"include_stale": False})
+    assert status == 200 and patched["include_stale"] is False
+    assert _admin("GET", path)[1]["include_stale"] is False
+    assert _admin("PATCH", path, {"include_stale": None})[0] == 400
+
+
+@pytest.mark.usefixtures("moto_stack")
+def test_a_skipped_stale_event_is_in_the_delivery_log_and_the_merchant_can_send_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sender = ScriptedSender()
+    monkeypatch.setattr(delivery_build, "HttpSender", lambda **_: sender)
+    new = {"url": "https://a.example/fresh", "event_types": ["*"], "include_stale": False}
+    _, created = _admin("POST", "/v1/subscriptions", new)
+    late = shipment_event(event_id="evt_late", sequence=2, stale=True)
+    fanout = load_function("fanout")
+    assert fanout.handler(sqs_event([late.model_dump_json()]), LambdaContextStub()) == {
+        "batchItemFailures": []
+    }
+    assert sender.requests == []
+    path = f"/v1/subscriptions/{created['id']}/deliveries"
+    _, log = _admin("GET", path, outcome="skipped")
+    [line] = log["data"]
+    assert (line["event_id"], line["outcome"], line["status_code"]) == (
+        "evt_late",
+        "skipped_stale",
+        None,
+    )
+    assert _admin("GET", path, outcome="failure")[1]["data"] == []  # not a failure
+    # recover re-sends failures only; the skipped delivery is sent when the merchant asks.
+    since = {"since": datetime.now(UTC).replace(hour=0, minute=0).isoformat()}
+    assert _admin("POST", f"/v1/subscriptions/{created['id']}/recover", since)[1]["recovered"] == 0
+    status, resent = _admin("POST", f"/v1/deliveries/{line['delivery_id']}/retry")
+    assert status == 202 and resent["attempt"] == 2
