@@ -1,4 +1,5 @@
-"""The merchant API: subscriptions, secrets, test events, deliveries — for the key's merchant."""
+"""The merchant API: subscriptions, secrets, test events, deliveries, shipments — for the key's
+merchant."""
 
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -26,6 +27,7 @@ from parcelhooks.merchant_api.models import (
     SubscriptionPatch,
 )
 from parcelhooks.merchant_api.openapi import build_document, ok
+from parcelhooks.merchant_api.shipments import ShipmentsOut
 
 # A missing or malformed setting fails the cold start with its name, not the first request.
 build.settings()
@@ -149,6 +151,20 @@ def recover(subscription_id: str, request: RecoverIn) -> Response[str]:
     """Send again every delivery since `since` whose last attempt failed (100 per call)."""
     done = build.delivery_admin().recover(_merchant(), subscription_id, request.since)
     return json_response(202, done.model_dump_json())
+
+
+@app.get(
+    "/v1/shipments/<tracking_code>",
+    tags=["shipments"],
+    responses=ok(200, ShipmentsOut, "The shipments under this tracking code, one per carrier"),
+)
+def get_shipment(
+    tracking_code: str,
+    carrier: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+) -> ShipmentsOut:
+    """A shipment's latest status and its events in sequence order, to catch up without
+    waiting for webhooks; every carrier's shipment under this code unless `carrier` says."""
+    return build.shipments().get(_merchant(), tracking_code, carrier)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

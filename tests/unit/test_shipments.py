@@ -3,11 +3,13 @@ ingest (concurrent requests against moto), and GET /v1/shipments/{tracking_code}
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import boto3
@@ -23,7 +25,9 @@ from parcelhooks.ingest import build as ingest_build
 from parcelhooks.ingest.accept import Ingest
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.shipments import MAX_PLACE_ATTEMPTS, ShipmentBook
-from tests.factories import carrier_event
+from parcelhooks.merchant_api import build as merchant_build
+from parcelhooks.merchant_api.shipments import Shipments
+from tests.factories import LambdaContextStub, api_event, carrier_event, load_function
 from tests.factories import shipment_event as _shipment_event
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -375,3 +379,121 @@ def test_concurrent_requests_for_one_shipment_never_share_a_sequence_or_lose_the
     for r in range(8):  # the other shipments of each request went their own way
         [own], _ = _table(moto_stack).events("merchant-a", f"TRK-OTHER-{r}", "carrier-x", 5)
         assert (own.sequence, own.previous_status) == (1, None)
+
+
+# ---------------------------------------------------------------------------------------
+# Through the handlers: ingest places, the merchant reads
+
+
+def _post_events(events: list[dict[str, Any]], carrier: str = "correios") -> dict[str, Any]:
+    request = api_event("POST", "/v1/events", {"events": events}, role="carrier", owner_id=carrier)
+    response: dict[str, Any] = load_function("ingest").handler(request, LambdaContextStub())
+    assert response["statusCode"] == 202, response["body"]
+    return dict(json.loads(response["body"]))
+
+
+def _get(
+    path: str, merchant: str = "merchant-a", query: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    request = api_event("GET", path, role="merchant", owner_id=merchant, query=query)
+    response = load_function("admin").handler(request, LambdaContextStub())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def _sent(hours_ago: float, status: str, n: int, **extra: Any) -> dict[str, Any]:
+    occurred = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat(timespec="seconds")
+    return carrier_event(
+        carrier_event_id=f"sro-{n}",
+        tracking_code="TRK-0001",
+        status=status,
+        occurred_at=occurred,
+        **extra,
+    )
+
+
+@pytest.fixture
+def history(moto_stack: dict[str, str]) -> list[str]:
+    """Posted, delivered, then a late in_transit scan — in three requests."""
+    ids = []
+    for n, (hours_ago, status) in enumerate([(30, "posted"), (2, "delivered"), (10, "in_transit")]):
+        ids.append(_post_events([_sent(hours_ago, status, n)])["events"][0]["event_id"])
+    return ids
+
+
+def test_a_merchant_reads_its_shipment_with_the_history_in_sequence_order(
+    history: list[str],
+) -> None:
+    status, body = _get("/v1/shipments/TRK-0001")
+    assert status == 200, body
+    [shipment] = body["data"]
+    assert (shipment["carrier"], shipment["status"], shipment["last_sequence"]) == (
+        "correios",
+        "delivered",
+        3,
+    )
+    assert [e["data"]["event_id"] for e in shipment["events"]] == history
+    assert [e["data"]["sequence"] for e in shipment["events"]] == [1, 2, 3]
+    assert [e["data"]["stale"] for e in shipment["events"]] == [False, False, True]
+    assert shipment["events"][2]["data"]["previous_status"] == "delivered"
+    assert shipment["latest"]["data"]["event_id"] == history[1]
+    assert shipment["latest"]["type"] == "shipment.delivered"
+    assert not shipment["events_truncated"]
+
+
+def test_another_merchant_and_an_unknown_code_get_404(history: list[str]) -> None:
+    assert _get("/v1/shipments/TRK-0001", merchant="merchant-b")[0] == 404
+    assert _get("/v1/shipments/TRK-9999")[0] == 404
+    assert _get("/v1/shipments/TRK-0001", query={"carrier": "another"})[0] == 404
+
+
+@pytest.mark.usefixtures("moto_stack")
+def test_one_code_at_two_carriers_is_two_shipments_and_carrier_picks_one() -> None:
+    _post_events([_sent(5, "posted", 1)], carrier="correios")
+    _post_events([_sent(4, "in_transit", 1)], carrier="jadlog")
+    _, both = _get("/v1/shipments/TRK-0001")
+    assert [(s["carrier"], s["status"]) for s in both["data"]] == [
+        ("correios", "posted"),
+        ("jadlog", "in_transit"),
+    ]
+    _, one = _get("/v1/shipments/TRK-0001", query={"carrier": "jadlog"})
+    assert [s["carrier"] for s in one["data"]] == ["jadlog"]
+
+
+def test_a_correction_is_queued_naming_what_it_withdrew_and_the_history_shows_it(
+    history: list[str], moto_stack: dict[str, str]
+) -> None:
+    fix = _sent(1, "in_transit", 9, carrier_status={"type": "EST", "code": "01"})
+    fix_id = _post_events([fix])["events"][0]["event_id"]
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queued = []
+    while got := sqs.receive_message(
+        QueueUrl=moto_stack["EVENTS_QUEUE_URL"], MaxNumberOfMessages=10
+    ).get("Messages"):
+        queued += [ShipmentEvent.model_validate_json(m["Body"]) for m in got]
+    [sent] = [e for e in queued if e.event_id == fix_id]
+    assert sent.type == "shipment.correction"
+    assert sent.corrects is not None and sent.corrects.event_id == history[1]  # the delivery
+    assert (sent.status, sent.previous_status) == (Status.IN_TRANSIT, Status.DELIVERED)
+    _, body = _get("/v1/shipments/TRK-0001")
+    [shipment] = body["data"]
+    # Rolled back to the latest event still standing: the late in_transit scan.
+    assert (
+        shipment["status"] == "in_transit" and shipment["latest"]["data"]["event_id"] == history[2]
+    )
+    withdrawn = {e["data"]["event_id"]: e["withdrawn_by"] for e in shipment["events"]}
+    assert withdrawn == {history[0]: None, history[1]: fix_id, history[2]: None, fix_id: None}
+    assert shipment["events"][-1]["type"] == "shipment.correction"
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The merchant API as built, listing at most two events per shipment."""
+    monkeypatch.setattr(merchant_build, "Shipments", partial(Shipments, max_events=2))
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_only_the_newest_events_are_listed_when_there_are_too_many(history: list[str]) -> None:
+    _, body = _get("/v1/shipments/TRK-0001")
+    [shipment] = body["data"]
+    assert [e["data"]["event_id"] for e in shipment["events"]] == history[1:]
+    assert shipment["events_truncated"]

@@ -1,5 +1,5 @@
 """Stale events and corrections on the delivery side: include_stale, the skipped_stale log
-line, who receives a correction."""
+line, who receives a correction, the webhook body and its OpenAPI `webhooks` section."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import WithdrawnEvent
 from parcelhooks.core.statuses import Status
 from parcelhooks.delivery import build as delivery_build
+from parcelhooks.delivery.payloads import WEBHOOK_TYPES, WebhookPayload
 from parcelhooks.delivery.records import SKIPPED_STALE, DeliveryJob
+from parcelhooks.delivery.webhook import webhook_body
 from tests.factories import (
     NOW,
     LambdaContextStub,
@@ -112,6 +114,31 @@ def test_a_correction_reaches_whoever_wants_corrections_or_received_the_withdraw
     assert body["type"] == "shipment.correction"
     assert body["data"]["corrects"]["event_id"] == "evt_delivered"
     assert (body["data"]["status"], body["data"]["previous_status"]) == ("in_transit", "delivered")
+
+
+def test_the_webhook_body_is_what_the_openapi_document_describes() -> None:
+    for event in (shipment_event(), _correction(), shipment_event(test=True)):
+        body = json.loads(webhook_body(event))
+        payload = WebhookPayload.model_validate(body)
+        assert payload.model_dump(mode="json") == body  # nothing missing, nothing extra
+        assert body["type"] in WEBHOOK_TYPES
+    body = json.loads(webhook_body(shipment_event()))
+    assert (body["data"]["sequence"], body["data"]["previous_status"]) == (None, None)
+    assert (body["data"]["stale"], body["data"]["corrects"]) == (False, None)
+
+
+def test_the_openapi_document_has_a_webhook_for_every_event_type() -> None:
+    from devstack.openapi import current_document
+
+    document = current_document()
+    assert list(document["webhooks"]) == list(WEBHOOK_TYPES)
+    for event_type, webhook in document["webhooks"].items():
+        schema = webhook["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert schema["allOf"][0] == {"$ref": "#/components/schemas/WebhookPayload"}
+        assert schema["allOf"][1]["properties"]["type"]["const"] == event_type
+    data = document["components"]["schemas"]["WebhookData"]
+    assert {"sequence", "previous_status", "stale", "corrects"} <= set(data["required"])
+    assert "shipment.correction" in str(document["components"]["schemas"]["SubscriptionIn"])
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ from parcelhooks.aws.cursor_key import stored_cursor_key
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import RetryQueue
+from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.delivery.netguard import Resolver, system_resolver
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.settings import AdminSettings
+from parcelhooks.merchant_api.shipments import Shipments
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 
 
@@ -59,3 +61,8 @@ def delivery_admin() -> DeliveryAdmin:
         resender=RetryQueue(clients.sqs(), config.retry_queue_url),
         recover_window=log_retention,
     )
+
+
+@cache
+def shipments() -> Shipments:
+    return Shipments(ShipmentsTable(clients.table(settings().shipments_table)))

@@ -1,6 +1,8 @@
 """The public OpenAPI 3.1 document: the admin routes as Powertools generates them from their
-models, plus the carrier ingest route (another function), the bearer scheme and our one
-error shape on every operation. docs/openapi.json is this document, checked by a test.
+models, plus the carrier ingest route (another function), the bearer scheme, our one
+error shape on every operation, and the webhooks we send (OpenAPI 3.1 `webhooks`: one per
+event type, the body from delivery/payloads.py). docs/openapi.json is this document,
+checked by a test.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from parcelhooks.api.errors import ErrorResponse
+from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE
+from parcelhooks.delivery.payloads import WEBHOOK_TYPES, WebhookPayload
 from parcelhooks.ingest.events import CarrierEventBatchIn, CarrierEventIn, IngestResponse
 
 TITLE = "parcelhooks"
@@ -19,7 +23,8 @@ VERSION = "1.0.0"
 DESCRIPTION = (
     "Signed, retried webhooks for parcel-tracking status events. Carriers POST status "
     "events to /v1/events; merchants manage their webhook subscriptions and see every "
-    "delivery attempt under /v1/subscriptions. Every request needs "
+    "delivery attempt under /v1/subscriptions, and read a shipment's status and history "
+    "under /v1/shipments. Every request needs "
     "`Authorization: Bearer <key>`: a carrier key for /v1/events, a merchant key for the "
     "rest. Webhooks are signed per the Standard Webhooks specification."
 )
@@ -98,6 +103,66 @@ def _ingest_operation() -> dict[str, Any]:
     }
 
 
+_WEBHOOK_HEADERS = {
+    "webhook-id": "The event_id: the same on every retry of this webhook",
+    "webhook-timestamp": "Unix seconds of this attempt",
+    "webhook-signature": "`v1,<base64 HMAC-SHA256>`; space-separated while a secret rotates",
+}
+
+
+def _webhook_summary(event_type: str) -> str:
+    if event_type == CORRECTION_EVENT_TYPE:
+        return (
+            "The carrier withdrew its previous event: `data.corrects` names it, `data.status` "
+            "is the shipment's status without it. Also sent to subscriptions that want the "
+            "withdrawn event's type."
+        )
+    if event_type == TEST_EVENT_TYPE:
+        return "A test event sent from POST /v1/subscriptions/{subscription_id}/test"
+    return f"A shipment event with status `{event_type.removeprefix('shipment.')}`"
+
+
+def _webhooks() -> dict[str, Any]:
+    """One webhook per event type: the same envelope, its `type` fixed."""
+    return {
+        event_type: {
+            "post": {
+                "tags": ["webhooks"],
+                "summary": _webhook_summary(event_type),
+                "operationId": "webhook_" + event_type.replace(".", "_"),
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "header",
+                        "required": True,
+                        "description": text,
+                        "schema": {"type": "string"},
+                    }
+                    for name, text in _WEBHOOK_HEADERS.items()
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "allOf": [
+                                    _schema_ref("WebhookPayload"),
+                                    {"properties": {"type": {"const": event_type}}},
+                                ]
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "2XX": {"description": "Received; anything else is retried on the schedule"},
+                    "410": {"description": "Gone: the subscription is disabled"},
+                },
+            }
+        }
+        for event_type in WEBHOOK_TYPES
+    }
+
+
 def _link_created_subscription(spec: dict[str, Any]) -> None:
     """Links from a created subscription to every operation on it, for clients and for
     schemathesis' stateful tests."""
@@ -119,7 +184,9 @@ def build_document(admin_spec: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = json.loads(json.dumps(admin_spec))  # a copy we may change
     spec["info"] = {"title": TITLE, "version": VERSION, "description": DESCRIPTION}
     spec["servers"] = [{"url": "/", "description": "the stack's ApiUrl output"}]
-    _add_models(spec, ErrorResponse, CarrierEventIn, CarrierEventBatchIn, IngestResponse)
+    _add_models(
+        spec, ErrorResponse, CarrierEventIn, CarrierEventBatchIn, IngestResponse, WebhookPayload
+    )
     for name in _POWERTOOLS_VALIDATION:
         spec["components"]["schemas"].pop(name, None)
     for operations in spec["paths"].values():
@@ -141,4 +208,5 @@ def build_document(admin_spec: dict[str, Any]) -> dict[str, Any]:
         "bearer": {"type": "http", "scheme": "bearer", "description": "phk_... API key"}
     }
     spec["security"] = [{"bearer": []}]
+    spec["webhooks"] = _webhooks()
     return spec

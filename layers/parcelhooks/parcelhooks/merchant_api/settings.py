@@ -12,6 +12,8 @@ class AdminSettings(GuardSettings):
     subscriptions_table: ResourceName
     deliveries_table: ResourceName
     retry_queue_url: ResourceName
+    # Read only: ingest writes each shipment's state and history.
+    shipments_table: ResourceName
     max_subscriptions_per_merchant: int = Field(ge=1)
     # The log keeps attempts this long, so recover can look back as far.
     delivery_log_ttl_days: int = Field(ge=1)

@@ -1,0 +1,108 @@
+"""What a merchant can read of its shipments: `GET /v1/shipments/{tracking_code}`.
+
+For a system that was down (an ERP, a WhatsApp service) and must catch up without waiting
+for webhooks: each shipment's latest status and its events in sequence order, each event
+exactly as its webhook carried it. One tracking code may name shipments at several
+carriers; the answer holds all of them (the `carrier` query parameter narrows it to one).
+Only the key's own shipments exist here: another merchant's tracking code is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+from pydantic import Field
+
+from parcelhooks.core.errors import NotFoundError
+from parcelhooks.core.models import Model, ShipmentEvent
+from parcelhooks.core.shipments import ShipmentState
+from parcelhooks.core.statuses import Status
+from parcelhooks.delivery.payloads import WebhookPayload
+from parcelhooks.delivery.webhook import webhook_body
+
+# Per shipment; older events are left out (`events_truncated`). A shipment has tens.
+MAX_EVENTS = 200
+
+
+class ShipmentReader(Protocol):
+    def states(
+        self, merchant_id: str, tracking_code: str, carrier: str | None
+    ) -> dict[str, ShipmentState]: ...
+
+    def events(
+        self, merchant_id: str, tracking_code: str, carrier: str, limit: int
+    ) -> tuple[list[ShipmentEvent], bool]: ...
+
+
+class ShipmentEventOut(WebhookPayload):
+    """An event as its webhook carried it, and whether a correction withdrew it since."""
+
+    withdrawn_by: str | None = Field(
+        description="The event_id of the shipment.correction that withdrew this event; "
+        "null while it stands."
+    )
+
+
+class ShipmentOut(Model):
+    carrier: str
+    tracking_code: str
+    status: Status | None = Field(
+        description="The shipment's status: that of its latest standing event (the one "
+        "that occurred last, corrections set aside); null when none stands."
+    )
+    latest: ShipmentEventOut | None = Field(
+        description="That event in full (detail, location, ETA, ...); null when none "
+        "stands or it is older than the events kept."
+    )
+    last_sequence: int = Field(description="The sequence of the last event accepted.")
+    events: list[ShipmentEventOut] = Field(description="In sequence order (acceptance order).")
+    events_truncated: bool = Field(
+        description=f"True when older events were left out (at most {MAX_EVENTS} are listed)."
+    )
+
+
+class ShipmentsOut(Model):
+    tracking_code: str
+    data: list[ShipmentOut] = Field(description="One shipment per carrier, by carrier id.")
+
+
+class Shipments:
+    def __init__(self, reader: ShipmentReader, max_events: int = MAX_EVENTS) -> None:
+        self._reader = reader
+        self._max_events = max_events
+
+    def get(self, merchant_id: str, tracking_code: str, carrier: str | None) -> ShipmentsOut:
+        states = self._reader.states(merchant_id, tracking_code, carrier)
+        if not states:
+            raise NotFoundError(f"no shipment {tracking_code}")
+        shipments = [
+            self._shipment(merchant_id, tracking_code, name, state)
+            for name, state in sorted(states.items())
+        ]
+        return ShipmentsOut(tracking_code=tracking_code, data=shipments)
+
+    def _shipment(
+        self, merchant_id: str, tracking_code: str, carrier: str, state: ShipmentState
+    ) -> ShipmentOut:
+        events, truncated = self._reader.events(
+            merchant_id, tracking_code, carrier, self._max_events
+        )
+        # What the merchant was sent: a correction in the history names what it withdrew.
+        withdrawn = {e.corrects.event_id: e.event_id for e in events if e.corrects}
+        listed = {e.event_id: _out(e, withdrawn.get(e.event_id)) for e in events}
+        latest = state.latest
+        return ShipmentOut(
+            carrier=carrier,
+            tracking_code=tracking_code,
+            status=latest.status if latest else None,
+            latest=listed.get(latest.event_id) if latest else None,
+            last_sequence=state.last_sequence,
+            events=list(listed.values()),
+            events_truncated=truncated,
+        )
+
+
+def _out(event: ShipmentEvent, withdrawn_by: str | None) -> ShipmentEventOut:
+    # The webhook's own bytes, read back: the history cannot drift from what was sent.
+    return ShipmentEventOut(**json.loads(webhook_body(event)), withdrawn_by=withdrawn_by)
