@@ -104,16 +104,20 @@ def test_a_repeat_inside_one_request_is_queued_once() -> None:
     assert len(queue.sent) == 1
 
 
-def test_events_that_could_not_be_queued_are_released_and_reported() -> None:
+def test_events_that_could_not_be_queued_keep_their_event_id_for_the_resend() -> None:
+    # SQS may have queued an event whose send timed out: the resend must reuse its event_id,
+    # so a second copy is the same webhook (the fan-out's success marks send it once).
     claims, queue = FakeClaims(), FakeQueue(refuse={"b"})
     with pytest.raises(EnqueueFailedError):
         _ingest(claims, queue).accept("correios", _events("a", "b"))
-    assert ("correios", "b") not in claims.claims  # the carrier's retry will be taken
+    held = claims.claims[("correios", "b")]
+    assert not held.confirmed and NOW - held.claimed_at > STALE_CLAIM_AFTER  # taken at once
     assert claims.claims[("correios", "a")].confirmed  # and "a" answered as a duplicate
     queue.refuse.clear()
     retry = _ingest(claims, queue).accept("correios", _events("a", "b"))
     assert [e.duplicate for e in retry.events] == [True, False]
     assert [e.carrier_event_id for e in queue.sent] == ["a", "b"]
+    assert retry.events[1].event_id == held.event_id
 
 
 STALE = NOW - STALE_CLAIM_AFTER * 2
@@ -222,14 +226,15 @@ def test_an_event_sqs_refused_after_a_take_over_is_handed_back_not_deleted() -> 
     assert claims.claims == {("correios", "old"): Claim("evt_old", False, STALE)}
 
 
-def test_a_failing_confirm_releases_what_was_not_queued_and_keeps_what_was() -> None:
+def test_a_failing_confirm_keeps_every_event_id_for_the_resend() -> None:
     # Queued events keep a pending claim: once stale, the resend queues the same event_id
     # (which the fan-out sends once) instead of a new one (which it would send again).
     claims, queue = FlakyConfirm(), FakeQueue(refuse={"b"})
     with pytest.raises(RuntimeError):
         _ingest(claims, queue).accept("correios", _events("a", "b"))
-    assert list(claims.claims) == [("correios", "a")]
+    assert list(claims.claims) == [("correios", "a"), ("correios", "b")]
     assert not claims.claims[("correios", "a")].confirmed
+    assert NOW - claims.claims[("correios", "b")].claimed_at > STALE_CLAIM_AFTER
     claims.down = False
     again = FakeQueue()
     resend = _ingest(claims, again, now=NOW + STALE_CLAIM_AFTER * 2).accept(

@@ -17,7 +17,7 @@ import moto.dynamodb.responses
 import pytest
 
 from parcelhooks.aws.shipments_table import ShipmentsTable
-from parcelhooks.core.errors import EnqueueFailedError
+from parcelhooks.core.errors import EnqueueFailedError, NotFoundError
 from parcelhooks.core.models import CarrierStatus, ShipmentEvent
 from parcelhooks.core.shipments import MAX_ENTRIES, Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status, StatusDetail
@@ -497,3 +497,13 @@ def test_only_the_newest_events_are_listed_when_there_are_too_many(history: list
     [shipment] = body["data"]
     assert [e["data"]["event_id"] for e in shipment["events"]] == history[1:]
     assert shipment["events_truncated"]
+
+
+@pytest.mark.parametrize("code", ["x" * 3000, "QB1\x00", "abc"])
+def test_a_tracking_code_ingest_could_never_store_is_a_404_not_a_500(code: str) -> None:
+    class NoReader:
+        def states(self, *args: object) -> dict[str, object]:
+            raise AssertionError("looked up a code that cannot exist")
+
+    with pytest.raises(NotFoundError):
+        Shipments(NoReader()).get("merchant-a", code, None)  # type: ignore[arg-type]

@@ -137,7 +137,7 @@ class Ingest:
         # Undone before confirming, so a failing confirm cannot strand them.
         if failed_ids:
             self._forget(placement, failed_ids)
-        self._undo(carrier, {ceid: claims[ceid] for ceid in failed}, now)
+        self._hand_back(carrier, {ceid: claims[ceid] for ceid in failed}, now)
         if self._shipments is not None:
             self._shipments.keep([e for e in to_publish if e.event_id not in failed_ids])
         if published:
@@ -185,6 +185,18 @@ class Ingest:
                 # take_over is a compare-and-set of claimed_at: this one sets it back.
                 ours = Claim(claim.event_id, confirmed=False, claimed_at=now)
                 self._claims.take_over(carrier, ceid, ours, claim.stale_since)
+
+    def _hand_back(self, carrier: str, claims: Mapping[str, _Claimed], now: datetime) -> None:
+        """Claims of events SQS did not take are made stale, not released: a refusal after a
+        timeout may still have queued the event, so the resend must reuse its event_id
+        (the fan-out's success marks then keep a second copy from being POSTed)."""
+        stale_at = now - STALE_CLAIM_AFTER - timedelta(seconds=1)
+        for ceid, claim in claims.items():
+            ours = Claim(claim.event_id, confirmed=False, claimed_at=now)
+            since = claim.stale_since if claim.state is ClaimState.TAKEN_OVER else stale_at
+            if claim.state in (ClaimState.NEW, ClaimState.TAKEN_OVER) and since is not None:
+                # take_over is a compare-and-set of claimed_at: this one sets it back.
+                self._claims.take_over(carrier, ceid, ours, since)
 
     def _claim_all(
         self, carrier: str, events: list[CarrierEventIn], now: datetime

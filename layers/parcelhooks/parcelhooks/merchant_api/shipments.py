@@ -67,12 +67,20 @@ class ShipmentsOut(Model):
     data: list[ShipmentOut] = Field(description="One shipment per carrier, by carrier id.")
 
 
+def is_storable_tracking_code(code: str) -> bool:
+    """What ingest can have stored: 4-64 characters, none of them a control character."""
+    return 4 <= len(code) <= 64 and code.isprintable()
+
+
 class Shipments:
     def __init__(self, reader: ShipmentReader, max_events: int = MAX_EVENTS) -> None:
         self._reader = reader
         self._max_events = max_events
 
     def get(self, merchant_id: str, tracking_code: str, carrier: str | None) -> ShipmentsOut:
+        if not is_storable_tracking_code(tracking_code):
+            # Ingest never accepts such a code, and it could not even be a table key.
+            raise NotFoundError(f"no shipment {tracking_code[:64]}")
         states = self._reader.states(merchant_id, tracking_code, carrier)
         if not states:
             raise NotFoundError(f"no shipment {tracking_code}")
