@@ -23,8 +23,9 @@ def s10_check_digit(serial: str) -> int:
 
 
 def check_tracking_code(code: str) -> str:
-    """The code as sent; a wrong S10 check digit is refused, naming the right one."""
-    # Upper-cased only to recognise the shape: a carrier may send codes in lower case.
+    """The code, S10 codes in upper case; a wrong S10 check digit is refused, naming the
+    right one."""
+    # A carrier may send an S10 code in lower case: one shipment, however it is spelled.
     shape = S10.fullmatch(code.upper())
     if shape is not None:
         expected = s10_check_digit(shape.group(1))
@@ -33,4 +34,5 @@ def check_tracking_code(code: str) -> str:
                 f"{code} has the UPU S10 shape but a wrong check digit: "
                 f"expected {expected}, got {shape.group(2)}"
             )
+        return code.upper()
     return code
