@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -66,3 +67,24 @@ def carrier_event(merchant_id: str, **overrides: Any) -> dict[str, Any]:
     }
     event.update(overrides)
     return event
+
+
+ATTEMPTS_TIMEOUT_S = 30
+
+
+def wait_for_attempts(
+    merchant: Api, subscription_id: str, count: int = 1, **query: str
+) -> list[dict[str, Any]]:
+    """The subscription's delivery log once it lists `count` attempts (with `query`'s
+    filters), waiting up to ATTEMPTS_TIMEOUT_S."""
+    deadline = time.monotonic() + ATTEMPTS_TIMEOUT_S
+    path = f"/v1/subscriptions/{subscription_id}/deliveries"
+    while time.monotonic() < deadline:
+        page = merchant.call("GET", path, params=query).json()
+        if len(page["data"]) >= count:
+            return list(page["data"])
+        time.sleep(0.2)
+    raise AssertionError(
+        f"fewer than {count} {query or ''} attempts listed for {subscription_id} "
+        f"within {ATTEMPTS_TIMEOUT_S}s"
+    )

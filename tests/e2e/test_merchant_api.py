@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from standardwebhooks import Webhook
 
-from tests.e2e.conftest import Api, carrier_event, subscribe
+from tests.e2e.conftest import Api, carrier_event, subscribe, wait_for_attempts
 
 TIMEOUT_S = 30
-
-
-def _wait_for_attempts(
-    merchant: Api, sub_id: str, count: int, **query: str
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        page = merchant.call("GET", f"/v1/subscriptions/{sub_id}/deliveries", params=query).json()
-        if len(page["data"]) >= count:
-            return list(page["data"])
-        time.sleep(0.2)
-    raise AssertionError(f"fewer than {count} attempts listed for {sub_id}")
 
 
 def test_create_test_event_deliveries_and_recover(
@@ -36,14 +23,14 @@ def test_create_test_event_deliveries_and_recover(
     [test_hook] = receiver.wait_for(1, TIMEOUT_S)
     payload = Webhook(sub["secret"]).verify(test_hook.body, test_hook.headers)
     assert payload["type"] == "webhook.test"
-    [listed] = _wait_for_attempts(merchant, sub["id"], 1)
+    [listed] = wait_for_attempts(merchant, sub["id"], 1)
     assert listed["delivery_id"] == sent.json()["delivery_id"]
     assert listed["outcome"] == "delivered" and listed["status_code"] == 204
 
     # A real event now fails all 4 local attempts (schedule 1,2,4) and is dead-lettered.
     started = datetime.now(UTC) - timedelta(seconds=5)
     carrier.call("POST", "/v1/events", carrier_event(merchant.owner_id))
-    failures = _wait_for_attempts(merchant, sub["id"], 4, outcome="failure")
+    failures = wait_for_attempts(merchant, sub["id"], 4, outcome="failure")
     assert sorted(a["attempt"] for a in failures) == [1, 2, 3, 4]
     assert failures[0]["next_attempt_at"] is None  # the last one: nothing more is planned
 
@@ -55,7 +42,7 @@ def test_create_test_event_deliveries_and_recover(
     assert recovered.json()["recovered"] == 1
     arrived = receiver.wait_for(6, TIMEOUT_S)  # test + 4 failures + the recovered one
     assert arrived[-1].headers["webhook-id"] == failures[0]["event_id"]
-    successes = _wait_for_attempts(merchant, sub["id"], 2, outcome="success")
+    successes = wait_for_attempts(merchant, sub["id"], 2, outcome="success")
     assert successes[0]["attempt"] == 5
 
 

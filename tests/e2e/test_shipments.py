@@ -3,7 +3,6 @@ for a subscription that does not take stale events), and GET /v1/shipments shows
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from standardwebhooks import Webhook
 
 from devstack.stack import Deployment, issue_key
 from parcelhooks.auth.keys import Role
-from tests.e2e.conftest import Api, carrier_event, subscribe
+from tests.e2e.conftest import Api, carrier_event, subscribe, wait_for_attempts
 
 TIMEOUT_S = 30
 # Not in the UPU S10 shape, so no check digit to get right.
@@ -33,16 +32,6 @@ def _post(carrier: Api, merchant: Api, status: str, hours_ago: float) -> str:
     response = carrier.call("POST", "/v1/events", event)
     assert response.status_code == 202, response.text
     return str(response.json()["events"][0]["event_id"])
-
-
-def _wait_for_attempts(merchant: Api, sub_id: str, **query: str) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        page = merchant.call("GET", f"/v1/subscriptions/{sub_id}/deliveries", params=query).json()
-        if page["data"]:
-            return list(page["data"])
-        time.sleep(0.2)
-    raise AssertionError(f"no {query} attempt listed for {sub_id} within {TIMEOUT_S}s")
 
 
 def test_a_late_scan_arrives_flagged_stale_and_is_only_logged_where_stale_is_not_wanted(
@@ -71,7 +60,7 @@ def test_a_late_scan_arrives_flagged_stale_and_is_only_logged_where_stale_is_not
     assert payload["data"]["sequence"] == 2
     assert payload["data"]["previous_status"] == "delivered"
 
-    [skipped] = _wait_for_attempts(merchant, created.json()["id"], outcome="skipped")
+    [skipped] = wait_for_attempts(merchant, created.json()["id"], outcome="skipped")
     assert (skipped["event_id"], skipped["outcome"]) == (late_id, "skipped_stale")
     assert [h.headers["webhook-id"] for h in fresh_only.received] == [delivered_id]
 

@@ -213,7 +213,7 @@ def test_ingest_reads_a_claim_back_when_the_store_does_not_return_it() -> None:
     assert again["events"][0]["event_id"] == first["events"][0]["event_id"]
 
 
-def test_ingest_releases_its_claims_when_sqs_refuses_the_events(
+def test_ingest_hands_back_its_claims_when_sqs_refuses_the_events(
     moto_stack: dict[str, str],
 ) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
@@ -221,9 +221,10 @@ def test_ingest_releases_its_claims_when_sqs_refuses_the_events(
     assert _post_events(carrier_event())["statusCode"] == 503
     sqs.create_queue(QueueName=moto_stack["EVENTS_QUEUE_URL"].rsplit("/", 1)[1])
     claims = EventClaimsTable(_resource(moto_stack["IDEMPOTENCY_TABLE"]), timedelta(days=1))
-    assert claims.claim("correios", "ce-1", "evt_probe", datetime.now(UTC)) is None  # released
-    claims.release("correios", ["ce-1"])
-    assert json.loads(_post_events(carrier_event())["body"])["accepted"] == 1
+    held = claims.claim("correios", "ce-1", "evt_probe", datetime.now(UTC))
+    assert held is not None and not held.confirmed  # kept, stale, with its event_id
+    again = json.loads(_post_events(carrier_event())["body"])
+    assert again["accepted"] == 1 and again["events"][0]["event_id"] == held.event_id
 
 
 def test_redrive_sends_an_events_dead_letter_back_and_releases_the_rest(
