@@ -33,6 +33,7 @@ REGION = "us-east-1"
 ARTIFACTS_BUCKET = "parcelhooks-local-artifacts"
 LOCAL_RETRY_SCHEDULE = "1,2,4"
 LOCAL_ALLOWED_NETWORKS = "127.0.0.0/8"
+LOCAL_DISABLE_AFTER_FAILING_HOURS = "0.005"  # 18 seconds
 HEALTH_TIMEOUT_S = 60.0
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "000000000000",
@@ -213,6 +214,11 @@ def deploy(
         "QueueVisibilityTimeout": "15",
         "FanoutTimeoutSeconds": "15",
         "PoisonReceiveCount": "2",
+        # A failing endpoint is paused, probed every 2 s and disabled within seconds, so
+        # the breaker can be watched (and tested) locally.
+        "DisableAfterFailingHours": LOCAL_DISABLE_AFTER_FAILING_HOURS,
+        "DisableAfterFailures": "6",
+        "BreakerProbeSeconds": "2",
         "LogLevel": "INFO",
         **(extra_parameters or {}),
     }

@@ -6,11 +6,15 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from random import Random
 
 from parcelhooks.core.models import Subscription
+from parcelhooks.core.operational import DisabledBy, OperationalEvent
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
+from parcelhooks.delivery.gate import EndpointGate
+from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.delivery.outcomes import AttemptResult
 from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.delivery.sender import WebhookRequest
@@ -18,6 +22,10 @@ from tests.factories import NOW
 
 # One pool for every kit: a pool per kit would leave idle threads behind each property example.
 _EXECUTOR = ThreadPoolExecutor(max_workers=8)
+# Pauses after 5 failures in a row, disables after an hour of failures with at least 8.
+TEST_BREAKER = BreakerPolicy(
+    disable_after=timedelta(hours=1), disable_min_failures=8, probe_interval=timedelta(seconds=30)
+)
 # What a scripted sender does on a call: a status, no answer (None), a result, or an exception.
 Scripted = int | None | AttemptResult | Exception
 
@@ -36,11 +44,14 @@ class FakeSubscriptions:
     def get(self, merchant_id: str, subscription_id: str) -> Subscription | None:
         return self.items.get((merchant_id, subscription_id))
 
-    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> None:
-        old = self.items[(merchant_id, subscription_id)]
+    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> bool:
+        old = self.items.get((merchant_id, subscription_id))
+        if old is None or not old.enabled:
+            return False
         self.items[(merchant_id, subscription_id)] = old.model_copy(
             update={"enabled": False, "disabled_reason": reason, "disabled_at": at}
         )
+        return True
 
 
 class FakeMarks:
@@ -61,12 +72,16 @@ class FakeTelemetry:
     def __init__(self) -> None:
         self.attempts: list[AttemptRecord] = []
         self.dead: list[DeadLetter] = []
+        self.disables: list[tuple[str, DisabledBy]] = []
 
     def attempted(self, record: AttemptRecord) -> None:
         self.attempts.append(record)
 
     def dead_lettered(self, dead: DeadLetter) -> None:
         self.dead.append(dead)
+
+    def disabled(self, subscription: Subscription, by: DisabledBy, reason: str) -> None:
+        self.disables.append((subscription.id, by))
 
 
 class FakeLog:
@@ -108,6 +123,118 @@ class FakeDeadLetters:
         self.dead.extend(dead)
 
 
+class FakeNotices:
+    def __init__(self) -> None:
+        self.events: list[OperationalEvent] = []
+
+    def publish(self, events: Sequence[OperationalEvent]) -> list[str]:
+        self.events.extend(events)
+        return []
+
+
+@dataclass
+class _Endpoint:
+    health: EndpointHealth = field(default_factory=EndpointHealth)
+    leases: dict[str, datetime] = field(default_factory=dict)
+
+
+class FakeHealthStore:
+    """The endpoint health table's rules in memory (aws/endpoint_health_table.py keeps
+    them in DynamoDB conditions; tests/unit/test_endpoint_health.py checks both agree)."""
+
+    def __init__(self) -> None:
+        self.endpoints: dict[str, _Endpoint] = defaultdict(_Endpoint)
+        self.admissions = 0
+        self._lock = threading.Lock()
+
+    def health(self, subscription_id: str) -> EndpointHealth:
+        return self.endpoints[subscription_id].health
+
+    def admit(
+        self,
+        subscription_id: str,
+        limits: Limits,
+        *,
+        pause_after_failures: int,
+        lease_until: datetime,
+        now: datetime,
+    ) -> tuple[str | None, EndpointHealth]:
+        with self._lock:
+            self.admissions += 1
+            endpoint = self.endpoints[subscription_id]
+            endpoint.leases = {t: u for t, u in endpoint.leases.items() if u > now}
+            health = replace(endpoint.health, in_flight=len(endpoint.leases))
+            endpoint.health = health
+            narrow = health.consecutive_failures >= pause_after_failures or health.slowed(now)
+            cap = 1 if narrow else limits.max_in_flight
+            pace = health.rate_next_at
+            if (
+                health.held_back(now)
+                or len(endpoint.leases) >= cap
+                or (
+                    limits.interval_s is not None
+                    and pace is not None
+                    and pace > now + timedelta(seconds=limits.burst_s)
+                )
+            ):
+                return None, health
+            if limits.interval_s is not None:
+                step = timedelta(seconds=limits.interval_s)
+                pace = (pace if pace is not None and pace > now else now) + step
+            token = f"lane{self.admissions}"
+            endpoint.leases[token] = lease_until
+            endpoint.health = replace(health, in_flight=len(endpoint.leases), rate_next_at=pace)
+            return token, endpoint.health
+
+    def release(
+        self,
+        subscription_id: str,
+        token: str,
+        observation: Observation,
+        *,
+        now: datetime,
+        hold_until: datetime | None = None,
+        slow_until: datetime | None = None,
+    ) -> EndpointHealth:
+        with self._lock:
+            endpoint = self.endpoints[subscription_id]
+            endpoint.leases.pop(token, None)
+            health = replace(endpoint.health, in_flight=len(endpoint.leases))
+            if observation is Observation.SUCCESS:
+                health = replace(
+                    health,
+                    last_success_at=now,
+                    consecutive_failures=0,
+                    failing_since=None,
+                    hold_until=None,
+                )
+            elif observation is Observation.FAILURE:
+                health = replace(
+                    health,
+                    last_failure_at=now,
+                    failing_since=health.failing_since or now,
+                    consecutive_failures=health.consecutive_failures + 1,
+                    hold_until=hold_until or health.hold_until,
+                )
+            elif observation is Observation.THROTTLED:
+                health = replace(
+                    health,
+                    hold_until=hold_until or health.hold_until,
+                    slow_until=slow_until or health.slow_until,
+                )
+            endpoint.health = health
+            return health
+
+    def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None:
+        with self._lock:
+            endpoint = self.endpoints[subscription_id]
+            endpoint.health = replace(
+                endpoint.health,
+                held=endpoint.health.held + held,
+                pending=endpoint.health.pending + pending,
+            )
+
+
 class ScriptedSender:
     """Answers each URL with the next step of its script (the last one repeats): a status,
     None for no answer, an AttemptResult as it is, or an exception to raise."""
@@ -143,6 +270,8 @@ class FanoutKit:
         scripts: dict[str, list[Scripted]] | None = None,
         schedule_s: tuple[int, ...] = (1, 2, 4),
         now: datetime = NOW,
+        breaker: BreakerPolicy = TEST_BREAKER,
+        wait_budget_s: float = 0.0,
     ) -> None:
         self.subscriptions = FakeSubscriptions(subscriptions)
         self.marks = FakeMarks()
@@ -151,14 +280,26 @@ class FanoutKit:
         self.retries = FakeRetries()
         self.dead_letters = FakeDeadLetters()
         self.sender = ScriptedSender(scripts)
+        self.notices = FakeNotices()
+        self.health = FakeHealthStore()
         self.now = now
+        self.gate = EndpointGate(
+            self.health,
+            breaker,
+            delivery_timeout_s=10,
+            executor=_EXECUTOR,
+            clock=lambda: self.now,
+            wait_budget_s=wait_budget_s,
+        )
         self.fanout = Fanout(
             subscriptions=self.subscriptions,
             marks=self.marks,
             log=self.log,
             retries=self.retries,
             dead_letters=self.dead_letters,
+            notices=self.notices,
             sender=self.sender,
+            gate=self.gate,
             policy=RetryPolicy(schedule_s=schedule_s, jitter=0.2),
             executor=_EXECUTOR,
             telemetry=self.telemetry,

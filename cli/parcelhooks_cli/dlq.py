@@ -170,7 +170,7 @@ def _of_delivery(letter: DeadLetter | DeliveryJob, attempts: int, at: datetime) 
         letter.merchant_id,
         letter.subscription_id,
         letter.event.type,
-        letter.event.tracking_code,
+        getattr(letter.event, "tracking_code", None),
         attempts,
         _last_failure(letter.last_status, letter.last_error),
         at,

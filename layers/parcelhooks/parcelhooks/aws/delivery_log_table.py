@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
-from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.outcomes import is_valid_status
-from parcelhooks.delivery.records import SKIPPED_STALE, AttemptRecord
+from parcelhooks.delivery.records import HELD, SKIPPED_STALE, AttemptRecord
 
 
 class DeliveryLogTable:
@@ -39,15 +41,16 @@ class DeliveryLogTable:
     def page(
         self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
     ) -> tuple[list[AttemptRecord], str | None]:
-        """Newest first; `outcome` "success", "failure" or "skipped" (stale events not sent)
-        filters (pages may come up short)."""
+        """Newest first; `outcome` "success", "failure", "skipped" (stale events not sent)
+        or "held" (not sent while disabled) filters (pages may come up short)."""
         extra: dict[str, Any] = {"ScanIndexForward": False}
         if outcome is not None:
-            values = {":d": "delivered", ":s": SKIPPED_STALE}
+            values = {":d": "delivered", ":s": SKIPPED_STALE, ":h": HELD}
             condition = {
                 "success": "outcome = :d",
                 "skipped": "outcome = :s",
-                "failure": "outcome <> :d AND outcome <> :s",
+                "held": "outcome = :h",
+                "failure": "outcome <> :d AND outcome <> :s AND outcome <> :h",
             }[outcome]
             extra["FilterExpression"] = condition
             # DynamoDB refuses a value the expression does not use.
@@ -96,6 +99,7 @@ class DeliveryLogTable:
 
 
 BY_DELIVERY_INDEX = "by-delivery"
+_EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 
 
 def _attempt(item: dict[str, Any]) -> AttemptRecord:
@@ -107,5 +111,5 @@ def _attempt(item: dict[str, Any]) -> AttemptRecord:
         # Lines written before status codes were bounded may hold any number: not a status.
         fields["status_code"] = status if is_valid_status(status) else None
     if "event" in fields:
-        fields["event"] = ShipmentEvent.model_validate_json(fields["event"])
+        fields["event"] = _EVENT.validate_json(fields["event"])
     return AttemptRecord.model_validate(fields)

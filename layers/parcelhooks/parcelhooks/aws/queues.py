@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.operational import OperationalEvent
 from parcelhooks.delivery.backoff import sqs_delay_s
 from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
@@ -65,7 +66,7 @@ class EventsQueue:
     def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._batch = _BatchSender(client, queue_url)
 
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+    def publish(self, events: Sequence[ShipmentEvent | OperationalEvent]) -> list[str]:
         return self._batch.send({e.event_id: (e.model_dump_json(), 0) for e in events})
 
 

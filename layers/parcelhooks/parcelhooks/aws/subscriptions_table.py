@@ -90,7 +90,8 @@ class SubscriptionsTable:
             if not start:
                 return found
 
-    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> None:
+    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> bool:
+        """Whether this call disabled it: False when it was off already, or deleted."""
         try:
             self._table.update_item(
                 Key={"merchant_id": merchant_id, "subscription_id": subscription_id},
@@ -98,12 +99,19 @@ class SubscriptionsTable:
                 UpdateExpression=(
                     "SET enabled = :f, disabled_reason = :r, disabled_at = :t, updated_at = :t"
                 ),
-                ConditionExpression="attribute_exists(subscription_id)",
-                ExpressionAttributeValues={":f": False, ":r": reason, ":t": json_time(at)},
+                ConditionExpression="attribute_exists(subscription_id) AND enabled = :on",
+                ExpressionAttributeValues={
+                    ":f": False,
+                    ":on": True,
+                    ":r": reason,
+                    ":t": json_time(at),
+                },
             )
         except ClientError as error:
-            if not is_condition_failure(error):  # deleted meanwhile: nothing to disable
+            if not is_condition_failure(error):
                 raise
+            return False
+        return True
 
     def delete(self, merchant_id: str, subscription_id: str) -> bool:
         try:

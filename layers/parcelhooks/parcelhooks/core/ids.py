@@ -46,3 +46,10 @@ def delivery_id(event_id: str, subscription_id: str) -> str:
     """The same event to the same subscription is always the same delivery."""
     digest = hashlib.sha256(f"{event_id}\x00{subscription_id}".encode()).digest()
     return "dlv_" + base64.b32encode(digest[:15]).decode().lower()
+
+
+def operational_event_id(event_type: str, key: str) -> str:
+    """The same happening (a delivery exhausted, a subscription disabled at a time) always
+    has the same id, so a redelivered message does not tell the merchant twice."""
+    digest = hashlib.sha256(f"{event_type}\x00{key}".encode()).digest()
+    return "evt_" + base64.b32encode(digest[:15]).decode()

@@ -200,6 +200,11 @@ class ShipmentEvent(Model):
         return action_required(self.status, self.status_detail)
 
 
+# A small shop's server is not flooded during a peak unless its owner raises this.
+DEFAULT_MAX_IN_FLIGHT = 16
+MAX_IN_FLIGHT_LIMIT = 256
+
+
 def _secret_entry(value: object) -> object:
     return {"secret": value} if isinstance(value, str) else value
 
@@ -222,6 +227,9 @@ class Subscription(Model):
     disabled_at: datetime | None = None
     # False: events flagged stale are logged as skipped_stale instead of sent.
     include_stale: bool = True
+    # POSTs at once across every fan-out invocation, and an optional steady rate.
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    rate_limit_per_second: float | None = None
     # Newest first; a rotated-out secret keeps signing until it expires.
     secrets: list[Annotated[SigningSecret, BeforeValidator(_secret_entry)]]
     created_at: datetime

@@ -8,10 +8,12 @@ from functools import cache
 
 from parcelhooks.aws import clients
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.idempotency_table import DeliveryMarksTable
-from parcelhooks.aws.queues import DeadLetterQueue, RetryQueue
+from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
-from parcelhooks.delivery.fanout import Fanout, RetryPolicy
+from parcelhooks.delivery.fanout import Fanout, RetryPolicy, utcnow
+from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.netguard import Resolver, system_resolver
 from parcelhooks.delivery.sender import HttpSender
 from parcelhooks.delivery.settings import FanoutSettings
@@ -32,6 +34,7 @@ def resolver() -> Resolver:
 
 
 def build_fanout(config: FanoutSettings) -> Fanout:
+    executor = ThreadPoolExecutor(max_workers=AWS_WORKERS, thread_name_prefix="aws")
     return Fanout(
         subscriptions=SubscriptionsTable(clients.table(config.subscriptions_table)),
         marks=DeliveryMarksTable(
@@ -42,6 +45,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
         ),
         retries=RetryQueue(clients.sqs(), config.retry_queue_url),
         dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
+        notices=EventsQueue(clients.sqs(), config.events_queue_url),
         sender=HttpSender(
             connect_timeout_s=config.connect_timeout_s,
             total_timeout_s=config.delivery_timeout_s,
@@ -49,8 +53,15 @@ def build_fanout(config: FanoutSettings) -> Fanout:
             policy=config.guard_policy,
             resolve=resolver(),
         ),
+        gate=EndpointGate(
+            EndpointHealthTable(clients.table(config.endpoint_health_table)),
+            config.breaker_policy,
+            delivery_timeout_s=config.delivery_timeout_s,
+            executor=executor,
+            clock=utcnow,
+        ),
         policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
-        executor=ThreadPoolExecutor(max_workers=AWS_WORKERS, thread_name_prefix="aws"),
+        executor=executor,
         max_in_flight=config.max_concurrency,
         telemetry=PowertoolsTelemetry(),
     )

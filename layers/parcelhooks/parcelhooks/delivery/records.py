@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from parcelhooks.core.models import Model, ShipmentEvent
+from parcelhooks.core.models import Model
+from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS
 
 # Put in place of the receiver's text when a log line could not be written with it.
@@ -16,6 +17,11 @@ WITHHELD_EXCERPT = "(the response excerpt could not be logged)"
 # The log's outcome for a stale event a subscription with include_stale: false was not sent
 # (next to the attempts' outcomes in delivery/outcomes.py).
 SKIPPED_STALE = "skipped_stale"
+# The outcome of a delivery not attempted because its subscription is disabled: kept for
+# the log's retention, sent by the merchant's recover once the endpoint is enabled again.
+HELD = "held"
+# Outcomes that are no attempt: no latency, no delivery metric.
+NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD})
 
 # Why an attempt was made: the retry schedule (first attempts too), a merchant's retry,
 # recover or test, or an ops redrive of the dead-letter queue.
@@ -29,7 +35,7 @@ class DeliveryJob(Model):
 
     kind: Literal["retry"] = "retry"
     delivery_id: str
-    event: ShipmentEvent
+    event: WebhookEvent
     subscription_id: str
     merchant_id: str
     attempt: int
@@ -43,13 +49,18 @@ class DeliveryJob(Model):
     schedule_from: int = 1
     force: bool = False
     origin: Origin = "schedule"
+    # Times the endpoint's limits or its circuit breaker put this attempt off (no attempt
+    # made): each wait is longer, up to SQS's 15 minutes.
+    deferrals: int = 0
+    # Counted in the endpoint's `pending` when queued: counted out when taken.
+    counted: bool = False
 
 
 class DeadLetter(Model):
     """What DeliveriesDLQ holds once every attempt has failed."""
 
     delivery_id: str
-    event: ShipmentEvent
+    event: WebhookEvent
     subscription_id: str
     merchant_id: str
     attempts: int
@@ -92,7 +103,7 @@ class AttemptRecord(Model):
     next_attempt_at: datetime | None = None
     origin: Origin = "schedule"
     # Kept with the log so a merchant's retry or recover can send it again.
-    event: ShipmentEvent | None = None
+    event: WebhookEvent | None = None
 
     def without_response_excerpt(self) -> AttemptRecord:
         """This line with the receiver's text left out: the part of it a receiver controls."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
 from parcelhooks.core.settings import CsvInts, FunctionSettings, ResourceName, split_csv
+from parcelhooks.delivery.health import BreakerPolicy
 from parcelhooks.delivery.netguard import GuardPolicy
 
 CsvNetworks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(split_csv)]
@@ -32,6 +34,9 @@ class FanoutSettings(GuardSettings):
     idempotency_table: ResourceName
     retry_queue_url: ResourceName
     deliveries_dlq_url: ResourceName
+    # Operational events go out through the events queue like shipment events.
+    events_queue_url: ResourceName
+    endpoint_health_table: ResourceName
 
     retry_schedule_s: CsvInts = Field(min_length=1)
     retry_jitter: float = Field(default=0.2, ge=0, lt=1)
@@ -40,3 +45,14 @@ class FanoutSettings(GuardSettings):
     max_concurrency: int = Field(ge=1, le=900)
     delivery_log_ttl_days: int = Field(ge=1)
     idempotency_ttl_days: int = Field(ge=1)
+    disable_after_failing_hours: float = Field(gt=0)
+    disable_after_failures: int = Field(ge=1)
+    breaker_probe_s: float = Field(gt=0, le=900)
+
+    @property
+    def breaker_policy(self) -> BreakerPolicy:
+        return BreakerPolicy(
+            disable_after=timedelta(hours=self.disable_after_failing_hours),
+            disable_min_failures=self.disable_after_failures,
+            probe_interval=timedelta(seconds=self.breaker_probe_s),
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from parcelhooks.core.models import Subscription
 from parcelhooks.core.observability import logger, metrics
+from parcelhooks.core.operational import DisabledBy
 from parcelhooks.delivery.records import AttemptRecord, DeadLetter
 
 _OUTCOME_METRICS = {
@@ -49,4 +51,15 @@ class PowertoolsTelemetry:
             attempts=dead.attempts,
             last_status=dead.last_status,
             last_error=dead.last_error,
+        )
+
+    def disabled(self, subscription: Subscription, by: DisabledBy, reason: str) -> None:
+        # SubscriptionDisabledAlarm watches this metric: ops hear what the merchant hears.
+        metrics.add_metric("SubscriptionsDisabled", MetricUnit.Count, 1)
+        logger.warning(
+            "subscription disabled",
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            disabled_by=by,
+            reason=reason,
         )

@@ -1,8 +1,8 @@
-"""The bytes a merchant receives: the Standard Webhooks envelope of a shipment event."""
+"""The bytes a merchant receives: the Standard Webhooks envelope of an event."""
 
 import json
 
-from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.operational import OperationalEvent, WebhookEvent
 
 # The fields of `data`, in the order docs/api.md lists them.
 DATA_FIELDS = (
@@ -28,8 +28,15 @@ DATA_FIELDS = (
 )
 
 
-def webhook_body(event: ShipmentEvent) -> bytes:
+def webhook_body(event: WebhookEvent) -> bytes:
     """The same event always serializes to the same bytes, so every retry is identical."""
+    if isinstance(event, OperationalEvent):
+        envelope = {
+            "type": event.type,
+            "timestamp": event.model_dump(mode="json", include={"occurred_at"})["occurred_at"],
+            "data": event.data.model_dump(mode="json"),
+        }
+        return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
     data = event.model_dump(mode="json", include=set(DATA_FIELDS))
     # Derived from status_detail, not a stored field: computed here, once per body.
     data["action_required"] = event.action_required

@@ -28,6 +28,7 @@ from parcelhooks.core.models import (
     Subscription,
     Timestamp,
 )
+from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.core.statuses import Status
 from parcelhooks.delivery.records import SKIPPED_STALE, AttemptRecord, DeliveryJob
 from parcelhooks.merchant_api.subscriptions import Subscriptions
@@ -198,7 +199,7 @@ class DeliveryAdmin:
         )
         return self._resend(subscription, event, 1)
 
-    def _resend(self, subscription: Subscription, event: ShipmentEvent, attempt: int) -> Resent:
+    def _resend(self, subscription: Subscription, event: WebhookEvent, attempt: int) -> Resent:
         now = self._clock()
         job = self._job(subscription, event, attempt, now)
         self._queue([job], now)
@@ -213,7 +214,7 @@ class DeliveryAdmin:
 
     @staticmethod
     def _job(
-        subscription: Subscription, event: ShipmentEvent, attempt: int, now: datetime
+        subscription: Subscription, event: WebhookEvent, attempt: int, now: datetime
     ) -> DeliveryJob:
         return DeliveryJob(
             delivery_id=delivery_id(event.event_id, subscription.id),

@@ -1,0 +1,183 @@
+"""Endpoint health: the circuit breaker and the per-endpoint limits, as values.
+
+Every fan-out invocation shares one record per subscription (aws/endpoint_health_table.py).
+Before a POST it takes a lane (a lease) from that record; after it, it gives the lane
+back with what the endpoint answered. From those answers:
+
+- **healthy**: the last answer was a success (or nothing was sent yet);
+- **failing**: the last answers failed, fewer than `pause_after_failures` in a row;
+- **paused**: that many failed in a row: one probe at a time, at most one per
+  `probe_interval`; every other delivery waits in the retry queue without an attempt
+  counted, and the first success resumes full speed;
+- **disabled**: the subscription is off (410, its owner, or the breaker, which trips when
+  every delivery failed for `disable_after` with at least `disable_min_failures` failures).
+
+A `429` holds the endpoint until its `Retry-After` and slows it for `SLOW_FOR`: one request
+at a time and half its rate limit.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from parcelhooks.core.models import Subscription
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, Outcome, classify
+
+THROTTLED = 429
+# After a 429: how long the endpoint stays slowed, and the longest hold a Retry-After gets.
+SLOW_FOR = timedelta(minutes=5)
+MAX_HOLD = timedelta(minutes=15)
+HOLD_WITHOUT_RETRY_AFTER = timedelta(seconds=5)
+# A lane outlives the longest POST by this much: a crashed worker's lane comes back then.
+LEASE_MARGIN = timedelta(seconds=20)
+# The longest wait SQS can give a message (its DelaySeconds limit).
+MAX_DEFER_S = 900
+# A delivery over its endpoint's in-flight limit waits this long at first, then twice as
+# long each time, up to MAX_DEFER_S.
+BUSY_DEFER_S = 2.0
+
+HealthState = Literal["healthy", "failing", "paused", "disabled"]
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    disable_after: timedelta
+    disable_min_failures: int
+    probe_interval: timedelta
+    pause_after_failures: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    """The shared record of one subscription's endpoint."""
+
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    hold_until: datetime | None = None
+    slow_until: datetime | None = None
+    # The next free slot of the rate limit (GCRA's theoretical arrival time).
+    rate_next_at: datetime | None = None
+    in_flight: int = 0
+    held: int = 0
+    pending: int = 0
+
+    def paused(self, policy: BreakerPolicy) -> bool:
+        return self.consecutive_failures >= policy.pause_after_failures
+
+    def slowed(self, now: datetime) -> bool:
+        return self.slow_until is not None and self.slow_until > now
+
+    def held_back(self, now: datetime) -> bool:
+        return self.hold_until is not None and self.hold_until > now
+
+
+def health_state(
+    subscription: Subscription, health: EndpointHealth, policy: BreakerPolicy
+) -> HealthState:
+    if not subscription.enabled:
+        return "disabled"
+    if health.paused(policy):
+        return "paused"
+    return "failing" if health.consecutive_failures else "healthy"
+
+
+class Observation(StrEnum):
+    """What one answer says about the endpoint (not about the delivery)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    THROTTLED = "throttled"
+    # Our own fault (an unexpected error before the POST): says nothing of the endpoint.
+    NEUTRAL = "neutral"
+
+
+def observe(result: AttemptResult) -> Observation:
+    if result.error == UNEXPECTED_ERROR:
+        return Observation.NEUTRAL
+    if classify(result) is Outcome.DELIVERED:
+        return Observation.SUCCESS
+    if result.status_code == THROTTLED:
+        return Observation.THROTTLED
+    return Observation.FAILURE
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the gate lets through for one endpoint right now."""
+
+    max_in_flight: int
+    # Seconds between two sends at the rate limit (None: no rate limit), and how far ahead
+    # of that pace a burst may run.
+    interval_s: float | None
+    burst_s: float
+
+    @classmethod
+    def of(cls, subscription: Subscription, *, slowed: bool) -> Limits:
+        rate = subscription.rate_limit_per_second
+        if rate is None:
+            return cls(subscription.max_in_flight, None, 0.0)
+        interval = (2 if slowed else 1) / rate
+        # A burst of up to one second's worth of requests (at least one) at the full rate.
+        burst = max(1, math.floor(rate)) - 1
+        return cls(subscription.max_in_flight, interval, burst * interval)
+
+
+def lease_expiry(now: datetime, delivery_timeout_s: float) -> datetime:
+    return now + timedelta(seconds=delivery_timeout_s) + LEASE_MARGIN
+
+
+def hold_after_throttle(retry_after_s: float | None) -> timedelta:
+    """How long a 429 keeps the endpoint from being sent anything."""
+    if retry_after_s is None:
+        return HOLD_WITHOUT_RETRY_AFTER
+    return min(timedelta(seconds=retry_after_s), MAX_HOLD)
+
+
+def probing_after(health_at_admission: EndpointHealth, policy: BreakerPolicy) -> bool:
+    """Will a failure now leave the endpoint paused (so the next probe must wait)?"""
+    return health_at_admission.consecutive_failures + 1 >= policy.pause_after_failures
+
+
+def breaker_trips(health: EndpointHealth, policy: BreakerPolicy, now: datetime) -> bool:
+    return (
+        health.failing_since is not None
+        and health.consecutive_failures >= policy.disable_min_failures
+        and now - health.failing_since >= policy.disable_after
+    )
+
+
+def breaker_reason(health: EndpointHealth, now: datetime) -> str:
+    since = health.failing_since.isoformat() if health.failing_since else "?"
+    return (
+        f"every delivery failed since {since} ({health.consecutive_failures} failures in a "
+        f"row); disabled by the circuit breaker at {now.isoformat()}"
+    )
+
+
+def refusal_wait_s(
+    health: EndpointHealth, limits: Limits, policy: BreakerPolicy, now: datetime
+) -> float:
+    """Seconds until asking again for a lane can succeed, from the record that refused."""
+    waits = [0.0]
+    if health.held_back(now):
+        assert health.hold_until is not None
+        waits.append((health.hold_until - now).total_seconds())
+    if limits.interval_s is not None and health.rate_next_at is not None:
+        ahead = (health.rate_next_at - now).total_seconds() - limits.burst_s
+        waits.append(ahead)
+    if health.paused(policy) and health.in_flight:
+        waits.append(policy.probe_interval.total_seconds())
+    return max(waits)
+
+
+def defer_s(wait_s: float, deferrals: int, rng: random.Random) -> int:
+    """SQS delay for a delivery put off: at least `wait_s`, longer each time, jittered."""
+    base = max(wait_s, BUSY_DEFER_S * (1 << min(deferrals, 10)))
+    return min(MAX_DEFER_S, math.ceil(base * rng.uniform(1.0, 1.5)))
