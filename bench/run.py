@@ -1,7 +1,7 @@
 """Delivery-engine benchmarks; each compares against a baseline measured in the same run.
 
     make bench
-    .venvs/dev/bin/python bench/run.py [throughput|width|isolation|coldstart]
+    .venvs/dev/bin/python bench/run.py [throughput|width|isolation|coldstart|health]
 
 Prints Markdown tables; docs/benchmarks.md keeps the latest figures.
 """
@@ -30,11 +30,13 @@ import aiohttp  # noqa: E402
 import requests  # noqa: E402
 import urllib3  # noqa: E402
 from aiohttp.abc import AbstractResolver, ResolveResult  # noqa: E402
+from health import BREAKER, NoGate, health  # noqa: E402
 from servers import nginx_204, slow_server  # noqa: E402
 
 from devstack.stack import build as build_stack  # noqa: E402
 from devstack.template import function_environment, resources  # noqa: E402
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy  # noqa: E402
+from parcelhooks.delivery.gate import EndpointGate  # noqa: E402
 from parcelhooks.delivery.netguard import GuardPolicy, system_resolver  # noqa: E402
 from parcelhooks.delivery.outcomes import classify  # noqa: E402
 from parcelhooks.delivery.sender import HttpSender, WebhookRequest  # noqa: E402
@@ -45,6 +47,7 @@ from tests.fakes import (  # noqa: E402
     FakeDeadLetters,
     FakeLog,
     FakeMarks,
+    FakeNotices,
     FakeRetries,
     FakeSubscriptions,
     FakeTelemetry,
@@ -52,6 +55,7 @@ from tests.fakes import (  # noqa: E402
 
 LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
 BODY = webhook_body(shipment_event())
+EXECUTOR = ThreadPoolExecutor(max_workers=16)
 THROUGHPUT_N = int(os.environ.get("BENCH_N", "20000"))
 RECEIVER_NAME = "receiver.bench"  # aiohttp skips its resolver for IP literals: a name uses it
 
@@ -178,6 +182,7 @@ def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLo
         log=log,
         retries=FakeRetries(),
         dead_letters=FakeDeadLetters(),
+        notices=FakeNotices(),
         sender=HttpSender(
             connect_timeout_s=min(3, timeout_s),
             total_timeout_s=timeout_s,
@@ -185,8 +190,16 @@ def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLo
             policy=LOCAL,
             resolve=system_resolver,
         ),
+        # The delivery engine alone: endpoint health has its own benchmark (bench/health.py).
+        gate=EndpointGate(
+            NoGate(),
+            BREAKER,
+            delivery_timeout_s=timeout_s,
+            executor=EXECUTOR,
+            clock=lambda: datetime.now(UTC),
+        ),
         policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
-        executor=ThreadPoolExecutor(max_workers=16),
+        executor=EXECUTOR,
         telemetry=FakeTelemetry(),
         max_in_flight=concurrency,
         rng=Random(1),
@@ -362,7 +375,13 @@ def coldstart() -> None:
         print(f"| {label} | {median:.0f} ms | {best:.0f} ms |")
 
 
-BENCHES = {"throughput": throughput, "width": width, "isolation": isolation, "coldstart": coldstart}
+BENCHES = {
+    "throughput": throughput,
+    "width": width,
+    "isolation": isolation,
+    "coldstart": coldstart,
+    "health": health,
+}
 
 
 def main() -> None:

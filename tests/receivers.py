@@ -57,7 +57,18 @@ class Receiver:
     connections: set[int] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    in_flight: int = 0
+    peak_in_flight: int = 0  # the most requests it was answering at once
     _condition: threading.Condition = field(default_factory=threading.Condition)
+
+    def began(self) -> None:
+        with self._condition:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def ended(self) -> None:
+        with self._condition:
+            self.in_flight -= 1
 
     def record(self, item: Received) -> int:
         with self._condition:
@@ -78,10 +89,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
         receiver = self.server.receiver
-        if receiver.hang_s:
-            time.sleep(receiver.hang_s)  # the receiver under test is slow on purpose
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        # Counted until the answer starts: the sender may reuse its lane once it has read it.
+        receiver.began()
+        try:
+            if receiver.hang_s:
+                time.sleep(receiver.hang_s)  # the receiver under test is slow on purpose
+        finally:
+            receiver.ended()
         receiver.connections.add(self.client_address[1])
         status = receiver.record(
             Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
@@ -139,7 +155,18 @@ class RawReceiver:
     close_after_answer: bool = False
     requests: int = 0
     url: str = ""
+    in_flight: int = 0
+    peak_in_flight: int = 0  # the most requests it was answering at once
     _condition: threading.Condition = field(default_factory=threading.Condition)
+
+    def began(self) -> None:
+        with self._condition:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def ended(self) -> None:
+        with self._condition:
+            self.in_flight -= 1
 
     def next_answer(self) -> bytes:
         with self._condition:

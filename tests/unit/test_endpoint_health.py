@@ -1,0 +1,433 @@
+"""Endpoint health in the fan-out: the breaker's states, held deliveries, operational
+events, and the shared limits (in memory, and on the DynamoDB table under moto)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import boto3
+import pytest
+from standardwebhooks import Webhook
+
+from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
+from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.models import Subscription
+from parcelhooks.core.operational import OperationalEvent
+from parcelhooks.delivery.gate import EndpointGate, HealthStore
+from parcelhooks.delivery.health import (
+    EndpointHealth,
+    Limits,
+    Observation,
+    health_state,
+)
+from parcelhooks.delivery.outcomes import AttemptResult
+from parcelhooks.delivery.records import HELD, DeliveryJob
+from tests.factories import NOW, shipment_event, subscription
+from tests.fakes import TEST_BREAKER, FakeHealthStore, FanoutKit
+
+LEASE = NOW + timedelta(seconds=30)
+
+
+def _run(kit: FanoutKit, body: str) -> None:
+    asyncio.run(kit.fanout.handle_message(body))
+
+
+def _send(kit: FanoutKit, n: int, *, every: timedelta = timedelta(0), first: int = 0) -> None:
+    """`n` new events, `every` apart on the kit's clock."""
+    for index in range(first, first + n):
+        _run(kit, shipment_event(event_id=f"evt_{index:04d}").model_dump_json())
+        kit.now += every
+
+
+def _state(kit: FanoutKit, sub: Subscription) -> str:
+    stored = kit.subscriptions.get(sub.merchant_id, sub.id)
+    assert stored is not None
+    return health_state(stored, kit.health.health(sub.id), TEST_BREAKER)
+
+
+# --- the breaker ---------------------------------------------------------------------
+
+
+def test_a_success_keeps_the_endpoint_healthy() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub])
+    _send(kit, 1)
+    health = kit.health.health(sub.id)
+    assert _state(kit, sub) == "healthy"
+    assert (health.last_success_at, health.consecutive_failures, health.in_flight) == (NOW, 0, 0)
+
+
+def test_failures_below_the_pause_threshold_leave_it_failing_and_every_event_sent() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]})
+    _send(kit, 4, every=timedelta(seconds=1))
+    health = kit.health.health(sub.id)
+    assert len(kit.sender.requests) == 4
+    assert _state(kit, sub) == "failing"
+    assert (health.consecutive_failures, health.failing_since) == (4, NOW)
+    assert health.pending == 4  # each failed first attempt waits for its retry
+
+
+def test_five_failures_in_a_row_pause_it_to_one_probe_per_interval() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]})
+    _send(kit, 5, every=timedelta(seconds=1))
+    assert _state(kit, sub) == "paused"
+    _send(kit, 1, first=5)  # within the probe interval: put off, not attempted
+    assert len(kit.sender.requests) == 5
+    put_off = kit.retries.jobs[-1]
+    assert (put_off.attempt, put_off.deferrals, put_off.counted) == (1, 1, True)
+    assert put_off.due_at >= kit.now + TEST_BREAKER.probe_interval
+    assert len(kit.log.attempts) == 5  # no log line for a delivery put off
+    kit.now += TEST_BREAKER.probe_interval
+    _send(kit, 2, first=6)  # one probe goes; the other waits for it
+    assert len(kit.sender.requests) == 6
+
+
+def test_a_successful_probe_resumes_full_speed() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500, 500, 500, 500, 500, 204]})
+    _send(kit, 5)
+    kit.now += TEST_BREAKER.probe_interval
+    _send(kit, 1, first=5)
+    assert _state(kit, sub) == "healthy"
+    _send(kit, 3, first=6)
+    assert len(kit.sender.requests) == 9
+
+
+def test_a_paused_endpoint_s_retry_waits_without_using_an_attempt() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]})
+    _send(kit, 5)
+    job = kit.retries.jobs[0]
+    kit.now = max(kit.now, job.due_at)
+    kit.health.endpoints[sub.id].health = _held_until(kit, sub, kit.now + timedelta(seconds=5))
+    _run(kit, job.model_dump_json())
+    again = kit.retries.jobs[-1]
+    assert (again.attempt, again.delivery_id, again.deferrals) == (2, job.delivery_id, 1)
+    assert again.event.event_id == job.event.event_id  # the same webhook-id when it goes
+
+
+def _held_until(kit: FanoutKit, sub: Subscription, until: datetime) -> EndpointHealth:
+    return replace(kit.health.health(sub.id), hold_until=until)
+
+
+def test_the_breaker_disables_after_the_failing_period_and_tells_the_other_endpoints() -> None:
+    failing = subscription(id="sub_fail", url="https://a.example/h")
+    ops = subscription(
+        id="sub_ops", url="https://b.example/h", event_types=["subscription.disabled"]
+    )
+    kit = FanoutKit([failing, ops], scripts={failing.url: [500]})
+    # Eight failures over more than an hour: probes spaced by the probe interval.
+    for index in range(8):
+        _send(kit, 1, first=index)
+        kit.now += timedelta(minutes=10)
+    stored = kit.subscriptions.get(failing.merchant_id, failing.id)
+    assert stored is not None and not stored.enabled
+    assert "circuit breaker" in (stored.disabled_reason or "")
+    [notice] = kit.notices.events
+    assert (notice.type, notice.about_subscription_id) == ("subscription.disabled", failing.id)
+    assert notice.data.model_dump()["disabled_by"] == "breaker"
+    assert kit.telemetry.disables == [(failing.id, "breaker")]
+    kit.now = datetime.now().astimezone()  # the verifier checks the timestamp against the clock
+    _run(kit, notice.model_dump_json())  # it travels the events queue like any event
+    [told] = [r for r in kit.sender.requests if r.url == ops.url]
+    payload = Webhook(ops.secrets[0].secret).verify(told.body, told.headers)
+    assert payload["type"] == "subscription.disabled"
+    assert payload["data"]["subscription_id"] == failing.id
+
+
+def test_the_breaker_waits_for_enough_failures_however_long_they_took() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]})
+    for index in range(7):
+        _send(kit, 1, first=index)
+        kit.now += timedelta(hours=1)
+    stored = kit.subscriptions.get(sub.merchant_id, sub.id)
+    assert stored is not None and stored.enabled
+
+
+def test_the_breaker_waits_for_the_period_however_many_failures() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]})
+    for index in range(20):
+        _send(kit, 1, first=index)
+        kit.now += TEST_BREAKER.probe_interval
+    assert kit.now - NOW < TEST_BREAKER.disable_after
+    stored = kit.subscriptions.get(sub.merchant_id, sub.id)
+    assert stored is not None and stored.enabled and _state(kit, sub) == "paused"
+
+
+def test_a_429_holds_the_endpoint_until_retry_after_without_counting_a_failure() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [AttemptResult(429, 1.0, retry_after="20"), 204]})
+    _send(kit, 2)
+    health = kit.health.health(sub.id)
+    assert len(kit.sender.requests) == 1 and health.consecutive_failures == 0
+    assert health.hold_until == NOW + timedelta(seconds=20)
+    assert kit.retries.jobs[-1].due_at >= NOW + timedelta(seconds=20)
+    kit.now += timedelta(seconds=20)
+    _send(kit, 1, first=2)
+    assert len(kit.sender.requests) == 2
+
+
+# --- held while disabled ---------------------------------------------------------------
+
+
+def test_an_event_for_a_disabled_subscription_is_held_in_its_log() -> None:
+    sub = subscription(enabled=False, disabled_reason="disabled by the merchant")
+    kit = FanoutKit([sub])
+    _send(kit, 1)
+    [line] = kit.log.attempts
+    assert kit.sender.requests == []
+    assert (line.outcome, line.attempt, line.error) == (HELD, 1, "disabled by the merchant")
+    assert line.event is not None and line.event.event_id == "evt_0000"
+    assert kit.marks.done == set()  # not done: the merchant's recover sends it
+    assert kit.health.health(sub.id).held == 1
+
+
+def test_a_retry_pending_when_the_subscription_was_disabled_is_held() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500, 410]})
+    _send(kit, 2)  # the first fails and waits; the second's 410 disables
+    job = kit.retries.jobs[0]
+    kit.now = job.due_at
+    _run(kit, job.model_dump_json())
+    held = kit.log.attempts[-1]
+    assert (held.outcome, held.attempt, held.delivery_id) == (HELD, 2, job.delivery_id)
+    health = kit.health.health(sub.id)
+    assert (health.held, health.pending) == (1, 0)
+
+
+def test_a_held_delivery_sent_after_re_enabling_keeps_its_webhook_id() -> None:
+    sub = subscription(enabled=False, disabled_reason="endpoint answered 410 Gone")
+    kit = FanoutKit([sub], now=datetime.now().astimezone())
+    _send(kit, 1)
+    kit.subscriptions.items[(sub.merchant_id, sub.id)] = sub.model_copy(update={"enabled": True})
+    held = kit.log.attempts[0]
+    assert held.event is not None
+    recovered = DeliveryJob(
+        delivery_id=held.delivery_id,
+        event=held.event,
+        subscription_id=sub.id,
+        merchant_id=sub.merchant_id,
+        attempt=2,
+        due_at=kit.now,
+        first_attempt_at=kit.now,
+        last_attempt_at=kit.now,
+        schedule_from=2,
+        force=True,
+        origin="merchant",
+        counted=True,
+    )
+    _run(kit, recovered.model_dump_json())
+    [request] = kit.sender.requests
+    Webhook(sub.secrets[0].secret).verify(request.body, request.headers)
+    assert request.headers["webhook-id"] == "evt_0000"
+    assert kit.log.attempts[-1].outcome == "delivered"
+
+
+# --- operational events ----------------------------------------------------------------
+
+
+def test_410_tells_the_merchant_s_other_endpoints() -> None:
+    gone = subscription(id="sub_gone", url="https://a.example/h")
+    ops = subscription(id="sub_ops", url="https://b.example/h", event_types=["*"])
+    kit = FanoutKit([gone, ops], scripts={gone.url: [410]})
+    _send(kit, 1)
+    [notice] = kit.notices.events
+    assert notice.about_subscription_id == gone.id
+    assert notice.data.model_dump()["disabled_by"] == "gone"
+
+
+def test_an_operational_event_never_goes_to_the_subscription_it_describes() -> None:
+    about = subscription(id="sub_a", url="https://a.example/h", event_types=["*"])
+    other = subscription(id="sub_b", url="https://b.example/h", event_types=["*"])
+    kit = FanoutKit([about, other], scripts={about.url: [500]}, schedule_s=())
+    _send(kit, 1)  # no retries: the failed delivery to sub_a is dead-lettered at once
+    [exhausted] = kit.notices.events
+    assert exhausted.type == "delivery.exhausted" and exhausted.about_subscription_id == about.id
+    before = len(kit.sender.requests)
+    _run(kit, exhausted.model_dump_json())
+    assert [r.url for r in kit.sender.requests[before:]] == [other.url]
+    body = json.loads(kit.sender.requests[-1].body)
+    assert body["data"]["delivery_id"] == delivery_id("evt_0000", about.id)
+
+
+def test_an_operational_event_s_own_dead_letter_raises_no_further_notice() -> None:
+    sub = subscription(url="https://a.example/h", event_types=["*"])
+    kit = FanoutKit([sub], scripts={sub.url: [500]}, schedule_s=())
+    notice = OperationalEvent.model_validate(
+        {
+            "event_id": "evt_notice",
+            "merchant_id": sub.merchant_id,
+            "type": "delivery.exhausted",
+            "occurred_at": NOW.isoformat(),
+            "about_subscription_id": "sub_other",
+            "data": {
+                "delivery_id": "dlv_x",
+                "subscription_id": "sub_other",
+                "event_id": "evt_x",
+                "event_type": "shipment.delivered",
+                "attempts": 3,
+                "first_attempt_at": NOW.isoformat(),
+                "last_attempt_at": NOW.isoformat(),
+            },
+        }
+    )
+    _run(kit, notice.model_dump_json())
+    assert len(kit.dead_letters.dead) == 1 and kit.notices.events == []
+
+
+# --- the shared limits ------------------------------------------------------------------
+
+
+def test_one_invocation_never_has_more_than_max_in_flight_to_an_endpoint() -> None:
+    sub = subscription(max_in_flight=2)
+    kit = FanoutKit([sub], wait_budget_s=5.0)
+    peak = 0
+    in_flight = 0
+
+    async def slow(request: object) -> AttemptResult:
+        nonlocal peak, in_flight
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return AttemptResult(204, 10.0)
+
+    kit.sender.send = slow  # type: ignore[method-assign]
+
+    async def batch() -> None:
+        await asyncio.gather(
+            *(
+                kit.fanout.handle_message(shipment_event(event_id=f"evt_{i}").model_dump_json())
+                for i in range(12)
+            )
+        )
+
+    asyncio.run(batch())
+    assert peak == 2
+    assert len(kit.log.attempts) == 12 and kit.retries.jobs == []
+
+
+@pytest.fixture
+def health_table(moto_stack: dict[str, str]) -> EndpointHealthTable:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
+        moto_stack["ENDPOINT_HEALTH_TABLE"]
+    )
+    return EndpointHealthTable(table)
+
+
+def _admit(store: HealthStore, limits: Limits, now: datetime) -> str | None:
+    lease, _ = store.admit(
+        "sub_1", limits, pause_after_failures=5, lease_until=now + timedelta(seconds=30), now=now
+    )
+    return lease
+
+
+def test_lanes_are_shared_across_invocations(health_table: EndpointHealthTable) -> None:
+    # Two table objects: two fan-out invocations, one DynamoDB item.
+    first, second = health_table, EndpointHealthTable(health_table._table)
+    limits = Limits(max_in_flight=2, interval_s=None, burst_s=0.0)
+    lanes = [_admit(first, limits, NOW), _admit(second, limits, NOW)]
+    assert None not in lanes and _admit(second, limits, NOW) is None
+    first.release("sub_1", lanes[0] or "", Observation.SUCCESS, now=NOW)
+    assert _admit(second, limits, NOW) is not None
+    assert first.read("sub_1").in_flight == 2
+
+
+def test_a_crashed_worker_s_lane_comes_back_when_it_expires(
+    health_table: EndpointHealthTable,
+) -> None:
+    limits = Limits(max_in_flight=1, interval_s=None, burst_s=0.0)
+    assert _admit(health_table, limits, NOW) is not None  # never released: a crash
+    assert _admit(health_table, limits, NOW + timedelta(seconds=29)) is None
+    assert _admit(health_table, limits, NOW + timedelta(seconds=31)) is not None
+    assert health_table.read("sub_1").in_flight == 1
+
+
+def test_a_lane_released_after_it_expired_still_records_the_answer(
+    health_table: EndpointHealthTable,
+) -> None:
+    limits = Limits(max_in_flight=1, interval_s=None, burst_s=0.0)
+    late = _admit(health_table, limits, NOW) or ""
+    taken_back = _admit(health_table, limits, NOW + timedelta(seconds=31)) or ""
+    after = health_table.release("sub_1", late, Observation.FAILURE, now=NOW)
+    assert (after.consecutive_failures, after.in_flight) == (1, 1)  # the new lane still counts
+    health_table.release("sub_1", taken_back, Observation.SUCCESS, now=NOW)
+    assert health_table.read("sub_1").in_flight == 0
+
+
+@pytest.mark.parametrize("store_kind", ["dynamodb", "memory"])
+def test_the_rate_limit_holds_across_two_invocations_on_a_fake_clock(
+    store_kind: str, moto_stack: dict[str, str]
+) -> None:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
+        moto_stack["ENDPOINT_HEALTH_TABLE"]
+    )
+    stores: list[HealthStore] = (
+        [EndpointHealthTable(table), EndpointHealthTable(table)]
+        if store_kind == "dynamodb"
+        else [FakeHealthStore()] * 2
+    )
+    sub = subscription(id="sub_1", rate_limit_per_second=4, max_in_flight=256)
+    limits = Limits.of(sub, slowed=False)
+    granted: list[datetime] = []
+    now = NOW
+    # Both invocations ask every 50 ms for 5 s, and give each lane straight back.
+    for _ in range(100):
+        for store in stores:
+            lease = _admit(store, limits, now)
+            if lease is not None:
+                granted.append(now)
+                store.release("sub_1", lease, Observation.SUCCESS, now=now)
+        now += timedelta(milliseconds=50)
+    # A burst of 4 (one second's worth), then 4 a second.
+    assert 4 * 5 <= len(granted) <= 4 * 5 + 4
+    for start in granted:
+        window = [t for t in granted if start <= t < start + timedelta(seconds=1)]
+        assert len(window) <= 4 + 4
+
+
+def test_a_slowed_endpoint_gets_one_lane_and_half_the_rate(
+    health_table: EndpointHealthTable,
+) -> None:
+    limits = Limits(max_in_flight=8, interval_s=None, burst_s=0.0)
+    lane = _admit(health_table, limits, NOW) or ""
+    health_table.release(
+        "sub_1",
+        lane,
+        Observation.THROTTLED,
+        now=NOW,
+        hold_until=NOW + timedelta(seconds=2),
+        slow_until=NOW + timedelta(minutes=5),
+    )
+    assert _admit(health_table, limits, NOW + timedelta(seconds=1)) is None  # held back
+    later = NOW + timedelta(seconds=3)
+    assert _admit(health_table, limits, later) is not None
+    assert _admit(health_table, limits, later) is None  # slowed: one at a time
+    slowed = Limits.of(subscription(rate_limit_per_second=10), slowed=True)
+    assert slowed.interval_s == pytest.approx(0.2)
+
+
+def test_the_gate_puts_a_delivery_off_when_the_endpoint_stays_busy(
+    health_table: EndpointHealthTable,
+) -> None:
+    sub = subscription(id="sub_1", max_in_flight=1)
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        gate = EndpointGate(
+            health_table,
+            TEST_BREAKER,
+            delivery_timeout_s=10,
+            executor=executor,
+            clock=lambda: NOW,
+            wait_budget_s=0.2,
+        )
+        first = asyncio.run(gate.admit(sub))
+        second = asyncio.run(gate.admit(sub))
+    assert first.lease is not None and second.lease is None
