@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pydantic import TypeAdapter
 
 from parcelhooks.aws.dead_letters import DeadLetterReader
-from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 from parcelhooks.ops.redrive import MAX_EXAMINED, HeldMessage, RedriveResult
 from parcelhooks_cli.errors import EXIT_FAILED, CommandFailed, Problem, problem_from_error_shape
@@ -177,6 +178,9 @@ def _of_delivery(letter: DeadLetter | DeliveryJob, attempts: int, at: datetime) 
     )
 
 
+_EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
+
+
 def summarize(message: HeldMessage, queue: Queue) -> LetterSummary:
     """What a dead letter is about; one nobody can read says so in `last_error`."""
     try:
@@ -187,13 +191,13 @@ def summarize(message: HeldMessage, queue: Queue) -> LetterSummary:
         if isinstance(content, dict) and content.get("kind") == "retry":
             job = DeliveryJob.model_validate(content)  # a retry message that was poison
             return _of_delivery(job, job.attempt - 1, message.sent_at)
-        event = ShipmentEvent.model_validate(content)
+        event = _EVENT.validate_python(content)
         return LetterSummary(
             event.event_id,
             event.merchant_id,
             None,
             event.type,
-            event.tracking_code,
+            getattr(event, "tracking_code", None),
             None,
             "poison: the fan-out failed on it",
             message.sent_at,

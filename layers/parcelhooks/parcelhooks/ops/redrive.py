@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
 
 from parcelhooks.core.ids import OWNER_ID_PATTERN
-from parcelhooks.core.models import Model, ShipmentEvent, StrictModel, Subscription
+from parcelhooks.core.models import Model, StrictModel, Subscription
+from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
+_EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 MAX_PER_RUN = 1000
 # A run looks at no more than this many dead letters, matching or not (bounds its time).
 MAX_EXAMINED = 10_000
@@ -47,7 +49,7 @@ class DeadLetterSource(Protocol):
 
 
 class EventSink(Protocol):
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+    def publish(self, events: Sequence[WebhookEvent]) -> list[str]:
         """Return the event ids that could not be queued."""
         ...
 
@@ -97,7 +99,7 @@ class _Letter:
     event_type: str
     at: datetime  # when it was dead-lettered (deliveries) or first queued (events)
     dead: DeadLetter | None = None
-    event: ShipmentEvent | None = None
+    event: WebhookEvent | None = None
     job: DeliveryJob | None = None
 
 
@@ -133,7 +135,7 @@ def _read(message: HeldMessage, queue: str) -> _Letter | None:
                 message.sent_at,
                 job=job,
             )
-        event = ShipmentEvent.model_validate(content)
+        event = _EVENT.validate_python(content)  # a shipment or an operational event
         return _Letter(
             event.event_id, event.merchant_id, None, event.type, message.sent_at, event=event
         )
