@@ -166,10 +166,20 @@ def test_the_fanout_logs_marks_retries_and_disables_through_aws(
     assert _messages(moto_stack["RETRY_QUEUE_URL"]) == 1
     log = _resource(moto_stack["DELIVERIES_TABLE"]).scan()["Items"]
     assert sorted(item["subscription_id"] for item in log) == ["sub_failing", "sub_gone", "sub_ok"]
-    # The same event again (an SQS redelivery): the success mark spares sub_ok a second POST.
+    # The merchant's other subscriptions hear of the disable through the events queue.
+    assert _messages(moto_stack["EVENTS_QUEUE_URL"]) == 1
+    # The same event again (an SQS redelivery): the success mark spares sub_ok a second POST,
+    # and sub_gone, disabled now, holds it.
     again = fanout_app.handler(sqs_event([event.model_dump_json()]), LambdaContextStub())
     assert again == {"batchItemFailures": []}
-    assert len(_resource(moto_stack["DELIVERIES_TABLE"]).scan()["Items"]) == 4
+    log = _resource(moto_stack["DELIVERIES_TABLE"]).scan()["Items"]
+    assert sorted((item["subscription_id"], item["outcome"]) for item in log) == [
+        ("sub_failing", "retry"),
+        ("sub_failing", "retry"),
+        ("sub_gone", "disable"),
+        ("sub_gone", "held"),
+        ("sub_ok", "delivered"),
+    ]
 
 
 def test_the_fanout_defers_early_retries_and_dead_letters_the_last_one(
