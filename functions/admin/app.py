@@ -2,7 +2,7 @@
 merchant."""
 
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -19,7 +19,13 @@ from parcelhooks.api.edge import (
 from parcelhooks.auth.keys import Role
 from parcelhooks.core.observability import logger
 from parcelhooks.merchant_api import build
-from parcelhooks.merchant_api.deliveries import AttemptPage, Recovered, RecoverIn, Resent
+from parcelhooks.merchant_api.deliveries import (
+    AttemptPage,
+    OutcomeFilter,
+    Recovered,
+    RecoverIn,
+    Resent,
+)
 from parcelhooks.merchant_api.models import (
     SubscriptionIn,
     SubscriptionOut,
@@ -67,9 +73,10 @@ def list_subscriptions(
 @app.get(
     "/v1/subscriptions/<subscription_id>",
     tags=["subscriptions"],
-    responses=ok(200, SubscriptionOut, "The subscription; `secret` masked"),
+    responses=ok(200, SubscriptionOut, "The subscription and its health; `secret` masked"),
 )
 def get_subscription(subscription_id: str) -> SubscriptionOut:
+    """The subscription, with its endpoint's health: state, failures, held and pending."""
     return build.subscriptions().get(_merchant(), subscription_id)
 
 
@@ -79,7 +86,8 @@ def get_subscription(subscription_id: str) -> SubscriptionOut:
     responses=ok(200, SubscriptionOut, "The updated subscription"),
 )
 def update_subscription(subscription_id: str, patch: SubscriptionPatch) -> SubscriptionOut:
-    """Change url, event_types, description or enabled; `enabled: true` re-enables it."""
+    """Change url, event_types, description, limits or enabled; `enabled: true` re-enables it
+    and resets its circuit breaker (held deliveries stay held: recover them)."""
     return build.subscriptions().update(_merchant(), subscription_id, patch)
 
 
@@ -123,9 +131,10 @@ def list_deliveries(
     subscription_id: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    outcome: Annotated[Literal["success", "failure", "skipped"] | None, Query()] = None,
+    outcome: Annotated[OutcomeFilter | None, Query()] = None,
 ) -> AttemptPage:
-    """Every attempt, newest first: status code, latency, error, attempt number, next attempt."""
+    """Every attempt, newest first: status code, latency, error, attempt number, next attempt;
+    and the deliveries not attempted (`skipped_stale`, `held`)."""
     return build.delivery_admin().attempts(
         _merchant(), subscription_id, limit=limit, cursor=cursor, outcome=outcome
     )
@@ -148,7 +157,8 @@ def retry_delivery(delivery_id: str) -> Response[str]:
     responses=ok(202, Recovered, "What was queued again"),
 )
 def recover(subscription_id: str, request: RecoverIn) -> Response[str]:
-    """Send again every delivery since `since` whose last attempt failed (100 per call)."""
+    """Send again every delivery since `since` whose last attempt failed or that was held
+    while the subscription was disabled, oldest event first (100 per call)."""
     done = build.delivery_admin().recover(_merchant(), subscription_id, request.since)
     return json_response(202, done.model_dump_json())
 

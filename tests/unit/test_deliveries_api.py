@@ -13,6 +13,7 @@ from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.core.errors import ValidationFailedError
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
+from parcelhooks.delivery.health import EndpointHealth
 from parcelhooks.delivery.netguard import GuardPolicy
 from parcelhooks.delivery.records import AttemptRecord, DeliveryJob
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
@@ -26,6 +27,7 @@ from tests.factories import (
     shipment_event,
     subscription,
 )
+from tests.fakes import TEST_BREAKER
 
 NEW = {"url": "https://erp.example.com/hooks", "event_types": ["*"]}
 
@@ -238,13 +240,34 @@ class _Resender:
         return []
 
 
+class _NoHealth:
+    """An endpoint health record nobody wrote."""
+
+    def read(self, subscription_id: str) -> EndpointHealth:
+        return EndpointHealth()
+
+    def reset_breaker(self, subscription_id: str) -> None:
+        pass
+
+    def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None:
+        pass
+
+
 def _admin(recover_window: timedelta) -> DeliveryAdmin:
     store = _OneSubscription(subscription())
-    subscriptions = Subscriptions(store, policy=GuardPolicy(), max_per_merchant=50)  # type: ignore[arg-type]
+    health = _NoHealth()
+    subscriptions = Subscriptions(
+        store,  # type: ignore[arg-type]
+        health=health,
+        breaker=TEST_BREAKER,
+        policy=GuardPolicy(),
+        max_per_merchant=50,
+    )
     return DeliveryAdmin(
         log=_EmptyLog(),  # type: ignore[arg-type]
         subscriptions=subscriptions,
         resender=_Resender(),
+        counts=health,
         recover_window=recover_window,
         clock=lambda: NOW,
     )

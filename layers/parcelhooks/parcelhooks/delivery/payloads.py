@@ -4,17 +4,26 @@
 field added to the webhook is described at once, with the type and description it has on
 the event (or, for a value the body computes, the property's). Every field is in every
 body (null when unknown), so each one is required.
+
+Operational events (`subscription.disabled`, `delivery.exhausted`) have their own bodies:
+the same envelope, `data` the event's own model from core/operational.py.
 """
 
 from __future__ import annotations
 
 import inspect
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
 from pydantic import Field, create_model
 
 from parcelhooks.core.models import Model, ShipmentEvent
+from parcelhooks.core.operational import (
+    DELIVERY_EXHAUSTED,
+    SUBSCRIPTION_DISABLED,
+    DeliveryExhausted,
+    SubscriptionDisabled,
+)
 from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, EVENT_TYPES, TEST_EVENT_TYPE
 from parcelhooks.delivery.webhook import DATA_FIELDS
 
@@ -58,3 +67,27 @@ class WebhookPayload(Model):
     )
     timestamp: datetime = Field(description="When the event occurred (`data.occurred_at`).")
     data: WebhookData
+
+
+class SubscriptionDisabledPayload(Model):
+    """The body of `subscription.disabled`: one of the merchant's subscriptions was disabled."""
+
+    type: Literal["subscription.disabled"]
+    timestamp: datetime = Field(description="When it was disabled (`data.disabled_at`).")
+    data: SubscriptionDisabled
+
+
+class DeliveryExhaustedPayload(Model):
+    """The body of `delivery.exhausted`: a delivery failed every attempt and was
+    dead-lettered."""
+
+    type: Literal["delivery.exhausted"]
+    timestamp: datetime = Field(description="Its last attempt (`data.last_attempt_at`).")
+    data: DeliveryExhausted
+
+
+# Each operational event type's body, in the order the documentation lists them.
+OPERATIONAL_PAYLOADS: dict[str, type[Model]] = {
+    SUBSCRIPTION_DISABLED: SubscriptionDisabledPayload,
+    DELIVERY_EXHAUSTED: DeliveryExhaustedPayload,
+}

@@ -8,6 +8,7 @@ from functools import cache
 from parcelhooks.aws import clients
 from parcelhooks.aws.cursor_key import stored_cursor_key
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import RetryQueue
 from parcelhooks.aws.shipments_table import ShipmentsTable
@@ -41,10 +42,17 @@ def subscriptions_table() -> SubscriptionsTable:
 
 
 @cache
+def endpoint_health_table() -> EndpointHealthTable:
+    return EndpointHealthTable(clients.table(settings().endpoint_health_table))
+
+
+@cache
 def subscriptions() -> Subscriptions:
     config = settings()
     return Subscriptions(
         subscriptions_table(),
+        health=endpoint_health_table(),
+        breaker=config.breaker_policy,
         policy=config.guard_policy,
         resolve=resolver(),
         max_per_merchant=config.max_subscriptions_per_merchant,
@@ -59,6 +67,7 @@ def delivery_admin() -> DeliveryAdmin:
         log=DeliveryLogTable(clients.table(config.deliveries_table), log_retention, cursors()),
         subscriptions=subscriptions(),
         resender=RetryQueue(clients.sqs(), config.retry_queue_url),
+        counts=endpoint_health_table(),
         recover_window=log_retention,
     )
 

@@ -2,7 +2,9 @@
 
 Re-sends go through RetryQueue like any retry, so they are signed, logged, retried and
 dead-lettered by the same fan-out code; they start the retry schedule afresh and are
-sent even if an earlier attempt of the same delivery succeeded.
+sent even if an earlier attempt of the same delivery succeeded. Each one queued is counted
+in its endpoint's `pending` (the fan-out counts it out when it takes it), and each `held`
+delivery sent again is counted out of `held`.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from parcelhooks.core.models import (
     Subscription,
     Timestamp,
 )
+from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.core.statuses import Status
-from parcelhooks.delivery.records import SKIPPED_STALE, AttemptRecord, DeliveryJob
+from parcelhooks.delivery.records import HELD, SKIPPED_STALE, AttemptRecord, DeliveryJob
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 
 MAX_RECOVER = 100
@@ -57,15 +60,27 @@ class Resender(Protocol):
     def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]: ...
 
 
+class HealthCounts(Protocol):
+    """The endpoint's held and pending counts, kept with the fan-out (EndpointHealthTable)."""
+
+    def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None: ...
+
+
+# The outcome filter of the delivery log: "failure" leaves out what was never attempted.
+OutcomeFilter = Literal["success", "failure", "skipped", "held"]
+
+
 class AttemptOut(Model):
     delivery_id: str
     event_id: str
     event_type: str
     attempt: int
     attempted_at: datetime
-    outcome: Literal["delivered", "retry", "disable", "skipped_stale"] = Field(
+    outcome: Literal["delivered", "retry", "disable", "skipped_stale", "held"] = Field(
         description="`skipped_stale`: not sent, because the event is stale and the "
-        "subscription has `include_stale: false` (retry it to have it sent)."
+        "subscription has `include_stale: false` (retry it to have it sent). `held`: not "
+        "attempted, because the subscription was disabled (`error` says why); once it is "
+        "enabled again, recover sends it. Neither counts as an attempt."
     )
     status_code: int | None
     error: str | None
@@ -92,7 +107,11 @@ class Resent(Model):
 
 class Recovered(Model):
     recovered: int
-    deliveries: list[Resent]
+    held: int = Field(
+        description="How many of the recovered deliveries were `held` while the "
+        "subscription was disabled."
+    )
+    deliveries: list[Resent] = Field(description="In the order the events occurred.")
     truncated: bool
 
 
@@ -104,6 +123,29 @@ def _out(record: AttemptRecord) -> AttemptOut:
     return AttemptOut.model_validate(record.model_dump(exclude={"event", "merchant_id"}))
 
 
+def next_attempt(record: AttemptRecord) -> int:
+    """The attempt number a re-send gets: a held line's attempt was never made, so a re-send
+    makes it (a skipped_stale line keeps counting, as it always has)."""
+    return record.attempt if record.outcome == HELD else record.attempt + 1
+
+
+def is_recoverable(record: AttemptRecord, now: datetime) -> bool:
+    """Its latest line failed or was held, and no retry of it is waiting."""
+    return (
+        record.outcome not in {"delivered", SKIPPED_STALE}
+        and record.event is not None
+        and (record.next_attempt_at is None or record.next_attempt_at <= now)
+    )
+
+
+def occurrence(record: AttemptRecord) -> tuple[datetime, int, datetime]:
+    """Sort key: when the event occurred, then its place in its shipment, then the log."""
+    event = record.event
+    assert event is not None
+    sequence = getattr(event, "sequence", None)  # operational events have none
+    return event.occurred_at, sequence or 0, record.attempted_at
+
+
 class DeliveryAdmin:
     def __init__(
         self,
@@ -111,12 +153,14 @@ class DeliveryAdmin:
         log: AttemptLog,
         subscriptions: Subscriptions,
         resender: Resender,
+        counts: HealthCounts,
         recover_window: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._log = log
         self._subscriptions = subscriptions
         self._resender = resender
+        self._counts = counts
         # The log's retention: older attempts are gone, so there is nothing to recover.
         self._recover_window = recover_window
         self._clock = clock
@@ -128,7 +172,7 @@ class DeliveryAdmin:
         *,
         limit: int,
         cursor: str | None,
-        outcome: Literal["success", "failure", "skipped"] | None,
+        outcome: OutcomeFilter | None,
     ) -> AttemptPage:
         self._subscriptions.require(merchant_id, subscription_id)
         records, next_cursor = self._log.page(subscription_id, limit, cursor, outcome)
@@ -140,11 +184,15 @@ class DeliveryAdmin:
             raise NotFoundError(f"no delivery {dlv_id}")
         subscription = self._subscriptions.require(merchant_id, latest.subscription_id)
         _require_enabled(subscription)
-        return self._resend(subscription, latest.event, latest.attempt + 1)
+        now = self._clock()
+        job = self._job(subscription, latest.event, next_attempt(latest), now)
+        self._queue([job], now, held=[latest] if latest.outcome == HELD else [])
+        return Resent(delivery_id=job.delivery_id, event_id=job.event.event_id, attempt=job.attempt)
 
     def recover(self, merchant_id: str, subscription_id: str, since: datetime) -> Recovered:
-        """Re-send every delivery since `since` whose last attempt failed and that is not
-        waiting for a retry already; at most 100 per call (answers say when there are more)."""
+        """Re-send every delivery since `since` whose last attempt failed, or that was held
+        while the subscription was disabled, and that is not waiting for a retry already;
+        oldest event first, at most 100 per call (answers say when there are more)."""
         subscription = self._subscriptions.require(merchant_id, subscription_id)
         _require_enabled(subscription)
         now = self._clock()
@@ -157,26 +205,25 @@ class DeliveryAdmin:
         records, more = self._log.since(subscription_id, since, limit=MAX_ATTEMPTS_READ)
         for record in records:
             latest[record.delivery_id] = record  # oldest first: the last one wins
-        failed = [
-            (r, r.event)
-            for r in latest.values()
-            if r.outcome not in {"delivered", SKIPPED_STALE}
-            and r.event is not None
-            and (r.next_attempt_at is None or r.next_attempt_at <= now)
-        ]
+        failed = sorted((r for r in latest.values() if is_recoverable(r, now)), key=occurrence)
+        chosen = failed[:MAX_RECOVER]
         jobs = [
-            self._job(subscription, event, r.attempt + 1, now)
-            for r, event in failed[:MAX_RECOVER]
-            if event is not None
+            self._job(subscription, r.event, next_attempt(r), now)
+            for r in chosen
+            if r.event is not None
         ]
+        held = [r for r in chosen if r.outcome == HELD]
         if jobs:
-            self._queue(jobs, now)
+            self._queue(jobs, now, held=held)
         resent = [
             Resent(delivery_id=j.delivery_id, event_id=j.event.event_id, attempt=j.attempt)
             for j in jobs
         ]
         return Recovered(
-            recovered=len(jobs), deliveries=resent, truncated=more or len(failed) > MAX_RECOVER
+            recovered=len(jobs),
+            held=len(held),
+            deliveries=resent,
+            truncated=more or len(failed) > MAX_RECOVER,
         )
 
     def send_test(self, merchant_id: str, subscription_id: str) -> Resent:
@@ -205,11 +252,35 @@ class DeliveryAdmin:
         self._queue([job], now)
         return Resent(delivery_id=job.delivery_id, event_id=event.event_id, attempt=attempt)
 
-    def _queue(self, jobs: list[DeliveryJob], now: datetime) -> None:
+    def _queue(
+        self, jobs: list[DeliveryJob], now: datetime, held: Sequence[AttemptRecord] = ()
+    ) -> None:
+        """Queue the jobs (in this order), then count what was queued."""
         refused = self._resender.schedule(jobs, now)
+        not_queued = {job.delivery_id for job in refused}
+        self._count(
+            jobs[0].subscription_id,
+            pending=len(jobs) - len(refused),
+            held=-sum(1 for r in held if r.delivery_id not in not_queued),
+        )
         if refused:
             raise EnqueueFailedError(
                 f"{len(refused)} of {len(jobs)} deliveries could not be queued; send again",
+            )
+
+    def _count(self, subscription_id: str, *, pending: int, held: int) -> None:
+        """Best effort: the jobs are queued, so failing the request would only have them
+        queued twice; the counts are approximate anyway."""
+        if not (pending or held):
+            return
+        try:
+            self._counts.count(subscription_id, held=held, pending=pending)
+        except Exception:
+            logger.exception(
+                "health counts not written",
+                subscription_id=subscription_id,
+                pending=pending,
+                held=held,
             )
 
     @staticmethod
@@ -228,6 +299,8 @@ class DeliveryAdmin:
             schedule_from=attempt,
             force=True,
             origin="merchant",
+            # Counted in the endpoint's pending here; the fan-out counts it out.
+            counted=True,
         )
 
 

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     Field,
+    Strict,
     StringConstraints,
     field_validator,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from parcelhooks.core.models import Model, NoControlCharacters, PlainText, StrictModel
-from parcelhooks.core.statuses import EVENT_TYPES
+from parcelhooks.core.models import (
+    DEFAULT_MAX_IN_FLIGHT,
+    MAX_IN_FLIGHT_LIMIT,
+    Model,
+    NoControlCharacters,
+    PlainText,
+    StrictModel,
+)
+from parcelhooks.delivery.health import HealthState
 
 EventTypeFilter = Literal[
     "*",
@@ -32,6 +40,9 @@ EventTypeFilter = Literal[
     "shipment.cancelled",
     # A carrier code not in our table yet, delivered with its raw code (docs/statuses.md).
     "shipment.unknown",
+    # Operational events about the merchant's other subscriptions ("*" takes them too).
+    "subscription.disabled",
+    "delivery.exhausted",
 ]
 
 
@@ -42,8 +53,10 @@ Url = Annotated[
 ]
 
 
-# Every status's type, the correction and "*".
-EventTypes = Annotated[list[EventTypeFilter], Field(min_length=1, max_length=len(EVENT_TYPES) + 2)]
+# As many as there are filters (repeats are folded when stored).
+EventTypes = Annotated[
+    list[EventTypeFilter], Field(min_length=1, max_length=len(get_args(EventTypeFilter)))
+]
 
 
 Description = Annotated[PlainText, Field(max_length=500)]
@@ -58,17 +71,65 @@ IncludeStale = Annotated[
 ]
 
 
+# The lane and 429 rules, said once for both limits (and the OpenAPI document).
+_LIMITS_TEXT = (
+    " Lanes are shared by every fan-out invocation. A delivery over a limit waits in the "
+    "retry queue without counting as a failed attempt, and keeps its `webhook-id`. A `429` "
+    "holds the endpoint until its `Retry-After` (at most 15 minutes; 5 s without one), then "
+    "slows it for 5 minutes: one request at a time, at half the rate limit."
+)
+MAX_IN_FLIGHT_TEXT = "At most this many POSTs to the endpoint at once." + _LIMITS_TEXT
+RATE_LIMIT_TEXT = (
+    "At most this many POSTs per second to the endpoint (a burst of up to one second's "
+    "worth may run ahead); null: no rate limit." + _LIMITS_TEXT
+)
+MAX_RATE_PER_SECOND = 1000
+# Strict: `true`, `"16"` or `16.0` is a 400, not a number read into what was meant.
+MaxInFlight = Annotated[
+    int, Strict(), Field(ge=1, le=MAX_IN_FLIGHT_LIMIT, description=MAX_IN_FLIGHT_TEXT)
+]
+RateLimit = Annotated[
+    float,
+    Strict(),
+    Field(gt=0, le=MAX_RATE_PER_SECOND, allow_inf_nan=False, description=RATE_LIMIT_TEXT),
+]
+
+
+def _documented_without_null(schema: dict[str, Any]) -> None:
+    """A field that refuses null though its type holds it (so a bad value is one problem at
+    its own `loc`, not one per member of a union), documented as it is used."""
+    schema.update(schema.pop("anyOf")[0])
+    schema.pop("default", None)
+
+
+# PATCH: null is refused by `_not_null`; left out, nothing changes.
+MaxInFlightChange = Annotated[
+    int | None,
+    Strict(),
+    Field(
+        ge=1,
+        le=MAX_IN_FLIGHT_LIMIT,
+        description=MAX_IN_FLIGHT_TEXT,
+        json_schema_extra=_documented_without_null,
+    ),
+]
+
+
 class SubscriptionIn(StrictModel):
     url: Url
     event_types: EventTypes
     description: Description | None = None
     include_stale: IncludeStale = True
+    max_in_flight: MaxInFlight = DEFAULT_MAX_IN_FLIGHT
+    rate_limit_per_second: RateLimit | None = None
 
 
 class SubscriptionPatch(StrictModel):
-    """Only the fields sent change; `enabled: true` re-enables a disabled endpoint.
+    """Only the fields sent change; `enabled: true` re-enables a disabled endpoint and resets
+    its circuit breaker.
 
-    `description: null` clears the description; no other field may be null.
+    `description: null` clears the description and `rate_limit_per_second: null` the rate
+    limit; no other field may be null.
     """
 
     url: Url | SkipJsonSchema[None] = None
@@ -76,8 +137,12 @@ class SubscriptionPatch(StrictModel):
     description: Description | None = None
     enabled: bool | SkipJsonSchema[None] = None
     include_stale: IncludeStale | SkipJsonSchema[None] = None
+    max_in_flight: MaxInFlightChange = None
+    rate_limit_per_second: RateLimit | None = None
 
-    @field_validator("url", "event_types", "enabled", "include_stale", mode="before")
+    @field_validator(
+        "url", "event_types", "enabled", "include_stale", "max_in_flight", mode="before"
+    )
     @classmethod
     def _not_null(cls, value: object) -> object:
         # A null here would be read as "not sent" and change nothing while answering 200.
@@ -89,9 +154,37 @@ class SubscriptionPatch(StrictModel):
     def _something_to_change(self) -> SubscriptionPatch:
         if not self.model_fields_set:
             raise ValueError(
-                "send at least one of url, event_types, description, enabled, include_stale"
+                "send at least one of url, event_types, description, enabled, include_stale, "
+                "max_in_flight, rate_limit_per_second"
             )
         return self
+
+
+class EndpointHealthOut(Model):
+    """The endpoint as the fan-out sees it, from the record every fan-out invocation shares."""
+
+    state: HealthState = Field(
+        description="`healthy`: the last answer was a success (or nothing was sent yet); "
+        "`failing`: the last answers failed, fewer than 5 in a row; `paused`: 5 or more "
+        "failed in a row, so one probe at a time is sent (at most one per "
+        "`BreakerProbeSeconds`, 60 s by default) while the other deliveries wait in the retry "
+        "queue, and the first success resumes full speed; `disabled`: the subscription is "
+        "off (410 Gone, you, or the circuit breaker)."
+    )
+    failing_since: datetime | None = Field(
+        description="When the failures in a row began; null after a success."
+    )
+    consecutive_failures: int = Field(description="Failed attempts in a row.")
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    held: int = Field(
+        description="Deliveries logged `held` while the subscription was disabled, not yet "
+        "recovered. Approximate: counts kept beside the queues, off after a crash."
+    )
+    pending: int = Field(
+        description="Deliveries waiting in the retry queue (retries, put-off deliveries, "
+        "your retries, recovers and tests). Approximate, like `held`."
+    )
 
 
 class SubscriptionOut(Model):
@@ -103,10 +196,18 @@ class SubscriptionOut(Model):
     disabled_reason: str | None = None
     disabled_at: datetime | None = None
     include_stale: IncludeStale
+    # As stored: not checked again on the way out.
+    max_in_flight: int = Field(description=MAX_IN_FLIGHT_TEXT)
+    rate_limit_per_second: float | None = Field(default=None, description=RATE_LIMIT_TEXT)
     created_at: datetime
     updated_at: datetime | None = None
     secret: str = Field(
         description="The signing secret: in full when created or rotated, masked elsewhere."
+    )
+    health: EndpointHealthOut | None = Field(
+        default=None,
+        description="The endpoint's health; in every answer about one subscription, null in "
+        "lists (read the subscription for it).",
     )
 
 

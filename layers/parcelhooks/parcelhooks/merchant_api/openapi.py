@@ -1,8 +1,8 @@
 """The public OpenAPI 3.1 document: the admin routes as Powertools generates them from their
 models, plus the carrier ingest route (another function), the bearer scheme, our one
 error shape on every operation, and the webhooks we send (OpenAPI 3.1 `webhooks`: one per
-event type, the body from delivery/payloads.py). docs/openapi.json is this document,
-checked by a test.
+event type, shipment and operational, the bodies from delivery/payloads.py).
+docs/openapi.json is this document, checked by a test.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from parcelhooks.api.errors import ErrorResponse
+from parcelhooks.core.operational import DELIVERY_EXHAUSTED, SUBSCRIPTION_DISABLED
 from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE
-from parcelhooks.delivery.payloads import WEBHOOK_TYPES, WebhookPayload
+from parcelhooks.delivery.payloads import OPERATIONAL_PAYLOADS, WEBHOOK_TYPES, WebhookPayload
 from parcelhooks.ingest.events import CarrierEventBatchIn, CarrierEventIn, IngestResponse
 
 TITLE = "parcelhooks"
@@ -122,45 +123,80 @@ def _webhook_summary(event_type: str) -> str:
     return f"A shipment event with status `{event_type.removeprefix('shipment.')}`"
 
 
-def _webhooks() -> dict[str, Any]:
-    """One webhook per event type: the same envelope, its `type` fixed."""
-    return {
-        event_type: {
-            "post": {
-                "tags": ["webhooks"],
-                "summary": _webhook_summary(event_type),
-                "operationId": "webhook_" + event_type.replace(".", "_"),
-                "parameters": [
-                    {
-                        "name": name,
-                        "in": "header",
-                        "required": True,
-                        "description": text,
-                        "schema": {"type": "string"},
-                    }
-                    for name, text in _WEBHOOK_HEADERS.items()
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "allOf": [
-                                    _schema_ref("WebhookPayload"),
-                                    {"properties": {"type": {"const": event_type}}},
-                                ]
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "2XX": {"description": "Received; anything else is retried on the schedule"},
-                    "410": {"description": "Gone: the subscription is disabled"},
-                },
+_OPERATIONAL_SUMMARIES = {
+    SUBSCRIPTION_DISABLED: (
+        "One of your subscriptions was disabled: its endpoint answered 410 Gone "
+        "(`disabled_by: gone`) or failed long enough for the circuit breaker "
+        "(`disabled_by: breaker`)"
+    ),
+    DELIVERY_EXHAUSTED: (
+        "A delivery to one of your subscriptions failed every attempt and was dead-lettered"
+    ),
+}
+_OPERATIONAL_DESCRIPTION = (
+    "Sent to your subscriptions whose `event_types` include this type (or `*`), never to the "
+    "subscription it describes; signed and retried like every webhook, `webhook-id` the "
+    "same on every retry."
+)
+
+
+def _webhook(
+    event_type: str, summary: str, schema: dict[str, Any], description: str | None = None
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "tags": ["webhooks"],
+        "summary": summary,
+        "operationId": "webhook_" + event_type.replace(".", "_"),
+        "parameters": [
+            {
+                "name": name,
+                "in": "header",
+                "required": True,
+                "description": text,
+                "schema": {"type": "string"},
             }
-        }
+            for name, text in _WEBHOOK_HEADERS.items()
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        },
+        "responses": {
+            "2XX": {"description": "Received; anything else is retried on the schedule"},
+            "410": {"description": "Gone: the subscription is disabled"},
+        },
+    }
+    if description is not None:
+        operation["description"] = description
+    return {"post": operation}
+
+
+def _webhooks() -> dict[str, Any]:
+    """One webhook per event type: shipment events share an envelope with `type` fixed;
+    operational events have a body each."""
+    shipment = {
+        event_type: _webhook(
+            event_type,
+            _webhook_summary(event_type),
+            {
+                "allOf": [
+                    _schema_ref("WebhookPayload"),
+                    {"properties": {"type": {"const": event_type}}},
+                ]
+            },
+        )
         for event_type in WEBHOOK_TYPES
     }
+    operational = {
+        event_type: _webhook(
+            event_type,
+            _OPERATIONAL_SUMMARIES[event_type],
+            _schema_ref(payload.__name__),
+            _OPERATIONAL_DESCRIPTION,
+        )
+        for event_type, payload in OPERATIONAL_PAYLOADS.items()
+    }
+    return shipment | operational
 
 
 def _link_created_subscription(spec: dict[str, Any]) -> None:
@@ -185,7 +221,13 @@ def build_document(admin_spec: dict[str, Any]) -> dict[str, Any]:
     spec["info"] = {"title": TITLE, "version": VERSION, "description": DESCRIPTION}
     spec["servers"] = [{"url": "/", "description": "the stack's ApiUrl output"}]
     _add_models(
-        spec, ErrorResponse, CarrierEventIn, CarrierEventBatchIn, IngestResponse, WebhookPayload
+        spec,
+        ErrorResponse,
+        CarrierEventIn,
+        CarrierEventBatchIn,
+        IngestResponse,
+        WebhookPayload,
+        *OPERATIONAL_PAYLOADS.values(),
     )
     for name in _POWERTOOLS_VALIDATION:
         spec["components"]["schemas"].pop(name, None)

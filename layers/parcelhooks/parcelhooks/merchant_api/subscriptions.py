@@ -1,7 +1,9 @@
 """Merchant subscriptions: create, list, get, update, delete, rotate — scoped to the key's owner.
 
 Every call takes the merchant id from the caller's key; another merchant's
-subscription is simply not found, never forbidden, so ids leak nothing.
+subscription is simply not found, never forbidden, so ids leak nothing. An answer about
+one subscription carries its endpoint's health, read from the record the fan-out keeps;
+re-enabling one resets its circuit breaker there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from parcelhooks.core.errors import (
 )
 from parcelhooks.core.ids import new_subscription_id
 from parcelhooks.core.models import SigningSecret, Subscription
+from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, health_state
 from parcelhooks.delivery.netguard import (
     GuardPolicy,
     Resolver,
@@ -27,6 +30,7 @@ from parcelhooks.delivery.netguard import (
 )
 from parcelhooks.delivery.signing import SECRET_PREFIX, generate_secret
 from parcelhooks.merchant_api.models import (
+    EndpointHealthOut,
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPage,
@@ -56,13 +60,41 @@ class SubscriptionStore(Protocol):
     def delete(self, merchant_id: str, subscription_id: str) -> bool: ...
 
 
+class EndpointHealthStore(Protocol):
+    """The fan-out's shared record of each endpoint (aws/endpoint_health_table.py)."""
+
+    def read(self, subscription_id: str) -> EndpointHealth: ...
+
+    def reset_breaker(self, subscription_id: str) -> None: ...
+
+
 def mask_secret(secret: str) -> str:
     """Enough to tell two secrets apart, not enough to sign with."""
     visible = secret.removeprefix(SECRET_PREFIX)[:MASK_VISIBLE_CHARS]
     return f"{SECRET_PREFIX}{visible}{'*' * 8}"
 
 
-def to_out(subscription: Subscription, *, with_secret: bool = False) -> SubscriptionOut:
+def health_out(
+    subscription: Subscription, health: EndpointHealth, policy: BreakerPolicy
+) -> EndpointHealthOut:
+    return EndpointHealthOut(
+        state=health_state(subscription, health, policy),
+        failing_since=health.failing_since,
+        consecutive_failures=health.consecutive_failures,
+        last_success_at=health.last_success_at,
+        last_failure_at=health.last_failure_at,
+        # Counts kept beside the queues can drift below zero after a crash: none is none.
+        held=max(0, health.held),
+        pending=max(0, health.pending),
+    )
+
+
+def to_out(
+    subscription: Subscription,
+    *,
+    with_secret: bool = False,
+    health: EndpointHealthOut | None = None,
+) -> SubscriptionOut:
     newest = subscription.secrets[0].secret
     return SubscriptionOut(
         id=subscription.id,
@@ -73,9 +105,12 @@ def to_out(subscription: Subscription, *, with_secret: bool = False) -> Subscrip
         disabled_reason=subscription.disabled_reason,
         disabled_at=subscription.disabled_at,
         include_stale=subscription.include_stale,
+        max_in_flight=subscription.max_in_flight,
+        rate_limit_per_second=subscription.rate_limit_per_second,
         created_at=subscription.created_at,
         updated_at=subscription.updated_at,
         secret=newest if with_secret else mask_secret(newest),
+        health=health,
     )
 
 
@@ -84,12 +119,16 @@ class Subscriptions:
         self,
         store: SubscriptionStore,
         *,
+        health: EndpointHealthStore,
+        breaker: BreakerPolicy,
         policy: GuardPolicy,
         resolve: Resolver = system_resolver,
         max_per_merchant: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
+        self._health = health
+        self._breaker = breaker
         self._policy = policy
         self._resolve = resolve
         self._max_per_merchant = max_per_merchant
@@ -110,18 +149,22 @@ class Subscriptions:
             description=request.description,
             enabled=True,
             include_stale=request.include_stale,
+            max_in_flight=request.max_in_flight,
+            rate_limit_per_second=request.rate_limit_per_second,
             secrets=[SigningSecret(secret=generate_secret())],
             created_at=self._clock(),
         )
         self._store.put(subscription)
-        return to_out(subscription, with_secret=True)
+        # A new endpoint has no record yet: healthy, nothing held or pending.
+        fresh = health_out(subscription, EndpointHealth(), self._breaker)
+        return to_out(subscription, with_secret=True, health=fresh)
 
     def list(self, merchant_id: str, limit: int, cursor: str | None) -> SubscriptionPage:
         items, next_cursor = self._store.page(merchant_id, limit, cursor)
         return SubscriptionPage(data=[to_out(s) for s in items], next_cursor=next_cursor)
 
     def get(self, merchant_id: str, subscription_id: str) -> SubscriptionOut:
-        return to_out(self.require(merchant_id, subscription_id))
+        return self._with_health(self.require(merchant_id, subscription_id))
 
     def update(
         self, merchant_id: str, subscription_id: str, patch: SubscriptionPatch
@@ -138,6 +181,10 @@ class Subscriptions:
             changes["description"] = patch.description
         if patch.include_stale is not None:
             changes["include_stale"] = patch.include_stale
+        if patch.max_in_flight is not None:
+            changes["max_in_flight"] = patch.max_in_flight
+        if "rate_limit_per_second" in patch.model_fields_set:
+            changes["rate_limit_per_second"] = patch.rate_limit_per_second
         if patch.enabled is True:
             changes |= {"enabled": True, "disabled_reason": None, "disabled_at": None}
         elif patch.enabled is False and current.enabled:
@@ -148,7 +195,12 @@ class Subscriptions:
             }
         updated = current.model_copy(update=changes)
         self._replace(updated, current)
-        return to_out(updated)
+        if patch.enabled is True:
+            # The failures before count no more, or the next one would disable it again.
+            # Every `enabled: true` resets (not only a change), so resending the PATCH
+            # after a failed reset completes it.
+            self._health.reset_breaker(updated.id)
+        return self._with_health(updated)
 
     def rotate_secret(self, merchant_id: str, subscription_id: str) -> SubscriptionOut:
         """A new secret signs from now on; the previous ones keep signing for 24 hours."""
@@ -164,7 +216,7 @@ class Subscriptions:
             update={"secrets": [SigningSecret(secret=generate_secret()), *kept], "updated_at": now}
         )
         self._replace(rotated, current)
-        return to_out(rotated, with_secret=True)
+        return self._with_health(rotated, with_secret=True)
 
     def delete(self, merchant_id: str, subscription_id: str) -> None:
         if not self._store.delete(merchant_id, subscription_id):
@@ -175,6 +227,12 @@ class Subscriptions:
         if subscription is None:
             raise not_found(subscription_id)
         return subscription
+
+    def _with_health(
+        self, subscription: Subscription, *, with_secret: bool = False
+    ) -> SubscriptionOut:
+        health = health_out(subscription, self._health.read(subscription.id), self._breaker)
+        return to_out(subscription, with_secret=with_secret, health=health)
 
     def _replace(self, updated: Subscription, current: Subscription) -> None:
         """Read-modify-write without losing a concurrent change (a 410 disable, a rotation)."""
