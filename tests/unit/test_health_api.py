@@ -256,6 +256,19 @@ def test_re_enabling_resets_the_breaker(health: EndpointHealthTable) -> None:
     assert (record.consecutive_failures, record.failing_since, record.hold_until) == (0, None, None)
 
 
+def test_enabled_true_on_a_paused_enabled_endpoint_resets_it_too(
+    health: EndpointHealthTable,
+) -> None:
+    # So a PATCH answered 500 after its write (the reset failed) completes when sent again.
+    created = _create()
+    _answers(health, created["id"], *[Observation.FAILURE] * PAUSE_AFTER)
+    _, patched = _call("PATCH", f"/v1/subscriptions/{created['id']}", {"enabled": True})
+    assert (patched["health"]["state"], patched["health"]["consecutive_failures"]) == (
+        "healthy",
+        0,
+    )
+
+
 def test_any_other_patch_leaves_the_breaker_alone(health: EndpointHealthTable) -> None:
     created = _create()
     _answers(health, created["id"], *[Observation.FAILURE] * PAUSE_AFTER)

@@ -142,7 +142,8 @@ def occurrence(record: AttemptRecord) -> tuple[datetime, int, datetime]:
     """Sort key: when the event occurred, then its place in its shipment, then the log."""
     event = record.event
     assert event is not None
-    sequence = getattr(event, "sequence", None)  # operational events have none
+    # Operational and test events have no place in a shipment.
+    sequence = event.sequence if isinstance(event, ShipmentEvent) else None
     return event.occurred_at, sequence or 0, record.attempted_at
 
 
