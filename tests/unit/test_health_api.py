@@ -111,13 +111,6 @@ def test_limits_default_to_16_lanes_and_no_rate_and_show_in_every_answer() -> No
 
 
 @pytest.mark.usefixtures("moto_stack")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="aws/subscriptions_table.py puts model_dump(mode='json') items, and boto3 refuses "
-    "the float rate_limit_per_second (TypeError: Float types are not supported): a 500. "
-    "Remove this mark once the adapter writes numbers as Decimal.",
-)
 def test_limits_are_set_changed_and_the_rate_cleared_with_null() -> None:
     created = _create(max_in_flight=4, rate_limit_per_second=2.5)
     assert (created["max_in_flight"], created["rate_limit_per_second"]) == (4, 2.5)

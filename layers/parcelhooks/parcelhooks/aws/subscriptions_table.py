@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,14 +24,11 @@ class SubscriptionsTable:
         self._cursors = cursors  # only the merchant API hands out cursors
 
     def put(self, subscription: Subscription) -> None:
-        item = subscription.model_dump(mode="json", exclude={"id"}, exclude_none=True)
-        item["subscription_id"] = subscription.id
-        self._table.put_item(Item=item)
+        self._table.put_item(Item=_item(subscription))
 
     def replace(self, subscription: Subscription, previous: Subscription) -> bool:
         """Write `subscription` only if the stored one is still `previous` (by updated_at)."""
-        item = subscription.model_dump(mode="json", exclude={"id"}, exclude_none=True)
-        item["subscription_id"] = subscription.id
+        item = _item(subscription)
         if previous.updated_at is None:
             condition = "attribute_exists(subscription_id) AND attribute_not_exists(updated_at)"
             values: dict[str, Any] = {}
@@ -124,6 +123,14 @@ class SubscriptionsTable:
                 return False
             raise
         return True
+
+
+def _item(subscription: Subscription) -> dict[str, Any]:
+    # DynamoDB takes numbers as Decimal, never float (rate_limit_per_second is one).
+    dumped = subscription.model_dump_json(exclude={"id"}, exclude_none=True)
+    item: dict[str, Any] = json.loads(dumped, parse_float=Decimal)
+    item["subscription_id"] = subscription.id
+    return item
 
 
 def _subscription(item: dict[str, Any]) -> Subscription:
