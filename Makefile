@@ -18,7 +18,7 @@ PIP_QUIET := --quiet --quiet --disable-pip-version-check
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PY313)):$(PATH)
 
-.PHONY: run test deps lint validate iam-lint scan unit integration e2e bench openapi statuses clean
+.PHONY: run test deps lint validate iam-lint scan unit integration e2e bench chaos openapi statuses clean
 
 run: deps ## start the whole stack locally on MiniStack; Ctrl-C stops it
 	$(DEV)/bin/python -m devstack
@@ -80,6 +80,9 @@ bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see 
 		RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light && \
 		(service nginx stop || true); }
 	$(DEV)/bin/python bench/run.py
+
+chaos: deps ## chaos and load run on its own MiniStack (EVENTS=2000): ledger, docs/reliability.md, docs/cost.md
+	$(DEV)/bin/python -m chaos.run --events $(or $(EVENTS),2000)
 
 openapi: $(DEV)/.ok ## regenerate docs/openapi.json from the code
 	$(DEV)/bin/python -m devstack.openapi > docs/openapi.json

@@ -11,6 +11,11 @@ from enum import StrEnum
 from chaos.signatures import verify_any
 
 PROBLEMS_SHOWN = 10
+# What the platform tells a merchant about its own endpoints: webhooks the harness did not
+# send as events, so they belong to no pair (parcelhooks.core.operational).
+OPERATIONAL_TYPES = frozenset({"subscription.disabled", "delivery.exhausted"})
+EVENTS_DLQ = "events_dlq"
+DELIVERIES_DLQ = "deliveries_dlq"
 
 
 class Category(StrEnum):
@@ -73,10 +78,12 @@ class Observation:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """One message of the deliveries DLQ."""
+    """One pair a dead-letter queue holds: DeliveriesDLQ, or EventsDLQ (a message SQS gave
+    up on after its receives, e.g. one whose batches were killed twice)."""
 
     event_id: str
     subscription_id: str
+    queue: str = DELIVERIES_DLQ
 
     @property
     def pair(self) -> Pair:
@@ -123,6 +130,8 @@ class Ledger:
     unverifiable: tuple[Unverifiable, ...]
     also_dead_lettered: tuple[Pair, ...]
     stray_dead_letters: tuple[DeadLetter, ...]
+    notices: tuple[Observation, ...] = ()
+    in_events_dlq: int = 0
 
     @property
     def extra_copies(self) -> int:
@@ -155,7 +164,7 @@ def observe(
 def reconcile(inputs: Inputs) -> Ledger:
     """Put every expected pair in one category and collect what does not add up."""
     expected = _expected_by_pair(inputs.expected)
-    copies, unverifiable = _assign(inputs.observations, expected.keys())
+    copies, notices, unverifiable = _assign(inputs.observations, expected.keys())
     delivered = {pair for pair, seen in copies.items() if _has_true_copy(pair, seen)}
     dead = {letter.pair for letter in inputs.dead_letters}
     outcomes = {pair: _category(pair, delivered, dead, inputs) for pair in sorted(expected)}
@@ -169,6 +178,12 @@ def reconcile(inputs: Inputs) -> Ledger:
         unverifiable=tuple(unverifiable),
         also_dead_lettered=tuple(sorted(delivered & dead)),
         stray_dead_letters=tuple(d for d in inputs.dead_letters if d.pair not in expected),
+        notices=tuple(notices),
+        in_events_dlq=sum(
+            1
+            for pair in _events_dlq_pairs(inputs.dead_letters)
+            if outcomes.get(pair) is Category.DEAD_LETTERED
+        ),
     )
 
 
@@ -182,6 +197,8 @@ def render(ledger: Ledger, problems: int = PROBLEMS_SHOWN) -> str:
         ("duplicate_mismatch", len(ledger.mismatches)),
         ("unverifiable", len(ledger.unverifiable)),
         ("stray_dead_letters", len(ledger.stray_dead_letters)),
+        ("dead_lettered_in_events_dlq", ledger.in_events_dlq),
+        ("operational_notices", len(ledger.notices)),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{'category':<{width}}  count"]
@@ -205,20 +222,28 @@ def _expected_by_pair(expected: Iterable[Expected]) -> dict[Pair, bytes | None]:
 
 def _assign(
     observations: Iterable[Observation], expected: Iterable[Pair]
-) -> tuple[dict[Pair, list[Observation]], list[Unverifiable]]:
-    """Each verified request to its pair: by webhook-id, else by the event id in its body."""
+) -> tuple[dict[Pair, list[Observation]], list[Observation], list[Unverifiable]]:
+    """Each verified request to its pair: by webhook-id, else by the event id in its body;
+    verified operational notices apart (a `delivery.exhausted` names another pair's event)."""
     known = set(expected)
     copies: dict[Pair, list[Observation]] = defaultdict(list)
+    notices: list[Observation] = []
     unverifiable: list[Unverifiable] = []
     for seen in observations:
         pair = _pair_of(seen, known)
         if not seen.verified:
             unverifiable.append(Unverifiable(seen, UnverifiableReason.BAD_SIGNATURE))
+        elif _body_type(seen.body) in OPERATIONAL_TYPES:
+            notices.append(seen)
         elif pair is None:
             unverifiable.append(Unverifiable(seen, UnverifiableReason.NO_SUCH_PAIR))
         else:
             copies[pair].append(seen)
-    return dict(copies), unverifiable
+    return dict(copies), notices, unverifiable
+
+
+def _events_dlq_pairs(dead_letters: Iterable[DeadLetter]) -> set[Pair]:
+    return {letter.pair for letter in dead_letters if letter.queue == EVENTS_DLQ}
 
 
 def _pair_of(seen: Observation, known: set[Pair]) -> Pair | None:
@@ -229,14 +254,23 @@ def _pair_of(seen: Observation, known: set[Pair]) -> Pair | None:
     return by_body if by_body in known else None
 
 
-def _body_event_id(body: bytes) -> str:
+def _document(body: bytes) -> dict[str, object]:
     try:
         document = json.loads(body)
     except ValueError:
-        return ""
-    data = document.get("data") if isinstance(document, dict) else None
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _body_event_id(body: bytes) -> str:
+    data = _document(body).get("data")
     event_id = data.get("event_id") if isinstance(data, dict) else None
     return event_id if isinstance(event_id, str) else ""
+
+
+def _body_type(body: bytes) -> str:
+    kind = _document(body).get("type")
+    return kind if isinstance(kind, str) else ""
 
 
 def _has_true_copy(pair: Pair, seen: Iterable[Observation]) -> bool:

@@ -367,3 +367,29 @@ def _expect_failure(url: str, outcome: list[BaseException]) -> None:
         post(url, timeout_s=10.0)
     except (OSError, http.client.HTTPException) as error:
         outcome.append(error)
+
+
+def test_an_operational_notice_naming_another_pairs_event_is_neither_a_copy_nor_a_stranger() -> (
+    None
+):
+    notice = json.dumps(
+        {"type": "delivery.exhausted", "data": {"event_id": "evt_1", "subscription_id": "sub_a"}}
+    ).encode()
+    ledger = ledger_of(
+        expect(*PAIRS),
+        *(seen(e, s) for e, s in PAIRS),
+        seen("evt_1", "sub_b", body=notice, webhook_id="evt_notice"),
+    )
+    assert ledger.ok and len(ledger.notices) == 1 and not ledger.mismatches
+
+
+def test_an_event_dead_lettered_in_the_events_dlq_is_accounted_and_counted_apart() -> None:
+    letters = [DeadLetter("evt_2", "sub_a", queue="events_dlq")]
+    ledger = reconcile(
+        Inputs(
+            expected=expect(*PAIRS),
+            observations=[seen(*PAIRS[0]), seen(*PAIRS[1])],
+            dead_letters=letters,
+        )
+    )
+    assert ledger.ok and ledger.counts[Category.DEAD_LETTERED] == 1 and ledger.in_events_dlq == 1

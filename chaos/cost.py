@@ -1,0 +1,220 @@
+"""The cost model: AWS usage measured in the run, priced per million events.
+
+Usage comes from the run: every AWS call the functions made (the counting proxy), each
+invocation's duration and memory (MiniStack's REPORT lines) and the bytes each function
+logged. What the Lambda and SQS services do on their own (the event source's ReceiveMessage
+and DeleteMessageBatch, API Gateway's access log) is not a call of our code: it is modelled
+from the invocations counted, and labelled so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from chaos.deployed import Invocations
+from chaos.proxy import CallCount, Counts
+
+MILLION = 1_000_000
+GB = 1024**3
+# us-east-1 list prices, USD (docs/cost.md cites the pages and says when they were taken).
+PRICES: dict[str, float] = {
+    "rest_api_per_million": 3.50,
+    "http_api_per_million": 1.00,
+    "lambda_requests_per_million": 0.20,
+    "lambda_arm64_gb_s": 0.0000133334,
+    "sqs_per_million": 0.40,
+    "dynamodb_write_per_million": 0.625,
+    "dynamodb_read_per_million": 0.125,
+    "logs_ingest_per_gb": 0.50,
+    "sns_publish_per_million": 0.50,
+    "sns_http_per_million": 0.60,
+    "eventbridge_events_per_million": 1.00,
+    "eventbridge_api_destination_per_million": 0.20,
+}
+# The access-log line API Gateway writes per request (the template's format, filled in).
+ACCESS_LOG_BYTES = 260
+# Lambda's event source: one ReceiveMessage and one DeleteMessageBatch per batch it hands over.
+ESM_REQUESTS_PER_INVOCATION = 2
+# Tables whose every item also goes to a global secondary index projecting all of it.
+INDEXED_TABLES = ("DeliveriesTable",)
+# Work that grows with each delivery (the rest is once per event).
+PER_DELIVERY_TABLES = ("DeliveriesTable", "EndpointHealthTable", "IdempotencyTable")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one stretch of the run used, and how many events and deliveries it carried."""
+
+    events: int
+    deliveries: int
+    calls: dict[str, dict[str, float]] = field(default_factory=dict)
+    functions: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def usage_of(
+    before: Counts, after: Counts, runs: Mapping[str, Invocations], events: int, deliveries: int
+) -> Usage:
+    """The calls made between two proxy snapshots, and the functions' invocations."""
+    calls: dict[str, dict[str, float]] = {}
+    for key, count in after.by_key.items():
+        if key.split("|")[0] not in runs:
+            continue  # setup calls (subscriptions made by the admin function) are no event's
+        earlier = before.by_key.get(key, CallCount())
+        diff = {name: getattr(count, name) - getattr(earlier, name) for name in vars(count)}
+        if diff["calls"]:
+            calls[key] = diff
+    functions = {
+        name: {
+            "invocations": len(run.durations_ms),
+            "duration_ms": sum(run.durations_ms),
+            "memory_mb": run.memory_mb,
+            "log_bytes": run.log_bytes,
+        }
+        for name, run in runs.items()
+    }
+    return Usage(events, deliveries, calls, functions)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One term of the bill per million events: per event, and per delivery on top."""
+
+    service: str
+    what: str
+    per_event_usd: float
+    per_delivery_usd: float
+
+    def for_subscriptions(self, subscriptions: int) -> float:
+        return self.per_event_usd + subscriptions * self.per_delivery_usd
+
+
+def bill(usage: Usage, prices: Mapping[str, float] = PRICES) -> list[Line]:
+    """Each priced term, in USD per million events."""
+    per_event = MILLION / max(1, usage.events)
+    per_delivery = MILLION / max(1, usage.deliveries)
+    lines = [_api_line(usage, prices, per_event)]
+    lines += _lambda_lines(usage, prices, per_event, per_delivery)
+    lines += _sqs_lines(usage, prices, per_event, per_delivery)
+    lines += _dynamodb_lines(usage, prices, per_event, per_delivery)
+    lines.append(_logs_line(usage, prices, per_event, per_delivery))
+    return lines
+
+
+def _api_line(usage: Usage, prices: Mapping[str, float], per_event: float) -> Line:
+    requests = usage.functions.get("IngestFunction", {}).get("invocations", 0)
+    return Line(
+        "API Gateway (REST)",
+        "carrier requests",
+        requests * per_event * prices["rest_api_per_million"] / MILLION,
+        0.0,
+    )
+
+
+def _lambda_lines(
+    usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
+) -> list[Line]:
+    lines = []
+    for name, run in sorted(usage.functions.items()):
+        gb_s = run["duration_ms"] / 1000 * run["memory_mb"] / 1024
+        usd = gb_s * prices["lambda_arm64_gb_s"] + (
+            run["invocations"] * prices["lambda_requests_per_million"] / MILLION
+        )
+        # The fan-out's time grows with its deliveries; the others' with the events.
+        if name == "FanoutFunction":
+            lines.append(
+                Line("Lambda", f"{name} ({run['memory_mb']:.0f} MB)", 0.0, usd * per_delivery)
+            )
+        else:
+            lines.append(
+                Line("Lambda", f"{name} ({run['memory_mb']:.0f} MB)", usd * per_event, 0.0)
+            )
+    return lines
+
+
+def _sqs_lines(
+    usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
+) -> list[Line]:
+    sent = sum(
+        c["calls"] for key, c in usage.calls.items() if "|SQS." in key and "EventsQueue" in key
+    )
+    retries = sum(
+        c["calls"] for key, c in usage.calls.items() if "|SQS." in key and "EventsQueue" not in key
+    )
+    polled = (
+        usage.functions.get("FanoutFunction", {}).get("invocations", 0)
+        * ESM_REQUESTS_PER_INVOCATION
+    )
+    price = prices["sqs_per_million"] / MILLION
+    return [
+        Line("SQS", "EventsQueue sends (code)", sent * per_event * price, 0.0),
+        Line("SQS", "event source receive + delete (modelled)", polled * per_event * price, 0.0),
+        Line("SQS", "RetryQueue and DLQ sends (code)", 0.0, retries * per_delivery * price),
+    ]
+
+
+def _dynamodb_lines(
+    usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
+) -> list[Line]:
+    lines = []
+    for table in sorted({_table_of(key) for key in usage.calls}):
+        if not table:
+            continue
+        rows = [c for key, c in usage.calls.items() if _table_of(key) == table]
+        writes = sum(c["write_units"] for c in rows) * (2 if table in INDEXED_TABLES else 1)
+        reads = sum(c["read_units"] for c in rows)
+        usd = (
+            writes * prices["dynamodb_write_per_million"]
+            + reads * prices["dynamodb_read_per_million"]
+        ) / MILLION
+        if table in PER_DELIVERY_TABLES:
+            lines.append(Line("DynamoDB", table, 0.0, usd * per_delivery))
+        else:
+            lines.append(Line("DynamoDB", table, usd * per_event, 0.0))
+    return lines
+
+
+def _logs_line(
+    usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
+) -> Line:
+    fanout = usage.functions.get("FanoutFunction", {}).get("log_bytes", 0)
+    others = sum(f["log_bytes"] for name, f in usage.functions.items() if name != "FanoutFunction")
+    requests = usage.functions.get("IngestFunction", {}).get("invocations", 0)
+    others += requests * ACCESS_LOG_BYTES
+    price = prices["logs_ingest_per_gb"] / GB
+    return Line(
+        "CloudWatch Logs",
+        "ingestion (functions, API access log)",
+        others * per_event * price,
+        fanout * per_delivery * price,
+    )
+
+
+def _table_of(key: str) -> str:
+    """The logical table a `function|operation|physical name` key is about."""
+    resource = key.split("|")[2]
+    for table in (
+        "DeliveriesTable",
+        "EndpointHealthTable",
+        "IdempotencyTable",
+        "SubscriptionsTable",
+        "ShipmentsTable",
+        "ApiKeysTable",
+    ):
+        if f"-{table}-" in resource:
+            return table
+    return ""
+
+
+def total(lines: list[Line], subscriptions: int) -> float:
+    return sum(line.for_subscriptions(subscriptions) for line in lines)
+
+
+def alternatives(subscriptions: int, prices: Mapping[str, float] = PRICES) -> dict[str, float]:
+    """The fan-out part alone, per million events, done by SNS or EventBridge instead."""
+    return {
+        "SNS topic, HTTP subscriptions": prices["sns_publish_per_million"]
+        + subscriptions * prices["sns_http_per_million"],
+        "EventBridge bus, API destinations": prices["eventbridge_events_per_million"]
+        + subscriptions * prices["eventbridge_api_destination_per_million"],
+    }
