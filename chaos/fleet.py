@@ -105,6 +105,7 @@ def observations(fleet: Fleet) -> list[Observation]:
             request.body,
             [member.secret],
             request.received_at,
+            answered_ok=200 <= request.status < 300,
         )
         for member in fleet.members
         for request in member.receiver.observations()

@@ -74,6 +74,9 @@ class Observation:
     signature: str
     body: bytes
     verified: bool
+    # The receiver answered 2xx: the platform counts it delivered. A copy answered otherwise
+    # is still checked (signature, id, body) but proves no delivery and is no duplicate.
+    answered_ok: bool = True
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,8 @@ def observe(
     body: bytes,
     secrets: Sequence[str],
     received_at: float,
+    *,
+    answered_ok: bool = True,
 ) -> Observation:
     """An observation of a recorded request, verified with the subscription's live secrets."""
     lowered = {name.lower(): value for name, value in headers.items()}
@@ -158,6 +163,7 @@ def observe(
         signature=lowered.get("webhook-signature", ""),
         body=body,
         verified=verify_any(secrets, lowered, body, at=received_at),
+        answered_ok=answered_ok,
     )
 
 
@@ -173,7 +179,7 @@ def reconcile(inputs: Inputs) -> Ledger:
         outcomes=outcomes,
         counts={category: counts[category] for category in Category},
         missing=tuple(pair for pair, got in outcomes.items() if got is Category.MISSING),
-        duplicates={pair: len(seen) for pair, seen in sorted(copies.items()) if len(seen) > 1},
+        duplicates=_duplicates(copies),
         mismatches=tuple(_mismatches(copies, expected)),
         unverifiable=tuple(unverifiable),
         also_dead_lettered=tuple(sorted(delivered & dead)),
@@ -274,7 +280,13 @@ def _body_type(body: bytes) -> str:
 
 
 def _has_true_copy(pair: Pair, seen: Iterable[Observation]) -> bool:
-    return any(copy.webhook_id == pair.event_id for copy in seen)
+    return any(copy.webhook_id == pair.event_id and copy.answered_ok for copy in seen)
+
+
+def _duplicates(copies: Mapping[Pair, Sequence[Observation]]) -> dict[Pair, int]:
+    """Pairs the receiver took (answered 2xx) more than once, and how many times."""
+    taken = {pair: sum(copy.answered_ok for copy in seen) for pair, seen in copies.items()}
+    return {pair: count for pair, count in sorted(taken.items()) if count > 1}
 
 
 def _category(pair: Pair, delivered: set[Pair], dead: set[Pair], inputs: Inputs) -> Category:

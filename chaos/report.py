@@ -150,13 +150,15 @@ smaller one (300 events, at least one worker kill) inside `make test`.
 ## The ledger
 
 Every (event, subscription that wants it) pair ends in exactly one category, the first
-that applies: **delivered** (the receiver saw a request whose Standard Webhooks signature
-verifies with the subscription's secret at the time it arrived, with the event's
+that applies: **delivered** (the receiver answered 2xx to a request whose Standard Webhooks
+signature verifies with the subscription's secret at the time it arrived, with the event's
 `webhook-id`), **dead_lettered** (in DeliveriesDLQ, or in EventsDLQ as an event whose
 message SQS gave up on), **held** (logged `held`, or its subscription was disabled by a
 `410` or by the breaker: `recover` sends those), **scheduled** (a retry still due when the
-drain deadline passed), else **missing**. A pair seen more than once is a duplicate; all its
-copies must carry the same `webhook-id` and body. `operational_notices` are the verified
+drain deadline passed), else **missing**. A pair the receiver took (2xx) more than once is a
+duplicate (a killed worker's batch is POSTed again where no success mark was written yet; a
+restarted receiver's answer never got back); every copy, failed ones too, must carry the same
+`webhook-id` and body, and verify. `operational_notices` are the verified
 `subscription.disabled` and `delivery.exhausted` webhooks the platform sent the merchants'
 other subscriptions.
 
