@@ -197,19 +197,19 @@ ingest answer naming the first event): **{ok}**.
 The baseline is one SQS queue and one python3.13 function (1,024 MB, the fan-out's size)
 that POSTs each message's body to the URL in it with `http.client` on a kept-alive
 connection, and nothing else: no signature, no log, no retry bookkeeping, no endpoint
-health. Its event source has the fan-out's batch size (10) and MaximumConcurrency (20). It is
-created with boto3 on the same MiniStack (chaos/baseline.py says why not a second template).
-Both pipelines get the same loads from 4 client threads, to receivers that answer 200 at
-once (failures would only measure the retry schedule), one after the other on the same
-machine, each after a warm-up burst of 150 events whose figures are dropped (the proxy's
-configuration change restarts every worker): *paced* (300 events at 20 events/s, batches of
-5) for latency, *burst* (600 events, batches of 20, as fast as accepted) for throughput.
-parcelhooks' clock starts at the carrier's `202` from `POST /v1/events` (API Gateway, authorizer, ingest already done); the
-baseline's at SQS's answer to `SendMessageBatch` (one message per event and subscription that
-wants it, so both do the same deliveries). Latency is to the first arrival of each pair;
-events/s and deliveries/s are over first send → last arrival. parcelhooks' functions reach
-MiniStack through the counting proxy (one loopback hop more per AWS call; the baseline makes
-none).
+health. Its event source has the fan-out's batch size (10) and MaximumConcurrency (20). It
+is created with boto3 on the same MiniStack (chaos/baseline.py says why not a second
+template). Both pipelines get the same loads from 4 client threads, to receivers that answer
+200 at once (failures would only measure the retry schedule), one after the other on the
+same machine, each after a warm-up burst of 150 events whose figures are dropped (the
+proxy's configuration change restarts every worker): *paced* (300 events at 20 events/s,
+batches of 5) for latency, *burst* (600 events, batches of 20, as fast as accepted) for
+throughput. parcelhooks' clock starts at the carrier's `202` from `POST /v1/events` (API
+Gateway, authorizer, ingest already done); the baseline's at SQS's answer to
+`SendMessageBatch` (one message per event and subscription that wants it, so both do the
+same deliveries). Latency is to the first arrival of each pair; events/s and deliveries/s
+are over first send → last arrival. parcelhooks' functions reach MiniStack through the
+counting proxy (one loopback hop more per AWS call; the baseline makes none).
 
 {latency}
 
