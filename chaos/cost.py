@@ -38,8 +38,6 @@ ACCESS_LOG_BYTES = 260
 ESM_REQUESTS_PER_INVOCATION = 2
 # Tables whose every item also goes to a global secondary index projecting all of it.
 INDEXED_TABLES = ("DeliveriesTable",)
-# Work that grows with each delivery (the rest is once per event).
-PER_DELIVERY_TABLES = ("DeliveriesTable", "EndpointHealthTable", "IdempotencyTable")
 
 
 @dataclass(frozen=True)
@@ -156,21 +154,28 @@ def _sqs_lines(
 def _dynamodb_lines(
     usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
 ) -> list[Line]:
+    """One line per table and function: the fan-out's writes grow with the deliveries,
+    ingest's (claims, shipments) and the authorizer's with the events."""
     lines = []
-    for table in sorted({_table_of(key) for key in usage.calls}):
+    for table, function in sorted({(_table_of(key), key.split("|")[0]) for key in usage.calls}):
         if not table:
             continue
-        rows = [c for key, c in usage.calls.items() if _table_of(key) == table]
+        rows = [
+            c
+            for key, c in usage.calls.items()
+            if _table_of(key) == table and key.split("|")[0] == function
+        ]
         writes = sum(c["write_units"] for c in rows) * (2 if table in INDEXED_TABLES else 1)
         reads = sum(c["read_units"] for c in rows)
         usd = (
             writes * prices["dynamodb_write_per_million"]
             + reads * prices["dynamodb_read_per_million"]
         ) / MILLION
-        if table in PER_DELIVERY_TABLES:
-            lines.append(Line("DynamoDB", table, 0.0, usd * per_delivery))
+        what = f"{table} ({function.removesuffix('Function').lower()})"
+        if function == "FanoutFunction":
+            lines.append(Line("DynamoDB", what, 0.0, usd * per_delivery))
         else:
-            lines.append(Line("DynamoDB", table, usd * per_event, 0.0))
+            lines.append(Line("DynamoDB", what, usd * per_event, 0.0))
     return lines
 
 

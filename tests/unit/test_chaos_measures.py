@@ -179,7 +179,7 @@ def usage(events: int = 1000, deliveries: int = 3000) -> Usage:
 
 def test_the_delivery_log_is_paid_per_delivery_and_twice_for_its_index() -> None:
     lines = {line.what: line for line in bill(usage())}
-    log = lines["DeliveriesTable"]
+    log = lines["DeliveriesTable (fanout)"]
     per_delivery = 2 * 3000 / 3000 * PRICES["dynamodb_write_per_million"]
     assert log.per_event_usd == 0 and log.per_delivery_usd == pytest.approx(per_delivery)
 
