@@ -245,9 +245,11 @@ def test_410_tells_the_merchant_s_other_endpoints() -> None:
 
 
 def test_an_operational_event_never_goes_to_the_subscription_it_describes() -> None:
-    about = subscription(id="sub_a", url="https://a.example/h", event_types=["*"])
-    other = subscription(id="sub_b", url="https://b.example/h", event_types=["*"])
-    kit = FanoutKit([about, other], scripts={about.url: [500]}, schedule_s=())
+    wants_all = ["*", "delivery.exhausted"]
+    about = subscription(id="sub_a", url="https://a.example/h", event_types=wants_all)
+    other = subscription(id="sub_b", url="https://b.example/h", event_types=wants_all)
+    shipments_only = subscription(id="sub_c", url="https://c.example/h", event_types=["*"])
+    kit = FanoutKit([about, other, shipments_only], scripts={about.url: [500]}, schedule_s=())
     _send(kit, 1)  # no retries: the failed delivery to sub_a is dead-lettered at once
     [exhausted] = kit.notices.events
     assert exhausted.type == "delivery.exhausted" and exhausted.about_subscription_id == about.id
@@ -259,7 +261,7 @@ def test_an_operational_event_never_goes_to_the_subscription_it_describes() -> N
 
 
 def test_an_operational_event_s_own_dead_letter_raises_no_further_notice() -> None:
-    sub = subscription(url="https://a.example/h", event_types=["*"])
+    sub = subscription(url="https://a.example/h", event_types=["delivery.exhausted"])
     kit = FanoutKit([sub], scripts={sub.url: [500]}, schedule_s=())
     notice = OperationalEvent.model_validate(
         {

@@ -5,9 +5,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from parcelhooks.core.ids import delivery_id
-from parcelhooks.delivery.fanout import DeliveryLogUnavailableError
 from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult
 from parcelhooks.delivery.records import WITHHELD_EXCERPT
+from parcelhooks.delivery.settlement import DeliveryLogUnavailableError
 from tests.factories import NOW, shipment_event, subscription
 from tests.fakes import FanoutKit, Scripted, UnavailableError
 

@@ -513,6 +513,10 @@ def test_a_subscription_may_take_only_the_operational_events() -> None:
     assert created["event_types"] == ["delivery.exhausted", "subscription.disabled"]
 
 
-def test_every_type_filter_takes_the_operational_events_too() -> None:
+def test_the_every_type_filter_leaves_the_operational_events_to_those_who_name_them() -> None:
     everything = subscription(event_types=["*"])
-    assert everything.wants("subscription.disabled") and everything.wants("delivery.exhausted")
+    assert everything.wants("shipment.delivered") and everything.wants("webhook.test")
+    assert not everything.wants("subscription.disabled")
+    assert not everything.wants("delivery.exhausted")
+    named = subscription(event_types=["*", "delivery.exhausted"])
+    assert named.wants("delivery.exhausted") and not named.wants("subscription.disabled")

@@ -20,6 +20,7 @@ from parcelhooks.core.ids import OWNER_ID_PATTERN, OWNER_ID_RULE, is_owner_id
 from parcelhooks.core.statuses import (
     ALL_EVENT_TYPES,
     CORRECTION_EVENT_TYPE,
+    OPERATIONAL_EVENT_TYPES,
     TEST_EVENT_TYPE,
     Status,
     StatusDetail,
@@ -236,7 +237,9 @@ class Subscription(Model):
     updated_at: datetime | None = None
 
     def wants(self, event_type: str) -> bool:
-        return ALL_EVENT_TYPES in self.event_types or event_type in self.event_types
+        if event_type in self.event_types:
+            return True
+        return ALL_EVENT_TYPES in self.event_types and event_type not in OPERATIONAL_EVENT_TYPES
 
     def live_secrets(self, now: datetime) -> list[str]:
         return [s.secret for s in self.secrets if s.expires_at is None or s.expires_at > now]

@@ -3,7 +3,8 @@
 `subscription.disabled` (an endpoint answered 410, or failed long enough for the circuit
 breaker) and `delivery.exhausted` (a delivery went to the dead-letter queue) travel the
 same queues, signing and retries as shipment events, but never to the subscription they
-describe: a failing endpoint would not hear of its own failure anyway.
+describe: a failing endpoint would not hear of its own failure anyway. Only subscriptions
+that name them get them: `"*"` means every shipment event type.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from parcelhooks.core.models import Model, ShipmentEvent, WithdrawnEvent
+from parcelhooks.core.statuses import OPERATIONAL_EVENT_TYPES
 
-SUBSCRIPTION_DISABLED = "subscription.disabled"
-DELIVERY_EXHAUSTED = "delivery.exhausted"
-OPERATIONAL_EVENT_TYPES: tuple[str, ...] = (SUBSCRIPTION_DISABLED, DELIVERY_EXHAUSTED)
+SUBSCRIPTION_DISABLED, DELIVERY_EXHAUSTED = OPERATIONAL_EVENT_TYPES
 
 DisabledBy = Literal["gone", "breaker"]
 

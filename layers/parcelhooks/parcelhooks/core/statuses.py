@@ -210,4 +210,7 @@ TEST_EVENT_TYPE = "webhook.test"
 # A carrier withdrew its previous event (core/shipments.py); not a status of its own.
 CORRECTION_EVENT_TYPE = "shipment.correction"
 ALL_EVENT_TYPES = "*"
+# About the merchant's own endpoints (core/operational.py): only for subscriptions that name
+# them, so a receiver written for shipment events never gets a body it does not know.
+OPERATIONAL_EVENT_TYPES: tuple[str, ...] = ("subscription.disabled", "delivery.exhausted")
 EVENT_TYPES: tuple[str, ...] = tuple(f"shipment.{status.value}" for status in Status)

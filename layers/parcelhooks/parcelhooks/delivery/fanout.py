@@ -29,16 +29,13 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
-from typing import Protocol
 
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.observability import logger
-from parcelhooks.core.operational import DisabledBy, OperationalEvent, WebhookEvent
-from parcelhooks.delivery import notices
+from parcelhooks.core.operational import OperationalEvent, WebhookEvent
 from parcelhooks.delivery.backoff import due_after, retry_delay_s
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.health import (
@@ -56,6 +53,16 @@ from parcelhooks.delivery.outcomes import (
     classify,
     retry_after_s,
 )
+from parcelhooks.delivery.ports import (
+    DeadLetterSink,
+    DeliveryLog,
+    DeliveryMarks,
+    NoticeSink,
+    RetryScheduler,
+    Sender,
+    SubscriptionSource,
+    Telemetry,
+)
 from parcelhooks.delivery.records import (
     HELD,
     NOT_ATTEMPTED,
@@ -66,58 +73,9 @@ from parcelhooks.delivery.records import (
     Origin,
 )
 from parcelhooks.delivery.sender import WebhookRequest
+from parcelhooks.delivery.settlement import Bookkeeping, Gone, Settlement, bump
 from parcelhooks.delivery.signing import webhook_headers
 from parcelhooks.delivery.webhook import webhook_body
-
-
-class SubscriptionSource(Protocol):
-    def list_for_merchant(self, merchant_id: str) -> list[Subscription]: ...
-
-    def get(self, merchant_id: str, subscription_id: str) -> Subscription | None: ...
-
-    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> bool:
-        """Whether this call disabled it (False: already disabled, or deleted)."""
-        ...
-
-
-class DeliveryMarks(Protocol):
-    """Which deliveries already succeeded, so processing an event again sends no duplicate."""
-
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]: ...
-
-    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None: ...
-
-
-class DeliveryLog(Protocol):
-    def record(self, attempts: Sequence[AttemptRecord]) -> None: ...
-
-
-class RetryScheduler(Protocol):
-    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
-        """Queue the jobs; return those that could not be queued."""
-        ...
-
-
-class DeadLetterSink(Protocol):
-    def send(self, dead: Sequence[DeadLetter]) -> None: ...
-
-
-class NoticeSink(Protocol):
-    def publish(self, events: Sequence[OperationalEvent]) -> list[str]:
-        """Return the event ids that could not be queued."""
-        ...
-
-
-class Sender(Protocol):
-    async def send(self, request: WebhookRequest) -> AttemptResult: ...
-
-
-class Telemetry(Protocol):
-    def attempted(self, record: AttemptRecord) -> None: ...
-
-    def dead_lettered(self, dead: DeadLetter) -> None: ...
-
-    def disabled(self, subscription: Subscription, by: DisabledBy, reason: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -153,43 +111,8 @@ class _PutOff:
     wait_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class _Gone:
-    subscription: Subscription
-    by: DisabledBy
-    reason: str
-    health: EndpointHealth | None
-
-
-@dataclass
-class _Settlement:
-    """Everything one message's attempts leave to be written."""
-
-    records: list[AttemptRecord] = field(default_factory=list)
-    delivered: list[str] = field(default_factory=list)
-    gone: dict[str, _Gone] = field(default_factory=dict)
-    retries: list[DeliveryJob] = field(default_factory=list)
-    dead: list[DeadLetter] = field(default_factory=list)
-    # Per subscription: deliveries newly held, and retry jobs taken (counted out of pending).
-    held: dict[str, int] = field(default_factory=dict)
-    taken: dict[str, int] = field(default_factory=dict)
-    disabled: list[_Gone] = field(default_factory=list)  # by this message's answers
-
-
 class RetrySchedulingError(RuntimeError):
     """SQS would not take a retry message."""
-
-
-class DeliveryLogUnavailableError(RuntimeError):
-    """The delivery log took none of a message's lines: the store itself is failing."""
-
-
-def _unschedulable(job: DeliveryJob) -> DeadLetter:
-    """A retry SQS refused: dead-lettered with the attempts it had."""
-    return DeadLetter.of(
-        job,
-        last_error=f"{job.last_error or 'failed'}; attempt {job.attempt} could not be scheduled",
-    )
 
 
 def utcnow() -> datetime:
@@ -209,16 +132,6 @@ def _wants(subscription: Subscription, event: WebhookEvent) -> bool:
 
 def _skips(subscription: Subscription, event: WebhookEvent) -> bool:
     return event.stale and not subscription.include_stale
-
-
-def _written(what: str, write: Callable[[], object]) -> bool:
-    """Run one bookkeeping write; a failure is logged and reported, never raised."""
-    try:
-        write()
-    except Exception:
-        logger.exception("delivery bookkeeping not written", what=what)
-        return False
-    return True
 
 
 class Fanout:
@@ -242,10 +155,7 @@ class Fanout:
     ) -> None:
         self._subscriptions = subscriptions
         self._marks = marks
-        self._log = log
         self._retries = retries
-        self._dead_letters = dead_letters
-        self._notices = notices
         self._sender = sender
         self._gate = gate
         self._policy = policy
@@ -255,6 +165,16 @@ class Fanout:
         self._clock = clock
         self._rng = rng or random.Random()
         self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        self._books = Bookkeeping(
+            subscriptions=subscriptions,
+            marks=marks,
+            log=log,
+            retries=retries,
+            dead_letters=dead_letters,
+            notices=notices,
+            counts=gate,
+            clock=clock,
+        )
 
     async def handle_message(self, body: str) -> None:
         """Process one queue message; raises if any of its work could not be done."""
@@ -328,10 +248,10 @@ class Fanout:
     ) -> None:
         body = webhook_body(event)  # the same bytes for every subscription and retry
         results = await asyncio.gather(*(self._deliver(event, body, p) for p in planned))
-        settlement = _Settlement()
+        settlement = Settlement()
         for plan in (*planned, *skipped, *held, *taken):
             if plan.job is not None and plan.job.counted:
-                _bump(settlement.taken, plan.subscription.id)
+                bump(settlement.taken, plan.subscription.id)
         for plan in skipped:
             self._not_attempted(settlement, event=event, plan=plan, outcome=SKIPPED_STALE)
         for plan in held:
@@ -342,11 +262,11 @@ class Fanout:
             else:
                 self._decide(settlement, event=event, plan=plan, sent=sent)
         try:
-            await self._blocking(self._settle, settlement)
+            await self._blocking(self._books.settle, settlement)
         finally:
             self._report(settlement)
 
-    def _report(self, settlement: _Settlement) -> None:
+    def _report(self, settlement: Settlement) -> None:
         """Telemetry, on the loop's thread: its buffers need no lock."""
         for record in settlement.records:
             if record.outcome in NOT_ATTEMPTED:
@@ -366,7 +286,7 @@ class Fanout:
             self._telemetry.disabled(gone.subscription, gone.by, gone.reason)
 
     def _not_attempted(
-        self, settlement: _Settlement, *, event: WebhookEvent, plan: _Planned, outcome: str
+        self, settlement: Settlement, *, event: WebhookEvent, plan: _Planned, outcome: str
     ) -> None:
         """A stale event the subscription does not take (logged, and marked done so a
         redelivered message does not log it again), or one held while it is disabled."""
@@ -388,7 +308,7 @@ class Fanout:
             )
         )
         if outcome == HELD:
-            _bump(settlement.held, plan.subscription.id)
+            bump(settlement.held, plan.subscription.id)
         else:
             settlement.delivered.append(dlv_id)
 
@@ -456,7 +376,7 @@ class Fanout:
         )
 
     def _decide(
-        self, settlement: _Settlement, *, event: WebhookEvent, plan: _Planned, sent: _Sent
+        self, settlement: Settlement, *, event: WebhookEvent, plan: _Planned, sent: _Sent
     ) -> None:
         subscription, attempt, first_at = plan.subscription, plan.attempt, plan.first_at
         sent_at, result = sent.sent_at, sent.result
@@ -488,7 +408,7 @@ class Fanout:
             return
         if outcome is Outcome.DISABLE:
             reason = f"endpoint answered {result.status_code} Gone at attempt {attempt}"
-            settlement.gone[subscription.id] = _Gone(subscription, "gone", reason, sent.health)
+            settlement.gone[subscription.id] = Gone(subscription, "gone", reason, sent.health)
             return
         health = sent.health
         if (
@@ -498,7 +418,7 @@ class Fanout:
         ):
             reason = breaker_reason(health, sent_at)
             settlement.gone.setdefault(
-                subscription.id, _Gone(subscription, "breaker", reason, health)
+                subscription.id, Gone(subscription, "breaker", reason, health)
             )
         job = DeliveryJob(
             delivery_id=dlv_id,
@@ -518,109 +438,6 @@ class Fanout:
         else:
             # Held, not lost, if the breaker disables the endpoint before it is due.
             settlement.retries.append(job)
-
-    def _settle(self, settlement: _Settlement) -> None:
-        """Write what the attempts decided; successes first, so a crash re-POSTs least.
-
-        Each write stands alone: one that fails is logged and the others are still made.
-        A lost mark, disable or single log line does not fail the message, which SQS would
-        hand back to POST its siblings again and start second retry chains.
-        """
-        now = self._clock()
-        if settlement.delivered:
-            _written(
-                "success marks", partial(self._marks.mark_delivered, settlement.delivered, now)
-            )
-        logged = self._write_log(settlement.records)
-        notices_out = [self._disable(settlement, gone, now) for gone in settlement.gone.values()]
-        queued: list[DeliveryJob] = []
-        if settlement.retries:
-            counted = [job.model_copy(update={"counted": True}) for job in settlement.retries]
-            # A retry SQS will not take is parked in the DLQ rather than failing the whole
-            # message, which would POST its siblings again and start a second retry chain.
-            refused = self._schedule(counted, now)
-            settlement.dead.extend(_unschedulable(job) for job in refused)
-            refused_ids = {id(job) for job in refused}
-            queued = [job for job in counted if id(job) not in refused_ids]
-        self._count(settlement, queued)
-        if settlement.dead:
-            # Raises: a delivery neither retried nor dead-lettered must come back, and SQS
-            # redelivery re-POSTs only deliveries without a success mark.
-            self._dead_letters.send(settlement.dead)
-            notices_out += [notices.delivery_exhausted(dead) for dead in settlement.dead]
-        self._tell([notice for notice in notices_out if notice is not None])
-        if not logged:
-            # The log is down, not one line bad: fail so SQS brings the message back, which
-            # re-POSTs only the deliveries without a success mark and logs them then.
-            raise DeliveryLogUnavailableError(f"{len(settlement.records)} attempts not logged")
-
-    def _disable(
-        self, settlement: _Settlement, gone: _Gone, now: datetime
-    ) -> OperationalEvent | None:
-        """Disable the subscription; its notice if this call is the one that disabled it."""
-        subscription = gone.subscription
-        try:
-            changed = self._subscriptions.disable(
-                subscription.merchant_id, subscription.id, gone.reason, now
-            )
-        except Exception:
-            logger.exception("subscription not disabled", subscription_id=subscription.id)
-            return None
-        if not changed:
-            return None
-        settlement.disabled.append(gone)
-        return notices.subscription_disabled(
-            subscription, by=gone.by, reason=gone.reason, at=now, health=gone.health
-        )
-
-    def _count(self, settlement: _Settlement, queued: Sequence[DeliveryJob]) -> None:
-        """Keep the endpoints' held and pending counts (what their health shows)."""
-        pending: dict[str, int] = {}
-        for job in queued:
-            _bump(pending, job.subscription_id)
-        for subscription_id, count in settlement.taken.items():
-            _bump(pending, subscription_id, -count)
-        for subscription_id in pending.keys() | settlement.held.keys():
-            held, waiting = settlement.held.get(subscription_id, 0), pending.get(subscription_id, 0)
-            if held or waiting:
-                count_it = partial(self._gate.count, subscription_id, held=held, pending=waiting)
-                _written(f"health counts of {subscription_id}", count_it)
-
-    def _tell(self, events: list[OperationalEvent]) -> None:
-        """Operational events are told once, best effort: their loss is logged, and ops
-        hear of the same from the alarms."""
-        if not events:
-            return
-        try:
-            refused = self._notices.publish(events)
-        except Exception:
-            logger.exception("operational events not queued", count=len(events))
-            return
-        if refused:
-            logger.error("operational events not queued", event_ids=refused)
-
-    def _write_log(self, records: list[AttemptRecord]) -> bool:
-        """The log in one batch; if that fails, line by line, so one bad line sinks no other.
-        Whether any line was written (a line refused on its own would be refused again)."""
-        if not records or _written("delivery log", partial(self._log.record, records)):
-            return True
-        logged = False
-        for record in records:
-            # Writing a line the failed batch did write is harmless: it has the same key.
-            what = f"log line of {record.delivery_id} attempt {record.attempt}"
-            logged |= _written(what, partial(self._log.record, [record])) or _written(
-                f"{what} without its excerpt",
-                partial(self._log.record, [record.without_response_excerpt()]),
-            )
-        return logged
-
-    def _schedule(self, jobs: list[DeliveryJob], now: datetime) -> list[DeliveryJob]:
-        """The jobs RetryQueue did not take: all of them if it raised."""
-        try:
-            return self._retries.schedule(jobs, now)
-        except Exception:
-            logger.exception("retries not scheduled", count=len(jobs))
-            return jobs
 
     def _next_attempt_at(
         self, outcome: Outcome, result: AttemptResult, attempt: int, sent_at: datetime
@@ -650,7 +467,3 @@ class Fanout:
     ) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
-
-
-def _bump(counts: dict[str, int], key: str, by: int = 1) -> None:
-    counts[key] = counts.get(key, 0) + by

@@ -40,7 +40,7 @@ EventTypeFilter = Literal[
     "shipment.cancelled",
     # A carrier code not in our table yet, delivered with its raw code (docs/statuses.md).
     "shipment.unknown",
-    # Operational events about the merchant's other subscriptions ("*" takes them too).
+    # Operational events about the merchant's other subscriptions (named: "*" does not take them).
     "subscription.disabled",
     "delivery.exhausted",
 ]

@@ -134,9 +134,9 @@ _OPERATIONAL_SUMMARIES = {
     ),
 }
 _OPERATIONAL_DESCRIPTION = (
-    "Sent to your subscriptions whose `event_types` include this type (or `*`), never to the "
-    "subscription it describes; signed and retried like every webhook, `webhook-id` the "
-    "same on every retry."
+    "Sent to your subscriptions whose `event_types` name this type (`*` alone does not take "
+    "it), never to the subscription it describes; signed and retried like every webhook, "
+    "`webhook-id` the same on every retry."
 )
 
 

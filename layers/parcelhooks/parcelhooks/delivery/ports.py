@@ -1,0 +1,64 @@
+"""What the fan-out needs from the world, as protocols: AWS adapters implement them in
+production (aws/), small fakes in the unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from parcelhooks.core.models import Subscription
+from parcelhooks.core.operational import DisabledBy, OperationalEvent
+from parcelhooks.delivery.outcomes import AttemptResult
+from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.delivery.sender import WebhookRequest
+
+
+class SubscriptionSource(Protocol):
+    def list_for_merchant(self, merchant_id: str) -> list[Subscription]: ...
+
+    def get(self, merchant_id: str, subscription_id: str) -> Subscription | None: ...
+
+    def disable(self, merchant_id: str, subscription_id: str, reason: str, at: datetime) -> bool:
+        """Whether this call disabled it (False: already disabled, or deleted)."""
+        ...
+
+
+class DeliveryMarks(Protocol):
+    """Which deliveries already succeeded, so processing an event again sends no duplicate."""
+
+    def delivered(self, delivery_ids: Sequence[str]) -> set[str]: ...
+
+    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    def record(self, attempts: Sequence[AttemptRecord]) -> None: ...
+
+
+class RetryScheduler(Protocol):
+    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
+        """Queue the jobs; return those that could not be queued."""
+        ...
+
+
+class DeadLetterSink(Protocol):
+    def send(self, dead: Sequence[DeadLetter]) -> None: ...
+
+
+class NoticeSink(Protocol):
+    def publish(self, events: Sequence[OperationalEvent]) -> list[str]:
+        """Return the event ids that could not be queued."""
+        ...
+
+
+class Sender(Protocol):
+    async def send(self, request: WebhookRequest) -> AttemptResult: ...
+
+
+class Telemetry(Protocol):
+    def attempted(self, record: AttemptRecord) -> None: ...
+
+    def dead_lettered(self, dead: DeadLetter) -> None: ...
+
+    def disabled(self, subscription: Subscription, by: DisabledBy, reason: str) -> None: ...
