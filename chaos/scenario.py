@@ -15,6 +15,9 @@ from parcelhooks.ingest.tracking_codes import s10_check_digit
 
 SUBSCRIPTIONS_PER_MERCHANT = 3
 ALL_TYPES = "*"
+# Every shipment type, and the operational events about the merchant's other endpoints
+# (which "*" alone does not take): the run sees the platform tell merchants too.
+EVERYTHING = (ALL_TYPES, "subscription.disabled", "delivery.exhausted")
 # A shipment's life, in order; each event of a shipment takes the next status.
 LIFE = ("posted", "in_transit", "out_for_delivery", "delivered")
 NARROW_TYPES = ("shipment.out_for_delivery", "shipment.delivered")
@@ -94,7 +97,7 @@ def plan_subscriptions(
             merchant,
             slot,
             Role.FLAKY if chaos else Role.OK,
-            NARROW_TYPES if slot == 2 and merchant % narrow_every == 0 else (ALL_TYPES,),
+            NARROW_TYPES if slot == 2 and merchant % narrow_every == 0 else EVERYTHING,
         )
         for merchant in range(merchants)
         for slot in range(SUBSCRIPTIONS_PER_MERCHANT)
@@ -103,11 +106,9 @@ def plan_subscriptions(
         return plans
     special = chaos.special_roles()
     # Special receivers only on subscriptions that take every event: each sees enough load.
-    candidates = [i for i, plan in enumerate(plans) if plan.event_types == (ALL_TYPES,)]
+    candidates = [i for i, plan in enumerate(plans) if plan.event_types == EVERYTHING]
     for index, role in zip(rng.sample(candidates, len(special)), special, strict=True):
-        plans[index] = SubscriptionPlan(
-            plans[index].merchant, plans[index].slot, role, (ALL_TYPES,)
-        )
+        plans[index] = SubscriptionPlan(plans[index].merchant, plans[index].slot, role, EVERYTHING)
     return plans
 
 

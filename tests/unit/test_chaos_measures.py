@@ -23,7 +23,14 @@ from chaos.drain import (
 from chaos.latency import percentile
 from chaos.ledger import Pair
 from chaos.proxy import count_call
-from chaos.scenario import Chaos, Role, plan_events, plan_subscriptions, tracking_code
+from chaos.scenario import (
+    EVERYTHING,
+    Chaos,
+    Role,
+    plan_events,
+    plan_subscriptions,
+    tracking_code,
+)
 from chaos.workers import busy_among, choose_victim, warm_only, worker_pids
 from parcelhooks.ingest.tracking_codes import check_tracking_code
 
@@ -221,7 +228,7 @@ def test_a_chaos_plan_has_one_of_each_misbehaviour_on_subscriptions_taking_every
     plans = plan_subscriptions(10, random.Random(1), chaos=Chaos())
     roles = [p.role for p in plans]
     assert len(plans) == 30 and roles.count(Role.GONE) == roles.count(Role.DOWN) == 1
-    assert all(p.event_types == ("*",) for p in plans if p.role is not Role.FLAKY)
+    assert all(p.event_types == EVERYTHING for p in plans if p.role is not Role.FLAKY)
 
 
 def test_a_plain_run_is_only_flaky() -> None:
