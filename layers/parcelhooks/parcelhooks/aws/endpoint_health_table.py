@@ -62,10 +62,7 @@ class EndpointHealthTable:
         self._table = table
 
     def read(self, subscription_id: str) -> EndpointHealth:
-        response = self._table.get_item(
-            Key={"subscription_id": subscription_id}, ConsistentRead=True
-        )
-        return health_of(response.get("Item"))
+        return health_of(self._item(subscription_id))
 
     def admit(
         self,

@@ -28,7 +28,24 @@ class GuardSettings(FunctionSettings):
         )
 
 
-class FanoutSettings(GuardSettings):
+class BreakerSettings(FunctionSettings):
+    """The circuit breaker's thresholds: the fan-out acts on them, the merchant API names an
+    endpoint's state by them."""
+
+    disable_after_failing_hours: float = Field(gt=0)
+    disable_after_failures: int = Field(ge=1)
+    breaker_probe_s: float = Field(gt=0, le=900)
+
+    @property
+    def breaker_policy(self) -> BreakerPolicy:
+        return BreakerPolicy(
+            disable_after=timedelta(hours=self.disable_after_failing_hours),
+            disable_min_failures=self.disable_after_failures,
+            probe_interval=timedelta(seconds=self.breaker_probe_s),
+        )
+
+
+class FanoutSettings(GuardSettings, BreakerSettings):
     subscriptions_table: ResourceName
     deliveries_table: ResourceName
     idempotency_table: ResourceName
@@ -45,14 +62,3 @@ class FanoutSettings(GuardSettings):
     max_concurrency: int = Field(ge=1, le=900)
     delivery_log_ttl_days: int = Field(ge=1)
     idempotency_ttl_days: int = Field(ge=1)
-    disable_after_failing_hours: float = Field(gt=0)
-    disable_after_failures: int = Field(ge=1)
-    breaker_probe_s: float = Field(gt=0, le=900)
-
-    @property
-    def breaker_policy(self) -> BreakerPolicy:
-        return BreakerPolicy(
-            disable_after=timedelta(hours=self.disable_after_failing_hours),
-            disable_min_failures=self.disable_after_failures,
-            probe_interval=timedelta(seconds=self.breaker_probe_s),
-        )

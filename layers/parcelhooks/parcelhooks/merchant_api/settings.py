@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import Field
 
 from parcelhooks.core.settings import ResourceName
-from parcelhooks.delivery.health import BreakerPolicy
-from parcelhooks.delivery.settings import GuardSettings
+from parcelhooks.delivery.settings import BreakerSettings, GuardSettings
 
 
-class AdminSettings(GuardSettings):
+class AdminSettings(GuardSettings, BreakerSettings):
     subscriptions_table: ResourceName
     deliveries_table: ResourceName
     retry_queue_url: ResourceName
@@ -22,15 +19,3 @@ class AdminSettings(GuardSettings):
     max_subscriptions_per_merchant: int = Field(ge=1)
     # The log keeps attempts this long, so recover can look back as far.
     delivery_log_ttl_days: int = Field(ge=1)
-    # The fan-out's breaker, so the API names an endpoint's state as the fan-out acts on it.
-    disable_after_failing_hours: float = Field(gt=0)
-    disable_after_failures: int = Field(ge=1)
-    breaker_probe_s: float = Field(gt=0, le=900)
-
-    @property
-    def breaker_policy(self) -> BreakerPolicy:
-        return BreakerPolicy(
-            disable_after=timedelta(hours=self.disable_after_failing_hours),
-            disable_min_failures=self.disable_after_failures,
-            probe_interval=timedelta(seconds=self.breaker_probe_s),
-        )
