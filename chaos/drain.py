@@ -103,12 +103,13 @@ def _latest(attempts: Iterable[LoggedAttempt]) -> dict[Pair, LoggedAttempt]:
 
 
 def scheduled_pairs(attempts: Iterable[LoggedAttempt]) -> set[Pair]:
-    """Pairs whose latest logged attempt failed with a next attempt still to come."""
+    """Pairs whose latest logged line failed, or was put off by the endpoint's limits or
+    breaker (`deferred`), with a next attempt still to come."""
     latest = _latest(attempts)
     return {
         pair
         for pair, line in latest.items()
-        if line.outcome == "retry" and line.next_attempt_at is not None
+        if line.outcome in {"retry", "deferred"} and line.next_attempt_at is not None
     }
 
 

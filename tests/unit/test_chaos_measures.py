@@ -135,6 +135,11 @@ def test_a_pair_whose_latest_attempt_failed_with_a_next_one_is_scheduled() -> No
     assert scheduled_pairs(lines) == {Pair("e1", "sub_a")}
 
 
+def test_a_pair_put_off_by_its_endpoint_s_limits_is_scheduled() -> None:
+    lines = [line("e1", 1, "deferred"), line("e2", 1, "deferred"), line("e2", 2, "delivered", None)]
+    assert scheduled_pairs(lines) == {Pair("e1", "sub_a")}
+
+
 def test_exhausted_gone_and_held_pairs_are_settled_a_pending_retry_is_not() -> None:
     lines = [
         line("dead", 4, "retry", None),

@@ -82,7 +82,12 @@ def test_five_failures_in_a_row_pause_it_to_one_probe_per_interval() -> None:
     put_off = kit.retries.jobs[-1]
     assert (put_off.attempt, put_off.deferrals, put_off.counted) == (1, 1, True)
     assert put_off.due_at >= kit.now + TEST_BREAKER.probe_interval
-    assert len(kit.log.attempts) == 5  # no log line for a delivery put off
+    # Not an attempt, but in sight: a `deferred` line says why and when it goes.
+    deferred = kit.log.attempts[-1]
+    assert (deferred.outcome, deferred.attempt, deferred.latency_ms) == ("deferred", 1, 0.0)
+    assert deferred.next_attempt_at == put_off.due_at
+    assert "paused" in (deferred.error or "")
+    assert [a.outcome for a in kit.log.attempts[:5]] == ["retry"] * 5
     kit.now += TEST_BREAKER.probe_interval
     _send(kit, 2, first=6)  # one probe goes; the other waits for it
     assert len(kit.sender.requests) == 6

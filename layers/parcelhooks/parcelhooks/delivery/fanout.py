@@ -64,6 +64,7 @@ from parcelhooks.delivery.ports import (
     Telemetry,
 )
 from parcelhooks.delivery.records import (
+    DEFERRED,
     HELD,
     NOT_ATTEMPTED,
     SKIPPED_STALE,
@@ -106,9 +107,10 @@ class _Sent:
 
 @dataclass(frozen=True, slots=True)
 class _PutOff:
-    """Refused a lane: no attempt made; ask again after `wait_s`."""
+    """Refused a lane: no attempt made; ask again after `wait_s`, for `reason`."""
 
     wait_s: float
+    reason: str
 
 
 class RetrySchedulingError(RuntimeError):
@@ -117,6 +119,25 @@ class RetrySchedulingError(RuntimeError):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _deferred(job: DeliveryJob, plan: _Planned, reason: str, at: datetime) -> AttemptRecord:
+    """The log line of a delivery put off: not an attempt, but in sight until it is made."""
+    return AttemptRecord(
+        delivery_id=job.delivery_id,
+        event_id=job.event.event_id,
+        event_type=job.event.type,
+        subscription_id=job.subscription_id,
+        merchant_id=job.merchant_id,
+        attempt=job.attempt,
+        attempted_at=at,
+        outcome=DEFERRED,
+        error=reason,
+        latency_ms=0.0,
+        next_attempt_at=job.due_at,
+        origin=plan.origin,
+        event=job.event,
+    )
 
 
 def _wants(subscription: Subscription, event: WebhookEvent) -> bool:
@@ -258,7 +279,9 @@ class Fanout:
             self._not_attempted(settlement, event=event, plan=plan, outcome=HELD)
         for plan, sent in zip(planned, results, strict=True):
             if isinstance(sent, _PutOff):
-                settlement.retries.append(self._put_off(event, plan, sent.wait_s))
+                job = self._put_off(event, plan, sent.wait_s)
+                settlement.retries.append(job)
+                settlement.records.append(_deferred(job, plan, sent.reason, self._clock()))
             else:
                 self._decide(settlement, event=event, plan=plan, sent=sent)
         try:
@@ -322,12 +345,13 @@ class Fanout:
             try:
                 await asyncio.wait_for(local.acquire(), self._gate.wait_budget_s)
             except TimeoutError:
-                return _PutOff(0.0)  # this invocation alone keeps the endpoint's lanes busy
+                # This invocation alone keeps the endpoint's lanes busy.
+                return _PutOff(0.0, "over the subscription's max_in_flight")
         try:
             async with self._limit():
                 admission = await self._gate.admit(subscription)
                 if admission.lease is None:
-                    return _PutOff(admission.wait_s)
+                    return _PutOff(admission.wait_s, admission.reason)
                 sent_at, result = await self._post(event, body, subscription)
                 health = await self._gate.release(subscription, admission, result)
                 return _Sent(sent_at, result, health)

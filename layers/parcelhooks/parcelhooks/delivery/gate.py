@@ -28,6 +28,7 @@ from parcelhooks.delivery.health import (
     lease_expiry,
     observe,
     probing_after,
+    refusal_reason,
     refusal_wait_s,
 )
 from parcelhooks.delivery.outcomes import AttemptResult, retry_after_s
@@ -68,6 +69,7 @@ class Admission:
     lease: str | None
     health: EndpointHealth
     wait_s: float = 0.0
+    reason: str = ""
 
 
 class EndpointGate:
@@ -124,7 +126,9 @@ class EndpointGate:
             except Exception:
                 # Without the shared record the limits cannot be kept: the delivery waits.
                 logger.exception("endpoint gate unavailable", subscription_id=subscription.id)
-                return Admission(None, EndpointHealth(), self._wait_budget_s)
+                return Admission(
+                    None, EndpointHealth(), self._wait_budget_s, "endpoint health unavailable"
+                )
             if admission.lease is not None:
                 return admission
             wait = max(admission.wait_s, pause)
@@ -177,8 +181,14 @@ class EndpointGate:
         )
         if health.slow_until is not None:
             self._slowed_until[subscription.id] = health.slow_until
-        wait = 0.0 if lease else refusal_wait_s(health, limits, self._policy, now)
-        return Admission(lease, health, wait)
+        if lease is not None:
+            return Admission(lease, health)
+        return Admission(
+            None,
+            health,
+            refusal_wait_s(health, limits, self._policy, now),
+            refusal_reason(health, limits, self._policy, now),
+        )
 
     async def _blocking[T](self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)

@@ -177,6 +177,24 @@ def refusal_wait_s(
     return max(waits)
 
 
+def refusal_reason(
+    health: EndpointHealth, limits: Limits, policy: BreakerPolicy, now: datetime
+) -> str:
+    """Why the endpoint gave no lane, in the words the delivery log shows."""
+    if health.held_back(now):
+        if health.paused(policy):
+            return "endpoint paused after failures in a row: waiting for the next probe"
+        return "endpoint held back after it answered 429"
+    if health.paused(policy):
+        return "endpoint paused after failures in a row: a probe is in flight"
+    pace = health.rate_next_at
+    if limits.interval_s is not None and pace and (pace - now).total_seconds() > limits.burst_s:
+        return "over the subscription's rate_limit_per_second"
+    if health.slowed(now):
+        return "endpoint slowed after it answered 429: one request at a time"
+    return "over the subscription's max_in_flight"
+
+
 def defer_s(wait_s: float, deferrals: int, rng: random.Random) -> int:
     """SQS delay for a delivery put off: at least `wait_s`, longer each time, jittered."""
     base = max(wait_s, BUSY_DEFER_S * (1 << min(deferrals, 10)))

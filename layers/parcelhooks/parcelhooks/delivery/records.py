@@ -20,8 +20,11 @@ SKIPPED_STALE = "skipped_stale"
 # The outcome of a delivery not attempted because its subscription is disabled: kept for
 # the log's retention, sent by the merchant's recover once the endpoint is enabled again.
 HELD = "held"
+# The outcome of a delivery its endpoint's limits or circuit breaker put off: the same
+# attempt waits in the retry queue until `next_attempt_at` (so it is never out of sight).
+DEFERRED = "deferred"
 # Outcomes that are no attempt: no latency, no delivery metric.
-NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD})
+NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD, DEFERRED})
 
 # Why an attempt was made: the retry schedule (first attempts too), a merchant's retry,
 # recover or test, or an ops redrive of the dead-letter queue.

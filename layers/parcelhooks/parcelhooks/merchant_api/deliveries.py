@@ -76,11 +76,13 @@ class AttemptOut(Model):
     event_type: str
     attempt: int
     attempted_at: datetime
-    outcome: Literal["delivered", "retry", "disable", "skipped_stale", "held"] = Field(
+    outcome: Literal["delivered", "retry", "disable", "skipped_stale", "held", "deferred"] = Field(
         description="`skipped_stale`: not sent, because the event is stale and the "
         "subscription has `include_stale: false` (retry it to have it sent). `held`: not "
         "attempted, because the subscription was disabled (`error` says why); once it is "
-        "enabled again, recover sends it. Neither counts as an attempt."
+        "enabled again, recover sends it. `deferred`: put off by the endpoint's limits or "
+        "its circuit breaker (`error` says which); the same attempt is made at "
+        "`next_attempt_at`. None of these counts as an attempt."
     )
     status_code: int | None
     error: str | None
