@@ -112,6 +112,16 @@ def observations(fleet: Fleet) -> list[Observation]:
     ]
 
 
+def taken_pairs(fleet: Fleet) -> set[tuple[str, str]]:
+    """(webhook-id, subscription) pairs some receiver answered with a 2xx."""
+    return {
+        (request.headers.get("webhook-id", ""), member.subscription_id)
+        for member in fleet.members
+        for request in member.receiver.observations()
+        if 200 <= request.status < 300
+    }
+
+
 def first_arrivals(fleet: Fleet) -> dict[tuple[str, str], float]:
     """(webhook-id, subscription) -> monotonic time of its first arrival."""
     first: dict[tuple[str, str], float] = {}

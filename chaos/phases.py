@@ -26,6 +26,7 @@ from chaos.fleet import (
     observations,
     pairs_of_event,
     start_fleet,
+    taken_pairs,
 )
 from chaos.latency import Figures, figures, wait_for_arrivals
 from chaos.ledger import Inputs, Ledger, Pair, reconcile
@@ -158,8 +159,9 @@ def _chaos_with(
 
 
 def _unsettled(fleet: Fleet, load: Load) -> int:
-    """Pairs neither seen by their receiver nor final in their delivery log."""
-    seen = set(first_arrivals(fleet))
+    """Pairs neither taken (2xx) by their receiver nor final in their delivery log: one whose
+    first arrival failed is still on its way, as the ledger counts it."""
+    seen = taken_pairs(fleet)
     left = {
         Pair(e.event_id, e.subscription_id)
         for e in expected_pairs(fleet, load)

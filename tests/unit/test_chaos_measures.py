@@ -20,13 +20,16 @@ from chaos.drain import (
     wait_for_drain,
     wait_for_settled,
 )
+from chaos.fleet import Fleet, Member, taken_pairs
 from chaos.latency import percentile
 from chaos.ledger import Pair
 from chaos.proxy import count_call
+from chaos.receivers import Request
 from chaos.scenario import (
     EVERYTHING,
     Chaos,
     Role,
+    SubscriptionPlan,
     plan_events,
     plan_subscriptions,
     tracking_code,
@@ -265,3 +268,28 @@ def test_workers_are_found_by_their_function_name(tmp_path: Path) -> None:
         )
     (tmp_path / "self").mkdir()
     assert worker_pids("fanout-x", proc=tmp_path) == [11]
+
+
+class _Observed:
+    """A receiver that already saw these (webhook-id, status) requests."""
+
+    def __init__(self, seen: list[tuple[str, int]]) -> None:
+        self._seen = seen
+
+    def observations(self) -> list[Request]:
+        return [
+            Request(i, "POST", "/hook", {"webhook-id": wid}, b"{}", 0.0, 0.0, status)
+            for i, (wid, status) in enumerate(self._seen)
+        ]
+
+
+def test_a_pair_is_taken_only_once_its_receiver_answered_2xx() -> None:
+    member = Member(
+        plan=SubscriptionPlan(0, 0, Role.FLAKY, EVERYTHING),
+        subscription_id="sub_a",
+        secret="whsec_x",
+        receiver=_Observed([("evt_failed", 500), ("evt_ok", 500), ("evt_ok", 204)]),  # type: ignore[arg-type]
+        merchant=None,  # type: ignore[arg-type]
+    )
+    fleet = Fleet(merchant_ids=["m0"], members=[member])
+    assert taken_pairs(fleet) == {("evt_ok", "sub_a")}
