@@ -8,6 +8,18 @@ vet through a VettingCache, which asks DNS off the event loop and remembers verd
 
 Public means global by Python's `ipaddress` and in no block the IANA special-purpose
 registries call not globally reachable (NOT_GLOBALLY_REACHABLE): Python's view lags them.
+
+The host is judged as DNS and the wire see it (`wire_host`: NFKC, IDNA, no trailing dot),
+and that same string is what is resolved and sent as Host and TLS server name. A host that
+reads as a number once Unicode digits and dots are folded to ASCII (127.1 in full-width or
+Arabic-Indic digits, or with ideographic full stops) is refused outright, not judged by
+what it folds to: an IP address must be written in ASCII dotted-quad.
+
+An IPv6 address that carries an IPv4 address (IPv4-mapped, -compatible, -translated, NAT64,
+6to4, Teredo) is judged by what it carries, under the cloud rules in every mode: a local
+allowance (127.0.0.0/8) opens literal addresses only, never one carried inside IPv6. Only
+the well-known NAT64 prefix passes when what it carries is public; the other forms are
+refused whatever they carry.
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ import asyncio
 import re
 import socket
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
@@ -33,8 +46,14 @@ METADATA_ADDRESSES: tuple[IPAddress, ...] = (
     ip_address("100.100.100.200"),  # Alibaba Cloud metadata
 )
 CGNAT = ip_network("100.64.0.0/10")
-NAT64 = ip_network("64:ff9b::/96")
-LOCAL_NAT64 = ip_network("64:ff9b:1::/48")  # local-use: private, whatever it embeds
+# IPv6 forms that carry an IPv4 address (RFC 4291, 2765, 6052, 8215, 3056, 4380).
+NAT64 = IPv6Network("64:ff9b::/96")
+LOCAL_NAT64 = IPv6Network("64:ff9b:1::/48")  # local-use: private, whatever it embeds
+IPV4_MAPPED = IPv6Network("::ffff:0:0/96")
+IPV4_TRANSLATED = IPv6Network("::ffff:0:0:0/96")
+IPV4_COMPATIBLE = IPv6Network("::/96")
+SIX_TO_FOUR = IPv6Network("2002::/16")
+TEREDO = IPv6Network("2001::/32")
 # Python's `is_global` lags the registries (3fff::/20, 192.88.99.0/24 pass it), so these are
 # refused by name: every block of the IANA IPv4 and IPv6 Special-Purpose Address Registries
 # (RFC 6890, RFC 8190; iana.org/assignments/iana-ipv4-special-registry and
@@ -87,8 +106,10 @@ _SPECIAL_PURPOSE_BLOCKS = {
 NOT_GLOBALLY_REACHABLE: tuple[tuple[Network, str], ...] = tuple(
     (ip_network(block), name) for block, name in _SPECIAL_PURPOSE_BLOCKS.items()
 )
-# Hosts spelled as numbers other than dotted-quad (2130706433, 0x7f.1, 0177.0.0.1, 127.1).
-_ODD_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
+# Hosts spelled as numbers (2130706433, 0x7f.1, 0177.0.0.1, 127.1, and dotted-quad itself).
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I | re.A)
+# The label separators IDNA reads as ".": ideographic, full-width, half-width ideographic.
+_IDNA_DOTS = str.maketrans(dict.fromkeys("\u3002\uff0e\uff61", "."))
 DEFAULT_PORTS = {"http": 80, "https": 443}
 VET_CACHE_S = 30.0
 MAX_VETTED_URLS = 10_000
@@ -130,11 +151,51 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _nat64_ipv4(address: IPv6Address) -> IPv4Address | None:
-    """The IPv4 address a NAT64 address wraps, if it is one (6to4 is refused outright)."""
-    if address in NAT64:
-        return IPv4Address(int(address) & 0xFFFFFFFF)
+_NO_ALLOWANCES = GuardPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Embedding:
+    """An IPv6 address's IPv4 cargo: the form (`name`, `network`) and what it carries."""
+
+    name: str
+    network: IPv6Network
+    carried: tuple[IPv4Address, ...]
+
+
+def embedded_ipv4(address: IPv6Address) -> Embedding | None:
+    """The IPv4 address(es) `address` carries, if it is a form that carries one."""
+    low32 = IPv4Address(int(address) & 0xFFFF_FFFF)
+    for name, network in (
+        ("IPv4-mapped", IPV4_MAPPED),
+        ("IPv4-translated", IPV4_TRANSLATED),
+        ("NAT64", NAT64),
+        # RFC 6052 lets a local prefix carry it elsewhere too; the block is refused whole.
+        ("local-use NAT64", LOCAL_NAT64),
+    ):
+        if address in network:
+            return Embedding(name, network, (low32,))
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: nor ::1
+        return Embedding("IPv4-compatible", IPV4_COMPATIBLE, (low32,))
+    if address.sixtofour is not None:
+        return Embedding("6to4", SIX_TO_FOUR, (address.sixtofour,))
+    if address.teredo is not None:
+        return Embedding("Teredo", TEREDO, address.teredo)  # (server, de-obfuscated client)
     return None
+
+
+def _embedding_problem(address: IPv6Address, embedding: Embedding) -> str | None:
+    """Why an IPv6 address carrying IPv4 is refused; None only for well-known NAT64 of a
+    public address. What it carries is judged with no local allowance: those are for
+    literal addresses, so a carried 127.0.0.1 is refused even where 127.0.0.1 is allowed."""
+    form = f"{address} is in {embedding.network} ({embedding.name})"
+    for carried in embedding.carried:
+        problem = address_problem(carried, _NO_ALLOWANCES)
+        if problem is not None:
+            return f"{form} and carries {carried}: {problem}"
+    if embedding.network == NAT64:
+        return None
+    return f"{form}: refused whatever IPv4 address it carries"
 
 
 def _special_purpose_problem(address: IPAddress) -> str | None:
@@ -150,16 +211,9 @@ def address_problem(address: IPAddress, policy: GuardPolicy) -> str | None:
     if address in METADATA_ADDRESSES:
         return f"{address} is a cloud metadata address"
     if isinstance(address, IPv6Address):
-        if address.ipv4_mapped is not None:
-            return f"{address} is an IPv4-mapped IPv6 address"
-        if address.packed[:12] == bytes(12) and int(address) > 1:
-            return f"{address} is an IPv4-compatible IPv6 address"
-        if address in LOCAL_NAT64:
-            return f"{address} is a local-use NAT64 address"
-        wrapped = _nat64_ipv4(address)
-        if wrapped is not None:
-            inner = address_problem(wrapped, policy)
-            return f"{address} wraps {wrapped}: {inner}" if inner else None
+        embedding = embedded_ipv4(address)
+        if embedding is not None:
+            return _embedding_problem(address, embedding)
     if any(address in network for network in policy.allowed_networks):
         return None
     for test, kind in (
@@ -193,8 +247,8 @@ def url_problems(url: str, policy: GuardPolicy) -> list[str]:
     host = parts.hostname or ""
     if not host:
         problems.append("url must name a host")
-    elif _ODD_NUMERIC_HOST.match(host) and not _is_dotted_quad(host):
-        problems.append(f"host {host!r} is a number in a non-standard IP notation")
+    else:
+        problems.extend(_host_problems(host))
     if parts.username or parts.password:
         problems.append("url must not carry credentials")
     if port == 0:
@@ -206,9 +260,52 @@ def url_problems(url: str, policy: GuardPolicy) -> list[str]:
     return problems
 
 
+def wire_host(hostname: str) -> str:
+    """`hostname` as DNS, the Host header and TLS see it: NFKC, IDNA (Python's codec, as
+    `socket` uses), lower case, no trailing dot. Raises UnicodeError if it is not a valid name."""
+    return _fold(hostname).encode("idna").decode("ascii").lower().rstrip(".")
+
+
+def _fold(hostname: str) -> str:
+    """NFKC, and every dot IDNA splits labels on as '.'."""
+    return unicodedata.normalize("NFKC", hostname).translate(_IDNA_DOTS)
+
+
+def _host_problems(hostname: str) -> list[str]:
+    """What is wrong with a URL's host, judged as written and as it goes to DNS."""
+    if "%" in hostname:
+        return [f"host {hostname!r} must not contain '%' (percent-encoding or an IPv6 zone)"]
+    if not hostname.isascii():
+        # Read as a lenient parser (or `int()`) would: every Unicode digit as its ASCII one,
+        # before NFKC or after it (NFKC turns some digits into more: U+2488 is "1.").
+        for reading in (_ascii_digits(_fold(hostname)), _fold(_ascii_digits(hostname))):
+            as_number = reading.rstrip(".")
+            if _NUMERIC_HOST.match(as_number):
+                return [
+                    f"host {hostname!r} is a number written with non-ASCII digits or dots "
+                    f"(read as {as_number!r}): write an IP address in ASCII (a.b.c.d)"
+                ]
+    try:
+        host = wire_host(hostname)
+    except UnicodeError:
+        return [f"host {hostname!r} is not a valid name"]
+    if _NUMERIC_HOST.match(host) and not _is_dotted_quad(host):
+        return [
+            f"host {hostname!r} is a number in a non-standard IP notation: "
+            "write an IPv4 address as four decimal numbers (a.b.c.d)"
+        ]
+    return []
+
+
+def _ascii_digits(text: str) -> str:
+    return "".join(str(d) if (d := unicodedata.digit(c, None)) is not None else c for c in text)
+
+
 def _is_dotted_quad(host: str) -> bool:
     parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and str(int(p)) == p for p in parts)
+    return len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts
+    )
 
 
 def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> Target:
@@ -217,11 +314,8 @@ def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> T
     if problems:
         raise UnsafeTargetError(problems)
     parts = urlsplit(url)
-    try:
-        # The name as it goes on the wire and to DNS: IDNA for non-ASCII hosts.
-        host = (parts.hostname or "").rstrip(".").encode("idna").decode("ascii")
-    except UnicodeError:
-        raise UnsafeTargetError([f"host {parts.hostname!r} is not a valid name"]) from None
+    # The name judged above is the name resolved, and the one sent as Host and TLS name.
+    host = wire_host(parts.hostname or "")
     port = parts.port or DEFAULT_PORTS[parts.scheme]
     try:
         addresses = [ip_address(a.split("%")[0]) for a in resolve(host, port)]
@@ -230,6 +324,8 @@ def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> T
     if not addresses:
         raise UnsafeTargetError([f"host {host!r} does not resolve"])
     # Every address must pass: a name with one public and one private address is refused.
+    # The target keeps the parsed address, not the resolver's text, so what the pool
+    # connects to is exactly what was judged.
     refused = [p for p in (address_problem(a, policy) for a in addresses) if p]
     if refused:
         raise UnsafeTargetError(refused)
