@@ -119,13 +119,14 @@ def held_pairs(attempts: Sequence[LoggedAttempt]) -> set[Pair]:
 
 
 def settled_pairs(attempts: Iterable[LoggedAttempt]) -> set[Pair]:
-    """Pairs whose latest logged line is final: held, gone (410), or failed with no next
-    attempt (dead-lettered)."""
+    """Pairs whose latest logged line is final: held, gone (410), or exhausted (the last
+    failure, dead-lettered; lines written before `exhausted` existed say `retry` with no
+    next attempt)."""
     latest = _latest(attempts)
     return {
         pair
         for pair, line in latest.items()
-        if line.outcome in {"held", "disable"}
+        if line.outcome in {"held", "disable", "exhausted"}
         or (line.outcome == "retry" and line.next_attempt_at is None)
     }
 

@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 from devstack.stack import REGION, Deployment
 from parcelhooks_cli.main import main
 from tests.conftest import ReceiverFactory
-from tests.e2e.conftest import Api, subscribe
+from tests.e2e.conftest import Api, subscribe, wait_for_attempts
 from tests.factories import EVENTS_DIR
 
 DELIVERY_TIMEOUT_S = 30
@@ -141,6 +141,9 @@ def test_a_dead_lettered_delivery_is_counted_peeked_and_redriven(
         "HTTP 500",
     )
     assert len(failing.received) == 4
+    # The merchant's log says the same: the last attempt was the last.
+    [last] = wait_for_attempts(merchant, redriven["id"], 1, outcome="exhausted")
+    assert (last["attempt"], last["status_code"], last["next_attempt_at"]) == (4, 500, None)
 
     stats = cli.json("dlq", "stats")["deliveries"]
     assert stats["depth"] >= 2 and stats["visible"] >= 2
@@ -163,6 +166,8 @@ def test_a_dead_lettered_delivery_is_counted_peeked_and_redriven(
     assert again.headers["webhook-id"] == event_id
     payload = Webhook(redriven["secret"]).verify(again.body, again.headers)
     assert payload["data"]["event_id"] == event_id
+    [redelivered] = wait_for_attempts(merchant, redriven["id"], 1, outcome="success")
+    assert (redelivered["attempt"], redelivered["origin"]) == (5, "redrive")
 
     left = {m["subscription_id"] for m in cli.json("dlq", "peek", "-n", "100")["messages"]}
     assert stays["id"] in left and redriven["id"] not in left

@@ -32,7 +32,12 @@ def test_create_test_event_deliveries_and_recover(
     carrier.call("POST", "/v1/events", carrier_event(merchant.owner_id))
     failures = wait_for_attempts(merchant, sub["id"], 4, outcome="failure")
     assert sorted(a["attempt"] for a in failures) == [1, 2, 3, 4]
-    assert failures[0]["next_attempt_at"] is None  # the last one: nothing more is planned
+    last, *earlier = failures  # newest first
+    # The last one says the delivery is dead-lettered, with that attempt's answer.
+    assert (last["attempt"], last["outcome"], last["status_code"]) == (4, "exhausted", 500)
+    assert last["next_attempt_at"] is None  # nothing more is planned
+    assert [a["outcome"] for a in earlier] == ["retry"] * 3
+    assert wait_for_attempts(merchant, sub["id"], 1, outcome="exhausted") == [last]
 
     receiver.statuses[:] = [204]  # the merchant fixed the endpoint
     recovered = merchant.call(

@@ -100,6 +100,8 @@ def test_a_failing_receiver_is_retried_with_the_same_id_then_dead_lettered(
     assert dead["event"]["event_id"] == event_id and dead["merchant_id"] == merchant.owner_id
     logged = _wait_for_attempts(stack, subscription["id"], 4)
     assert sorted(int(a["attempt"]) for a in logged) == [1, 2, 3, 4]
+    outcomes = {int(a["attempt"]): (a["outcome"], int(a["status_code"])) for a in logged}
+    assert outcomes == {n: ("retry", 500) for n in (1, 2, 3)} | {4: ("exhausted", 500)}
 
 
 @pytest.mark.parametrize(

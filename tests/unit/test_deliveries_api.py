@@ -104,10 +104,28 @@ def test_attempts_are_listed_newest_first_and_filtered(
     )
 
 
+def test_the_last_failure_of_a_dead_lettered_delivery_is_listed_as_exhausted(
+    sub: dict[str, Any], log: DeliveryLogTable
+) -> None:
+    start = datetime.now(UTC) - timedelta(hours=1)
+    log.record(_attempts(sub["id"], "evt_dead", ["retry", "retry", "exhausted"], start))
+    log.record(_attempts(sub["id"], "evt_ok", ["retry", "delivered"], start))
+    path = f"/v1/subscriptions/{sub['id']}/deliveries"
+    status, page = _call("GET", path, query={"outcome": "exhausted"})
+    assert status == 200
+    [last] = page["data"]
+    assert (last["event_id"], last["attempt"], last["outcome"]) == ("evt_dead", 3, "exhausted")
+    assert (last["status_code"], last["next_attempt_at"]) == (500, None)
+    _, failures = _call("GET", path, query={"outcome": "failure"})
+    outcomes = sorted(a["outcome"] for a in failures["data"])
+    assert outcomes == ["exhausted", "retry", "retry", "retry"]  # a failure too
+
+
 def test_a_delivery_is_retried_now_with_a_fresh_schedule(
     sub: dict[str, Any], log: DeliveryLogTable, moto_stack: dict[str, str]
 ) -> None:
-    records = _attempts(sub["id"], "evt_a", ["retry"] * 8, datetime.now(UTC) - timedelta(days=1))
+    outcomes = ["retry"] * 7 + ["exhausted"]
+    records = _attempts(sub["id"], "evt_a", outcomes, datetime.now(UTC) - timedelta(days=1))
     log.record(records)
     status, sent = _call("POST", f"/v1/deliveries/{records[0].delivery_id}/retry")
     assert status == 202 and sent["attempt"] == 9
@@ -120,7 +138,7 @@ def test_recover_resends_only_failed_deliveries_not_already_waiting(
     sub: dict[str, Any], log: DeliveryLogTable, moto_stack: dict[str, str]
 ) -> None:
     start = datetime.now(UTC) - timedelta(hours=3)
-    log.record(_attempts(sub["id"], "evt_dead", ["retry", "retry"], start))  # exhausted
+    log.record(_attempts(sub["id"], "evt_dead", ["retry", "exhausted"], start))
     log.record(_attempts(sub["id"], "evt_ok", ["retry", "delivered"], start))
     waiting = _attempts(sub["id"], "evt_waiting", ["retry"], start)
     waiting[0] = waiting[0].model_copy(

@@ -117,6 +117,21 @@ def test_a_paused_endpoint_s_retry_waits_without_using_an_attempt() -> None:
     assert again.event.event_id == job.event.event_id  # the same webhook-id when it goes
 
 
+def test_a_put_off_delivery_sqs_refuses_is_dead_lettered_and_its_line_stays_deferred() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]})
+    _send(kit, 1)
+    job = kit.retries.jobs[0]
+    kit.now = job.due_at
+    kit.health.endpoints[sub.id].health = _held_until(kit, sub, kit.now + timedelta(seconds=5))
+    kit.retries.refuse = True
+    _run(kit, job.model_dump_json())
+    # No attempt was made: the last one (1) stays `retry`, the put-off line `deferred`.
+    assert [(a.attempt, a.outcome) for a in kit.log.attempts] == [(1, "retry"), (2, "deferred")]
+    [dead] = kit.dead_letters.dead
+    assert (dead.attempts, dead.last_status) == (1, 500)
+
+
 def _held_until(kit: FanoutKit, sub: Subscription, until: datetime) -> EndpointHealth:
     return replace(kit.health.health(sub.id), hold_until=until)
 
@@ -288,6 +303,8 @@ def test_an_operational_event_s_own_dead_letter_raises_no_further_notice() -> No
     )
     _run(kit, notice.model_dump_json())
     assert len(kit.dead_letters.dead) == 1 and kit.notices.events == []
+    [line] = kit.log.attempts  # its log says so all the same
+    assert (line.event_id, line.outcome, line.status_code) == ("evt_notice", "exhausted", 500)
 
 
 # --- the shared limits ------------------------------------------------------------------

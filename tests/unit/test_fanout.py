@@ -80,6 +80,40 @@ def test_the_last_failure_goes_to_the_dead_letter_queue_with_its_record() -> Non
     assert dead.first_attempt_at == NOW and dead.event.event_id == "evt_01TEST"
 
 
+def test_the_last_failure_is_logged_exhausted_with_its_answer_and_the_earlier_ones_retry() -> None:
+    sub = subscription()
+    last = AttemptResult(502, 3.5, error="HTTP 502", response_excerpt="bad gateway")
+    kit = FanoutKit([sub], scripts={sub.url: [500, 503, last]}, schedule_s=(1, 2))
+    _run(kit, shipment_event().model_dump_json())
+    for _ in range(2):
+        job = kit.retries.jobs[-1]
+        kit.now = job.due_at
+        _run(kit, job.model_dump_json())
+    *earlier, final = kit.log.attempts
+    assert [(a.attempt, a.outcome) for a in earlier] == [(1, "retry"), (2, "retry")]
+    assert all(a.next_attempt_at is not None for a in earlier)
+    assert (final.attempt, final.outcome, final.next_attempt_at) == (3, "exhausted", None)
+    assert (final.status_code, final.error, final.latency_ms) == (502, "HTTP 502", 3.5)
+    assert final.response_excerpt == "bad gateway"
+    # The dead letter and the merchant's notice are what they always were.
+    [dead] = kit.dead_letters.dead
+    assert (dead.attempts, dead.last_status, dead.last_error) == (3, 502, "HTTP 502")
+    [notice] = kit.notices.events
+    assert notice.type == "delivery.exhausted"
+    assert notice.data.model_dump()["attempts"] == 3
+    assert notice.data.model_dump()["last_status"] == 502
+
+
+def test_a_410_on_the_last_attempt_disables_and_is_not_exhausted() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500, 410]}, schedule_s=(1,))
+    _run(kit, shipment_event().model_dump_json())
+    kit.now = kit.retries.jobs[0].due_at
+    _run(kit, kit.retries.jobs[0].model_dump_json())
+    assert [a.outcome for a in kit.log.attempts] == ["retry", "disable"]
+    assert kit.dead_letters.dead == []
+
+
 def test_a_retry_that_arrives_early_is_deferred_again_without_a_post() -> None:
     sub = subscription()
     kit = FanoutKit([sub], scripts={sub.url: [500]}, schedule_s=(3600,))
@@ -161,7 +195,7 @@ def test_telemetry_sees_every_attempt_and_the_dead_letter() -> None:
     _run(kit, shipment_event().model_dump_json())
     kit.now = kit.retries.jobs[0].due_at
     _run(kit, kit.retries.jobs[0].model_dump_json())
-    assert [a.outcome for a in kit.telemetry.attempts] == ["retry", "retry"]
+    assert [a.outcome for a in kit.telemetry.attempts] == ["retry", "exhausted"]
     assert len(kit.telemetry.dead) == 1
 
 
@@ -175,6 +209,16 @@ def test_a_retry_sqs_refuses_is_dead_lettered_not_a_failed_batch() -> None:
     assert dead.subscription_id == "sub_fail" and dead.attempts == 1
     assert "could not be scheduled" in (dead.last_error or "")
     assert kit.marks.done == {delivery_id("evt_01TEST", "sub_ok")}
+
+
+def test_a_failure_whose_retry_sqs_refuses_is_logged_exhausted_not_waiting() -> None:
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500]})
+    kit.retries.refuse = True
+    _run(kit, shipment_event().model_dump_json())
+    [line] = kit.log.attempts
+    assert (line.outcome, line.status_code, line.next_attempt_at) == ("exhausted", 500, None)
+    assert [dead.attempts for dead in kit.dead_letters.dead] == [1]
 
 
 # One message, three deliveries: one delivered, one to retry, one gone.
@@ -259,6 +303,29 @@ def test_a_dead_letter_queue_that_raises_fails_the_message_after_the_rest_is_wri
     assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
     assert kit.marks.done == {_dlv(DELIVERED)}
     assert len(kit.telemetry.dead) == 1
+
+
+def test_a_last_failure_the_dead_letter_queue_refused_says_retry_until_it_is_dead_lettered() -> (
+    None
+):
+    sub = subscription()
+    kit = FanoutKit([sub], scripts={sub.url: [500, 502]}, schedule_s=())
+    kit.dead_letters.broken = True
+    body = shipment_event().model_dump_json()
+    with pytest.raises(UnavailableError):
+        _run(kit, body)
+    # Not dead-lettered: SQS hands the message back and the attempt is made again.
+    [line] = kit.log.attempts
+    assert (line.outcome, line.status_code, line.next_attempt_at) == ("retry", 500, None)
+    kit.dead_letters.broken = False
+    kit.now += timedelta(seconds=30)
+    _run(kit, body)
+    assert [(a.attempt, a.outcome, a.status_code) for a in kit.log.attempts] == [
+        (1, "retry", 500),
+        (1, "exhausted", 502),
+    ]
+    [dead] = kit.dead_letters.dead
+    assert (dead.attempts, dead.last_status) == (1, 502)
 
 
 def test_a_send_that_raises_is_that_delivery_s_failed_attempt_alone() -> None:

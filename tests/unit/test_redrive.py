@@ -323,3 +323,53 @@ def test_the_redriven_attempt_is_logged_as_a_redrive_and_its_retries_as_schedule
     assert (attempt.attempt, attempt.origin) == (9, "redrive")
     [next_job] = kit.retries.jobs
     assert (next_job.attempt, next_job.origin) == (10, "schedule")
+
+
+def _redriven(kit: FanoutKit, dlq: FakeDLQ) -> None:
+    """Redrive what `dlq` holds, then work the fan-out until nothing is left to retry."""
+    redrive, sinks = _kit(dlq)
+    redrive.run(_request())
+    [job] = sinks.jobs
+    asyncio.run(kit.fanout.handle_message(job.model_dump_json()))
+    for retry in kit.retries.jobs:  # each retry worked appends the next, if there is one
+        kit.now = retry.due_at
+        asyncio.run(kit.fanout.handle_message(retry.model_dump_json()))
+
+
+def test_a_redriven_delivery_that_fails_again_is_logged_exhausted_and_dead_lettered_again() -> None:
+    sub = subscription(id="sub_1", merchant_id="merchant-a")
+    kit = FanoutKit([sub], scripts={sub.url: [500, 500, 503]}, schedule_s=(1, 2))
+    dlq = FakeDLQ()
+    _fill(dlq, dead_letter(1))
+    _redriven(kit, dlq)
+    assert [(a.attempt, a.origin, a.outcome) for a in kit.log.attempts] == [
+        (9, "redrive", "retry"),
+        (10, "schedule", "retry"),
+        (11, "schedule", "exhausted"),
+    ]
+    assert (kit.log.attempts[-1].status_code, kit.log.attempts[-1].next_attempt_at) == (503, None)
+    [dead] = kit.dead_letters.dead
+    assert (dead.event.event_id, dead.attempts, dead.last_status) == ("evt_1", 11, 503)
+
+
+def test_a_redriven_delivery_whose_one_attempt_fails_is_logged_exhausted_as_a_redrive() -> None:
+    sub = subscription(id="sub_1", merchant_id="merchant-a")
+    kit = FanoutKit([sub], scripts={sub.url: [None]}, schedule_s=())
+    dlq = FakeDLQ()
+    _fill(dlq, dead_letter(1))
+    _redriven(kit, dlq)
+    [line] = kit.log.attempts
+    assert (line.attempt, line.origin, line.outcome) == (9, "redrive", "exhausted")
+    assert (line.status_code, line.error) == (None, "connection_error")
+    assert [dead.attempts for dead in kit.dead_letters.dead] == [9]
+
+
+def test_a_redriven_delivery_that_succeeds_is_logged_delivered() -> None:
+    sub = subscription(id="sub_1", merchant_id="merchant-a")
+    kit = FanoutKit([sub], scripts={sub.url: [204]})
+    dlq = FakeDLQ()
+    _fill(dlq, dead_letter(1))
+    _redriven(kit, dlq)
+    [line] = kit.log.attempts
+    assert (line.attempt, line.origin, line.outcome) == (9, "redrive", "delivered")
+    assert kit.dead_letters.dead == [] and kit.retries.jobs == []

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.delivery.outcomes import is_valid_status
+from parcelhooks.delivery.outcomes import Outcome, is_valid_status
 from parcelhooks.delivery.records import HELD, SKIPPED_STALE, AttemptRecord
 
 
@@ -41,15 +41,22 @@ class DeliveryLogTable:
     def page(
         self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
     ) -> tuple[list[AttemptRecord], str | None]:
-        """Newest first; `outcome` "success", "failure", "skipped" (stale events not sent)
-        or "held" (not sent while disabled) filters (pages may come up short)."""
+        """Newest first; `outcome` "success", "failure", "skipped" (stale events not sent),
+        "held" (not sent while disabled) or "exhausted" (last failures, dead-lettered)
+        filters (pages may come up short)."""
         extra: dict[str, Any] = {"ScanIndexForward": False}
         if outcome is not None:
-            values = {":d": "delivered", ":s": SKIPPED_STALE, ":h": HELD}
+            values = {
+                ":d": Outcome.DELIVERED.value,
+                ":s": SKIPPED_STALE,
+                ":h": HELD,
+                ":x": Outcome.EXHAUSTED.value,
+            }
             condition = {
                 "success": "outcome = :d",
                 "skipped": "outcome = :s",
                 "held": "outcome = :h",
+                "exhausted": "outcome = :x",
                 "failure": "outcome <> :d AND outcome <> :s AND outcome <> :h",
             }[outcome]
             extra["FilterExpression"] = condition

@@ -458,6 +458,7 @@ class Fanout:
             schedule_from=plan.schedule_from,
         )
         if next_at is None:  # the schedule is exhausted
+            # Its line says `exhausted` once the dead-letter queue takes it (settlement.py).
             settlement.dead.append(DeadLetter.of(job))
         else:
             # Held, not lost, if the breaker disables the endpoint before it is due.

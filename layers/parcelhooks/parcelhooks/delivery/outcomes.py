@@ -18,6 +18,9 @@ class Outcome(StrEnum):
     DELIVERED = "delivered"
     RETRY = "retry"
     DISABLE = "disable"
+    # A failure the delivery is dead-lettered after: never what `classify` says of an
+    # answer, but what the log says once the dead-letter queue took it.
+    EXHAUSTED = "exhausted"
 
 
 @dataclass(frozen=True, slots=True)

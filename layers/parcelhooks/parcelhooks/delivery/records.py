@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -9,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from parcelhooks.core.models import Model
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS
+from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS, Outcome
 
 # Put in place of the receiver's text when a log line could not be written with it.
 WITHHELD_EXCERPT = "(the response excerpt could not be logged)"
@@ -111,3 +112,18 @@ class AttemptRecord(Model):
     def without_response_excerpt(self) -> AttemptRecord:
         """This line with the receiver's text left out: the part of it a receiver controls."""
         return self.model_copy(update={"response_excerpt": WITHHELD_EXCERPT})
+
+
+def mark_exhausted(
+    records: Sequence[AttemptRecord], dead: Sequence[DeadLetter]
+) -> list[AttemptRecord]:
+    """The lines with each failed attempt that ended in `dead` marked `exhausted`, its
+    status code and error as they came and no next attempt. A `deferred` line whose job
+    was dead-lettered is no attempt: it stays as it is (recover finds it once it is due)."""
+    last_attempts = {(letter.delivery_id, letter.attempts) for letter in dead}
+    return [
+        record.model_copy(update={"outcome": Outcome.EXHAUSTED.value, "next_attempt_at": None})
+        if record.outcome == Outcome.RETRY and (record.delivery_id, record.attempt) in last_attempts
+        else record
+        for record in records
+    ]

@@ -1,9 +1,13 @@
-"""Writing down what one message's attempts decided: the success marks, the delivery log,
-disables and their notices, retries, dead letters, and the endpoints' held/pending counts.
+"""Writing down what one message's attempts decided: the success marks, disables and their
+notices, retries, dead letters, the endpoints' held/pending counts, and the delivery log.
 
 Runs on a worker thread (boto3 blocks). Each write stands alone, so one store failing
 loses no other bookkeeping; only a log that takes no line, or a dead-letter queue that
 takes nothing, fails the message (SQS then re-POSTs what has no success mark).
+
+The log is written after the dead-letter queue: a failure's line says `exhausted` only
+once its dead letter is in the queue, so a message that fails there and comes back (its
+attempt made again) leaves no `exhausted` line behind for a delivery that was not.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from parcelhooks.delivery.ports import (
     RetryScheduler,
     SubscriptionSource,
 )
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob, mark_exhausted
 
 
 class HealthCounts(Protocol):
@@ -117,7 +121,6 @@ class Bookkeeping:
             _written(
                 "success marks", partial(self._marks.mark_delivered, settlement.delivered, now)
             )
-        logged = self._write_log(settlement.records)
         notices_out = [self._disable(settlement, gone, now) for gone in settlement.gone.values()]
         queued: list[DeliveryJob] = []
         if settlement.retries:
@@ -130,10 +133,17 @@ class Bookkeeping:
             queued = [job for job in counted if id(job) not in refused_ids]
         self._count(settlement, queued)
         if settlement.dead:
-            # Raises: a delivery neither retried nor dead-lettered must come back, and SQS
-            # redelivery re-POSTs only deliveries without a success mark.
-            self._dead_letters.send(settlement.dead)
+            try:
+                self._dead_letters.send(settlement.dead)
+            except Exception:
+                # Raises: a delivery neither retried nor dead-lettered must come back, and SQS
+                # redelivery re-POSTs only deliveries without a success mark. Its line stays
+                # `retry`: the attempt is made again when the message is handed back.
+                self._write_log(settlement.records)
+                raise
+            settlement.records = mark_exhausted(settlement.records, settlement.dead)
             notices_out += [notices.delivery_exhausted(dead) for dead in settlement.dead]
+        logged = self._write_log(settlement.records)
         self._tell([notice for notice in notices_out if notice is not None])
         if not logged:
             # The log is down, not one line bad: fail so SQS brings the message back, which

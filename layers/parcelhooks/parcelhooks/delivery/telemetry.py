@@ -12,6 +12,7 @@ from parcelhooks.delivery.records import AttemptRecord, DeadLetter
 _OUTCOME_METRICS = {
     "delivered": "DeliveriesSucceeded",
     "retry": "DeliveriesFailed",
+    "exhausted": "DeliveriesFailed",  # a failed attempt all the same: the last one
     "disable": "DeliveriesGone",
 }
 

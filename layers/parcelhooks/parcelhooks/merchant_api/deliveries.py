@@ -66,8 +66,9 @@ class HealthCounts(Protocol):
     def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None: ...
 
 
-# The outcome filter of the delivery log: "failure" leaves out what was never attempted.
-OutcomeFilter = Literal["success", "failure", "skipped", "held"]
+# The outcome filter of the delivery log: "failure" leaves out what was never attempted;
+# "exhausted" is the last failure of each dead-lettered delivery (a failure too).
+OutcomeFilter = Literal["success", "failure", "skipped", "held", "exhausted"]
 
 
 class AttemptOut(Model):
@@ -76,13 +77,18 @@ class AttemptOut(Model):
     event_type: str
     attempt: int
     attempted_at: datetime
-    outcome: Literal["delivered", "retry", "disable", "skipped_stale", "held", "deferred"] = Field(
-        description="`skipped_stale`: not sent, because the event is stale and the "
+    outcome: Literal[
+        "delivered", "retry", "exhausted", "disable", "skipped_stale", "held", "deferred"
+    ] = Field(
+        description="`exhausted`: the failed attempt after which the delivery was "
+        "dead-lettered (`status_code` and `error` are this attempt's, `next_attempt_at` is "
+        "null); retry or recover sends it again. "
+        "`skipped_stale`: not sent, because the event is stale and the "
         "subscription has `include_stale: false` (retry it to have it sent). `held`: not "
         "attempted, because the subscription was disabled (`error` says why); once it is "
         "enabled again, recover sends it. `deferred`: put off by the endpoint's limits or "
         "its circuit breaker (`error` says which); the same attempt is made at "
-        "`next_attempt_at`. None of these counts as an attempt."
+        "`next_attempt_at`. None of these three counts as an attempt."
     )
     status_code: int | None
     error: str | None
