@@ -1,20 +1,26 @@
 """Shipment order: sequence, latest, stale and corrections — the state, its placement by
-ingest (concurrent requests against moto), and GET /v1/shipments/{tracking_code}."""
+ingest (concurrent requests against moto), and GET /v1/shipments/{tracking_code}, which
+reaches every code ingest accepts."""
 
 from __future__ import annotations
 
 import json
 import random
 import threading
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from types import ModuleType
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import moto.dynamodb.responses
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.core.errors import EnqueueFailedError, NotFoundError
@@ -25,9 +31,16 @@ from parcelhooks.ingest import build as ingest_build
 from parcelhooks.ingest.accept import Ingest
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.shipments import MAX_PLACE_ATTEMPTS, ShipmentBook
+from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE, s10_check_digit
 from parcelhooks.merchant_api import build as merchant_build
 from parcelhooks.merchant_api.shipments import Shipments
-from tests.factories import LambdaContextStub, api_event, carrier_event, load_function
+from tests.factories import (
+    LambdaContextStub,
+    StackReader,
+    api_event,
+    carrier_event,
+    load_function,
+)
 from tests.factories import shipment_event as _shipment_event
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -499,7 +512,9 @@ def test_only_the_newest_events_are_listed_when_there_are_too_many(history: list
     assert shipment["events_truncated"]
 
 
-@pytest.mark.parametrize("code", ["x" * 3000, "QB1\x00", "abc"])
+@pytest.mark.parametrize(
+    "code", ["x" * 3000, "QB1\x00", "abc", "QB12/3456", "ab cd", "QB123456785ﬀ", "...."]
+)
 def test_a_tracking_code_ingest_could_never_store_is_a_404_not_a_500(code: str) -> None:
     class NoReader:
         def states(self, *args: object) -> dict[str, object]:
@@ -507,3 +522,119 @@ def test_a_tracking_code_ingest_could_never_store_is_a_404_not_a_500(code: str) 
 
     with pytest.raises(NotFoundError):
         Shipments(NoReader()).get("merchant-a", code, None)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------
+# Every code ingest accepts is reachable at GET /v1/shipments/{tracking_code}
+
+# The documented alphabet, written out here rather than read from the code under test.
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+OTHER_CODES = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from(ALNUM),
+    st.text(ALNUM + "._-", min_size=3, max_size=63),
+).filter(lambda code: not _s10_shaped(code))
+S10_CODES = st.builds(
+    lambda prefix, serial, country: f"{prefix}{serial}{s10_check_digit(serial)}{country}",
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2),
+    st.text("0123456789", min_size=8, max_size=8),
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2),
+)
+SPELLINGS = {
+    "original": lambda code: code,
+    "lower": str.lower,
+    "upper": str.upper,
+    "swapped": str.swapcase,
+}
+
+
+def _s10_shaped(code: str) -> bool:
+    upper = code.upper()
+    return (
+        len(upper) == 13 and upper[:2].isalpha() and upper[2:11].isdigit() and upper[11:].isalpha()
+    )
+
+
+def _path(code: str, escape_all: bool = False) -> str:
+    """The route for `code` as a client writes it: escaped where needed (never, for a code
+    ingest accepts), or every byte escaped, which RFC 3986 makes the same path."""
+    segment = "".join(f"%{b:02X}" for b in code.encode()) if escape_all else quote(code, safe="")
+    return f"/v1/shipments/{segment}"
+
+
+class Handlers:
+    """Ingest and the merchant API, imported once for a test's many examples."""
+
+    def __init__(self) -> None:
+        self._ingest: ModuleType = load_function("ingest")
+        self._admin: ModuleType = load_function("admin")
+
+    def post(self, event: dict[str, Any], carrier: str) -> dict[str, Any]:
+        request = api_event("POST", "/v1/events", event, role="carrier", owner_id=carrier)
+        response: dict[str, Any] = self._ingest.handler(request, LambdaContextStub())
+        return response
+
+    def get(self, path: str, carrier: str) -> tuple[int, Any]:
+        request = api_event("GET", path, role="merchant", query={"carrier": carrier})
+        response = self._admin.handler(request, LambdaContextStub())
+        return response["statusCode"], json.loads(response["body"])
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    code=S10_CODES | OTHER_CODES,
+    sent_as=st.sampled_from(sorted(SPELLINGS)),
+    padded=st.booleans(),
+)
+def test_every_code_ingest_accepts_is_found_by_the_shipments_route(
+    moto_stack: dict[str, str], code: str, sent_as: str, padded: bool
+) -> None:
+    handlers = Handlers()
+    # Each example is its own carrier's shipment: examples never see each other's.
+    carrier = f"carrier-{uuid.uuid4().hex[:12]}"
+    sent = SPELLINGS[sent_as](code)
+    event = carrier_event(
+        carrier_event_id=f"ce-{uuid.uuid4()}", tracking_code=f" {sent} " if padded else sent
+    )
+    response = handlers.post(event, carrier)
+    assert response["statusCode"] == 202, response["body"]
+    s10 = _s10_shaped(code)
+    stored = sent.upper() if s10 else sent
+    for spelling in {sent, stored, stored.lower(), stored.upper()}:
+        for escape_all in (False, True):
+            status, body = handlers.get(_path(spelling, escape_all), carrier)
+            # S10 codes are one shipment in any case; other carriers' codes are as sent.
+            if s10 or spelling == stored:
+                assert status == 200, (spelling, body)
+                assert body["tracking_code"] == stored
+                assert [s["carrier"] for s in body["data"]] == [carrier]
+            else:
+                assert status == 404, (spelling, body)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["QB12/3456", "QB1234?5678", "QB12#3456", "QB12%2F3456", "QB 123456785BR", "QB1234ção"],
+)
+def test_a_code_no_url_reaches_is_a_400_naming_tracking_code_and_nothing_is_queued(
+    moto_stack: dict[str, str], code: str
+) -> None:
+    response = Handlers().post(carrier_event(tracking_code=code), "correios")
+    assert response["statusCode"] == 400, response["body"]
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "validation_failed"
+    [problem] = error["details"]
+    assert problem["loc"] == "tracking_code"
+    assert TRACKING_CODE_RULE in problem["message"]
+    stack = StackReader(moto_stack)
+    assert stack.messages("EVENTS_QUEUE_URL") == 0 and stack.claims() == []
+
+
+@pytest.mark.parametrize("path", ["/v1/shipments/QB12%2F3456", "/v1/shipments/QB12%3F3456"])
+def test_an_escaped_character_no_code_holds_is_a_404(history: list[str], path: str) -> None:
+    status, body = _get(path)
+    assert status == 404 and body["error"]["code"] == "not_found"

@@ -4,7 +4,8 @@ For a system that was down (an ERP, a WhatsApp service) and must catch up withou
 for webhooks: each shipment's latest status and its events in sequence order, each event
 exactly as its webhook carried it. One tracking code may name shipments at several
 carriers; the answer holds all of them (the `carrier` query parameter narrows it to one).
-Only the key's own shipments exist here: another merchant's tracking code is a 404.
+The code is read as ingest reads it (ingest/tracking_codes.py), so an S10 code is found in
+any case. Only the key's own shipments exist here: another merchant's tracking code is a 404.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from parcelhooks.core.shipments import ShipmentState
 from parcelhooks.core.statuses import Status
 from parcelhooks.delivery.payloads import WebhookPayload
 from parcelhooks.delivery.webhook import webhook_body
+from parcelhooks.ingest.tracking_codes import check_tracking_code
 
 # Per shipment; older events are left out (`events_truncated`). A shipment has tens.
 MAX_EVENTS = 200
@@ -67,20 +69,19 @@ class ShipmentsOut(Model):
     data: list[ShipmentOut] = Field(description="One shipment per carrier, by carrier id.")
 
 
-def is_storable_tracking_code(code: str) -> bool:
-    """What ingest can have stored: 4-64 characters, none of them a control character."""
-    return 4 <= len(code) <= 64 and code.isprintable()
-
-
 class Shipments:
     def __init__(self, reader: ShipmentReader, max_events: int = MAX_EVENTS) -> None:
         self._reader = reader
         self._max_events = max_events
 
-    def get(self, merchant_id: str, tracking_code: str, carrier: str | None) -> ShipmentsOut:
-        if not is_storable_tracking_code(tracking_code):
-            # Ingest never accepts such a code, and it could not even be a table key.
-            raise NotFoundError(f"no shipment {tracking_code[:64]}")
+    def get(self, merchant_id: str, code: str, carrier: str | None) -> ShipmentsOut:
+        """The shipments under `code`, read as ingest read the carrier's (an S10 code in any
+        case)."""
+        try:
+            tracking_code = check_tracking_code(code)
+        except ValueError:
+            # Ingest never accepts such a code: nothing can be stored under it.
+            raise NotFoundError(f"no shipment {code[:64]}") from None
         states = self._reader.states(merchant_id, tracking_code, carrier)
         if not states:
             raise NotFoundError(f"no shipment {tracking_code}")
