@@ -3,9 +3,10 @@ merchant."""
 
 from functools import cache
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,10 +15,12 @@ from parcelhooks.api.edge import (
     install_error_handlers,
     json_response,
     refuse_non_json,
+    refuse_unread_input,
     refuse_unreadable_json,
 )
 from parcelhooks.auth.keys import Role
 from parcelhooks.core.observability import logger
+from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE
 from parcelhooks.merchant_api import build
 from parcelhooks.merchant_api.deliveries import (
     AttemptPage,
@@ -40,6 +43,7 @@ build.settings()
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
+app.use(middlewares=[refuse_unread_input])
 
 
 def _merchant() -> str:
@@ -169,12 +173,17 @@ def recover(subscription_id: str, request: RecoverIn) -> Response[str]:
     responses=ok(200, ShipmentsOut, "The shipments under this tracking code, one per carrier"),
 )
 def get_shipment(
-    tracking_code: str,
+    tracking_code: Annotated[
+        str,
+        Path(description=f"As ingest took it: {TRACKING_CODE_RULE}; an S10 code in any case"),
+    ],
     carrier: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
 ) -> ShipmentsOut:
     """A shipment's latest status and its events in sequence order, to catch up without
     waiting for webhooks; every carrier's shipment under this code unless `carrier` says."""
-    return build.shipments().get(_merchant(), tracking_code, carrier)
+    # API Gateway REST leaves the path percent-encoded and the resolver matches it as it is:
+    # decoded here, once, so that `%2D` is `-` as in the code ingest stored.
+    return build.shipments().get(_merchant(), unquote(tracking_code), carrier)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

@@ -6,7 +6,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parcelhooks.api.edge import caller_of, install_error_handlers, json_response, refuse_non_json
+from parcelhooks.api.edge import (
+    caller_of,
+    install_error_handlers,
+    json_response,
+    refuse_non_json,
+    request_body,
+)
 from parcelhooks.auth.keys import Role
 from parcelhooks.core.observability import logger, metrics
 from parcelhooks.ingest import build
@@ -25,7 +31,7 @@ telemetry = PowertoolsIngestTelemetry()
 @app.post("/v1/events")
 def post_events() -> Response[str]:
     carrier = caller_of(app, Role.CARRIER)
-    events = parse_events(app.current_event.decoded_body)
+    events = parse_events(request_body(app.current_event.raw_event))
     build.merchant_gate().check(carrier.owner_id, carrier.merchants, events)
     result = build.ingest().accept(carrier.owner_id, events)
     report_unmapped(carrier.owner_id, events, result, telemetry)

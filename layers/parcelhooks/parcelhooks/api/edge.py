@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from parcelhooks.api.errors import ErrorCode, error_body
@@ -39,6 +40,7 @@ from parcelhooks.core.observability import logger
 
 # Far more than any admin request needs; the strict reader's work stays small.
 MAX_ADMIN_BODY_BYTES = 64 * 1024
+JSON_MEDIA_TYPE = content_types.APPLICATION_JSON
 
 # Looked up along the error's MRO: a new subclass answers like its nearest mapped parent.
 ERROR_ANSWERS: Final[Mapping[type[ParcelhooksError], tuple[HTTPStatus, ErrorCode]]] = {
@@ -80,37 +82,84 @@ def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
 
 
 def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 415 for a request body that does not say it is JSON (checked before routing,
-    since Powertools' validation would otherwise fail on it with a 500)."""
+    """A 415 for a request body that is not declared JSON in UTF-8, checked before routing.
+
+    Media types and charset names are case-insensitive (RFC 9110, 8.3.1), and `+json` types
+    are JSON: an accepted declaration is rewritten to plain `application/json`, so that the
+    router, which compares the header as written, reads the body as JSON too.
+    """
     if not event.get("body"):
         return None
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    media_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media_type == "application/json" or media_type.endswith("+json"):
+    media_type, charset = _declared_media_type(event)
+    if _is_json(media_type) and charset in {None, "utf-8", "utf8"}:
+        _declare_json(event)
         return None
+    got = media_type or "none"
+    if _is_json(media_type):
+        got = f"{media_type} in charset {charset}"
     body = error_body(
         ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-        "send the body as JSON with Content-Type: application/json",
-        [{"loc": "content-type", "message": f"got {media_type or 'none'}", "type": "media_type"}],
+        "send the body as JSON in UTF-8 with Content-Type: application/json",
+        [{"loc": "content-type", "message": f"got {got}", "type": "media_type"}],
     )
     return _proxy_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, body)
 
 
+def _is_json(media_type: str) -> bool:
+    return media_type == JSON_MEDIA_TYPE or media_type.endswith("+json")
+
+
+def _declared_media_type(event: dict[str, Any]) -> tuple[str, str | None]:
+    """The Content-Type's media type and charset, lower case (the charset None if not given)."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type, *parameters = str(headers.get("content-type") or "").split(";")
+    charset = None
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return media_type.strip().lower(), charset
+
+
+def _declare_json(event: dict[str, Any]) -> None:
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field)
+        if not headers:
+            continue
+        for name in [name for name in headers if name.lower() == "content-type"]:
+            del headers[name]
+        headers["content-type"] = JSON_MEDIA_TYPE if field == "headers" else [JSON_MEDIA_TYPE]
+
+
 def refuse_unreadable_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A 400 (or 413) for a body the strict reader refuses, checked before routing: Powertools
-    reads bodies with plain json.loads, which lets NaN and repeated keys through and fails
-    with a 500 on deep nesting."""
+    """A 400 (or 413) for a body the strict reader refuses or that is not a JSON object,
+    checked before routing: Powertools reads bodies with plain json.loads, which lets NaN and
+    repeated keys through and fails with a 500 on deep nesting, and it reads an array as its
+    first element."""
+    if not event.get("body"):
+        return None
     try:
-        if event.get("body"):
-            read_json(_raw_body(event), max_bytes=MAX_ADMIN_BODY_BYTES)
+        value = read_json(request_body(event), max_bytes=MAX_ADMIN_BODY_BYTES)
     except (MalformedJsonError, PayloadTooLargeError) as error:
         status, code = ERROR_ANSWERS[type(error)]
         return _proxy_response(status, error_body(code, error.message, error.details))
+    if not isinstance(value, dict):
+        kind = "an array" if isinstance(value, list) else "a scalar"
+        return _proxy_response(
+            HTTPStatus.BAD_REQUEST,
+            error_body(
+                ErrorCode.INVALID_REQUEST,
+                "the body must be one JSON object; nothing was changed",
+                [{"loc": "body", "message": f"got {kind}", "type": "invalid_request"}],
+            ),
+        )
     return None
 
 
-def _raw_body(event: dict[str, Any]) -> str | bytes:
-    body: str = event["body"]
+def request_body(event: dict[str, Any]) -> str | bytes:
+    """The body as it arrived: bytes when API Gateway passed it base64-encoded, so that bytes
+    that are not UTF-8 are refused by the reader instead of being replaced."""
+    body: str = event.get("body") or ""
     if not event.get("isBase64Encoded"):
         return body
     try:
@@ -120,6 +169,46 @@ def _raw_body(event: dict[str, Any]) -> str | bytes:
             "the body is marked base64 but is not",
             [{"loc": "body", "message": "not base64", "type": "json_invalid"}],
         ) from None
+
+
+def refuse_unread_input(
+    app: APIGatewayRestResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """A 400 for input the matched route would not read, instead of dropping it silently:
+    a body on a route that takes none (an empty object aside), a query parameter it does
+    not know, or one sent more than once."""
+    route = app.context["_route"]
+    details: list[Detail] = []
+    body_unread = not route.dependant.body_params and app.current_event.body
+    if body_unread and app.current_event.json_body != {}:
+        details.append(
+            {"loc": "body", "message": "this route takes no body", "type": "extra_forbidden"}
+        )
+    known = {param.alias for param in route.dependant.query_params}
+    event = app.current_event
+    sent = event.multi_value_query_string_parameters or {
+        name: [value] for name, value in event.query_string_parameters.items()
+    }
+    for name, values in sorted(sent.items()):
+        if name not in known:
+            details.append(
+                {
+                    "loc": f"query.{name}",
+                    "message": "unknown query parameter",
+                    "type": "extra_forbidden",
+                }
+            )
+        elif len(values) > 1:
+            details.append(
+                {
+                    "loc": f"query.{name}",
+                    "message": "sent more than once",
+                    "type": "extra_forbidden",
+                }
+            )
+    if details:
+        raise InvalidRequestError(f"{len(details)} problem(s) in the request", details)
+    return next_middleware(app)
 
 
 def _proxy_response(status: HTTPStatus, body: dict[str, Any]) -> dict[str, Any]:

@@ -24,11 +24,11 @@ class SubscriptionsTable:
         self._cursors = cursors  # only the merchant API hands out cursors
 
     def put(self, subscription: Subscription) -> None:
-        self._table.put_item(Item=_item(subscription))
+        self._table.put_item(Item=subscription_item(subscription))
 
     def replace(self, subscription: Subscription, previous: Subscription) -> bool:
         """Write `subscription` only if the stored one is still `previous` (by updated_at)."""
-        item = _item(subscription)
+        item = subscription_item(subscription)
         if previous.updated_at is None:
             condition = "attribute_exists(subscription_id) AND attribute_not_exists(updated_at)"
             values: dict[str, Any] = {}
@@ -53,7 +53,7 @@ class SubscriptionsTable:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _subscription(item) if item else None
+        return subscription_from_item(item) if item else None
 
     def page(
         self, merchant_id: str, limit: int, cursor: str | None
@@ -62,7 +62,7 @@ class SubscriptionsTable:
         scope = f"subscriptions/{merchant_id}"
         start = self._cursors.decode(scope, cursor, self.KEY)
         response = query_page(self._table, "merchant_id", merchant_id, limit, start)
-        items = [_subscription(item) for item in response.get("Items", [])]
+        items = [subscription_from_item(item) for item in response.get("Items", [])]
         return items, self._cursors.encode(scope, response.get("LastEvaluatedKey"))
 
     def count(self, merchant_id: str) -> int:
@@ -84,7 +84,7 @@ class SubscriptionsTable:
         start: dict[str, str] | None = None
         while True:
             response = query_page(self._table, "merchant_id", merchant_id, 100, start)
-            found.extend(_subscription(item) for item in response.get("Items", []))
+            found.extend(subscription_from_item(item) for item in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if not start:
                 return found
@@ -125,7 +125,7 @@ class SubscriptionsTable:
         return True
 
 
-def _item(subscription: Subscription) -> dict[str, Any]:
+def subscription_item(subscription: Subscription) -> dict[str, Any]:
     # DynamoDB takes numbers as Decimal, never float (rate_limit_per_second is one).
     dumped = subscription.model_dump_json(exclude={"id"}, exclude_none=True)
     item: dict[str, Any] = json.loads(dumped, parse_float=Decimal)
@@ -133,5 +133,5 @@ def _item(subscription: Subscription) -> dict[str, Any]:
     return item
 
 
-def _subscription(item: dict[str, Any]) -> Subscription:
+def subscription_from_item(item: dict[str, Any]) -> Subscription:
     return Subscription.model_validate({**item, "id": item["subscription_id"]})

@@ -53,9 +53,12 @@ def _owner_id(value: str) -> str:
 
 def _rfc3339_string(value: object) -> object:
     # Only RFC 3339 strings: a number, or a string of digits, would be read as a unix time.
+    # Parsed here, as strict models take no string for a datetime.
+    if isinstance(value, datetime):
+        return value
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise ValueError("must be an RFC 3339 date-time string with an offset")
-    return value
+    return datetime.fromisoformat(value.upper())
 
 
 def _has_utc_instant(value: datetime) -> datetime:
@@ -117,7 +120,13 @@ class Model(BaseModel):
 
 
 class StrictModel(Model):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    """A request body: no unknown field, and no value of one JSON type read as another (`"true"`
+    is not a boolean, `"16"` or `16.0` not an integer, `1` not `true`). Fields that take a JSON
+    string for a richer type (a date-time, a status) parse it themselves."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, strict=True, defer_build=True
+    )
 
 
 class Location(StrictModel):

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     Field,
+    Strict,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -50,7 +51,13 @@ from parcelhooks.core.statuses import Status, StatusDetail, belongs, details_of
 from parcelhooks.ingest.carrier_codes import lookup
 from parcelhooks.ingest.rastro import RastroEvent
 from parcelhooks.ingest.timing import check_estimate, check_occurred_at, request_time
-from parcelhooks.ingest.tracking_codes import check_tracking_code
+from parcelhooks.ingest.tracking_codes import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    TRACKING_CODE_PATTERN,
+    TRACKING_CODE_RULE,
+    check_tracking_code,
+)
 
 MAX_EVENTS_PER_REQUEST = 100
 MAX_BODY_BYTES = 1024 * 1024
@@ -102,11 +109,18 @@ class CarrierEventIn(StrictModel):
     merchant_id: OwnerId
     tracking_code: Annotated[
         str,
-        StringConstraints(strip_whitespace=True, min_length=4, max_length=64),
+        StringConstraints(strip_whitespace=True, min_length=MIN_LENGTH, max_length=MAX_LENGTH),
         AfterValidator(check_tracking_code),
+        Field(
+            json_schema_extra={
+                "pattern": TRACKING_CODE_PATTERN,
+                "description": f"{TRACKING_CODE_RULE}; a code in the UPU S10 shape "
+                "(Correios') must carry its check digit and is kept in upper case",
+            }
+        ),
         NoControlCharacters,
     ]
-    status: Status | None = None
+    status: Annotated[Status, Strict(False)] | None = None
     occurred_at: Timestamp | None = Field(
         default=None, description="Required unless `correios.dtHrCriado` is given"
     )
@@ -121,7 +135,7 @@ class CarrierEventIn(StrictModel):
         description="A raw Correios Rastro event; fills the fields this event leaves out",
     )
     # After the fields it is checked against, so that they are validated when it is.
-    status_detail: StatusDetail | None = Field(
+    status_detail: Annotated[StatusDetail, Strict(False)] | None = Field(
         default=None,
         description="Why or how, from the status's vocabulary (docs/statuses.md); "
         "derived from a known carrier code when not sent",

@@ -7,12 +7,10 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     Field,
-    Strict,
     StringConstraints,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from parcelhooks.core.models import (
     DEFAULT_MAX_IN_FLIGHT,
@@ -84,14 +82,20 @@ RATE_LIMIT_TEXT = (
     "worth may run ahead); null: no rate limit." + _LIMITS_TEXT
 )
 MAX_RATE_PER_SECOND = 1000
-# Strict: `true`, `"16"` or `16.0` is a 400, not a number read into what was meant.
-MaxInFlight = Annotated[
-    int, Strict(), Field(ge=1, le=MAX_IN_FLIGHT_LIMIT, description=MAX_IN_FLIGHT_TEXT)
-]
+# One POST per 100 s: slower is no rate limit anyone means, and every value in range is a
+# number DynamoDB stores exactly (1e-200 is valid JSON but underflows its number type).
+MIN_RATE_PER_SECOND = 0.01
+# Strict (as every request field is): `true`, `"16"` or `16.0` is a 400, not a number read
+# into what was meant.
+MaxInFlight = Annotated[int, Field(ge=1, le=MAX_IN_FLIGHT_LIMIT, description=MAX_IN_FLIGHT_TEXT)]
 RateLimit = Annotated[
     float,
-    Strict(),
-    Field(gt=0, le=MAX_RATE_PER_SECOND, allow_inf_nan=False, description=RATE_LIMIT_TEXT),
+    Field(
+        ge=MIN_RATE_PER_SECOND,
+        le=MAX_RATE_PER_SECOND,
+        allow_inf_nan=False,
+        description=RATE_LIMIT_TEXT,
+    ),
 ]
 
 
@@ -102,10 +106,15 @@ def _documented_without_null(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-# PATCH: null is refused by `_not_null`; left out, nothing changes.
+# PATCH: null is refused by `_not_null`; left out, nothing changes. Declared as nullable
+# rather than as a union with None, so a wrong value is one problem at its own `loc`.
+_NOT_NULL = Field(json_schema_extra=_documented_without_null)
+UrlChange = Annotated[Url | None, _NOT_NULL]
+EventTypesChange = Annotated[EventTypes | None, _NOT_NULL]
+EnabledChange = Annotated[bool | None, _NOT_NULL]
+IncludeStaleChange = Annotated[IncludeStale | None, _NOT_NULL]
 MaxInFlightChange = Annotated[
     int | None,
-    Strict(),
     Field(
         ge=1,
         le=MAX_IN_FLIGHT_LIMIT,
@@ -132,11 +141,11 @@ class SubscriptionPatch(StrictModel):
     limit; no other field may be null.
     """
 
-    url: Url | SkipJsonSchema[None] = None
-    event_types: EventTypes | SkipJsonSchema[None] = None
+    url: UrlChange = None
+    event_types: EventTypesChange = None
     description: Description | None = None
-    enabled: bool | SkipJsonSchema[None] = None
-    include_stale: IncludeStale | SkipJsonSchema[None] = None
+    enabled: EnabledChange = None
+    include_stale: IncludeStaleChange = None
     max_in_flight: MaxInFlightChange = None
     rate_limit_per_second: RateLimit | None = None
 

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from parcelhooks.api.errors import ErrorResponse
+from parcelhooks.api.errors import STATUS_OF, ErrorResponse, route_errors
 from parcelhooks.core.operational import DELIVERY_EXHAUSTED, SUBSCRIPTION_DISABLED
 from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE
 from parcelhooks.delivery.payloads import OPERATIONAL_PAYLOADS, WEBHOOK_TYPES, WebhookPayload
@@ -36,7 +36,8 @@ ERROR_DESCRIPTIONS = {
     404: "No such resource for this key's owner",
     409: "The request conflicts with the resource's state",
     413: "The request body is too large",
-    415: "The body is not sent as application/json",
+    415: "The body is not sent as JSON in UTF-8",
+    500: "An unexpected error; nothing was half-done: the same request may be sent again",
     503: "Some events could not be queued; send the same request again",
 }
 _POWERTOOLS_VALIDATION = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
@@ -53,13 +54,29 @@ def _schema_ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _error_responses(codes: tuple[int, ...]) -> dict[str, Any]:
+def _error_responses(method: str, path: str) -> dict[str, Any]:
+    """The route's error answers, one per status, each naming the codes it may carry."""
+    by_status: dict[int, list[str]] = {}
+    for code in route_errors(method, path):
+        by_status.setdefault(STATUS_OF[code].value, []).append(code.value)
     return {
-        str(code): {
-            "description": ERROR_DESCRIPTIONS[code],
-            "content": {"application/json": {"schema": _schema_ref("ErrorResponse")}},
+        str(status): {
+            "description": ERROR_DESCRIPTIONS[status]
+            + " (`error.code`: "
+            + ", ".join(f"`{code}`" for code in codes)
+            + ")",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "allOf": [
+                            _schema_ref("ErrorResponse"),
+                            {"properties": {"error": {"properties": {"code": {"enum": codes}}}}},
+                        ]
+                    }
+                }
+            },
         }
-        for code in codes
+        for status, codes in sorted(by_status.items())
     }
 
 
@@ -99,7 +116,7 @@ def _ingest_operation() -> dict[str, Any]:
                 "description": "Accepted: each event with its event_id, duplicates marked",
                 "content": {"application/json": {"schema": _schema_ref("IngestResponse")}},
             },
-            **_error_responses((400, 401, 403, 413, 415, 503)),
+            **_error_responses("POST", "/v1/events"),
         },
     }
 
@@ -231,18 +248,13 @@ def build_document(admin_spec: dict[str, Any]) -> dict[str, Any]:
     )
     for name in _POWERTOOLS_VALIDATION:
         spec["components"]["schemas"].pop(name, None)
-    for operations in spec["paths"].values():
-        for operation in operations.values():
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
             responses = operation["responses"]
             responses.pop("422", None)  # we answer validation errors with 400
             if "204" in responses:
                 responses["204"].pop("content", None)
-            codes = (
-                (400, 401, 403, 404, 409, 415)
-                if "requestBody" in operation
-                else (400, 401, 403, 404, 409)
-            )
-            responses.update(_error_responses(codes))
+            responses.update(_error_responses(method, path))
     _link_created_subscription(spec)
     spec["paths"]["/v1/events"] = {"post": _ingest_operation()}
     spec["paths"] = dict(sorted(spec["paths"].items()))

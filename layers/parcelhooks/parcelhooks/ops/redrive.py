@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from parcelhooks.core.ids import OWNER_ID_PATTERN
-from parcelhooks.core.models import Model, StrictModel, Subscription
+from parcelhooks.core.models import Model, StrictModel, Subscription, Timestamp
 from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
@@ -70,7 +70,7 @@ class RedriveRequest(StrictModel):
     merchant_id: str | None = Field(default=None, pattern=OWNER_ID_PATTERN)
     subscription_id: str | None = Field(default=None, max_length=64)
     event_type: str | None = Field(default=None, max_length=64)
-    since: AwareDatetime | None = None
+    since: Timestamp | None = None
     dry_run: bool = False
 
 
