@@ -17,6 +17,7 @@ from parcelhooks.api.edge import (
     refuse_non_json,
     refuse_unread_input,
     refuse_unreadable_json,
+    refuse_unroutable_path,
 )
 from parcelhooks.auth.keys import Role
 from parcelhooks.core.observability import logger
@@ -201,4 +202,9 @@ def public_document() -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return refuse_non_json(event) or refuse_unreadable_json(event) or app.resolve(event, context)
+    return (
+        refuse_unroutable_path(event)
+        or refuse_non_json(event)
+        or refuse_unreadable_json(event)
+        or app.resolve(event, context)
+    )

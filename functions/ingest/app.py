@@ -11,6 +11,7 @@ from parcelhooks.api.edge import (
     install_error_handlers,
     json_response,
     refuse_non_json,
+    refuse_unroutable_path,
     request_body,
 )
 from parcelhooks.auth.keys import Role
@@ -47,4 +48,4 @@ def post_events() -> Response[str]:
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return refuse_non_json(event) or app.resolve(event, context)
+    return refuse_unroutable_path(event) or refuse_non_json(event) or app.resolve(event, context)

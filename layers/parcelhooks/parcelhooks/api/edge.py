@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -41,6 +43,8 @@ from parcelhooks.core.observability import logger
 # Far more than any admin request needs; the strict reader's work stays small.
 MAX_ADMIN_BODY_BYTES = 64 * 1024
 JSON_MEDIA_TYPE = content_types.APPLICATION_JSON
+# C0, DEL and C1.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Looked up along the error's MRO: a new subclass answers like its nearest mapped parent.
 ERROR_ANSWERS: Final[Mapping[type[ParcelhooksError], tuple[HTTPStatus, ErrorCode]]] = {
@@ -79,6 +83,15 @@ def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
         key_id=str(context.get("key_id")),
         merchants=None if merchants is None else frozenset(filter(None, merchants.split(","))),
     )
+
+
+def refuse_unroutable_path(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 404 for a path holding a control character, raw or percent-encoded, before routing:
+    no route or id has one, and the router's `$` also matches before a final line feed, so
+    `/v1/subscriptions/<id>%0A` would otherwise be read as `<id>`."""
+    if not _CONTROL_CHARACTER.search(unquote(str(event.get("path") or ""))):
+        return None
+    return _proxy_response(HTTPStatus.NOT_FOUND, error_body(ErrorCode.NOT_FOUND, "no such route"))
 
 
 def refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -3,10 +3,17 @@
 The policy lists every resource of the role (not just the called method), because
 API Gateway caches it per key and reuses it for the key's other calls; a route of
 another role matches no statement, which API Gateway answers with 403.
+
+It names the called method too, as written, when it is one of the role's: whether a `*`
+reaches across every character is the evaluator's business (MiniStack's does not cross a
+line feed, so `GET /v1/subscriptions/a%0Ab` was denied 403 instead of reaching the
+function's 404). A method ARN holding `*` or `?` is not named: as a resource it would be
+a pattern, not itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,8 +50,35 @@ def _api_arn_prefix(method_arn: str) -> str:
     return f"{arn_head}:execute-api:{region_account_api[0]}/{region_account_api[1]}/"
 
 
-def policy_for(record: ApiKeyRecord, method_arn: str) -> dict[str, Any]:
+def _route(method_arn: str) -> str:
+    """`GET/v1/subscriptions/x` from a method ARN (`...:api/stage/GET/v1/subscriptions/x`)."""
+    _, _, path = method_arn.partition(":execute-api:")
+    parts = path.split("/", 2)
+    return parts[2] if len(parts) == 3 else ""
+
+
+def _route_matches(pattern: str, route: str) -> bool:
+    """IAM's wildcard: `*` is any run of characters, whatever they are."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, route, re.DOTALL) is not None
+
+
+def _resources(role: Role, method_arn: str) -> list[str]:
     prefix = _api_arn_prefix(method_arn)
+    resources = [prefix + route for route in ROLE_ROUTES[role]]
+    route = _route(method_arn)
+    called = prefix + route
+    if (
+        route
+        and not {"*", "?"} & set(route)
+        and called not in resources
+        and any(_route_matches(pattern, route) for pattern in ROLE_ROUTES[role])
+    ):
+        resources.append(called)
+    return resources
+
+
+def policy_for(record: ApiKeyRecord, method_arn: str) -> dict[str, Any]:
     return {
         "principalId": record.key_id,
         "policyDocument": {
@@ -53,7 +87,7 @@ def policy_for(record: ApiKeyRecord, method_arn: str) -> dict[str, Any]:
                 {
                     "Action": "execute-api:Invoke",
                     "Effect": "Allow",
-                    "Resource": [prefix + route for route in ROLE_ROUTES[record.role]],
+                    "Resource": _resources(record.role, method_arn),
                 }
             ],
         },
