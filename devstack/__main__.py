@@ -1,40 +1,58 @@
-"""`make run`: the whole stack on MiniStack, seeded, with a demo receiver; Ctrl-C stops it all."""
+"""`make run`: the whole stack on MiniStack, seeded, with a demo receiver.
+
+Ctrl-C, SIGTERM or SIGHUP (to this process or to the `make` that started it) stops it all.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from devstack.stack import (
     REGION,
     ROOT,
+    STOP_SIGNALS,
     Deployment,
     MiniStack,
     StackError,
+    StopRequested,
+    begin_stopping,
+    deferred_stop,
     deploy,
     issue_key,
     key_works,
     log,
+    stop_on_signals,
+    stop_process_group,
     wait_until,
     write_json,
 )
 from parcelhooks.auth.keys import Role
 
-STATE = ROOT / ".parcelhooks"
+# Overridable so a test can run `make run` beside a developer's own (whose state is here).
+STATE = Path(os.environ.get("PARCELHOOKS_STATE_DIR") or ROOT / ".parcelhooks")
+# Not the e2e tests' build folder: their `sam build` there would empty ours mid-deploy.
+# (sam keeps its build.toml beside the build folder.)
+BUILD_DIR = STATE / "sam" / "build"
 LOCAL_JSON = STATE / "local.json"
 DEMO_JSON = STATE / "demo-subscription.json"
 STACK_NAME = "parcelhooks-local"
 DEMO_CARRIER = "demo-carrier"
 DEMO_MERCHANT = "demo-merchant"
+# Set by the Makefile's `run` recipe, which execs us as make's own child.
+STOP_WITH_PARENT_ENV = "PARCELHOOKS_STOP_WITH_PARENT"
+PARENT_POLL_S = 0.2
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def _api(method: str, url: str, key: str, body: dict[str, Any] | None = None) -> Any:
@@ -111,26 +129,66 @@ def _curl(api_url: str, carrier_key: str) -> str:
     )
 
 
+def _caught_signals(pid: int) -> set[int]:
+    """The signals process `pid` has a handler for (Linux; empty elsewhere or once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return set()
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            mask = int(line.split()[1], 16)
+            return {signum for signum in range(1, 65) if mask >> (signum - 1) & 1}
+    return set()
+
+
+def _stop_with_parent() -> None:
+    """Stop, as if signalled, when make (our parent) dies or begins to die.
+
+    make passes SIGTERM on to us, but on a SIGHUP or SIGINT sent to it alone it only waits
+    for its children before dying, and they are never told. Its handler first puts that
+    signal back to the default, so make no longer catching a signal it caught when we
+    started is how we see it; make dying shows as a new parent, and through the kernel's
+    parent-death signal at once.
+    """
+    parent = os.getppid()
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    watched = _caught_signals(parent) & set(STOP_SIGNALS)
+    main_thread = threading.main_thread().ident
+    assert main_thread is not None
+
+    def watch() -> None:
+        while True:
+            dropped = watched - _caught_signals(parent)
+            if os.getppid() != parent or dropped:
+                # To the main thread, so a blocking call there is interrupted.
+                signal.pthread_kill(main_thread, min(dropped, default=signal.SIGTERM))
+                return
+            time.sleep(PARENT_POLL_S)
+
+    threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "4566"))
     receiver_port = int(os.environ.get("RECEIVER_PORT", "8787"))
     started = time.monotonic()
     ministack = MiniStack(port=port, workdir=STATE, persist=True)
     receiver: subprocess.Popen[bytes] | None = None
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     try:
+        stop_on_signals()
+        if os.environ.get(STOP_WITH_PARENT_ENV) == "1":
+            _stop_with_parent()
         log(f"starting MiniStack on 127.0.0.1:{port}")
         ministack.start()
         log("sam build + sam deploy of template.yaml")
-        deployment = deploy(ministack, STACK_NAME)
+        deployment = deploy(ministack, STACK_NAME, build_dir=BUILD_DIR)
         carrier_key, merchant_key = _keys(deployment, _load(LOCAL_JSON))
         receiver_url = f"http://127.0.0.1:{receiver_port}/webhooks"
         secret = _demo_subscription(deployment.api_url, merchant_key, receiver_url)
-        receiver = _start_receiver(receiver_port, secret)
+        with deferred_stop():
+            receiver = _start_receiver(receiver_port, secret)
         write_json(
             LOCAL_JSON,
             {
@@ -155,16 +213,21 @@ def main() -> int:
             time.sleep(0.5)
         log("the demo receiver exited")
         return 1
-    except KeyboardInterrupt:
-        return 0
+    except StopRequested as stop:
+        log(f"{signal.Signals(stop.signum).name}: stopping")
+        # Ctrl-C is the ordinary way to stop; the others report how we ended.
+        return 0 if stop.signum == signal.SIGINT else 128 + stop.signum
     except StackError as error:
         log(str(error))
         return 1
     finally:
-        if receiver is not None and receiver.poll() is None:
-            os.killpg(receiver.pid, signal.SIGTERM)
-        log("stopping MiniStack")
-        ministack.stop()
+        begin_stopping()
+        try:
+            if receiver is not None:
+                stop_process_group(receiver)
+        finally:
+            log("stopping MiniStack")
+            ministack.stop()
 
 
 if __name__ == "__main__":

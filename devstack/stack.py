@@ -16,12 +16,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import boto3
+import botocore.config
 
 from parcelhooks.auth.keys import Role
 from parcelhooks.aws.api_keys_table import ApiKeysTable
@@ -35,6 +37,9 @@ LOCAL_RETRY_SCHEDULE = "1,2,4"
 LOCAL_ALLOWED_NETWORKS = "127.0.0.0/8"
 LOCAL_DISABLE_AFTER_FAILING_HOURS = "0.005"  # 18 seconds
 HEALTH_TIMEOUT_S = 60.0
+# What a child of ours gets between SIGTERM and SIGKILL (MiniStack exits in about a second).
+STOP_GRACE_S = 10.0
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "000000000000",
     "AWS_SECRET_ACCESS_KEY": "test",
@@ -45,6 +50,129 @@ FAKE_CREDENTIALS = {
 
 class StackError(RuntimeError):
     pass
+
+
+class StopRequested(BaseException):
+    """SIGHUP, SIGINT or SIGTERM arrived: raised in the main thread, like KeyboardInterrupt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _StopSignals:
+    """The one place stop signals turn into StopRequested: once, and never inside a
+    `deferred_stop()` block, so a child just started is always recorded before we stop."""
+
+    def __init__(self) -> None:
+        self.deferring = 0
+        self.pending: int | None = None
+        self.stopping = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            return  # a second signal must not cut the cleanup short
+        if self.deferring:
+            self.pending = self.pending or signum
+            return
+        self.stopping = True
+        raise StopRequested(signum)
+
+
+_stop_signals = _StopSignals()
+
+
+def stop_on_signals() -> None:
+    """Make SIGHUP, SIGINT and SIGTERM raise StopRequested, except one ignored when we
+    started (`nohup`, or SIGINT in a background job), as make itself does."""
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop_signals.handle)
+
+
+def begin_stopping() -> None:
+    """From now on stop signals are ignored: the cleanup that follows runs to its end."""
+    _stop_signals.stopping = True
+
+
+@contextmanager
+def deferred_stop() -> Iterator[None]:
+    """A stop signal that arrives in the block is raised when it ends."""
+    _stop_signals.deferring += 1
+    try:
+        yield
+    finally:
+        _stop_signals.deferring -= 1
+    if not _stop_signals.deferring and _stop_signals.pending and not _stop_signals.stopping:
+        _stop_signals.stopping = True
+        raise StopRequested(_stop_signals.pending)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs (a zombie waiting to be reaped does not)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            # After the command's closing parenthesis: state, ppid, pgrp, ...
+            state, _, pgrp = stat.read_text().rpartition(")")[2].split()[:3]
+        except (OSError, ValueError):
+            continue  # it exited while we looked
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
+
+
+def stop_process_group(process: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:
+    """Stop a child started in its own session and all of its process group (MiniStack's
+    function workers, sam's pip): SIGTERM, then SIGKILL for whatever is left after grace_s."""
+    if process.poll() is not None and not _group_alive(process.pid):
+        return
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _group_alive(process.pid):
+        log(f"process group {process.pid} still there {grace_s:.0f}s after SIGTERM: SIGKILL")
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_in_own_group(
+    command: list[str], *, capture: bool, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """subprocess.run, with the command and all it starts stopped as a group if we are
+    interrupted (subprocess.run would SIGKILL the command alone and orphan its children)."""
+    output = subprocess.PIPE if capture else None
+    process: subprocess.Popen[str] | None = None
+    try:
+        with deferred_stop():
+            process = subprocess.Popen(
+                command, stdout=output, stderr=output, text=True, start_new_session=True, **options
+            )
+        stdout, stderr = process.communicate()
+    except BaseException:
+        if process is not None:
+            stop_process_group(process)
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def python313_dir() -> str:
@@ -87,12 +215,18 @@ class MiniStack:
         except (urllib.error.URLError, OSError):
             return False
 
+    @property
+    def pid_file(self) -> Path:
+        """Where MiniStack records its pid (in its TMPDIR), for `ministack --stop`."""
+        return self.workdir / "tmp" / f"ministack-{self.port}.pid"
+
     def start(self) -> None:
         """Start MiniStack unless one already answers on the port (then reuse it)."""
         if self.healthy():
             return
         tmp = self.workdir / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_pid_file()
         env = {
             **os.environ,
             **FAKE_CREDENTIALS,
@@ -103,31 +237,44 @@ class MiniStack:
         }
         if self.persist:
             env |= {"PERSIST_STATE": "1", "STATE_DIR": str(self.workdir / "ministack-state")}
-        log = (self.workdir / f"ministack-{self.port}.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(VENVS / "ministack/bin/ministack")],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        log_path = self.workdir / f"ministack-{self.port}.log"
+        with log_path.open("wb") as log_file, deferred_stop():
+            self.process = subprocess.Popen(
+                [str(VENVS / "ministack/bin/ministack")],
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         wait_until(self._up_or_dead, HEALTH_TIMEOUT_S, f"MiniStack on port {self.port}")
         if not self.healthy():
-            raise StackError(f"MiniStack exited; see {log.name}")
+            raise StackError(f"MiniStack exited; see {log_path}")
 
     def _up_or_dead(self) -> bool:
         return self.healthy() or (self.process is not None and self.process.poll() is not None)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        """Stop MiniStack and its function workers (they share its process group)."""
+        if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        stop_process_group(self.process)
+        # MiniStack removes its pid file on SIGTERM, not when it is killed.
+        if self._pid_in_file() == self.process.pid:
+            self.pid_file.unlink(missing_ok=True)
+
+    def _pid_in_file(self) -> int | None:
         try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _remove_stale_pid_file(self) -> None:
+        """A pid file left by a MiniStack that was killed would send `ministack --stop`
+        to whatever process gets that pid next."""
+        pid = self._pid_in_file()
+        if pid is None or not _running(pid):
+            self.pid_file.unlink(missing_ok=True)
 
 
 @dataclass
@@ -165,9 +312,7 @@ def _sam(args: list[str], endpoint: str, quiet: bool) -> None:
         "PATH": f"{python313_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     command = [str(VENVS / "sam/bin/sam"), *args]
-    result = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=quiet, text=True, check=False
-    )
+    result = run_in_own_group(command, capture=quiet, cwd=ROOT, env=env)
     if result.returncode != 0:
         output = (result.stdout or "") + (result.stderr or "") if quiet else ""
         raise StackError(f"`sam {args[0]}` failed ({result.returncode})\n{output[-4000:]}")
@@ -176,13 +321,15 @@ def _sam(args: list[str], endpoint: str, quiet: bool) -> None:
 BUILD_DIR = ROOT / ".aws-sam" / "local-build"
 
 
-def build(overrides: list[str] | None = None, *, quiet: bool = True) -> Path:
+def build(
+    overrides: list[str] | None = None, *, quiet: bool = True, build_dir: Path = BUILD_DIR
+) -> Path:
     """`sam build` for the local architecture (x86_64), cached; returns the build folder."""
     _sam(
         [
             "build",
             "--build-dir",
-            str(BUILD_DIR),
+            str(build_dir),
             "--cached",
             "--cache-dir",
             str(ROOT / ".aws-sam" / "local-cache"),
@@ -192,7 +339,7 @@ def build(overrides: list[str] | None = None, *, quiet: bool = True) -> Path:
         "",
         quiet,
     )
-    return BUILD_DIR
+    return build_dir
 
 
 def deploy(
@@ -202,6 +349,7 @@ def deploy(
     retry_schedule: str = LOCAL_RETRY_SCHEDULE,
     extra_parameters: dict[str, str] | None = None,
     quiet: bool = True,
+    build_dir: Path = BUILD_DIR,
 ) -> Deployment:
     """`sam build` + `sam deploy` of template.yaml into MiniStack, as for the cloud."""
     endpoint = ministack.endpoint
@@ -223,7 +371,7 @@ def deploy(
         **(extra_parameters or {}),
     }
     overrides = [f"{name}={value}" for name, value in parameters.items()]
-    build_dir = build(overrides, quiet=quiet)
+    build(overrides, quiet=quiet, build_dir=build_dir)
     session = Deployment(endpoint, stack_name, {}).boto3_session()
     s3 = session.client("s3", endpoint_url=endpoint)
     if ARTIFACTS_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
@@ -251,6 +399,7 @@ def deploy(
     )
     deployment = describe(endpoint, stack_name)
     apply_gateway_responses(deployment)
+    apply_binary_media_types(deployment)
     apply_authorizer_ttl(deployment, int(parameters["AuthorizerCacheTtl"]))
     apply_event_source_concurrency(deployment)
     deployment.client("apigateway").create_deployment(
@@ -320,6 +469,46 @@ def apply_gateway_responses(deployment: Deployment) -> None:
             apigateway.put_gateway_response(restApiId=api_id, responseType=response_type, **options)
 
 
+def apply_binary_media_types(deployment: Deployment) -> None:
+    """Give the API the template's BinaryMediaTypes as media types (`*/*`, not `*~1*`).
+
+    MiniStack stores the RestApi's `BinaryMediaTypes` as written, with CloudFormation's
+    `~1` for `/` still in it, and ignores the body's `x-amazon-apigateway-binary-media-types`;
+    `*~1*` then matches no Content-Type, and bodies reach the functions as text with
+    non-UTF-8 bytes replaced. AWS reads `~1` as `/`. We set the decoded list; MiniStack's
+    UpdateRestApi takes a whole list as the value, which botocore would refuse to send.
+    """
+    cloudformation = deployment.client("cloudformation")
+    processed = cloudformation.get_template(
+        StackName=deployment.stack_name, TemplateStage="Processed"
+    )["TemplateBody"]
+    template = processed if isinstance(processed, dict) else json.loads(processed)
+    media_types: list[str] = []
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::ApiGateway::RestApi":
+            continue
+        properties = resource.get("Properties", {})
+        written = [
+            *properties.get("BinaryMediaTypes", []),
+            *properties.get("Body", {}).get("x-amazon-apigateway-binary-media-types", []),
+        ]
+        for media_type in written:
+            decoded = media_type.replace("~1", "/").replace("~0", "~")
+            if decoded not in media_types:
+                media_types.append(decoded)
+    if not media_types:
+        return
+    apigateway = deployment.boto3_session().client(
+        "apigateway",
+        endpoint_url=deployment.endpoint,
+        config=botocore.config.Config(parameter_validation=False),
+    )
+    apigateway.update_rest_api(
+        restApiId=deployment.outputs["ApiId"],
+        patchOperations=[{"op": "replace", "path": "/binaryMediaTypes", "value": media_types}],
+    )
+
+
 def describe(endpoint: str, stack_name: str) -> Deployment:
     cloudformation = Deployment(endpoint, stack_name, {}).client("cloudformation")
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -349,15 +538,17 @@ def running_stack(
 ) -> Iterator[Deployment]:
     """MiniStack up and the stack deployed for the duration of the block; all stopped after."""
     ministack = MiniStack(port=port or free_port(), workdir=workdir)
-    ministack.start()
     try:
+        ministack.start()
         yield deploy(ministack, stack_name, **deploy_options)
     finally:
         ministack.stop()
 
 
 def log(message: str) -> None:
-    print(f"[parcelhooks] {message}", file=sys.stderr, flush=True)
+    # A closed terminal (SIGHUP) must not stop a cleanup that logs as it goes.
+    with suppress(OSError):
+        print(f"[parcelhooks] {message}", file=sys.stderr, flush=True)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
