@@ -1,5 +1,12 @@
 """Builders for test data (events, subscriptions, API Gateway and SQS Lambda events) and
-readers of what the moto stack holds (claims, queued messages)."""
+readers of what the moto stack holds (claims, queued messages).
+
+Every time a builder stamps is relative to the `now` it is given. `carrier_event`'s defaults
+to the real clock, as a carrier stamps an event just before sending it and most are sent
+through a handler or the stack, which read the real clock; a test that hands the code its
+clock gives both the same `now`. The records the fakes keep (queued events, attempts,
+subscriptions) default to the fixed `NOW` the fakes run on.
+"""
 
 from __future__ import annotations
 
@@ -20,21 +27,19 @@ from parcelhooks.delivery.signing import generate_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
+# The fixed time of every test that hands the code under test its clock (the `now` fixture).
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def an_hour_ago() -> str:
-    """A time ingest accepts whenever the tests run (occurred_at must be recent)."""
-    return (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
-
-
-def carrier_event(**overrides: Any) -> dict[str, Any]:
+def carrier_event(*, now: datetime | None = None, **overrides: Any) -> dict[str, Any]:
+    """An event as a carrier posts it at `now` (the real clock's time if none), an hour old."""
+    occurred_at = (now or datetime.now(UTC)) - timedelta(hours=1)
     event: dict[str, Any] = {
         "carrier_event_id": "ce-1",
         "merchant_id": "merchant-a",
         "tracking_code": "QB123456785BR",
         "status": "delivered",
-        "occurred_at": an_hour_ago(),
+        "occurred_at": occurred_at.isoformat(timespec="seconds"),
         "description": "Objeto entregue ao destinatário",
         "order_id": "order-1001",
     }
@@ -50,7 +55,8 @@ def nested(levels: int) -> dict[str, Any]:
     return value
 
 
-def shipment_event(**overrides: Any) -> ShipmentEvent:
+def shipment_event(*, now: datetime = NOW, **overrides: Any) -> ShipmentEvent:
+    """An event as ingest queues it, received at `now`."""
     fields: dict[str, Any] = {
         "event_id": "evt_01TEST",
         "carrier": "carrier-x",
@@ -58,14 +64,15 @@ def shipment_event(**overrides: Any) -> ShipmentEvent:
         "merchant_id": "merchant-a",
         "tracking_code": "QB123456785BR",
         "status": Status.DELIVERED,
-        "occurred_at": datetime(2026, 11, 28, 9, 15, tzinfo=UTC),
-        "received_at": NOW,
+        "occurred_at": now - timedelta(hours=2, minutes=45),
+        "received_at": now,
     }
     fields.update(overrides)
     return ShipmentEvent(**fields)
 
 
-def attempt_record(**overrides: Any) -> AttemptRecord:
+def attempt_record(*, now: datetime = NOW, **overrides: Any) -> AttemptRecord:
+    """A delivery attempt made at `now`."""
     outcome = overrides.get("outcome", "delivered")
     fields: dict[str, Any] = {
         "delivery_id": "dlv_1",
@@ -74,7 +81,7 @@ def attempt_record(**overrides: Any) -> AttemptRecord:
         "subscription_id": "sub_1",
         "merchant_id": "merchant-a",
         "attempt": 1,
-        "attempted_at": NOW,
+        "attempted_at": now,
         "outcome": outcome,
         "status_code": 204 if outcome == "delivered" else 500,
         "error": None,
@@ -86,14 +93,15 @@ def attempt_record(**overrides: Any) -> AttemptRecord:
     return AttemptRecord(**fields)
 
 
-def subscription(**overrides: Any) -> Subscription:
+def subscription(*, now: datetime = NOW, **overrides: Any) -> Subscription:
+    """A subscription created at `now`."""
     fields: dict[str, Any] = {
         "id": "sub_1",
         "merchant_id": "merchant-a",
         "url": "https://hooks.example.com/parcel",
         "event_types": ["*"],
         "secrets": [generate_secret()],
-        "created_at": NOW,
+        "created_at": now,
     }
     fields.update(overrides)
     return Subscription(**fields)

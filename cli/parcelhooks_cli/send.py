@@ -1,15 +1,26 @@
-"""`parcelhooks send FILE|-`: post a carrier event file to the ingest API, as a carrier would."""
+"""`parcelhooks send FILE|-`: post a carrier event file to the ingest API, as a carrier would.
+
+An event's time may be written relative to the time of sending: `now`, or `now` and an
+offset in minutes, hours or days (`now-90m`, `now-2h`, `now+1d`), in `occurred_at`,
+`estimated_delivery` and a raw Correios event's `dtHrCriado` and `dtPrevista`. `send`
+stamps such times as it sends the file, so the samples in events/carrier never fall out of
+the window of times ingest accepts; a file without them is sent byte for byte.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from parcelhooks.ingest.rastro import BRASILIA
 from parcelhooks_cli.errors import (
     EXIT_CANNOT_RUN,
     EXIT_FAILED,
@@ -20,20 +31,64 @@ from parcelhooks_cli.errors import (
 
 CARRIER_KEY_ENV = "PARCELHOOKS_CARRIER_KEY"
 TIMEOUT_S = 30
+# At most four digits: 9999 days back stays a date Python can hold.
+RELATIVE_TIME = re.compile(r"now(?:([+-])([0-9]{1,4})([mhd]))?")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+EVENT_TIME_FIELDS = ("occurred_at", "estimated_delivery")
+RASTRO_TIME_FIELDS = ("dtHrCriado", "dtPrevista")
 
 
-def read_event_file(name: str) -> bytes:
-    """The file's bytes (stdin for `-`), once we know they are JSON: sent as they are."""
+def read_event_file(name: str, *, now: datetime | None = None) -> bytes:
+    """The file's bytes (stdin for `-`), once we know they are JSON, with its relative times
+    stamped at `now` (the time of sending unless given); without any, exactly as they are."""
     try:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as error:
         raise CommandFailed(Problem("bad_input", f"cannot read {name}: {error.strerror}")) from None
     try:
-        json.loads(raw)
+        payload = json.loads(raw)
     except ValueError as error:
         problem = Problem("bad_input", f"{name} is not JSON: {error}", EXIT_CANNOT_RUN)
         raise CommandFailed(problem) from None
-    return raw
+    if not stamp_times(payload, now or datetime.now(UTC)):
+        return raw
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def stamp_times(payload: Any, now: datetime) -> int:
+    """Stamp the relative times of an event or `{"events": [...]}` in place; how many."""
+    events = payload.get("events", [payload]) if isinstance(payload, dict) else []
+    stamped = 0
+    for event in events if isinstance(events, list) else []:
+        if not isinstance(event, dict):
+            continue
+        stamped += _stamp(event, EVENT_TIME_FIELDS, now, _rfc3339)
+        if isinstance(correios := event.get("correios"), dict):
+            stamped += _stamp(correios, RASTRO_TIME_FIELDS, now, _as_rastro_writes_it)
+    return stamped
+
+
+def _stamp(
+    fields: dict[str, Any], names: tuple[str, ...], now: datetime, write: Callable[[datetime], str]
+) -> int:
+    stamped = 0
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, str) and (relative := RELATIVE_TIME.fullmatch(value)):
+            sign, amount, unit = relative.groups()
+            offset = timedelta(**{_UNITS[unit]: int(amount)}) if unit else timedelta(0)
+            fields[name] = write(now - offset if sign == "-" else now + offset)
+            stamped += 1
+    return stamped
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _as_rastro_writes_it(moment: datetime) -> str:
+    """Brasília time without an offset, as Correios' Rastro writes its times."""
+    return moment.astimezone(BRASILIA).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def post_events(api_url: str, carrier_key: str, body: bytes) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from devstack.template import FUNCTIONS, resources, template
 from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 from parcelhooks_cli import commands, dlq
 from parcelhooks_cli.main import main
-from parcelhooks_cli.send import CARRIER_KEY_ENV
+from parcelhooks_cli.send import CARRIER_KEY_ENV, read_event_file
 from parcelhooks_cli.target import Target
 from tests.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, shipment_event
 from tests.factories import subscription as a_subscription
@@ -537,10 +537,11 @@ def ingest(loopback: None) -> Iterator[Receiver]:
         yield running
 
 
-def test_send_posts_the_file_as_is_with_the_carrier_key(
-    ingest: Receiver, capsys: pytest.CaptureFixture[str]
+def test_send_posts_a_file_without_relative_times_as_is_with_the_carrier_key(
+    ingest: Receiver, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    sample = EVENTS_DIR / "carrier" / "delivered.json"
+    sample = tmp_path / "delivered.json"
+    sample.write_text('{"occurred_at":  "2026-11-28T11:42:00-03:00", "metadata": {"n": 1.10}}')
     answer = _json(capsys, "send", str(sample), "--api-url", ingest.url, "--key", "phk_test")
     assert answer == ACCEPTED
     [request] = ingest.received
@@ -550,6 +551,55 @@ def test_send_posts_the_file_as_is_with_the_carrier_key(
 
     code, out, _ = _run(capsys, "send", str(sample), "--api-url", ingest.url, "--key", "k")
     assert code == 0 and "accepted 1, duplicates 0" in out and "evt_1" in out
+
+
+def test_send_stamps_a_samples_relative_times_at_the_time_of_sending(
+    ingest: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = EVENTS_DIR / "carrier" / "out_for_delivery.json"  # "occurred_at": "now-4h"
+    before = datetime.now(UTC).replace(microsecond=0)
+    _json(capsys, "send", str(sample), "--api-url", ingest.url, "--key", "k")
+    after = datetime.now(UTC)
+    [request] = ingest.received
+    sent = json.loads(request.body)
+    occurred_at = datetime.fromisoformat(sent.pop("occurred_at"))
+    assert before - timedelta(hours=4) <= occurred_at <= after - timedelta(hours=4)
+    assert sent == {k: v for k, v in json.loads(sample.read_bytes()).items() if k != "occurred_at"}
+
+
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [
+        ("now", "2026-11-28T12:00:00+00:00"),
+        ("now-90m", "2026-11-28T10:30:00+00:00"),
+        ("now-4h", "2026-11-28T08:00:00+00:00"),
+        ("now+1d", "2026-11-29T12:00:00+00:00"),
+        ("now-9999d", "1999-07-14T12:00:00+00:00"),
+        ("now-10000d", "now-10000d"),  # not ours to read: ingest refuses it
+        ("now - 1h", "now - 1h"),
+        ("Now", "Now"),
+        ("yesterday", "yesterday"),
+        ("2026-11-28T09:15:00-03:00", "2026-11-28T09:15:00-03:00"),
+    ],
+)
+def test_send_reads_now_and_an_offset_in_minutes_hours_or_days(
+    tmp_path: Path, now: datetime, written: str, sent: str
+) -> None:
+    event = {"occurred_at": written, "estimated_delivery": written, "description": "now"}
+    sample = tmp_path / "event.json"
+    sample.write_text(json.dumps({"events": [event]}))
+    [stamped] = json.loads(read_event_file(str(sample), now=now))["events"]
+    assert stamped == {"occurred_at": sent, "estimated_delivery": sent, "description": "now"}
+
+
+def test_send_stamps_a_raw_correios_event_as_rastro_writes_its_times(
+    tmp_path: Path, now: datetime
+) -> None:
+    sample = tmp_path / "rastro.json"
+    sample.write_text(json.dumps({"correios": {"dtHrCriado": "now", "dtPrevista": "now+1d"}}))
+    stamped = json.loads(read_event_file(str(sample), now=now))["correios"]
+    # Brasília time, without an offset.
+    assert stamped == {"dtHrCriado": "2026-11-28T09:00:00", "dtPrevista": "2026-11-29T09:00:00"}
 
 
 def test_send_takes_the_key_from_the_environment_or_local_json(

@@ -25,6 +25,7 @@ from parcelhooks.ingest.events import CarrierEventIn, IngestResponse, parse_even
 from parcelhooks.ingest.telemetry import PowertoolsIngestTelemetry
 from parcelhooks.ingest.unmapped import report_unmapped
 from tests.factories import (
+    NOW,
     LambdaContextStub,
     api_event,
     carrier_event,
@@ -37,20 +38,26 @@ S, D = Status, StatusDetail
 CODES = sorted(SRO_EVENTS)
 
 
-def _one(event: dict[str, Any], now: datetime | None = None) -> CarrierEventIn:
-    [parsed] = parse_events(json.dumps(event), now=now)
+# Events are built, parsed and queued at the fixed clock's time, except those sent through
+# the ingest handler, which reads the real clock.
+
+
+def _event(**overrides: Any) -> dict[str, Any]:
+    return carrier_event(now=NOW, **overrides)
+
+
+def _one(event: dict[str, Any]) -> CarrierEventIn:
+    [parsed] = parse_events(json.dumps(event), now=NOW)
     return parsed
 
 
 def _coded(event_type: str, code: str, **overrides: Any) -> dict[str, Any]:
-    return carrier_event(
-        status=None, carrier_status={"type": event_type, "code": code}, **overrides
-    )
+    return _event(status=None, carrier_status={"type": event_type, "code": code}, **overrides)
 
 
-def _problems(event: dict[str, Any], now: datetime | None = None) -> ParcelhooksError:
+def _problems(event: dict[str, Any]) -> ParcelhooksError:
     with pytest.raises(ParcelhooksError) as caught:
-        parse_events(json.dumps(event), now=now)
+        parse_events(json.dumps(event), now=NOW)
     return caught.value
 
 
@@ -189,8 +196,6 @@ def test_codes_not_in_the_table_are_not_guessed(event_type: str, code: str) -> N
 
 # --- the raw Rastro event -------------------------------------------------------------------
 
-NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
-
 
 def _rastro(**overrides: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {
@@ -212,13 +217,11 @@ def _rastro(**overrides: Any) -> dict[str, Any]:
 
 
 def _raw_event(**overrides: Any) -> dict[str, Any]:
-    return carrier_event(
-        status=None, occurred_at=None, description=None, correios=_rastro(**overrides)
-    )
+    return _event(status=None, occurred_at=None, description=None, correios=_rastro(**overrides))
 
 
 def test_a_rastro_event_without_status_gives_status_detail_and_raw_text() -> None:
-    event = _one(_raw_event(), now=NOW)
+    event = _one(_raw_event())
     assert (event.status, event.status_detail) == (S.DELIVERY_ATTEMPTED, D.RECIPIENT_ABSENT)
     assert event.carrier_status is not None
     assert event.carrier_status.model_dump() == {
@@ -244,7 +247,7 @@ def test_a_rastro_event_without_status_gives_status_detail_and_raw_text() -> Non
 
 
 def test_what_the_event_sends_wins_over_the_rastro_fields() -> None:
-    ours = carrier_event(
+    ours = _event(
         status="delivery_attempted",
         occurred_at="2026-11-28T11:41:00-03:00",
         description="Ours",
@@ -253,7 +256,7 @@ def test_what_the_event_sends_wins_over_the_rastro_fields() -> None:
         estimated_delivery="2026-12-02",
         correios=_rastro(),
     )
-    event = _one(ours, now=NOW)
+    event = _one(ours)
     assert (event.description, event.estimated_delivery) == ("Ours", date(2026, 12, 2))
     assert event.occurred_at == datetime(2026, 11, 28, 14, 41, tzinfo=UTC)
     assert event.location is not None and event.location.city == "Rio de Janeiro"
@@ -271,7 +274,7 @@ def test_what_the_event_sends_wins_over_the_rastro_fields() -> None:
     ],
 )
 def test_dt_hr_criado_is_brasilia_time_unless_it_says_otherwise(sent: str, read: datetime) -> None:
-    assert _one(_raw_event(dtHrCriado=sent), now=NOW).occurred_at == read
+    assert _one(_raw_event(dtHrCriado=sent)).occurred_at == read
 
 
 @pytest.mark.parametrize(
@@ -284,7 +287,7 @@ def test_dt_hr_criado_is_brasilia_time_unless_it_says_otherwise(sent: str, read:
     ],
 )
 def test_dt_prevista_in_every_shape_rastro_writes_it(sent: str, read: date) -> None:
-    assert _one(_raw_event(dtPrevista=sent), now=NOW).estimated_delivery == read
+    assert _one(_raw_event(dtPrevista=sent)).estimated_delivery == read
 
 
 @pytest.mark.parametrize(
@@ -308,20 +311,18 @@ def test_dt_prevista_in_every_shape_rastro_writes_it(sent: str, read: date) -> N
 def test_a_malformed_rastro_event_is_refused_with_where(
     overrides: dict[str, Any], loc: str
 ) -> None:
-    error = _problems(_raw_event(**overrides), now=NOW)
+    error = _problems(_raw_event(**overrides))
     assert type(error) is ValidationFailedError
     assert [d["loc"] for d in error.details] == [loc]
 
 
 def test_without_dt_hr_criado_occurred_at_is_still_required() -> None:
-    error = _problems(_raw_event(dtHrCriado=None), now=NOW)
+    error = _problems(_raw_event(dtHrCriado=None))
     assert "occurred_at is required" in error.details[0]["message"]
 
 
 def test_an_unknown_rastro_code_is_accepted_as_unknown_with_its_text() -> None:
-    event = _one(
-        _raw_event(codigo="ZZZ", tipo="3", descricao="Objeto em rota nova", detalhe=None), now=NOW
-    )
+    event = _one(_raw_event(codigo="ZZZ", tipo="3", descricao="Objeto em rota nova", detalhe=None))
     assert (event.status, event.status_detail) == (S.UNKNOWN, None)
     assert event.carrier_status is not None
     assert (event.carrier_status.type, event.carrier_status.code) == ("ZZZ", "3")
@@ -334,7 +335,7 @@ UNKNOWN_RAW = {"type": "XYZ", "code": "7", "description": "Objeto em rota de ent
 
 
 def _shipment(event: CarrierEventIn) -> ShipmentEvent:
-    return to_shipment_event(event, "correios", "evt_1", datetime.now(UTC))
+    return to_shipment_event(event, "correios", "evt_1", NOW)
 
 
 @pytest.mark.usefixtures("moto_stack")
@@ -373,13 +374,14 @@ def test_only_events_newly_queued_as_unknown_are_counted(caplog: pytest.LogCaptu
         json.dumps(
             {
                 "events": [
-                    carrier_event(carrier_event_id="a", status=None, carrier_status=UNKNOWN_RAW),
-                    carrier_event(carrier_event_id="b"),
-                    carrier_event(carrier_event_id="c", status=None, carrier_status=UNKNOWN_RAW),
-                    carrier_event(carrier_event_id="a", status=None, carrier_status=UNKNOWN_RAW),
+                    _event(carrier_event_id="a", status=None, carrier_status=UNKNOWN_RAW),
+                    _event(carrier_event_id="b"),
+                    _event(carrier_event_id="c", status=None, carrier_status=UNKNOWN_RAW),
+                    _event(carrier_event_id="a", status=None, carrier_status=UNKNOWN_RAW),
                 ]
             }
-        )
+        ),
+        now=NOW,
     )
     answers = [
         {"carrier_event_id": e.carrier_event_id, "event_id": "evt", "duplicate": dup}
@@ -395,7 +397,7 @@ def test_only_events_newly_queued_as_unknown_are_counted(caplog: pytest.LogCaptu
 
 
 def test_the_webhook_carries_detail_action_and_estimated_delivery() -> None:
-    event = _one(_raw_event(codigo="LDI", tipo="01", dtPrevista="2026-12-01"), now=NOW)
+    event = _one(_raw_event(codigo="LDI", tipo="01", dtPrevista="2026-12-01"))
     kit = FanoutKit([subscription(merchant_id="merchant-a")])
     asyncio.run(kit.fanout.fan_out(_shipment(event)))
     data = json.loads(kit.sender.requests[0].body)["data"]
@@ -406,8 +408,8 @@ def test_the_webhook_carries_detail_action_and_estimated_delivery() -> None:
 
 
 def test_an_estimated_time_travels_as_a_date_time_and_none_as_null() -> None:
-    timed = _one(carrier_event(estimated_delivery="2026-12-01T18:00:00-03:00"), now=NOW)
+    timed = _one(_event(estimated_delivery="2026-12-01T18:00:00-03:00"))
     data = json.loads(webhook_body(_shipment(timed)))["data"]
     assert data["estimated_delivery"] == "2026-12-01T18:00:00-03:00"
-    plain = json.loads(webhook_body(_shipment(_one(carrier_event(), now=NOW))))["data"]
+    plain = json.loads(webhook_body(_shipment(_one(_event()))))["data"]
     assert (plain["estimated_delivery"], plain["status_detail"]) == (None, None)

@@ -14,50 +14,62 @@ from parcelhooks.core.errors import (
 )
 from parcelhooks.core.ids import OWNER_ID_RULE
 from parcelhooks.core.statuses import Status
-from parcelhooks.ingest.events import MAX_BODY_BYTES, MAX_METADATA_DEPTH, parse_events
+from parcelhooks.ingest.events import (
+    MAX_BODY_BYTES,
+    MAX_METADATA_DEPTH,
+    CarrierEventIn,
+    parse_events,
+)
 from parcelhooks.ingest.timing import MAX_CLOCK_SKEW, MAX_EVENT_AGE
+from parcelhooks_cli.send import read_event_file
 from tests.factories import EVENTS_DIR, NOW, carrier_event, nested
 
+# Every event here is built, and every body parsed, at the fixed clock's time.
 
-def _problems(body: str | bytes, now: datetime | None = None) -> ParcelhooksError:
+
+def _event(**overrides: Any) -> dict[str, Any]:
+    return carrier_event(now=NOW, **overrides)
+
+
+def _parse(body: str | bytes) -> list[CarrierEventIn]:
+    return parse_events(body, now=NOW)
+
+
+def _problems(body: str | bytes) -> ParcelhooksError:
     with pytest.raises(ParcelhooksError) as caught:
-        parse_events(body, now=now)
+        _parse(body)
     return caught.value
 
 
 def _with_metadata(raw: str) -> str:
     """An event whose metadata is `raw` JSON text, as sent (NaN, repeats and all)."""
-    return json.dumps(carrier_event())[:-1] + f', "metadata": {raw}}}'
+    return json.dumps(_event())[:-1] + f', "metadata": {raw}}}'
 
 
 def test_a_single_event_is_accepted() -> None:
-    events = parse_events(json.dumps(carrier_event()))
+    events = _parse(json.dumps(_event()))
     assert [e.carrier_event_id for e in events] == ["ce-1"]
     assert events[0].status is Status.DELIVERED
 
 
 def test_a_batch_keeps_its_order() -> None:
-    body = {"events": [carrier_event(carrier_event_id=f"ce-{i}") for i in range(3)]}
-    assert [e.carrier_event_id for e in parse_events(json.dumps(body))] == ["ce-0", "ce-1", "ce-2"]
+    body = {"events": [_event(carrier_event_id=f"ce-{i}") for i in range(3)]}
+    assert [e.carrier_event_id for e in _parse(json.dumps(body))] == ["ce-0", "ce-1", "ce-2"]
 
 
+# No fixed time is accepted both now and three years on: every sample time is relative.
+@pytest.mark.parametrize("later", [timedelta(0), timedelta(days=3 * 365)], ids=["now", "3y-on"])
 @pytest.mark.parametrize("sample", sorted(EVENTS_DIR.glob("carrier/*.json")), ids=lambda p: p.name)
-def test_every_sample_payload_is_valid(sample: Path) -> None:
-    # The samples' dates are fixed: read them as on the day they were written.
-    body = json.loads(sample.read_bytes())
-    times = [_occurred_at(e) for e in body.get("events", [body])]
-    assert parse_events(sample.read_bytes(), now=max(times) + timedelta(hours=1))
-
-
-def _occurred_at(event: dict[str, Any]) -> datetime:
-    if "occurred_at" in event:
-        return datetime.fromisoformat(event["occurred_at"])
-    return datetime.fromisoformat(event["correios"]["dtHrCriado"] + "-03:00")  # Brasília
+def test_every_sample_is_valid_whenever_parcelhooks_send_sends_it(
+    sample: Path, later: timedelta, now: datetime
+) -> None:
+    sent_at = now + later
+    assert parse_events(read_event_file(str(sample), now=sent_at), now=sent_at)
 
 
 def test_every_problem_is_listed_with_its_location() -> None:
-    bad = carrier_event(tracking_code="QB", occurred_at="yesterday", status="lost")
-    body = {"events": [carrier_event(), bad, carrier_event(merchant_id=None)]}
+    bad = _event(tracking_code="QB", occurred_at="yesterday", status="lost")
+    body = {"events": [_event(), bad, _event(merchant_id=None)]}
     error = _problems(json.dumps(body))
     assert type(error) is ValidationFailedError
     locations = {d["loc"] for d in error.details}
@@ -75,28 +87,28 @@ def test_malformed_json_is_a_400() -> None:
 
 
 def test_a_time_without_offset_is_refused() -> None:
-    error = _problems(json.dumps(carrier_event(occurred_at="2026-11-28T09:15:00")))
+    error = _problems(json.dumps(_event(occurred_at="2026-11-28T09:15:00")))
     assert error.details[0]["loc"] == "occurred_at"
 
 
 def test_a_unix_timestamp_is_refused() -> None:
-    error = _problems(json.dumps(carrier_event(occurred_at=1764321300)))
+    error = _problems(json.dumps(_event(occurred_at=1764321300)))
     assert error.details[0]["loc"] == "occurred_at"
 
 
 def test_unknown_fields_are_refused_so_typos_surface() -> None:
-    error = _problems(json.dumps(carrier_event(tracking_cod="x")))
+    error = _problems(json.dumps(_event(tracking_cod="x")))
     assert error.details[0]["loc"] == "tracking_cod"
 
 
 def test_a_carrier_code_stands_in_for_a_missing_status() -> None:
-    event = carrier_event(status=None, carrier_status={"type": "BDE", "code": "01"})
-    assert parse_events(json.dumps(event))[0].status is Status.DELIVERED
+    event = _event(status=None, carrier_status={"type": "BDE", "code": "01"})
+    assert _parse(json.dumps(event))[0].status is Status.DELIVERED
 
 
 def test_an_unknown_carrier_code_without_status_is_accepted_as_unknown() -> None:
     raw = {"type": "XYZ", "code": "99", "description": "Objeto em rota de parceiro"}
-    [event] = parse_events(json.dumps(carrier_event(status=None, carrier_status=raw)))
+    [event] = _parse(json.dumps(_event(status=None, carrier_status=raw)))
     assert (event.status, event.status_detail) == (Status.UNKNOWN, None)
     assert event.carrier_status is not None
     assert event.carrier_status.model_dump() == raw  # kept as sent, for the table to grow
@@ -110,7 +122,7 @@ def test_an_unknown_carrier_code_without_status_is_accepted_as_unknown() -> None
 def test_an_event_saying_nothing_of_what_happened_is_still_refused(
     carrier_status: dict[str, str] | None,
 ) -> None:
-    error = _problems(json.dumps(carrier_event(status=None, carrier_status=carrier_status)))
+    error = _problems(json.dumps(_event(status=None, carrier_status=carrier_status)))
     assert type(error) is ValidationFailedError
     assert "status is required" in error.details[0]["message"]
 
@@ -128,8 +140,8 @@ def test_an_event_saying_nothing_of_what_happened_is_still_refused(
 def test_a_carrier_may_send_a_detail_of_the_events_status(
     status: str | None, carrier_status: dict[str, str] | None, detail: str | None
 ) -> None:
-    event = carrier_event(status=status, carrier_status=carrier_status, status_detail=detail)
-    assert parse_events(json.dumps(event))[0].status_detail == detail
+    event = _event(status=status, carrier_status=carrier_status, status_detail=detail)
+    assert _parse(json.dumps(event))[0].status_detail == detail
 
 
 @pytest.mark.parametrize(
@@ -145,8 +157,8 @@ def test_a_carrier_may_send_a_detail_of_the_events_status(
 def test_a_detail_of_another_status_is_a_400_listing_the_allowed_ones(
     status: str | None, carrier_status: dict[str, str] | None, detail: str, allowed: str
 ) -> None:
-    event = carrier_event(status=status, carrier_status=carrier_status, status_detail=detail)
-    error = _problems(json.dumps({"events": [carrier_event(), event]}))
+    event = _event(status=status, carrier_status=carrier_status, status_detail=detail)
+    error = _problems(json.dumps({"events": [_event(), event]}))
     assert type(error) is ValidationFailedError
     [problem] = error.details
     assert problem["loc"] == "events[1].status_detail"
@@ -154,15 +166,15 @@ def test_a_detail_of_another_status_is_a_400_listing_the_allowed_ones(
 
 
 def test_a_detail_not_in_any_vocabulary_is_refused() -> None:
-    error = _problems(json.dumps(carrier_event(status_detail="teleported")))
+    error = _problems(json.dumps(_event(status_detail="teleported")))
     assert [d["loc"] for d in error.details] == ["status_detail"]
 
 
 def test_a_status_sent_wins_and_keeps_the_codes_detail_only_when_they_agree() -> None:
-    agree = carrier_event(status="delivered", carrier_status={"type": "BDE", "code": "01"})
-    differ = carrier_event(status="exception", carrier_status={"type": "BDE", "code": "01"})
-    assert parse_events(json.dumps(agree))[0].status_detail == "to_recipient"
-    [event] = parse_events(json.dumps(differ))
+    agree = _event(status="delivered", carrier_status={"type": "BDE", "code": "01"})
+    differ = _event(status="exception", carrier_status={"type": "BDE", "code": "01"})
+    assert _parse(json.dumps(agree))[0].status_detail == "to_recipient"
+    [event] = _parse(json.dumps(differ))
     assert (event.status, event.status_detail) == (Status.EXCEPTION, None)
 
 
@@ -175,7 +187,7 @@ def test_a_status_sent_wins_and_keeps_the_codes_detail_only_when_they_agree() ->
     ],
 )
 def test_estimated_delivery_is_a_date_or_a_date_time(sent: str, read: date) -> None:
-    [event] = parse_events(json.dumps(carrier_event(estimated_delivery=sent)), now=NOW)
+    [event] = _parse(json.dumps(_event(estimated_delivery=sent)))
     assert event.estimated_delivery == read
     assert type(event.estimated_delivery) is type(read)
 
@@ -194,12 +206,12 @@ def test_estimated_delivery_is_a_date_or_a_date_time(sent: str, read: date) -> N
     ],
 )
 def test_estimated_delivery_that_is_not_a_plausible_date_is_refused(sent: object) -> None:
-    error = _problems(json.dumps(carrier_event(estimated_delivery=sent)), now=NOW)
+    error = _problems(json.dumps(_event(estimated_delivery=sent)))
     assert [d["loc"] for d in error.details] == ["estimated_delivery"]
 
 
 def test_more_than_100_events_are_refused() -> None:
-    body = {"events": [carrier_event(carrier_event_id=f"ce-{i}") for i in range(101)]}
+    body = {"events": [_event(carrier_event_id=f"ce-{i}") for i in range(101)]}
     assert _problems(json.dumps(body)).details[0]["loc"] == "events"
 
 
@@ -208,7 +220,7 @@ def test_an_empty_batch_is_refused() -> None:
 
 
 def test_metadata_over_4_kib_is_refused() -> None:
-    error = _problems(json.dumps(carrier_event(metadata={"blob": "x" * 5000})))
+    error = _problems(json.dumps(_event(metadata={"blob": "x" * 5000})))
     assert error.details[0]["loc"] == "metadata"
 
 
@@ -233,15 +245,15 @@ def test_deeply_nested_arrays_are_a_400_not_a_recursion_error() -> None:
 
 
 def test_metadata_nested_hundreds_of_levels_is_refused_before_validation() -> None:
-    error = _problems(json.dumps(carrier_event(metadata=nested(300))))
+    error = _problems(json.dumps(_event(metadata=nested(300))))
     assert type(error) is MalformedJsonError
     assert error.details[0]["loc"].startswith("metadata.a.a")
 
 
 def test_metadata_may_nest_8_levels_but_not_9() -> None:
-    [event] = parse_events(json.dumps(carrier_event(metadata=nested(MAX_METADATA_DEPTH))))
+    [event] = _parse(json.dumps(_event(metadata=nested(MAX_METADATA_DEPTH))))
     assert event.metadata == nested(MAX_METADATA_DEPTH)
-    error = _problems(json.dumps(carrier_event(metadata=nested(MAX_METADATA_DEPTH + 1))))
+    error = _problems(json.dumps(_event(metadata=nested(MAX_METADATA_DEPTH + 1))))
     assert type(error) is ValidationFailedError
     assert error.details[0]["loc"] == "metadata"
 
@@ -260,9 +272,7 @@ def test_a_number_without_a_finite_value_is_refused_not_delivered_as_null(number
 
 
 def test_a_repeated_key_is_refused_rather_than_the_last_one_winning() -> None:
-    body = (
-        json.dumps(carrier_event(merchant_id="merchant-a"))[:-1] + ', "merchant_id": "merchant-b"}'
-    )
+    body = json.dumps(_event(merchant_id="merchant-a"))[:-1] + ', "merchant_id": "merchant-b"}'
     error = _problems(body)
     assert type(error) is MalformedJsonError
     assert [(d["loc"], d["type"]) for d in error.details] == [("merchant_id", "json_duplicate_key")]
@@ -290,7 +300,7 @@ TEXT_FIELDS = {
 
 
 def _event_with(path: list[str], value: str) -> dict[str, Any]:
-    event = carrier_event(location={"city": "Recife"}, carrier_status={"code": "01"})
+    event = _event(location={"city": "Recife"}, carrier_status={"code": "01"})
     target = event
     for part in path[:-1]:
         target = target[part]
@@ -315,7 +325,7 @@ def test_a_trailing_newline_is_refused_not_stripped(loc: str) -> None:
 
 @pytest.mark.parametrize("merchant_id", ["merchant#a", "a,b", "a b", "-a", "é", "m" * 129])
 def test_merchant_id_follows_the_owner_id_rule(merchant_id: str) -> None:
-    error = _problems(json.dumps(carrier_event(merchant_id=merchant_id)))
+    error = _problems(json.dumps(_event(merchant_id=merchant_id)))
     assert [d["loc"] for d in error.details] == ["merchant_id"]
     assert OWNER_ID_RULE in error.details[0]["message"] or "128" in error.details[0]["message"]
 
@@ -332,18 +342,18 @@ def test_merchant_id_follows_the_owner_id_rule(merchant_id: str) -> None:
     ],
 )
 def test_occurred_at_outside_the_window_around_now_is_refused(occurred_at: str) -> None:
-    error = _problems(json.dumps(carrier_event(occurred_at=occurred_at)), now=NOW)
+    error = _problems(json.dumps(_event(occurred_at=occurred_at)))
     assert type(error) is ValidationFailedError
     assert [d["loc"] for d in error.details] == ["occurred_at"]
 
 
 @pytest.mark.parametrize("offset", [-MAX_EVENT_AGE, MAX_CLOCK_SKEW, timedelta(0)])
 def test_occurred_at_at_the_edges_of_the_window_is_accepted(offset: timedelta) -> None:
-    body = json.dumps(carrier_event(occurred_at=(NOW + offset).isoformat()))
-    assert parse_events(body, now=NOW)[0].occurred_at == NOW + offset
+    body = json.dumps(_event(occurred_at=(NOW + offset).isoformat()))
+    assert _parse(body)[0].occurred_at == NOW + offset
 
 
 @pytest.mark.parametrize("occurred_at", ["1764321300", "1764321300.5", "2026-11-28T09:15Z"])
 def test_occurred_at_strings_that_are_not_rfc_3339_are_refused(occurred_at: str) -> None:
-    error = _problems(json.dumps(carrier_event(occurred_at=occurred_at)), now=NOW)
+    error = _problems(json.dumps(_event(occurred_at=occurred_at)))
     assert [d["loc"] for d in error.details] == ["occurred_at"]

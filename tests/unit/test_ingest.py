@@ -53,7 +53,9 @@ class FakeQueue:
 
 
 def _events(*ids: str) -> list[CarrierEventIn]:
-    return [CarrierEventIn.model_validate(carrier_event(carrier_event_id=i)) for i in ids]
+    """Events as ingest parsed them at NOW, the time its clock gives here."""
+    sent = [carrier_event(now=NOW, carrier_event_id=i) for i in ids]
+    return [CarrierEventIn.model_validate(event, context={"now": NOW}) for event in sent]
 
 
 def _ingest(claims: FakeClaims, queue: FakeQueue, now: datetime = NOW) -> Ingest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -36,10 +37,12 @@ class CountingDirectory:
 
 
 def _events(*merchants: str) -> list[CarrierEventIn]:
-    return [
-        CarrierEventIn.model_validate(carrier_event(merchant_id=m, carrier_event_id=f"ce-{i}"))
+    """Events as ingest parsed them at NOW."""
+    sent = [
+        carrier_event(now=NOW, merchant_id=m, carrier_event_id=f"ce-{i}")
         for i, m in enumerate(merchants)
     ]
+    return [CarrierEventIn.model_validate(event, context={"now": NOW}) for event in sent]
 
 
 def test_a_scoped_key_may_not_send_outside_its_merchants_and_the_error_names_them() -> None:
@@ -137,7 +140,7 @@ def test_through_ingest_a_merchant_typo_is_a_400_and_nothing_is_queued(
 def test_a_revoked_merchant_still_exists_for_ingest(moto_stack: dict[str, str]) -> None:
     keys = ApiKeysTable(boto3.resource("dynamodb", region_name="us-east-1").Table("ApiKeysTable"))
     _, record = create_key(keys, Role.MERCHANT, "closing-shop")
-    keys.revoke(record.key_id, NOW)
+    keys.revoke(record.key_id, datetime.now(UTC))
     assert keys.merchants_known(["closing-shop", "never-shop"]) == {"closing-shop"}
 
 

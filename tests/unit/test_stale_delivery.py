@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -189,7 +189,7 @@ def test_a_skipped_stale_event_is_in_the_delivery_log_and_the_merchant_can_send_
     )
     assert _admin("GET", path, outcome="failure")[1]["data"] == []  # not a failure
     # recover re-sends failures only; the skipped delivery is sent when the merchant asks.
-    since = {"since": datetime.now(UTC).replace(hour=0, minute=0).isoformat()}
+    since = {"since": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
     assert _admin("POST", f"/v1/subscriptions/{created['id']}/recover", since)[1]["recovered"] == 0
     status, resent = _admin("POST", f"/v1/deliveries/{line['delivery_id']}/retry")
     assert status == 202 and resent["attempt"] == 2
