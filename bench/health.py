@@ -24,9 +24,9 @@ from devstack.template import resources
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.idempotency_table import DeliveryMarksTable
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.delivery.netguard import GuardPolicy, system_resolver
 from parcelhooks.delivery.sender import HttpSender
 from tests.factories import shipment_event, subscription

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from random import Random
 
+from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.delivery.outcomes import AttemptResult
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.delivery.sender import WebhookRequest
 from tests.factories import NOW
 

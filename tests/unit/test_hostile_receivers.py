@@ -21,14 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from parcelhooks.core.deliveries import Outcome
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.delivery.netguard import GuardPolicy
-from parcelhooks.delivery.outcomes import (
-    AttemptResult,
-    Outcome,
-    classify,
-    retry_after_s,
-)
+from parcelhooks.delivery.outcomes import AttemptResult, classify, retry_after_s
 from parcelhooks.delivery.sender import INVALID_HEADER, HttpSender, WebhookRequest
 from parcelhooks.delivery.wire import (
     ProtocolError,

@@ -33,9 +33,9 @@ from parcelhooks.auth.keys import Role, generate_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.core.deliveries import DeliveryJob
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.delivery import build as delivery_build
-from parcelhooks.delivery.records import DeliveryJob
 from parcelhooks.ingest import build as ingest_build
 from parcelhooks_cli.keys import create_key
 from tests.factories import (

@@ -13,9 +13,10 @@ from ipaddress import ip_network
 import pytest
 import pytest_socket
 
+from parcelhooks.core.deliveries import Outcome
 from parcelhooks.delivery import sender as sender_module
 from parcelhooks.delivery.netguard import GuardPolicy
-from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, Outcome, classify
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify
 from parcelhooks.delivery.sender import BLOCKED_TARGET, INVALID_HEADER, HttpSender, WebhookRequest
 from tests.receivers import Receiver, raw_answers
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from parcelhooks.core.deliveries import SKIPPED_STALE, DeliveryJob
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import WithdrawnEvent
 from parcelhooks.core.operational import OPERATIONAL_EVENT_TYPES
 from parcelhooks.core.statuses import Status
 from parcelhooks.delivery import build as delivery_build
 from parcelhooks.delivery.payloads import WEBHOOK_TYPES, WebhookPayload
-from parcelhooks.delivery.records import SKIPPED_STALE, DeliveryJob
 from parcelhooks.delivery.webhook import webhook_body
 from tests.factories import (
     NOW,

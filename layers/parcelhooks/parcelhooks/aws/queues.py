@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.operational import OperationalEvent
 from parcelhooks.delivery.backoff import sqs_delay_s
-from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

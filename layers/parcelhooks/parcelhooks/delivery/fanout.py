@@ -32,27 +32,26 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from parcelhooks.core.deliveries import (
+    DEFERRED,
+    HELD,
+    NOT_ATTEMPTED,
+    SKIPPED_STALE,
+    AttemptRecord,
+    DeadLetter,
+    DeliveryJob,
+    Origin,
+    Outcome,
+)
+from parcelhooks.core.health import EndpointHealth, Observation
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import OperationalEvent, WebhookEvent
 from parcelhooks.delivery.backoff import due_after, retry_delay_s
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.health import (
-    EndpointHealth,
-    Observation,
-    breaker_reason,
-    breaker_trips,
-    defer_s,
-    observe,
-)
-from parcelhooks.delivery.outcomes import (
-    UNEXPECTED_ERROR,
-    AttemptResult,
-    Outcome,
-    classify,
-    retry_after_s,
-)
+from parcelhooks.delivery.health import breaker_reason, breaker_trips, defer_s, observe
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify, retry_after_s
 from parcelhooks.delivery.ports import (
     DeadLetterSink,
     DeliveryLog,
@@ -62,16 +61,6 @@ from parcelhooks.delivery.ports import (
     Sender,
     SubscriptionSource,
     Telemetry,
-)
-from parcelhooks.delivery.records import (
-    DEFERRED,
-    HELD,
-    NOT_ATTEMPTED,
-    SKIPPED_STALE,
-    AttemptRecord,
-    DeadLetter,
-    DeliveryJob,
-    Origin,
 )
 from parcelhooks.delivery.sender import WebhookRequest
 from parcelhooks.delivery.settlement import Bookkeeping, Gone, Settlement, bump

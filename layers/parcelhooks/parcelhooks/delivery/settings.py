@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
+from parcelhooks.core.health import BreakerPolicy
 from parcelhooks.core.settings import CsvInts, FunctionSettings, ResourceName, split_csv
-from parcelhooks.delivery.health import BreakerPolicy
 from parcelhooks.delivery.netguard import GuardPolicy
 
 CsvNetworks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(split_csv)]

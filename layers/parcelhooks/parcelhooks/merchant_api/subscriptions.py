@@ -18,9 +18,10 @@ from parcelhooks.core.errors import (
     NotFoundError,
     ValidationFailedError,
 )
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth
 from parcelhooks.core.ids import new_subscription_id
 from parcelhooks.core.models import SigningSecret, Subscription
-from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, health_state
+from parcelhooks.delivery.health import health_state
 from parcelhooks.delivery.netguard import (
     GuardPolicy,
     Resolver,

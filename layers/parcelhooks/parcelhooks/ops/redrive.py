@@ -18,10 +18,10 @@ from typing import Literal, Protocol
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
 from parcelhooks.core.ids import OWNER_ID_PATTERN
 from parcelhooks.core.models import Model, StrictModel, Subscription, Timestamp
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
 _EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 MAX_PER_RUN = 1000
