@@ -25,8 +25,8 @@ from typing import Any
 import boto3
 import botocore.config
 
-from parcelhooks.auth.keys import Role
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.core.api_keys import Role
 from parcelhooks_cli.keys import create_key, key_is_live
 
 ROOT = Path(__file__).resolve().parent.parent

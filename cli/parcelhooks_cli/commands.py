@@ -11,8 +11,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from parcelhooks.auth.keys import ApiKeyRecord, Role
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.ops.redrive import MAX_PER_RUN
 from parcelhooks_cli import dlq
 from parcelhooks_cli.errors import EXIT_CANNOT_RUN, EXIT_FAILED, CommandFailed, Problem

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from parcelhooks.auth.keys import ApiKeyRecord, Role, generate_key, hash_key
+from parcelhooks.auth.keys import generate_key, hash_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.core.ids import new_key_id
 
 

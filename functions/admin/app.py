@@ -19,7 +19,7 @@ from parcelhooks.api.edge import (
     refuse_unreadable_json,
     refuse_unroutable_path,
 )
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from parcelhooks.core.observability import logger
 from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE
 from parcelhooks.merchant_api import build

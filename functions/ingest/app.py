@@ -14,7 +14,7 @@ from parcelhooks.api.edge import (
     refuse_unroutable_path,
     request_body,
 )
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from parcelhooks.core.observability import logger, metrics
 from parcelhooks.ingest import build
 from parcelhooks.ingest.events import parse_events

@@ -19,9 +19,9 @@ from moto import mock_aws
 
 from devstack.template import FUNCTIONS, function_environment, resources
 from parcelhooks.auth import build as auth_build
-from parcelhooks.auth.keys import Role
 from parcelhooks.aws import clients
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.core.api_keys import Role
 from parcelhooks.delivery import build as delivery_build
 from parcelhooks.ingest import build as ingest_build
 from parcelhooks.merchant_api import build as merchant_build

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from parcelhooks.auth.keys import ApiKeyRecord, Role, hash_key
+from parcelhooks.auth.keys import hash_key
 from parcelhooks.auth.policy import authorize, bearer_token
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.delivery import build
 from tests.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, subscription
 from tests.fakes import FanoutKit
