@@ -27,8 +27,8 @@ from parcelhooks.aws.idempotency_table import DeliveryMarksTable
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.netguard import GuardPolicy, system_resolver
-from parcelhooks.delivery.sender import HttpSender
+from parcelhooks.delivery.http.netguard import GuardPolicy, system_resolver
+from parcelhooks.delivery.http.sender import HttpSender
 from tests.factories import shipment_event, subscription
 from tests.fakes import (
     FakeDeadLetters,

@@ -16,8 +16,8 @@ from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
+from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
-from parcelhooks.delivery.sender import WebhookRequest
 from tests.factories import NOW
 
 # One pool for every kit: a pool per kit would leave idle threads behind each property example.

@@ -15,7 +15,7 @@ from parcelhooks.core.errors import ValidationFailedError
 from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
-from parcelhooks.delivery.netguard import GuardPolicy
+from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 from tests.factories import (

@@ -23,7 +23,7 @@ from parcelhooks.core.health import EndpointHealth, Limits, Observation
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import OperationalEvent, SubscriptionDisabled, WebhookEvent
-from parcelhooks.delivery.netguard import GuardPolicy
+from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 from tests.factories import (

@@ -14,8 +14,8 @@ from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy, utcnow
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.netguard import Resolver, system_resolver
-from parcelhooks.delivery.sender import HttpSender
+from parcelhooks.delivery.http.netguard import Resolver, system_resolver
+from parcelhooks.delivery.http.sender import HttpSender
 from parcelhooks.delivery.settings import FanoutSettings
 from parcelhooks.delivery.telemetry import PowertoolsTelemetry
 

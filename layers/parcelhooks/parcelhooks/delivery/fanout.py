@@ -51,6 +51,7 @@ from parcelhooks.core.operational import OperationalEvent, WebhookEvent
 from parcelhooks.delivery.backoff import due_after, retry_delay_s
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.health import breaker_reason, breaker_trips, defer_s, observe
+from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify, retry_after_s
 from parcelhooks.delivery.ports import (
     DeadLetterSink,
@@ -62,7 +63,6 @@ from parcelhooks.delivery.ports import (
     SubscriptionSource,
     Telemetry,
 )
-from parcelhooks.delivery.sender import WebhookRequest
 from parcelhooks.delivery.settlement import Bookkeeping, Gone, Settlement, bump
 from parcelhooks.delivery.signing import webhook_headers
 from parcelhooks.delivery.webhook import webhook_body

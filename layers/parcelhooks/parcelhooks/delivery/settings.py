@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field
 
 from parcelhooks.core.health import BreakerPolicy
 from parcelhooks.core.settings import CsvInts, FunctionSettings, ResourceName, split_csv
-from parcelhooks.delivery.netguard import GuardPolicy
+from parcelhooks.delivery.http.netguard import GuardPolicy
 
 CsvNetworks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(split_csv)]
 

@@ -22,7 +22,7 @@ from parcelhooks.core.health import BreakerPolicy, EndpointHealth
 from parcelhooks.core.ids import new_subscription_id
 from parcelhooks.core.models import SigningSecret, Subscription
 from parcelhooks.delivery.health import health_state
-from parcelhooks.delivery.netguard import (
+from parcelhooks.delivery.http.netguard import (
     GuardPolicy,
     Resolver,
     UnsafeTargetError,
