@@ -21,15 +21,16 @@ from parcelhooks.core.errors import (
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth
 from parcelhooks.core.ids import new_subscription_id
 from parcelhooks.core.models import SigningSecret, Subscription
-from parcelhooks.delivery.health import health_state
-from parcelhooks.delivery.http.netguard import (
+from parcelhooks.delivery.public import (
+    SECRET_PREFIX,
     GuardPolicy,
     Resolver,
     UnsafeTargetError,
+    generate_secret,
+    health_state,
     system_resolver,
     vet,
 )
-from parcelhooks.delivery.signing import SECRET_PREFIX, generate_secret
 from parcelhooks.merchant_api.models import (
     EndpointHealthOut,
     SubscriptionIn,
