@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from devstack.template import FUNCTIONS, function_environment, resources
 from parcelhooks.auth import build as auth_build
+from parcelhooks.auth.keys import create_key
 from parcelhooks.aws import clients
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.core.api_keys import Role
@@ -26,7 +27,6 @@ from parcelhooks.delivery import build as delivery_build
 from parcelhooks.ingest import build as ingest_build
 from parcelhooks.merchant_api import build as merchant_build
 from parcelhooks.ops import build as ops_build
-from parcelhooks_cli.keys import create_key
 from tests.fakes import fake_resolver
 
 # Merchants the tests send events for: ingest refuses merchants that never had a key.

@@ -29,7 +29,7 @@ from moto.core.authorization import enable_iam_authentication
 
 from devstack.iam import TEMPLATE, Account, lint, roles, transformed
 from devstack.template import FUNCTIONS, parameter_default
-from parcelhooks.auth.keys import generate_key
+from parcelhooks.auth.keys import create_key, generate_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
@@ -38,7 +38,6 @@ from parcelhooks.core.deliveries import DeliveryJob
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.delivery import build as delivery_build
 from parcelhooks.ingest import build as ingest_build
-from parcelhooks_cli.keys import create_key
 from tests.factories import (
     EVENTS_DIR,
     LambdaContextStub,

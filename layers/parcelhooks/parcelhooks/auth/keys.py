@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
+from typing import Protocol
+
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
+from parcelhooks.core.ids import new_key_id
 
 KEY_PREFIX = "phk_"
 KEY_RANDOM_BYTES = 32
+
+
+class KeyStore(Protocol):
+    """Where keys' records are kept (the ApiKeys table)."""
+
+    def put(self, record: ApiKeyRecord) -> None: ...
+
+    def find(self, key_hash: str) -> ApiKeyRecord | None: ...
 
 
 def generate_key() -> str:
@@ -19,3 +32,34 @@ def hash_key(key: str) -> str:
 
 def looks_like_key(value: str) -> bool:
     return value.startswith(KEY_PREFIX) and len(value) >= len(KEY_PREFIX) + 32
+
+
+def create_key(
+    store: KeyStore,
+    role: Role,
+    owner_id: str,
+    description: str | None = None,
+    merchants: list[str] | None = None,
+) -> tuple[str, ApiKeyRecord]:
+    """Store a new key's hash and return the key: the only time anyone sees it."""
+    if merchants is not None and role is not Role.CARRIER:
+        raise ValueError("--merchants scopes carrier keys only")
+    if merchants is not None and not merchants:
+        raise ValueError("--merchants needs at least one merchant id")
+    key = generate_key()
+    record = ApiKeyRecord(
+        key_id=new_key_id(),
+        key_hash=hash_key(key),
+        role=role,
+        owner_id=owner_id,
+        created_at=datetime.now(UTC),
+        description=description,
+        merchants=merchants,
+    )
+    store.put(record)
+    return key, record
+
+
+def key_is_live(store: KeyStore, key: str) -> bool:
+    record = store.find(hash_key(key))
+    return record is not None and record.active
