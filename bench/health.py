@@ -113,7 +113,7 @@ def _fanout(tables: dict[str, Any], store: Any, url: str, executor: ThreadPoolEx
         policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
         executor=executor,
         telemetry=FakeTelemetry(),
-        max_in_flight=256,
+        concurrency=256,
         rng=Random(1),
     )
 

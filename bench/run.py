@@ -201,7 +201,7 @@ def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLo
         policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
         executor=EXECUTOR,
         telemetry=FakeTelemetry(),
-        max_in_flight=concurrency,
+        concurrency=concurrency,
         rng=Random(1),
     )
 

@@ -303,7 +303,7 @@ class FanoutKit:
             policy=RetryPolicy(schedule_s=schedule_s, jitter=0.2),
             executor=_EXECUTOR,
             telemetry=self.telemetry,
-            max_in_flight=16,
+            concurrency=16,
             clock=lambda: self.now,
             rng=Random(7),
         )

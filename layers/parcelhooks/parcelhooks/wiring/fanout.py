@@ -49,7 +49,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
         sender=HttpSender(
             connect_timeout_s=config.connect_timeout_s,
             total_timeout_s=config.delivery_timeout_s,
-            max_connections=config.max_concurrency,
+            max_connections=config.delivery_concurrency,
             policy=config.guard_policy,
             resolve=resolver(),
         ),
@@ -62,7 +62,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
         ),
         policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
         executor=executor,
-        max_in_flight=config.max_concurrency,
+        concurrency=config.delivery_concurrency,
         telemetry=PowertoolsTelemetry(),
     )
 
