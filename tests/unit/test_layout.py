@@ -169,6 +169,17 @@ def test_no_flow_adapter_or_core_module_imports_wiring(folder: str) -> None:
     assert found == {}
 
 
+@pytest.mark.parametrize("folder", FLOWS)
+def test_no_flow_imports_an_aws_adapter(folder: str) -> None:
+    """A flow calls the ports it declares; wiring/ hands it the adapters."""
+    found = {
+        module: sorted(name for name in imports if layer_of(name) == "aws")
+        for module, imports in package_imports(folder).items()
+        if any(layer_of(name) == "aws" for name in imports)
+    }
+    assert found == {}
+
+
 def test_core_imports_only_core() -> None:
     found = {
         module: sorted(name for name in imports if layer_of(name) != "core")
