@@ -24,11 +24,11 @@ from devstack.template import resources
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.idempotency_table import DeliveryMarksTable
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, Limits, Observation
-from parcelhooks.delivery.netguard import GuardPolicy, system_resolver
-from parcelhooks.delivery.sender import HttpSender
+from parcelhooks.delivery.http.netguard import GuardPolicy, system_resolver
+from parcelhooks.delivery.http.sender import HttpSender
 from tests.factories import shipment_event, subscription
 from tests.fakes import (
     FakeDeadLetters,
@@ -113,7 +113,7 @@ def _fanout(tables: dict[str, Any], store: Any, url: str, executor: ThreadPoolEx
         policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
         executor=executor,
         telemetry=FakeTelemetry(),
-        max_in_flight=256,
+        concurrency=256,
         rng=Random(1),
     )
 

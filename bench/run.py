@@ -37,9 +37,9 @@ from devstack.stack import build as build_stack  # noqa: E402
 from devstack.template import function_environment, resources  # noqa: E402
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy  # noqa: E402
 from parcelhooks.delivery.gate import EndpointGate  # noqa: E402
-from parcelhooks.delivery.netguard import GuardPolicy, system_resolver  # noqa: E402
+from parcelhooks.delivery.http.netguard import GuardPolicy, system_resolver  # noqa: E402
+from parcelhooks.delivery.http.sender import HttpSender, WebhookRequest  # noqa: E402
 from parcelhooks.delivery.outcomes import classify  # noqa: E402
-from parcelhooks.delivery.sender import HttpSender, WebhookRequest  # noqa: E402
 from parcelhooks.delivery.signing import webhook_headers  # noqa: E402
 from parcelhooks.delivery.webhook import webhook_body  # noqa: E402
 from tests.factories import shipment_event, subscription  # noqa: E402
@@ -201,7 +201,7 @@ def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLo
         policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
         executor=EXECUTOR,
         telemetry=FakeTelemetry(),
-        max_in_flight=concurrency,
+        concurrency=concurrency,
         rng=Random(1),
     )
 

@@ -15,7 +15,7 @@ from chaos.ledger import Expected, Observation, observe
 from chaos.receivers import Receiver
 from chaos.scenario import Chaos, Role, SubscriptionPlan
 from devstack.stack import Deployment, issue_key
-from parcelhooks.auth.keys import Role as KeyRole
+from parcelhooks.core.api_keys import Role as KeyRole
 
 
 @dataclass

@@ -35,7 +35,7 @@ from chaos.phases import (
 )
 from chaos.proxy import Counts, running_proxy
 from devstack.stack import ROOT, Deployment, issue_key, log, running_stack
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 
 WORKDIR = ROOT / ".parcelhooks" / "chaos"
 STACK_NAME = "parcelhooks-chaos"

@@ -37,7 +37,7 @@ from devstack.stack import (
     wait_until,
     write_json,
 )
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 
 # Overridable so a test can run `make run` beside a developer's own (whose state is here).
 STATE = Path(os.environ.get("PARCELHOOKS_STATE_DIR") or ROOT / ".parcelhooks")

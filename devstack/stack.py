@@ -25,9 +25,9 @@ from typing import Any
 import boto3
 import botocore.config
 
-from parcelhooks.auth.keys import Role
+from parcelhooks.auth.keys import create_key, key_is_live
 from parcelhooks.aws.api_keys_table import ApiKeysTable
-from parcelhooks_cli.keys import create_key, key_is_live
+from parcelhooks.core.api_keys import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / ".venvs"

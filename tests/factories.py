@@ -20,9 +20,9 @@ from typing import Any
 
 import boto3
 
+from parcelhooks.core.deliveries import AttemptRecord
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.statuses import Status
-from parcelhooks.delivery.records import AttemptRecord
 from parcelhooks.delivery.signing import generate_secret
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from random import Random
 
+from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, Limits, Observation
+from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
-from parcelhooks.delivery.sender import WebhookRequest
 from tests.factories import NOW
 
 # One pool for every kit: a pool per kit would leave idle threads behind each property example.
@@ -303,7 +303,7 @@ class FanoutKit:
             policy=RetryPolicy(schedule_s=schedule_s, jitter=0.2),
             executor=_EXECUTOR,
             telemetry=self.telemetry,
-            max_in_flight=16,
+            concurrency=16,
             clock=lambda: self.now,
             rng=Random(7),
         )

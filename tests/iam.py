@@ -363,7 +363,7 @@ class FunctionGuard:
 
 
 class FunctionClients:
-    """What a flow's build module uses of parcelhooks.aws.clients, for one function."""
+    """What a function's wiring module uses of parcelhooks.aws.clients, for that function."""
 
     def __init__(self, guard: FunctionGuard) -> None:
         self.guard = guard
@@ -386,23 +386,23 @@ class FunctionClients:
         return self.dynamodb().Table(name)
 
 
-_BUILD_IMPORT = re.compile(r"^from parcelhooks\.(\w+) import build\b", re.MULTILINE)
+_WIRING_IMPORT = re.compile(r"^from parcelhooks\.wiring import (\w+) as wiring\b", re.MULTILINE)
 
 
-def build_modules() -> dict[str, ModuleType]:
-    """Function logical id -> the build module its handler imports (where its clients are made)."""
+def wiring_modules() -> dict[str, ModuleType]:
+    """Function logical id -> the wiring module its handler imports (where its clients are made)."""
     found = {}
     for function, folder in FUNCTIONS.items():
         app = TEMPLATE.parent / "functions" / folder / "app.py"
-        [flow] = _BUILD_IMPORT.findall(app.read_text())
-        found[function] = import_module(f"parcelhooks.{flow}.build")
+        [wiring] = _WIRING_IMPORT.findall(app.read_text())
+        found[function] = import_module(f"parcelhooks.wiring.{wiring}")
     return found
 
 
 def _outside_a_function(*_: Any, **__: Any) -> Any:
     raise AssertionError(
-        "a boto3 client was made outside a function's build module: the IAM tests cannot "
-        "tell whose role it needs (make clients only through parcelhooks/<flow>/build.py)"
+        "a boto3 client was made outside a function's wiring module: the IAM tests cannot "
+        "tell whose role it needs (make clients only through parcelhooks/wiring/<function>.py)"
     )
 
 
@@ -411,7 +411,7 @@ def enforce(monkeypatch: pytest.MonkeyPatch, ledger: Ledger = LEDGER) -> dict[st
     guards = {}
     for function, role in roles(ACCOUNT).items():
         guards[function] = FunctionGuard(role, ledger)
-    for function, module in build_modules().items():
+    for function, module in wiring_modules().items():
         monkeypatch.setattr(module, "clients", FunctionClients(guards[function]))
     for name in ("dynamodb", "sqs", "table"):
         monkeypatch.setattr(clients, name, _outside_a_function)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from parcelhooks.delivery.wire import MAX_HEAD_BYTES
+from parcelhooks.delivery.http.wire import MAX_HEAD_BYTES
 
 # How often a server checks for shutdown: the default 0.5 s would be most of a fast test.
 POLL_S = 0.05

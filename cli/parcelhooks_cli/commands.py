@@ -11,12 +11,12 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from parcelhooks.auth.keys import ApiKeyRecord, Role
+from parcelhooks.auth.keys import create_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.ops.redrive import MAX_PER_RUN
 from parcelhooks_cli import dlq
 from parcelhooks_cli.errors import EXIT_CANNOT_RUN, EXIT_FAILED, CommandFailed, Problem
-from parcelhooks_cli.keys import create_key
 from parcelhooks_cli.listen import serve
 from parcelhooks_cli.output import Output
 from parcelhooks_cli.send import CARRIER_KEY_ENV, post_events, read_event_file

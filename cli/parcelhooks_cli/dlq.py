@@ -19,9 +19,10 @@ from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
 from parcelhooks.aws.dead_letters import DeadLetterReader
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
+from parcelhooks.core.held_messages import HeldMessage
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.delivery.records import DeadLetter, DeliveryJob
-from parcelhooks.ops.redrive import MAX_EXAMINED, HeldMessage, RedriveResult
+from parcelhooks.ops.redrive import MAX_EXAMINED, RedriveResult
 from parcelhooks_cli.errors import EXIT_FAILED, CommandFailed, Problem, problem_from_error_shape
 from parcelhooks_cli.target import Target
 

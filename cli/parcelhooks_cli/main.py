@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from parcelhooks.core.statuses import EVENT_TYPES, TEST_EVENT_TYPE
 from parcelhooks.ops.redrive import MAX_PER_RUN
 from parcelhooks_cli import commands

@@ -19,10 +19,9 @@ from parcelhooks.api.edge import (
     refuse_unreadable_json,
     refuse_unroutable_path,
 )
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from parcelhooks.core.observability import logger
 from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE
-from parcelhooks.merchant_api import build
 from parcelhooks.merchant_api.deliveries import (
     AttemptPage,
     OutcomeFilter,
@@ -38,9 +37,10 @@ from parcelhooks.merchant_api.models import (
 )
 from parcelhooks.merchant_api.openapi import build_document, ok
 from parcelhooks.merchant_api.shipments import ShipmentsOut
+from parcelhooks.wiring import admin as wiring
 
 # A missing or malformed setting fails the cold start with its name, not the first request.
-build.settings()
+wiring.settings()
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
@@ -58,7 +58,7 @@ def _merchant() -> str:
 )
 def create_subscription(subscription: SubscriptionIn) -> Response[str]:
     """Subscribe a URL; the answer holds its signing secret, shown in full only here."""
-    created = build.subscriptions().create(_merchant(), subscription)
+    created = wiring.subscriptions().create(_merchant(), subscription)
     return json_response(201, created.model_dump_json())
 
 
@@ -72,7 +72,7 @@ def list_subscriptions(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> SubscriptionPage:
     """The merchant's subscriptions in creation order, a page at a time."""
-    return build.subscriptions().list(_merchant(), limit, cursor)
+    return wiring.subscriptions().list(_merchant(), limit, cursor)
 
 
 @app.get(
@@ -82,7 +82,7 @@ def list_subscriptions(
 )
 def get_subscription(subscription_id: str) -> SubscriptionOut:
     """The subscription, with its endpoint's health: state, failures, held and pending."""
-    return build.subscriptions().get(_merchant(), subscription_id)
+    return wiring.subscriptions().get(_merchant(), subscription_id)
 
 
 @app.patch(
@@ -93,7 +93,7 @@ def get_subscription(subscription_id: str) -> SubscriptionOut:
 def update_subscription(subscription_id: str, patch: SubscriptionPatch) -> SubscriptionOut:
     """Change url, event_types, description, limits or enabled; `enabled: true` re-enables it
     and resets its circuit breaker (held deliveries stay held: recover them)."""
-    return build.subscriptions().update(_merchant(), subscription_id, patch)
+    return wiring.subscriptions().update(_merchant(), subscription_id, patch)
 
 
 @app.delete(
@@ -102,7 +102,7 @@ def update_subscription(subscription_id: str, patch: SubscriptionPatch) -> Subsc
     responses=ok(204, None, "Deleted"),
 )
 def delete_subscription(subscription_id: str) -> Response[str]:
-    build.subscriptions().delete(_merchant(), subscription_id)
+    wiring.subscriptions().delete(_merchant(), subscription_id)
     return Response(status_code=204, body="")
 
 
@@ -113,7 +113,7 @@ def delete_subscription(subscription_id: str) -> Response[str]:
 )
 def rotate_secret(subscription_id: str) -> SubscriptionOut:
     """A new secret, shown once; the previous one keeps signing for 24 hours."""
-    return build.subscriptions().rotate_secret(_merchant(), subscription_id)
+    return wiring.subscriptions().rotate_secret(_merchant(), subscription_id)
 
 
 @app.post(
@@ -123,7 +123,7 @@ def rotate_secret(subscription_id: str) -> SubscriptionOut:
 )
 def send_test_event(subscription_id: str) -> Response[str]:
     """Send a `webhook.test` event through the normal delivery path."""
-    sent = build.delivery_admin().send_test(_merchant(), subscription_id)
+    sent = wiring.delivery_admin().send_test(_merchant(), subscription_id)
     return json_response(202, sent.model_dump_json())
 
 
@@ -140,7 +140,7 @@ def list_deliveries(
 ) -> AttemptPage:
     """Every attempt, newest first: status code, latency, error, attempt number, next attempt;
     and the deliveries not attempted (`skipped_stale`, `held`)."""
-    return build.delivery_admin().attempts(
+    return wiring.delivery_admin().attempts(
         _merchant(), subscription_id, limit=limit, cursor=cursor, outcome=outcome
     )
 
@@ -152,7 +152,7 @@ def list_deliveries(
 )
 def retry_delivery(delivery_id: str) -> Response[str]:
     """Send one delivery again now, whatever its earlier attempts did."""
-    sent = build.delivery_admin().retry(_merchant(), delivery_id)
+    sent = wiring.delivery_admin().retry(_merchant(), delivery_id)
     return json_response(202, sent.model_dump_json())
 
 
@@ -164,7 +164,7 @@ def retry_delivery(delivery_id: str) -> Response[str]:
 def recover(subscription_id: str, request: RecoverIn) -> Response[str]:
     """Send again every delivery since `since` whose last attempt failed or that was held
     while the subscription was disabled, oldest event first (100 per call)."""
-    done = build.delivery_admin().recover(_merchant(), subscription_id, request.since)
+    done = wiring.delivery_admin().recover(_merchant(), subscription_id, request.since)
     return json_response(202, done.model_dump_json())
 
 
@@ -184,7 +184,7 @@ def get_shipment(
     waiting for webhooks; every carrier's shipment under this code unless `carrier` says."""
     # API Gateway REST leaves the path percent-encoded and the resolver matches it as it is:
     # decoded here, once, so that `%2D` is `-` as in the code ingest stored.
-    return build.shipments().get(_merchant(), unquote(tracking_code), carrier)
+    return wiring.shipments().get(_merchant(), unquote(tracking_code), carrier)
 
 
 @app.get("/v1/openapi.json", include_in_schema=False)

@@ -12,16 +12,16 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks.core.observability import logger, metrics
-from parcelhooks.delivery import build
+from parcelhooks.wiring import fanout as wiring
 
 # A missing or malformed setting fails the cold start with its name, not the first request.
-build.settings()
+wiring.settings()
 
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
 
 
 async def handle_record(record: SQSRecord) -> None:
-    await build.fanout().handle_message(record.body)
+    await wiring.fanout().handle_message(record.body)
 
 
 @metrics.log_metrics

@@ -14,15 +14,15 @@ from parcelhooks.api.edge import (
     refuse_unroutable_path,
     request_body,
 )
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from parcelhooks.core.observability import logger, metrics
-from parcelhooks.ingest import build
 from parcelhooks.ingest.events import parse_events
 from parcelhooks.ingest.telemetry import PowertoolsIngestTelemetry
 from parcelhooks.ingest.unmapped import report_unmapped
+from parcelhooks.wiring import ingest as wiring
 
 # A missing or malformed setting fails the cold start with its name, not the first request.
-build.settings()
+wiring.settings()
 
 app = APIGatewayRestResolver()
 install_error_handlers(app)
@@ -33,8 +33,8 @@ telemetry = PowertoolsIngestTelemetry()
 def post_events() -> Response[str]:
     carrier = caller_of(app, Role.CARRIER)
     events = parse_events(request_body(app.current_event.raw_event))
-    build.merchant_gate().check(carrier.owner_id, carrier.merchants, events)
-    result = build.ingest().accept(carrier.owner_id, events)
+    wiring.merchant_gate().check(carrier.owner_id, carrier.merchants, events)
+    result = wiring.ingest().accept(carrier.owner_id, events)
     report_unmapped(carrier.owner_id, events, result, telemetry)
     logger.info(
         "events accepted",

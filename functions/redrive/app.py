@@ -7,11 +7,11 @@ from pydantic import ValidationError
 
 from parcelhooks.core.errors import details_from_validation
 from parcelhooks.core.observability import logger
-from parcelhooks.ops import build
 from parcelhooks.ops.redrive import RedriveRequest
+from parcelhooks.wiring import redrive as wiring
 
 # A missing or malformed setting fails the cold start with its name, not the first request.
-build.settings()
+wiring.settings()
 
 
 @logger.inject_lambda_context
@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {
             "error": {"code": "validation_failed", "message": "bad payload", "details": details}
         }
-    result = build.redrive().run(request)
+    result = wiring.redrive().run(request)
     logger.info(
         "redrive",
         request=request.model_dump(mode="json"),

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from devstack.stack import ROOT, Deployment, issue_key, running_stack
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from chaos.ledger import render
 from chaos.phases import ChaosOptions, run_chaos
 from chaos.scenario import Chaos
 from devstack.stack import Deployment, issue_key
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 
 # 300 events over 10 merchants x 3 subscriptions, paced so that the fan-out's workers live
 # long enough to be killed mid-batch (chaos/workers.py spares workers still starting).

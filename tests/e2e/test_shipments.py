@@ -10,7 +10,7 @@ from typing import Any
 from standardwebhooks import Webhook
 
 from devstack.stack import Deployment, issue_key
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from tests.e2e.conftest import Api, carrier_event, subscribe, wait_for_attempts
 
 TIMEOUT_S = 30

@@ -7,7 +7,7 @@ import json
 import uuid
 
 from devstack.stack import Deployment, issue_key
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from tests.e2e.conftest import Api, carrier_event, subscribe
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from parcelhooks.delivery.sender import WebhookRequest
+from parcelhooks.delivery.http.sender import WebhookRequest
 from tests.receivers import Receiver
 from tests.unit.test_sender import local_sender, send_in_turn
 

@@ -18,15 +18,15 @@ import pytest_socket
 from moto import mock_aws
 
 from devstack.template import FUNCTIONS, function_environment, resources
-from parcelhooks.auth import build as auth_build
-from parcelhooks.auth.keys import Role
+from parcelhooks.auth.keys import create_key
 from parcelhooks.aws import clients
 from parcelhooks.aws.api_keys_table import ApiKeysTable
-from parcelhooks.delivery import build as delivery_build
-from parcelhooks.ingest import build as ingest_build
-from parcelhooks.merchant_api import build as merchant_build
-from parcelhooks.ops import build as ops_build
-from parcelhooks_cli.keys import create_key
+from parcelhooks.core.api_keys import Role
+from parcelhooks.wiring import admin as admin_wiring
+from parcelhooks.wiring import authorizer as authorizer_wiring
+from parcelhooks.wiring import fanout as fanout_wiring
+from parcelhooks.wiring import ingest as ingest_wiring
+from parcelhooks.wiring import redrive as redrive_wiring
 from tests.fakes import fake_resolver
 
 # Merchants the tests send events for: ingest refuses merchants that never had a key.
@@ -34,11 +34,11 @@ KNOWN_MERCHANTS = ("merchant-a", "merchant-b", "demo-merchant")
 TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
 CACHED_MODULES: tuple[ModuleType, ...] = (
     clients,
-    auth_build,
-    delivery_build,
-    ingest_build,
-    merchant_build,
-    ops_build,
+    authorizer_wiring,
+    fanout_wiring,
+    ingest_wiring,
+    admin_wiring,
+    redrive_wiring,
 )
 
 
@@ -112,8 +112,8 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         env = functions_environment(physical)
         for variable, value in env.items():
             monkeypatch.setenv(variable, value)
-        monkeypatch.setattr(delivery_build, "resolver", lambda: fake_resolver)
-        monkeypatch.setattr(merchant_build, "resolver", lambda: fake_resolver)
+        monkeypatch.setattr(fanout_wiring, "resolver", lambda: fake_resolver)
+        monkeypatch.setattr(admin_wiring, "resolver", lambda: fake_resolver)
         reset_cached_builders()
         yield env
         reset_cached_builders()

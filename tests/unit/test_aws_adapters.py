@@ -14,8 +14,8 @@ from parcelhooks.aws.idempotency_table import DeliveryMarksTable, EventClaimsTab
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.core.deliveries import AttemptRecord
 from parcelhooks.core.errors import InvalidCursorError
-from parcelhooks.delivery.records import AttemptRecord
 from tests.factories import NOW, attempt_record, shipment_event, subscription
 
 CURSORS = CursorSigner(lambda: b"k" * 32)

@@ -18,7 +18,7 @@ import pytest_socket
 
 from devstack.stack import free_port
 from devstack.template import FUNCTIONS, resources, template
-from parcelhooks.delivery.records import DeadLetter, DeliveryJob
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
 from parcelhooks_cli import commands, dlq
 from parcelhooks_cli.main import main
 from parcelhooks_cli.send import CARRIER_KEY_ENV, read_event_file

@@ -10,12 +10,12 @@ import pytest
 
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.pages import CursorSigner
+from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob
 from parcelhooks.core.errors import ValidationFailedError
+from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
-from parcelhooks.delivery.health import EndpointHealth
-from parcelhooks.delivery.netguard import GuardPolicy
-from parcelhooks.delivery.records import AttemptRecord, DeliveryJob
+from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 from tests.factories import (

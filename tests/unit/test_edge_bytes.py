@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from devstack.template import resources
-from parcelhooks.auth.keys import ApiKeyRecord, Role, generate_key, hash_key
+from parcelhooks.auth.keys import generate_key, hash_key
 from parcelhooks.auth.policy import authorize
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from tests.factories import (
     NOW,
     LambdaContextStub,

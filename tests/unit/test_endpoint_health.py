@@ -14,18 +14,14 @@ import pytest
 from standardwebhooks import Webhook
 
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
+from parcelhooks.core.deliveries import HELD, DeliveryJob
+from parcelhooks.core.health import EndpointHealth, Limits, Observation
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import OperationalEvent
 from parcelhooks.delivery.gate import EndpointGate, HealthStore
-from parcelhooks.delivery.health import (
-    EndpointHealth,
-    Limits,
-    Observation,
-    health_state,
-)
+from parcelhooks.delivery.health import health_state
 from parcelhooks.delivery.outcomes import AttemptResult
-from parcelhooks.delivery.records import HELD, DeliveryJob
 from tests.factories import NOW, shipment_event, subscription
 from tests.fakes import TEST_BREAKER, FakeHealthStore, FanoutKit
 

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks import Webhook
 
+from parcelhooks.core.deliveries import WITHHELD_EXCERPT
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult
-from parcelhooks.delivery.records import WITHHELD_EXCERPT
 from parcelhooks.delivery.settlement import DeliveryLogUnavailableError
 from tests.factories import NOW, shipment_event, subscription
 from tests.fakes import FanoutKit, Scripted, UnavailableError

@@ -2,7 +2,7 @@
 
 import pytest
 
-from parcelhooks.delivery import build
+from parcelhooks.wiring import fanout as fanout_wiring
 from tests.factories import (
     LambdaContextStub,
     load_function,
@@ -22,7 +22,7 @@ def test_only_the_failed_message_is_reported(monkeypatch: pytest.MonkeyPatch) ->
     ok = subscription(id="sub_ok", merchant_id="merchant-a")
     broken = subscription(id="sub_broken", merchant_id="merchant-b", url="https://b.example/h")
     kit = FanoutKit([ok, broken])
-    monkeypatch.setattr(build, "fanout", lambda: kit.fanout)
+    monkeypatch.setattr(fanout_wiring, "fanout", lambda: kit.fanout)
     app = load_function("fanout")
     original = kit.log.record
 
@@ -47,7 +47,7 @@ def test_only_the_failed_message_is_reported(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_a_clean_batch_reports_no_failures(monkeypatch: pytest.MonkeyPatch) -> None:
     kit = FanoutKit([subscription()])
-    monkeypatch.setattr(build, "fanout", lambda: kit.fanout)
+    monkeypatch.setattr(fanout_wiring, "fanout", lambda: kit.fanout)
     app = load_function("fanout")
     response = app.handler(sqs_event([shipment_event().model_dump_json()]), LambdaContextStub())
     assert response == {"batchItemFailures": []}

@@ -17,13 +17,13 @@ import pytest
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.pages import CursorSigner
+from parcelhooks.core.deliveries import HELD, AttemptRecord, DeliveryJob
 from parcelhooks.core.errors import EnqueueFailedError
+from parcelhooks.core.health import EndpointHealth, Limits, Observation
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import OperationalEvent, SubscriptionDisabled, WebhookEvent
-from parcelhooks.delivery.health import EndpointHealth, Limits, Observation
-from parcelhooks.delivery.netguard import GuardPolicy
-from parcelhooks.delivery.records import HELD, AttemptRecord, DeliveryJob
+from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 from tests.factories import (

@@ -21,22 +21,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from parcelhooks.core.deliveries import Outcome
 from parcelhooks.core.ids import delivery_id
-from parcelhooks.delivery.netguard import GuardPolicy
-from parcelhooks.delivery.outcomes import (
-    AttemptResult,
-    Outcome,
-    classify,
-    retry_after_s,
-)
-from parcelhooks.delivery.sender import INVALID_HEADER, HttpSender, WebhookRequest
-from parcelhooks.delivery.wire import (
+from parcelhooks.delivery.http.netguard import GuardPolicy
+from parcelhooks.delivery.http.sender import INVALID_HEADER, HttpSender, WebhookRequest
+from parcelhooks.delivery.http.wire import (
     ProtocolError,
     Response,
     ResponseHead,
     parse_head,
     read_response,
 )
+from parcelhooks.delivery.outcomes import AttemptResult, classify, retry_after_s
 from tests.factories import NOW, attempt_record, shipment_event, subscription
 from tests.fakes import FanoutKit, Scripted
 from tests.receivers import RawReceiver, fed, raw_receiver

@@ -29,15 +29,15 @@ from moto.core.authorization import enable_iam_authentication
 
 from devstack.iam import TEMPLATE, Account, lint, roles, transformed
 from devstack.template import FUNCTIONS, parameter_default
-from parcelhooks.auth.keys import Role, generate_key
+from parcelhooks.auth.keys import create_key, generate_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.core.api_keys import Role
+from parcelhooks.core.deliveries import DeliveryJob
 from parcelhooks.core.ids import delivery_id
-from parcelhooks.delivery import build as delivery_build
-from parcelhooks.delivery.records import DeliveryJob
-from parcelhooks.ingest import build as ingest_build
-from parcelhooks_cli.keys import create_key
+from parcelhooks.wiring import fanout as fanout_wiring
+from parcelhooks.wiring import ingest as ingest_wiring
 from tests.factories import (
     EVENTS_DIR,
     LambdaContextStub,
@@ -135,7 +135,7 @@ def fanout_app(moto_stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> A
             "https://a.example/gone": [410],
         }
     )
-    monkeypatch.setattr(delivery_build, "HttpSender", lambda **_: sender)
+    monkeypatch.setattr(fanout_wiring, "HttpSender", lambda **_: sender)
     return load_function("fanout")
 
 
@@ -214,7 +214,7 @@ def _forget_the_old_item(parsed: dict[str, Any], **_: Any) -> None:
 @pytest.mark.usefixtures("moto_stack")
 def test_ingest_reads_a_claim_back_when_the_store_does_not_return_it() -> None:
     first = json.loads(_post_events(carrier_event())["body"])
-    client = ingest_build.clients.dynamodb().meta.client
+    client = ingest_wiring.clients.dynamodb().meta.client
     client.meta.events.register("after-call.dynamodb.PutItem", _forget_the_old_item)
     response = _post_events(carrier_event())
     assert response["statusCode"] == 202

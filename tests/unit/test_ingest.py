@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from parcelhooks.core.claims import Claim
 from parcelhooks.core.errors import EnqueueFailedError
 from parcelhooks.core.models import ShipmentEvent
-from parcelhooks.ingest.accept import STALE_CLAIM_AFTER, Claim, Ingest
+from parcelhooks.ingest.accept import STALE_CLAIM_AFTER, Ingest
 from parcelhooks.ingest.events import CarrierEventIn
 from tests.factories import NOW, carrier_event
 

@@ -12,15 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcelhooks.auth.keys import ApiKeyRecord, InvalidOwnerIdError, Role
+from parcelhooks.auth.keys import create_key
 from parcelhooks.auth.policy import policy_for
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
+from parcelhooks.core.api_keys import ApiKeyRecord, InvalidOwnerIdError, Role
 from parcelhooks.core.errors import ForbiddenError, ValidationFailedError
 from parcelhooks.core.ids import OWNER_ID_PATTERN, is_owner_id
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.merchants import MerchantGate
-from parcelhooks_cli.keys import create_key
 from tests.factories import NOW, LambdaContextStub, api_event, carrier_event, load_function
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/v1/events"

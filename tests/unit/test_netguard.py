@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from parcelhooks.delivery.netguard import (
+from parcelhooks.delivery.http.netguard import (
     METADATA_ADDRESSES,
     NOT_GLOBALLY_REACHABLE,
     GuardPolicy,

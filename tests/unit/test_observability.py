@@ -3,8 +3,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from parcelhooks.core.deliveries import AttemptRecord, DeadLetter
 from parcelhooks.core.observability import metrics
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter
 from parcelhooks.delivery.telemetry import PowertoolsTelemetry
 from tests.factories import NOW, attempt_record, shipment_event
 

@@ -7,12 +7,12 @@ import yaml
 
 from devstack.openapi import current_document, render
 from devstack.stack import ROOT
+from parcelhooks.core.deliveries import DeadLetter
+from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.operational import OPERATIONAL_EVENT_TYPES, OperationalEvent
 from parcelhooks.delivery import notices
-from parcelhooks.delivery.health import EndpointHealth
 from parcelhooks.delivery.payloads import OPERATIONAL_PAYLOADS
-from parcelhooks.delivery.records import DeadLetter
 from parcelhooks.delivery.webhook import webhook_body
 from tests.factories import (
     NOW,

@@ -6,8 +6,10 @@ from random import Random
 import pytest
 
 from devstack.template import parameter_default
-from parcelhooks.delivery.backoff import SQS_MAX_DELAY_S, retry_delay_s, sqs_delay_s
-from parcelhooks.delivery.outcomes import AttemptResult, Outcome, classify, retry_after_s
+from parcelhooks.aws.queues import SQS_MAX_DELAY_S, sqs_delay_s
+from parcelhooks.core.deliveries import Outcome
+from parcelhooks.delivery.backoff import retry_delay_s
+from parcelhooks.delivery.outcomes import AttemptResult, classify, retry_after_s
 from tests.factories import NOW
 
 # The deployed default, read where it is set.

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
+from parcelhooks.core.held_messages import HeldMessage
 from parcelhooks.core.models import ShipmentEvent, Subscription
-from parcelhooks.delivery.records import DeadLetter, DeliveryJob
-from parcelhooks.ops.redrive import HeldMessage, Redrive, RedriveRequest
+from parcelhooks.ops.redrive import Redrive, RedriveRequest
 from tests.factories import NOW, shipment_event, subscription
 from tests.fakes import FanoutKit
 

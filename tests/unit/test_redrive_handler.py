@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from parcelhooks.delivery.records import DeadLetter
+from parcelhooks.core.deliveries import DeadLetter
 from tests.factories import NOW, LambdaContextStub, load_function, shipment_event, subscription
 
 pytestmark = pytest.mark.usefixtures("moto_stack")

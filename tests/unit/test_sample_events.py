@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from parcelhooks.auth.keys import ApiKeyRecord, Role, hash_key
+from parcelhooks.auth.keys import hash_key
 from parcelhooks.auth.policy import authorize, bearer_token
-from parcelhooks.delivery import build
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
+from parcelhooks.wiring import fanout as fanout_wiring
 from tests.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, subscription
 from tests.fakes import FanoutKit
 
@@ -31,7 +32,7 @@ def test_the_sqs_sample_is_fanned_out(monkeypatch: pytest.MonkeyPatch) -> None:
     event = json.loads((LAMBDA_EVENTS / "sqs-events-queue.json").read_text())
     body = json.loads(event["Records"][0]["body"])
     kit = FanoutKit([subscription(merchant_id=body["merchant_id"])])
-    monkeypatch.setattr(build, "fanout", lambda: kit.fanout)
+    monkeypatch.setattr(fanout_wiring, "fanout", lambda: kit.fanout)
     response = load_function("fanout").handler(event, LambdaContextStub())
     assert response == {"batchItemFailures": []}
     assert [r.headers["webhook-id"] for r in kit.sender.requests] == [body["event_id"]]

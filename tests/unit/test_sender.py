@@ -13,10 +13,16 @@ from ipaddress import ip_network
 import pytest
 import pytest_socket
 
-from parcelhooks.delivery import sender as sender_module
-from parcelhooks.delivery.netguard import GuardPolicy
-from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, Outcome, classify
-from parcelhooks.delivery.sender import BLOCKED_TARGET, INVALID_HEADER, HttpSender, WebhookRequest
+from parcelhooks.core.deliveries import Outcome
+from parcelhooks.delivery.http import sender as sender_module
+from parcelhooks.delivery.http.netguard import GuardPolicy
+from parcelhooks.delivery.http.sender import (
+    BLOCKED_TARGET,
+    INVALID_HEADER,
+    HttpSender,
+    WebhookRequest,
+)
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify
 from tests.receivers import Receiver, raw_answers
 
 LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))

@@ -27,13 +27,13 @@ from parcelhooks.core.errors import EnqueueFailedError, NotFoundError
 from parcelhooks.core.models import CarrierStatus, ShipmentEvent
 from parcelhooks.core.shipments import MAX_ENTRIES, Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status, StatusDetail
-from parcelhooks.ingest import build as ingest_build
 from parcelhooks.ingest.accept import Ingest
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.shipments import MAX_PLACE_ATTEMPTS, ShipmentBook
 from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE, s10_check_digit
-from parcelhooks.merchant_api import build as merchant_build
 from parcelhooks.merchant_api.shipments import Shipments
+from parcelhooks.wiring import admin as admin_wiring
+from parcelhooks.wiring import ingest as ingest_wiring
 from tests.factories import (
     LambdaContextStub,
     StackReader,
@@ -353,7 +353,7 @@ def _check_order(placed: list[ShipmentEvent]) -> None:
 def test_two_events_of_one_shipment_in_one_request_are_placed_in_request_order(
     moto_stack: dict[str, str],
 ) -> None:
-    ingest_build.ingest().accept(
+    ingest_wiring.ingest().accept(
         "carrier-x", [_incoming(1, 1, "delivered"), _incoming(2, 3, "in_transit")]
     )
     stored = _table(moto_stack)
@@ -378,7 +378,7 @@ def test_concurrent_requests_for_one_shipment_never_share_a_sequence_or_lose_the
         + [_incoming(10 * r, rng.uniform(1, 48), "posted", code=f"TRK-OTHER-{r}")]
         for r in range(8)
     ]
-    ingest = ingest_build.ingest()
+    ingest = ingest_wiring.ingest()
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda batch: ingest.accept("carrier-x", batch), requests))
     assert all(a.accepted == 4 for a in answers)
@@ -501,7 +501,7 @@ def test_a_correction_is_queued_naming_what_it_withdrew_and_the_history_shows_it
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     """The merchant API as built, listing at most two events per shipment."""
-    monkeypatch.setattr(merchant_build, "Shipments", partial(Shipments, max_events=2))
+    monkeypatch.setattr(admin_wiring, "Shipments", partial(Shipments, max_events=2))
 
 
 @pytest.mark.usefixtures("small_pages")

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from parcelhooks.core.deliveries import SKIPPED_STALE, DeliveryJob
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import WithdrawnEvent
 from parcelhooks.core.operational import OPERATIONAL_EVENT_TYPES
 from parcelhooks.core.statuses import Status
-from parcelhooks.delivery import build as delivery_build
 from parcelhooks.delivery.payloads import WEBHOOK_TYPES, WebhookPayload
-from parcelhooks.delivery.records import SKIPPED_STALE, DeliveryJob
 from parcelhooks.delivery.webhook import webhook_body
+from parcelhooks.wiring import fanout as fanout_wiring
 from tests.factories import (
     NOW,
     LambdaContextStub,
@@ -170,7 +170,7 @@ def test_a_skipped_stale_event_is_in_the_delivery_log_and_the_merchant_can_send_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sender = ScriptedSender()
-    monkeypatch.setattr(delivery_build, "HttpSender", lambda **_: sender)
+    monkeypatch.setattr(fanout_wiring, "HttpSender", lambda **_: sender)
     new = {"url": "https://a.example/fresh", "event_types": ["*"], "include_stale": False}
     _, created = _admin("POST", "/v1/subscriptions", new)
     late = shipment_event(event_id="evt_late", sequence=2, stale=True)

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from parcelhooks.aws.subscriptions_table import subscription_from_item, subscription_item
+from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.models import Subscription
-from parcelhooks.delivery.health import EndpointHealth
-from parcelhooks.delivery.netguard import GuardPolicy
+from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.models import SubscriptionIn, SubscriptionPatch
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 from tests.fakes import TEST_BREAKER

@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from parcelhooks.delivery.signing import webhook_headers
-from parcelhooks.merchant_api import build
+from parcelhooks.wiring import admin as admin_wiring
 from tests.factories import LambdaContextStub, api_event, load_function
 
 pytestmark = pytest.mark.usefixtures("moto_stack")
@@ -84,8 +84,8 @@ def test_disabling_and_re_enabling_records_why_and_clears_it() -> None:
 
 def test_the_limit_per_merchant_is_a_clear_409(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_SUBSCRIPTIONS_PER_MERCHANT", "2")
-    build.settings.cache_clear()
-    build.subscriptions.cache_clear()
+    admin_wiring.settings.cache_clear()
+    admin_wiring.subscriptions.cache_clear()
     _create()
     _create()
     status, body = _call("POST", "/v1/subscriptions", NEW)
@@ -99,7 +99,7 @@ def test_rotation_shows_the_new_secret_once_and_both_sign_for_24_hours() -> None
     status, rotated = _call("POST", f"/v1/subscriptions/{created['id']}/rotate-secret")
     assert status == 200 and rotated["secret"] != created["secret"]
     assert rotated["secret"].startswith("whsec_") and not rotated["secret"].endswith("*")
-    stored = build.subscriptions_table().get("merchant-a", created["id"])
+    stored = admin_wiring.subscriptions_table().get("merchant-a", created["id"])
     assert stored is not None
     now = datetime.now(UTC)
     live = stored.live_secrets(now)

@@ -7,8 +7,8 @@ from ipaddress import ip_network
 
 import pytest
 
-from parcelhooks.delivery.netguard import GuardPolicy, vet
-from parcelhooks.delivery.wire import (
+from parcelhooks.delivery.http.netguard import GuardPolicy, vet
+from parcelhooks.delivery.http.wire import (
     MAX_HEAD_BYTES,
     RESPONSE_EXCERPT_BYTES,
     HeaderInjectionError,

@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from parcelhooks.api.errors import ErrorCode, error_body
-from parcelhooks.auth.keys import Role
+from parcelhooks.core.api_keys import Role
 from parcelhooks.core.errors import (
     ConflictError,
     Detail,

@@ -4,47 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
-from enum import StrEnum
+from datetime import UTC, datetime
+from typing import Protocol
 
-from parcelhooks.core.ids import OWNER_ID_RULE, is_owner_id
-from parcelhooks.core.models import Model
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
+from parcelhooks.core.ids import new_key_id
 
 KEY_PREFIX = "phk_"
 KEY_RANDOM_BYTES = 32
 
 
-class Role(StrEnum):
-    CARRIER = "carrier"
-    MERCHANT = "merchant"
+class KeyStore(Protocol):
+    """Where keys' records are kept (the ApiKeys table)."""
 
+    def put(self, record: ApiKeyRecord) -> None: ...
 
-class ApiKeyRecord(Model):
-    """What the ApiKeys table holds for a key; never the key itself."""
-
-    key_id: str
-    key_hash: str
-    role: Role
-    owner_id: str
-    created_at: datetime
-    description: str | None = None
-    revoked_at: datetime | None = None
-    # A carrier key may send only for these merchants; None means any merchant.
-    merchants: list[str] | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-
-class InvalidOwnerIdError(ValueError):
-    """An owner id that could collide with another once joined into a table key."""
-
-
-def check_owner_ids(*owner_ids: str) -> None:
-    bad = [owner_id for owner_id in owner_ids if not is_owner_id(owner_id)]
-    if bad:
-        raise InvalidOwnerIdError(f"not a valid id: {', '.join(map(repr, bad))} ({OWNER_ID_RULE})")
+    def find(self, key_hash: str) -> ApiKeyRecord | None: ...
 
 
 def generate_key() -> str:
@@ -57,3 +32,34 @@ def hash_key(key: str) -> str:
 
 def looks_like_key(value: str) -> bool:
     return value.startswith(KEY_PREFIX) and len(value) >= len(KEY_PREFIX) + 32
+
+
+def create_key(
+    store: KeyStore,
+    role: Role,
+    owner_id: str,
+    description: str | None = None,
+    merchants: list[str] | None = None,
+) -> tuple[str, ApiKeyRecord]:
+    """Store a new key's hash and return the key: the only time anyone sees it."""
+    if merchants is not None and role is not Role.CARRIER:
+        raise ValueError("--merchants scopes carrier keys only")
+    if merchants is not None and not merchants:
+        raise ValueError("--merchants needs at least one merchant id")
+    key = generate_key()
+    record = ApiKeyRecord(
+        key_id=new_key_id(),
+        key_hash=hash_key(key),
+        role=role,
+        owner_id=owner_id,
+        created_at=datetime.now(UTC),
+        description=description,
+        merchants=merchants,
+    )
+    store.put(record)
+    return key, record
+
+
+def key_is_live(store: KeyStore, key: str) -> bool:
+    record = store.find(hash_key(key))
+    return record is not None and record.active

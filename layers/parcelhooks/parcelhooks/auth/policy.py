@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from parcelhooks.auth.keys import ApiKeyRecord, Role, hash_key, looks_like_key
+from parcelhooks.auth.keys import hash_key, looks_like_key
+from parcelhooks.core.api_keys import ApiKeyRecord, Role
 
 ROLE_ROUTES: dict[Role, tuple[str, ...]] = {
     Role.CARRIER: ("POST/v1/events",),

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from parcelhooks.auth.keys import ApiKeyRecord, Role, check_owner_ids
+from parcelhooks.core.api_keys import ApiKeyRecord, Role, check_owner_ids
 
 BY_OWNER_INDEX = "by-owner"
 

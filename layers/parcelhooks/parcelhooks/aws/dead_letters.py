@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from parcelhooks.aws.queues import SQS_BATCH_SIZE, QueueWriteError
-from parcelhooks.ops.redrive import HeldMessage
+from parcelhooks.core.held_messages import HeldMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -11,9 +11,8 @@ from pydantic import TypeAdapter
 
 from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
+from parcelhooks.core.deliveries import HELD, SKIPPED_STALE, AttemptRecord, Outcome, is_valid_status
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.delivery.outcomes import Outcome, is_valid_status
-from parcelhooks.delivery.records import HELD, SKIPPED_STALE, AttemptRecord
 
 
 class DeliveryLogTable:

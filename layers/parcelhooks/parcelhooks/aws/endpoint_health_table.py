@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parcelhooks.aws.items import deserialize, is_condition_failure
-from parcelhooks.delivery.health import EndpointHealth, Limits, Observation
+from parcelhooks.core.health import EndpointHealth, Limits, Observation
 
 LEASE_PREFIX = "lease_"
 _TIMES = (

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parcelhooks.aws.items import deserialize, epoch, is_condition_failure
-from parcelhooks.ingest.accept import Claim
+from parcelhooks.core.claims import Claim
 
 
 class EventClaimsTable:

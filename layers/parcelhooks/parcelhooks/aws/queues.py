@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.operational import OperationalEvent
-from parcelhooks.delivery.backoff import sqs_delay_s
-from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 SQS_BATCH_SIZE = 10
+SQS_MAX_DELAY_S = 900
 SEND_ROUNDS = 3
 ROUND_PAUSE_S = 0.05
 
@@ -56,6 +56,12 @@ class _BatchSender:
             return messages
         failed = [order[int(entry["Id"])] for entry in response.get("Failed", [])]
         return {key: messages[key] for key in failed}
+
+
+def sqs_delay_s(due_at: datetime, now: datetime) -> int:
+    """The DelaySeconds to ask SQS for: what is left, capped at SQS's 15 minutes."""
+    remaining = (due_at - now).total_seconds()
+    return max(0, min(SQS_MAX_DELAY_S, int(remaining + 0.999)))
 
 
 class QueueWriteError(RuntimeError):

@@ -3,8 +3,6 @@
 import random
 from datetime import datetime, timedelta
 
-SQS_MAX_DELAY_S = 900
-
 
 def retry_delay_s(
     schedule_s: tuple[int, ...],
@@ -24,12 +22,6 @@ def retry_delay_s(
     if retry_after_s is not None:
         return min(max(retry_after_s, 0.0), float(max(schedule_s)))
     return base * rng.uniform(1 - jitter, 1 + jitter)
-
-
-def sqs_delay_s(due_at: datetime, now: datetime) -> int:
-    """The DelaySeconds to ask SQS for: what is left, capped at SQS's 15 minutes."""
-    remaining = (due_at - now).total_seconds()
-    return max(0, min(SQS_MAX_DELAY_S, int(remaining + 0.999)))
 
 
 def due_after(now: datetime, delay_s: float) -> datetime:

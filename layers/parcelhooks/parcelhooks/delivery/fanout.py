@@ -1,9 +1,11 @@
 """Fan-out: one queued message in, a signed POST to every subscription that wants it.
 
-All POSTs of a batch run at once on the event loop, at most `max_in_flight` at a time,
-so a slow receiver holds up only itself. What follows from the answers — the log,
-success marks, retries with the next delay of the schedule, the dead-letter queue —
-is written once per message, in batches, on a worker thread (boto3 blocks).
+All POSTs of a batch run at once on the event loop, at most `concurrency` at a time (the
+invocation's bound over every endpoint; a subscription's `max_in_flight` bounds its one
+endpoint over every invocation), so a slow receiver holds up only itself. What follows
+from the answers — the log, success marks, retries with the next delay of the schedule,
+the dead-letter queue — is written once per message, in batches, on a worker thread
+(boto3 blocks).
 
 One delivery cannot sink another: a POST that raises is that delivery's failed attempt,
 and each write of the bookkeeping stands alone, the log falling back to line by line.
@@ -32,27 +34,27 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from parcelhooks.core.deliveries import (
+    DEFERRED,
+    HELD,
+    NOT_ATTEMPTED,
+    SKIPPED_STALE,
+    AttemptRecord,
+    DeadLetter,
+    DeliveryJob,
+    Origin,
+    Outcome,
+)
+from parcelhooks.core.health import EndpointHealth, Observation
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import OperationalEvent, WebhookEvent
 from parcelhooks.delivery.backoff import due_after, retry_delay_s
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.health import (
-    EndpointHealth,
-    Observation,
-    breaker_reason,
-    breaker_trips,
-    defer_s,
-    observe,
-)
-from parcelhooks.delivery.outcomes import (
-    UNEXPECTED_ERROR,
-    AttemptResult,
-    Outcome,
-    classify,
-    retry_after_s,
-)
+from parcelhooks.delivery.health import breaker_reason, breaker_trips, defer_s, observe
+from parcelhooks.delivery.http.sender import WebhookRequest
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify, retry_after_s
 from parcelhooks.delivery.ports import (
     DeadLetterSink,
     DeliveryLog,
@@ -63,17 +65,6 @@ from parcelhooks.delivery.ports import (
     SubscriptionSource,
     Telemetry,
 )
-from parcelhooks.delivery.records import (
-    DEFERRED,
-    HELD,
-    NOT_ATTEMPTED,
-    SKIPPED_STALE,
-    AttemptRecord,
-    DeadLetter,
-    DeliveryJob,
-    Origin,
-)
-from parcelhooks.delivery.sender import WebhookRequest
 from parcelhooks.delivery.settlement import Bookkeeping, Gone, Settlement, bump
 from parcelhooks.delivery.signing import webhook_headers
 from parcelhooks.delivery.webhook import webhook_body
@@ -170,7 +161,7 @@ class Fanout:
         policy: RetryPolicy,
         executor: Executor,
         telemetry: Telemetry,
-        max_in_flight: int,
+        concurrency: int,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
@@ -182,7 +173,7 @@ class Fanout:
         self._policy = policy
         self._executor = executor
         self._telemetry = telemetry
-        self._max_in_flight = max_in_flight
+        self._concurrency = concurrency
         self._clock = clock
         self._rng = rng or random.Random()
         self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
@@ -479,11 +470,11 @@ class Fanout:
         return None if delay is None else due_after(sent_at, delay)
 
     def _limit(self) -> asyncio.Semaphore:
-        """The in-flight bound of the running loop (a semaphore belongs to one loop)."""
+        """The invocation's concurrency on the running loop (a semaphore belongs to one loop)."""
         loop = asyncio.get_running_loop()
         limit = self._limits.get(loop)
         if limit is None:
-            self._limits = {loop: asyncio.Semaphore(self._max_in_flight)}
+            self._limits = {loop: asyncio.Semaphore(self._concurrency)}
             limit = self._limits[loop]
         return limit
 

@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.observability import logger
 from parcelhooks.delivery.health import (
     SLOW_FOR,
-    BreakerPolicy,
-    EndpointHealth,
-    Limits,
-    Observation,
     hold_after_throttle,
     lease_expiry,
     observe,

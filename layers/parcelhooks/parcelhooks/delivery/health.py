@@ -1,4 +1,5 @@
-"""Endpoint health: the circuit breaker and the per-endpoint limits, as values.
+"""Endpoint health: the circuit breaker and the per-endpoint limits, as pure functions of
+the record (its values are in core/health.py).
 
 Every fan-out invocation shares one record per subscription (aws/endpoint_health_table.py).
 Before a POST it takes a lane (a lease) from that record; after it, it gives the lane
@@ -20,13 +21,13 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Literal
 
+from parcelhooks.core.deliveries import Outcome
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
-from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, Outcome, classify
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify
 
 THROTTLED = 429
 # After a 429: how long the endpoint stays slowed, and the longest hold a Retry-After gets.
@@ -44,40 +45,6 @@ BUSY_DEFER_S = 2.0
 HealthState = Literal["healthy", "failing", "paused", "disabled"]
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerPolicy:
-    disable_after: timedelta
-    disable_min_failures: int
-    probe_interval: timedelta
-    pause_after_failures: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointHealth:
-    """The shared record of one subscription's endpoint."""
-
-    consecutive_failures: int = 0
-    failing_since: datetime | None = None
-    last_success_at: datetime | None = None
-    last_failure_at: datetime | None = None
-    hold_until: datetime | None = None
-    slow_until: datetime | None = None
-    # The next free slot of the rate limit (GCRA's theoretical arrival time).
-    rate_next_at: datetime | None = None
-    in_flight: int = 0
-    held: int = 0
-    pending: int = 0
-
-    def paused(self, policy: BreakerPolicy) -> bool:
-        return self.consecutive_failures >= policy.pause_after_failures
-
-    def slowed(self, now: datetime) -> bool:
-        return self.slow_until is not None and self.slow_until > now
-
-    def held_back(self, now: datetime) -> bool:
-        return self.hold_until is not None and self.hold_until > now
-
-
 def health_state(
     subscription: Subscription, health: EndpointHealth, policy: BreakerPolicy
 ) -> HealthState:
@@ -88,16 +55,6 @@ def health_state(
     return "failing" if health.consecutive_failures else "healthy"
 
 
-class Observation(StrEnum):
-    """What one answer says about the endpoint (not about the delivery)."""
-
-    SUCCESS = "success"
-    FAILURE = "failure"
-    THROTTLED = "throttled"
-    # Our own fault (an unexpected error before the POST): says nothing of the endpoint.
-    NEUTRAL = "neutral"
-
-
 def observe(result: AttemptResult) -> Observation:
     if result.error == UNEXPECTED_ERROR:
         return Observation.NEUTRAL
@@ -106,27 +63,6 @@ def observe(result: AttemptResult) -> Observation:
     if result.status_code == THROTTLED:
         return Observation.THROTTLED
     return Observation.FAILURE
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What the gate lets through for one endpoint right now."""
-
-    max_in_flight: int
-    # Seconds between two sends at the rate limit (None: no rate limit), and how far ahead
-    # of that pace a burst may run.
-    interval_s: float | None
-    burst_s: float
-
-    @classmethod
-    def of(cls, subscription: Subscription, *, slowed: bool) -> Limits:
-        rate = subscription.rate_limit_per_second
-        if rate is None:
-            return cls(subscription.max_in_flight, None, 0.0)
-        interval = (2 if slowed else 1) / rate
-        # A burst of up to one second's worth of requests (at least one) at the full rate.
-        burst = max(1, math.floor(rate)) - 1
-        return cls(subscription.max_in_flight, interval, burst * interval)
 
 
 def lease_expiry(now: datetime, delivery_timeout_s: float) -> datetime:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from parcelhooks.core.deliveries import DeadLetter
+from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import operational_event_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.operational import (
@@ -14,8 +16,6 @@ from parcelhooks.core.operational import (
     OperationalEvent,
     SubscriptionDisabled,
 )
-from parcelhooks.delivery.health import EndpointHealth
-from parcelhooks.delivery.records import DeadLetter
 
 
 def subscription_disabled(

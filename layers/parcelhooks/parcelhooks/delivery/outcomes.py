@@ -4,23 +4,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
+
+from parcelhooks.core.deliveries import MAX_STATUS, MIN_STATUS, Outcome, is_valid_status
 
 GONE = 410
 HONOURS_RETRY_AFTER = frozenset({429, 503})
-# RFC 9110 §15: every valid status code is three digits from 100 to 599.
-MIN_STATUS, MAX_STATUS = 100, 599
 # A send failed in a way no error class foresaw; the traceback is in the function's log.
 UNEXPECTED_ERROR = "unexpected_error"
-
-
-class Outcome(StrEnum):
-    DELIVERED = "delivered"
-    RETRY = "retry"
-    DISABLE = "disable"
-    # A failure the delivery is dead-lettered after: never what `classify` says of an
-    # answer, but what the log says once the dead-letter queue took it.
-    EXHAUSTED = "exhausted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +29,6 @@ class AttemptResult:
             raise ValueError(f"status {self.status_code} is outside {MIN_STATUS}-{MAX_STATUS}")
         if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
             raise ValueError(f"latency {self.latency_ms} ms is not a finite duration")
-
-
-def is_valid_status(code: int) -> bool:
-    return MIN_STATUS <= code <= MAX_STATUS
 
 
 def classify(result: AttemptResult) -> Outcome:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
+from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob
-from parcelhooks.delivery.sender import WebhookRequest
 
 
 class SubscriptionSource(Protocol):

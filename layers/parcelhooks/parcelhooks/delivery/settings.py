@@ -8,9 +8,9 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
+from parcelhooks.core.health import BreakerPolicy
 from parcelhooks.core.settings import CsvInts, FunctionSettings, ResourceName, split_csv
-from parcelhooks.delivery.health import BreakerPolicy
-from parcelhooks.delivery.netguard import GuardPolicy
+from parcelhooks.delivery.http.netguard import GuardPolicy
 
 CsvNetworks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(split_csv)]
 
@@ -59,6 +59,7 @@ class FanoutSettings(GuardSettings, BreakerSettings):
     retry_jitter: float = Field(default=0.2, ge=0, lt=1)
     delivery_timeout_s: float = Field(gt=0)
     connect_timeout_s: float = Field(gt=0)
-    max_concurrency: int = Field(ge=1, le=900)
+    # POSTs at once in one invocation, to all endpoints together (template's DeliveryConcurrency).
+    delivery_concurrency: int = Field(ge=1, le=900)
     delivery_log_ttl_days: int = Field(ge=1)
     idempotency_ttl_days: int = Field(ge=1)

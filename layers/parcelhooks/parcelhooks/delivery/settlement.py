@@ -18,11 +18,12 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
+from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob, Outcome
+from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
 from parcelhooks.delivery import notices
-from parcelhooks.delivery.health import EndpointHealth
 from parcelhooks.delivery.ports import (
     DeadLetterSink,
     DeliveryLog,
@@ -31,7 +32,6 @@ from parcelhooks.delivery.ports import (
     RetryScheduler,
     SubscriptionSource,
 )
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter, DeliveryJob, mark_exhausted
 
 
 class HealthCounts(Protocol):
@@ -217,3 +217,18 @@ class Bookkeeping:
         except Exception:
             logger.exception("retries not scheduled", count=len(jobs))
             return jobs
+
+
+def mark_exhausted(
+    records: Sequence[AttemptRecord], dead: Sequence[DeadLetter]
+) -> list[AttemptRecord]:
+    """The lines with each failed attempt that ended in `dead` marked `exhausted`, its
+    status code and error as they came and no next attempt. A `deferred` line whose job
+    was dead-lettered is no attempt: it stays as it is (recover finds it once it is due)."""
+    last_attempts = {(letter.delivery_id, letter.attempts) for letter in dead}
+    return [
+        record.model_copy(update={"outcome": Outcome.EXHAUSTED.value, "next_attempt_at": None})
+        if record.outcome == Outcome.RETRY and (record.delivery_id, record.attempt) in last_attempts
+        else record
+        for record in records
+    ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from parcelhooks.core.deliveries import AttemptRecord, DeadLetter
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.observability import logger, metrics
 from parcelhooks.core.operational import DisabledBy
-from parcelhooks.delivery.records import AttemptRecord, DeadLetter
 
 _OUTCOME_METRICS = {
     "delivered": "DeliveriesSucceeded",

@@ -32,6 +32,7 @@ from enum import Enum
 from functools import partial
 from typing import Protocol
 
+from parcelhooks.core.claims import Claim
 from parcelhooks.core.errors import Detail, EnqueueFailedError
 from parcelhooks.core.ids import new_event_id
 from parcelhooks.core.models import ShipmentEvent
@@ -45,13 +46,6 @@ from parcelhooks.ingest.shipments import Placement, ShipmentBook
 
 # Longer than any ingest request can run (API Gateway gives up after 29 s).
 STALE_CLAIM_AFTER = timedelta(minutes=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    event_id: str
-    confirmed: bool
-    claimed_at: datetime
 
 
 class ClaimStore(Protocol):

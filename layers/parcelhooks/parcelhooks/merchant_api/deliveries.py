@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 from pydantic import Field
 
+from parcelhooks.core.deliveries import HELD, SKIPPED_STALE, AttemptRecord, DeliveryJob
 from parcelhooks.core.errors import (
     EnqueueFailedError,
     NotFoundError,
@@ -33,7 +34,6 @@ from parcelhooks.core.models import (
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.core.statuses import Status
-from parcelhooks.delivery.records import HELD, SKIPPED_STALE, AttemptRecord, DeliveryJob
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 
 MAX_RECOVER = 100

@@ -20,7 +20,7 @@ from parcelhooks.core.models import (
     PlainText,
     StrictModel,
 )
-from parcelhooks.delivery.health import HealthState
+from parcelhooks.delivery.public import HealthState
 
 EventTypeFilter = Literal[
     "*",

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from parcelhooks.api.errors import STATUS_OF, ErrorResponse, route_errors
 from parcelhooks.core.operational import DELIVERY_EXHAUSTED, SUBSCRIPTION_DISABLED
 from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE
-from parcelhooks.delivery.payloads import OPERATIONAL_PAYLOADS, WEBHOOK_TYPES, WebhookPayload
+from parcelhooks.delivery.public import OPERATIONAL_PAYLOADS, WEBHOOK_TYPES, WebhookPayload
 from parcelhooks.ingest.events import CarrierEventBatchIn, CarrierEventIn, IngestResponse
 
 TITLE = "parcelhooks"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from parcelhooks.core.settings import ResourceName
-from parcelhooks.delivery.settings import BreakerSettings, GuardSettings
+from parcelhooks.delivery.public import BreakerSettings, GuardSettings
 
 
 class AdminSettings(GuardSettings, BreakerSettings):

@@ -19,8 +19,7 @@ from parcelhooks.core.errors import NotFoundError
 from parcelhooks.core.models import Model, ShipmentEvent
 from parcelhooks.core.shipments import ShipmentState
 from parcelhooks.core.statuses import Status
-from parcelhooks.delivery.payloads import WebhookPayload
-from parcelhooks.delivery.webhook import webhook_body
+from parcelhooks.delivery.public import WebhookPayload, webhook_body
 from parcelhooks.ingest.tracking_codes import check_tracking_code
 
 # Per shipment; older events are left out (`events_truncated`). A shipment has tens.

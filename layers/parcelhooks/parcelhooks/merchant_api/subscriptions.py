@@ -18,17 +18,19 @@ from parcelhooks.core.errors import (
     NotFoundError,
     ValidationFailedError,
 )
+from parcelhooks.core.health import BreakerPolicy, EndpointHealth
 from parcelhooks.core.ids import new_subscription_id
 from parcelhooks.core.models import SigningSecret, Subscription
-from parcelhooks.delivery.health import BreakerPolicy, EndpointHealth, health_state
-from parcelhooks.delivery.netguard import (
+from parcelhooks.delivery.public import (
+    SECRET_PREFIX,
     GuardPolicy,
     Resolver,
     UnsafeTargetError,
+    generate_secret,
+    health_state,
     system_resolver,
     vet,
 )
-from parcelhooks.delivery.signing import SECRET_PREFIX, generate_secret
 from parcelhooks.merchant_api.models import (
     EndpointHealthOut,
     SubscriptionIn,

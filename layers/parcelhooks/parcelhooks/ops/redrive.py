@@ -18,24 +18,16 @@ from typing import Literal, Protocol
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
+from parcelhooks.core.held_messages import HeldMessage
 from parcelhooks.core.ids import OWNER_ID_PATTERN
 from parcelhooks.core.models import Model, StrictModel, Subscription, Timestamp
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.delivery.records import DeadLetter, DeliveryJob
 
 _EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 MAX_PER_RUN = 1000
 # A run looks at no more than this many dead letters, matching or not (bounds its time).
 MAX_EXAMINED = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class HeldMessage:
-    """A dead letter received by this run, invisible to others until released or deleted."""
-
-    body: str
-    handle: str
-    sent_at: datetime
 
 
 class DeadLetterSource(Protocol):

@@ -13,7 +13,7 @@ from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import RetryQueue
 from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
-from parcelhooks.delivery.netguard import Resolver, system_resolver
+from parcelhooks.delivery.public import Resolver, system_resolver
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.settings import AdminSettings
 from parcelhooks.merchant_api.shipments import Shipments

@@ -11,8 +11,8 @@ import asyncio
 import ssl
 from collections import deque
 
-from parcelhooks.delivery.netguard import Target
-from parcelhooks.delivery.wire import MAX_HEAD_BYTES
+from parcelhooks.delivery.http.netguard import Target
+from parcelhooks.delivery.http.wire import MAX_HEAD_BYTES
 
 MAX_IDLE_TOTAL = 512
 

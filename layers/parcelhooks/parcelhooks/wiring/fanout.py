@@ -14,8 +14,8 @@ from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy, utcnow
 from parcelhooks.delivery.gate import EndpointGate
-from parcelhooks.delivery.netguard import Resolver, system_resolver
-from parcelhooks.delivery.sender import HttpSender
+from parcelhooks.delivery.http.netguard import Resolver, system_resolver
+from parcelhooks.delivery.http.sender import HttpSender
 from parcelhooks.delivery.settings import FanoutSettings
 from parcelhooks.delivery.telemetry import PowertoolsTelemetry
 
@@ -49,7 +49,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
         sender=HttpSender(
             connect_timeout_s=config.connect_timeout_s,
             total_timeout_s=config.delivery_timeout_s,
-            max_connections=config.max_concurrency,
+            max_connections=config.delivery_concurrency,
             policy=config.guard_policy,
             resolve=resolver(),
         ),
@@ -62,7 +62,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
         ),
         policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
         executor=executor,
-        max_in_flight=config.max_concurrency,
+        concurrency=config.delivery_concurrency,
         telemetry=PowertoolsTelemetry(),
     )
 

@@ -9,8 +9,8 @@ and connect. Redirects are never followed; at most 4 KiB of a response is read (
 Why our own small HTTP/1.1 client: one event loop drives every delivery of a batch
 with no thread per request, and the request is written in one piece. Measured here
 it is faster than urllib3 and than plain http.client (docs/benchmarks.md), and its
-HTTP code (wire, pool) imports nothing beyond the standard library; the sender logs
-unforeseen failures through the functions' shared Powertools logger.
+HTTP code (wire, pool) imports nothing beyond the standard library and core's valid status
+range; the sender logs unforeseen failures through the functions' shared Powertools logger.
 """
 
 from __future__ import annotations
@@ -21,16 +21,15 @@ import time
 from dataclasses import dataclass
 
 from parcelhooks.core.observability import logger
-from parcelhooks.delivery.netguard import (
+from parcelhooks.delivery.http.netguard import (
     GuardPolicy,
     Resolver,
     Target,
     UnsafeTargetError,
     VettingCache,
 )
-from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult
-from parcelhooks.delivery.pool import Connection, ConnectionPool
-from parcelhooks.delivery.wire import (
+from parcelhooks.delivery.http.pool import Connection, ConnectionPool
+from parcelhooks.delivery.http.wire import (
     RESPONSE_EXCERPT_BYTES,
     HeaderInjectionError,
     ProtocolError,
@@ -38,6 +37,7 @@ from parcelhooks.delivery.wire import (
     read_response,
     request_head,
 )
+from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult
 
 BLOCKED_TARGET = "blocked_target"
 INVALID_HEADER = "invalid_header"

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS, is_valid_status
+from parcelhooks.core.deliveries import MAX_STATUS, MIN_STATUS, is_valid_status
 
 RESPONSE_EXCERPT_BYTES = 4096
 MAX_HEAD_BYTES = 64 * 1024

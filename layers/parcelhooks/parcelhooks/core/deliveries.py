@@ -1,22 +1,41 @@
-"""A delivery is one event to one subscription; these are its messages and its log lines."""
+"""A delivery is one event to one subscription; these are its messages, its log lines and
+the outcomes a line can hold (the fan-out writes them, the merchant API and ops read them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import ConfigDict, Field
 
 from parcelhooks.core.models import Model
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.delivery.outcomes import MAX_STATUS, MIN_STATUS, Outcome
+
+# RFC 9110 §15: every valid status code is three digits from 100 to 599.
+MIN_STATUS, MAX_STATUS = 100, 599
+
+
+def is_valid_status(code: int) -> bool:
+    return MIN_STATUS <= code <= MAX_STATUS
+
+
+class Outcome(StrEnum):
+    """What an attempt's answer meant for the delivery (delivery/outcomes.py decides)."""
+
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    DISABLE = "disable"
+    # A failure the delivery is dead-lettered after: never what `classify` says of an
+    # answer, but what the log says once the dead-letter queue took it.
+    EXHAUSTED = "exhausted"
+
 
 # Put in place of the receiver's text when a log line could not be written with it.
 WITHHELD_EXCERPT = "(the response excerpt could not be logged)"
 
 # The log's outcome for a stale event a subscription with include_stale: false was not sent
-# (next to the attempts' outcomes in delivery/outcomes.py).
+# (next to the attempts' outcomes above).
 SKIPPED_STALE = "skipped_stale"
 # The outcome of a delivery not attempted because its subscription is disabled: kept for
 # the log's retention, sent by the merchant's recover once the endpoint is enabled again.
@@ -112,18 +131,3 @@ class AttemptRecord(Model):
     def without_response_excerpt(self) -> AttemptRecord:
         """This line with the receiver's text left out: the part of it a receiver controls."""
         return self.model_copy(update={"response_excerpt": WITHHELD_EXCERPT})
-
-
-def mark_exhausted(
-    records: Sequence[AttemptRecord], dead: Sequence[DeadLetter]
-) -> list[AttemptRecord]:
-    """The lines with each failed attempt that ended in `dead` marked `exhausted`, its
-    status code and error as they came and no next attempt. A `deferred` line whose job
-    was dead-lettered is no attempt: it stays as it is (recover finds it once it is due)."""
-    last_attempts = {(letter.delivery_id, letter.attempts) for letter in dead}
-    return [
-        record.model_copy(update={"outcome": Outcome.EXHAUSTED.value, "next_attempt_at": None})
-        if record.outcome == Outcome.RETRY and (record.delivery_id, record.attempt) in last_attempts
-        else record
-        for record in records
-    ]
