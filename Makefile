@@ -11,22 +11,44 @@ $(error Python 3.13 is needed (the Lambda runtime is python3.13): pyenv install 
 endif
 VENVS := .venvs
 DEV := $(VENVS)/dev
+RUN := $(VENVS)/run
 MINISTACK := $(VENVS)/ministack
 SAMENV := $(VENVS)/sam
 CHECKOV := $(VENVS)/checkov
 PIP_QUIET := --quiet --quiet --disable-pip-version-check
+# Every pytest run ends with its ten slowest tests.
+PYTEST := $(DEV)/bin/pytest -p no:cacheprovider --durations=10
+SUBMAKE := $(MAKE) --no-print-directory
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PY313)):$(PATH)
 
-.PHONY: run test deps lint validate iam-lint scan unit unit-future integration e2e bench chaos openapi statuses clean
+.PHONY: run run-envs test deps checks stack-free lint validate iam-lint scan unit future \
+	component iam e2e bench chaos openapi statuses clean
 
-run: deps ## start the whole stack locally on MiniStack; Ctrl-C, SIGTERM or SIGHUP stops it all
-	PARCELHOOKS_STOP_WITH_PARENT=1 exec $(DEV)/bin/python -m devstack
+run: run-envs ## start the whole stack locally on MiniStack; Ctrl-C, SIGTERM or SIGHUP stops it all
+	PARCELHOOKS_STOP_WITH_PARENT=1 exec $(RUN)/bin/python -m devstack
 
-test: deps lint validate iam-lint scan unit-future ## every check and every test, integration on MiniStack included
-	$(DEV)/bin/pytest tests
+# Only what running needs (no test tools), the three environments installed side by side.
+run-envs:
+	@$(SUBMAKE) -j3 $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok
 
-deps: $(DEV)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok
+# The stack tier (mostly waiting on MiniStack) runs beside the stack-free checks and tiers,
+# which run one after another; each target's output is printed whole when it ends.
+test: ## every check and every test, the stack tier on MiniStack included
+	@$(SUBMAKE) -j5 deps
+	@$(SUBMAKE) -j2 --output-sync=target e2e stack-free
+
+stack-free: ## every check and every tier that needs no stack, one after another
+	@$(SUBMAKE) -j1 checks unit component future iam
+
+checks: lint validate iam-lint scan
+
+deps: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok
+
+$(RUN)/.ok: pyproject.toml
+	test -x $(RUN)/bin/python || $(PY313) -m venv $(RUN)
+	$(RUN)/bin/pip install $(PIP_QUIET) -e .
+	touch $@
 
 $(DEV)/.ok: pyproject.toml
 	test -x $(DEV)/bin/python || $(PY313) -m venv $(DEV)
@@ -58,7 +80,7 @@ validate: $(SAMENV)/.ok
 	$(SAMENV)/bin/sam validate --lint --region us-east-1
 
 # parliament on each function's IAM policies as SAM transforms them (the translator lives
-# in .venvs/ministack); tests/unit/test_iam.py checks them against the code's calls.
+# in .venvs/ministack); tests/iam checks them against the code's calls.
 iam-lint: $(DEV)/.ok $(MINISTACK)/.ok
 	$(DEV)/bin/python -m devstack.iam
 
@@ -66,19 +88,23 @@ scan: $(CHECKOV)/.ok ## checkov on template.yaml: every finding fixed or skipped
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV)/bin/checkov \
 		--file template.yaml --framework cloudformation --skip-download --compact --quiet
 
-unit: $(DEV)/.ok $(MINISTACK)/.ok ## the fast tier: no stack, no servers beyond loopback fakes, seconds
-	$(DEV)/bin/pytest tests/unit
+unit: $(DEV)/.ok ## pure logic: no moto, no sockets, no subprocesses; seconds
+	$(PYTEST) tests/unit
 
 # time-machine moves the wall clock (not time.monotonic) for the whole session: a test that
-# depends on today's date, or a sample that goes stale, fails here a year early.
-unit-future: $(DEV)/.ok $(MINISTACK)/.ok ## the fast tier with the clock 400 days ahead
-	$(DEV)/bin/pytest tests/unit --clock-ahead-days=400
+# depends on today's date, or a sample that goes stale, fails here a year early. The
+# component tier runs the handlers, the CLI and moto under the same shifted clock.
+future: $(DEV)/.ok $(MINISTACK)/.ok ## the stack-free tiers with the clock 400 days ahead
+	$(PYTEST) tests/unit tests/component -n 2 --clock-ahead-days=400
 
-integration: $(DEV)/.ok ## real servers on 127.0.0.1, no stack
-	$(DEV)/bin/pytest tests/integration
+component: $(DEV)/.ok $(MINISTACK)/.ok ## handlers and adapters on moto, the HTTP client against loopback servers
+	$(PYTEST) tests/component -n 2
 
-e2e: deps ## the local stack on MiniStack, deployed from template.yaml
-	$(DEV)/bin/pytest tests/e2e
+iam: $(DEV)/.ok $(MINISTACK)/.ok ## the moto tests again, each function under its own template role
+	$(PYTEST) tests/iam
+
+e2e: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok ## the local stack on MiniStack, deployed from template.yaml
+	$(PYTEST) tests/e2e
 
 bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see docs/benchmarks.md
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && \

@@ -29,8 +29,8 @@ from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.netguard import GuardPolicy, system_resolver
 from parcelhooks.delivery.http.sender import HttpSender
-from tests.factories import shipment_event, subscription
-from tests.fakes import (
+from testkit.factories import shipment_event, subscription
+from testkit.fakes import (
     FakeDeadLetters,
     FakeNotices,
     FakeRetries,

@@ -42,8 +42,8 @@ from parcelhooks.delivery.http.sender import HttpSender, WebhookRequest  # noqa:
 from parcelhooks.delivery.outcomes import classify  # noqa: E402
 from parcelhooks.delivery.signing import webhook_headers  # noqa: E402
 from parcelhooks.delivery.webhook import webhook_body  # noqa: E402
-from tests.factories import shipment_event, subscription  # noqa: E402
-from tests.fakes import (  # noqa: E402
+from testkit.factories import shipment_event, subscription  # noqa: E402
+from testkit.fakes import (  # noqa: E402
     FakeDeadLetters,
     FakeLog,
     FakeMarks,

@@ -1,8 +1,8 @@
 """template.yaml's IAM as SAM deploys it: each function's role, its policy documents expanded
 by aws-sam-translator (SAM policy templates included) and resolved to one account's ARNs.
 
-The unit tests check every AWS call a function makes against these documents
-(tests/iam.py), and `python -m devstack.iam` lints them with parliament (`make iam-lint`).
+The IAM tier checks every AWS call a function makes against these documents
+(tests/iam/enforce.py), and `python -m devstack.iam` lints them with parliament (`make iam-lint`).
 
 aws-sam-translator pins a pydantic older than ours, so it runs in .venvs/ministack (the
 environment that deploys the local stack, same translator version as `sam validate`); its
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -95,7 +96,7 @@ def transformed() -> dict[str, Any]:
     if done.returncode != 0:
         raise TransformError(f"the SAM transform of template.yaml failed:\n{done.stderr[-4000:]}")
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(".partial")
+    partial = cached.with_suffix(f".{os.getpid()}.partial")  # one per process: xdist workers
     partial.write_text(done.stdout)
     partial.replace(cached)  # whole or not at all, for concurrent test runs
     result = json.loads(done.stdout)["template"]
@@ -106,8 +107,8 @@ def transformed() -> dict[str, Any]:
 class Account:
     """Where the resources live, and how a logical id becomes a physical name.
 
-    The defaults are moto's account and the unit tests' convention (tests/unit/conftest.py
-    names every table and queue by its logical id)."""
+    The defaults are moto's account and the component tests' convention (their moto stack,
+    tests/component/stack.py, names every table and queue by its logical id)."""
 
     account_id: str = "123456789012"
     region: str = "us-east-1"

@@ -1,4 +1,4 @@
-"""A session whose clock runs ahead: `pytest --clock-ahead-days=N` (`make unit-future`).
+"""A session whose clock runs ahead: `pytest --clock-ahead-days=N` (`make future`).
 
 Every wall clock the tests and the code read (`datetime.now`, `time.time`, ...) runs N days
 ahead of the machine's and keeps ticking; `time.monotonic` is left alone, so timeouts and

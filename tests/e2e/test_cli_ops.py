@@ -18,9 +18,9 @@ from standardwebhooks import Webhook
 
 from devstack.stack import REGION, Deployment
 from parcelhooks_cli.main import main
-from tests.conftest import ReceiverFactory
+from testkit.factories import EVENTS_DIR
+from testkit.receivers import ReceiverFactory
 from tests.e2e.conftest import Api, subscribe, wait_for_attempts
-from tests.factories import EVENTS_DIR
 
 DELIVERY_TIMEOUT_S = 30
 # Four attempts on the local schedule (1, 2, 4 s) plus the fan-out's latency.

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from devstack.stack import wait_until
+from testkit.receivers import raw_receiver
 from tests.e2e.conftest import Api, carrier_event, subscribe
-from tests.receivers import raw_receiver
 
 TIMEOUT_S = 30
 # Locally the retry schedule is 1, 2, 4 s: the second attempt comes within seconds.

@@ -124,6 +124,16 @@ class MakeRun:
 StartRun = Callable[[Path, int, int], MakeRun]
 
 
+MAKE_VARIABLES = {
+    "MAKEFLAGS",
+    "MFLAGS",
+    "MAKELEVEL",
+    "MAKEOVERRIDES",
+    "MAKE_TERMOUT",
+    "MAKE_TERMERR",
+}
+
+
 @pytest.fixture
 def make_run() -> Iterator[StartRun]:
     """Starts `make run` on the given ports with its state in a folder of the test's; after
@@ -136,7 +146,8 @@ def make_run() -> Iterator[StartRun]:
             [shutil.which("make") or "make", "run"],
             cwd=ROOT,
             env={
-                **os.environ,
+                # Not the jobserver of a `make test` this runs under: `make run` is a new make.
+                **{k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES},
                 "PORT": str(port),
                 "RECEIVER_PORT": str(receiver_port),
                 "PARCELHOOKS_STATE_DIR": str(state_dir),

@@ -1,74 +1,151 @@
-"""Unit tests run with the network switched off (loopback fakes aside) and fake AWS credentials.
+"""The unit tier is pure logic, and this conftest holds every unit test to it.
 
-The moto stack is built from template.yaml, and every function sees the environment the
-template gives it, so a table, index or variable the code needs cannot be missing here and
-present in the deployed stack (or the other way round).
+For the length of each test: no socket can be made (pytest-socket, loopback and Unix sockets
+included; the one exception is an in-process `socket.socketpair()`, which asyncio's event
+loop needs to start and which reaches nothing), and starting moto, making a boto3 client or
+spawning a process fails, naming the tier such a test belongs in. A guard the code under
+test swallows still fails the test at teardown. Handlers may be imported: they see the
+template's variables with placeholder names, and their wiring is handed fakes.
 """
 
 from __future__ import annotations
 
+import _posixsubprocess
+import _socket
+import importlib.abc
 import os
-from collections.abc import Iterator
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
-import boto3
+import botocore.session
 import pytest
 import pytest_socket
-from moto import mock_aws
 
-from devstack.template import FUNCTIONS, function_environment, resources
-from parcelhooks.auth.keys import create_key
-from parcelhooks.aws import clients
-from parcelhooks.aws.api_keys_table import ApiKeysTable
-from parcelhooks.core.api_keys import Role
-from parcelhooks.wiring import admin as admin_wiring
-from parcelhooks.wiring import authorizer as authorizer_wiring
-from parcelhooks.wiring import fanout as fanout_wiring
-from parcelhooks.wiring import ingest as ingest_wiring
-from parcelhooks.wiring import redrive as redrive_wiring
-from tests.fakes import fake_resolver
+from testkit.environment import placeholder_environment, reset_cached_builders
 
-# Merchants the tests send events for: ingest refuses merchants that never had a key.
-KNOWN_MERCHANTS = ("merchant-a", "merchant-b", "demo-merchant")
-TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
-CACHED_MODULES: tuple[ModuleType, ...] = (
-    clients,
-    authorizer_wiring,
-    fanout_wiring,
-    ingest_wiring,
-    admin_wiring,
-    redrive_wiring,
-)
+PURE = "unit tests are pure: move this test to tests/component"
+_REAL_SOCKET = socket.socket
+
+# The handlers validate their settings when imported.
+os.environ.update(placeholder_environment())
 
 
-def functions_environment(physical: dict[str, str]) -> dict[str, str]:
-    """Every function's variables in one process (they agree where they share a name)."""
-    merged: dict[str, str] = {}
-    for function in FUNCTIONS:
-        merged |= function_environment(function, physical)
-    return merged
+class ImpureTestError(AssertionError):
+    """A unit test reached for a socket, moto, a boto3 client or a process."""
 
 
-def _logical_ids() -> dict[str, str]:
-    names = [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
-    return {name: name for name in names}
+class _Guard:
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+        self.failed = False
+
+    def refuse(self, what: str) -> ImpureTestError:
+        self.violations.append(what)
+        return ImpureTestError(f"{PURE} (it {what})")
+
+    def refusing(self, what: str) -> Any:
+        def refused(*_: object, **__: object) -> Any:
+            raise self.refuse(what)
+
+        return refused
 
 
-# The handlers validate their settings when imported; until a test builds its moto stack
-# they see placeholder names (nothing reaches AWS with them: sockets are off).
-os.environ.update(functions_environment(_logical_ids()))
+class _NoMoto(importlib.abc.MetaPathFinder):
+    """Refuses importing moto during a unit test (when no other tier imported it already)."""
+
+    def __init__(self, guard: _Guard) -> None:
+        self._guard = guard
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> None:
+        if fullname == "moto" or fullname.startswith("moto."):
+            raise self._guard.refuse("imported moto")
 
 
-def pytest_runtest_setup() -> None:
-    pytest_socket.disable_socket(allow_unix_socket=True)
+def _socketpair(
+    family: int = socket.AF_UNIX, type: int = socket.SOCK_STREAM, proto: int = 0
+) -> tuple[socket.socket, socket.socket]:
+    """An in-process pair (asyncio's self-pipe), made while every other socket is refused."""
+    pair = _socket.socketpair(family, type, proto)
+    first, second = (_REAL_SOCKET(family, type, proto, end.detach()) for end in pair)
+    return first, second
 
 
-def reset_cached_builders() -> None:
-    for module in CACHED_MODULES:
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
+def _disable_sockets(guard: _Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest_socket.disable_socket(allow_unix_socket=False)
+    guarded = socket.socket
+
+    class Refused(guarded):  # type: ignore[misc,valid-type]
+        """pytest-socket's guard, failing with the tier's message (and counted if caught)."""
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().__new__(cls, *args, **kwargs)
+            except pytest_socket.SocketBlockedError as blocked:
+                raise guard.refuse("opened a socket") from blocked
+
+    monkeypatch.setattr(socket, "socket", Refused)
+    monkeypatch.setattr(socket, "socketpair", _socketpair)
+    monkeypatch.setattr(socket, "getaddrinfo", guard.refusing("resolved a host name"))
+    monkeypatch.setattr(socket, "gethostbyname", guard.refusing("resolved a host name"))
+
+
+def _refuse_moto(guard: _Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    models = sys.modules.get("moto.core.models")
+    if models is None:
+        monkeypatch.setattr(sys, "meta_path", [_NoMoto(guard), *sys.meta_path])
+        return
+    for name in ("MockAWS", "ServerModeMockAWS", "ProxyModeMockAWS"):
+        monkeypatch.setattr(getattr(models, name), "start", guard.refusing("started moto"))
+
+
+def _refuse_processes(guard: _Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    spawn = guard.refusing("spawned a process")
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", spawn)
+    monkeypatch.setattr(_posixsubprocess, "fork_exec", spawn)
+    for name in ("system", "fork", "forkpty", "posix_spawn", "posix_spawnp"):
+        monkeypatch.setattr(os, name, spawn)
+
+
+_GUARD = pytest.StashKey[_Guard]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test that turns sockets back on (pytest_socket.enable_socket) is caught here: by
+    teardown pytest-socket has restored them for every test."""
+    guard = item.stash.get(_GUARD, None)
+    try:
+        return (yield)
+    except BaseException:
+        if guard is not None:
+            guard.failed = True  # the test fails already: no second report at teardown
+        raise
+    finally:
+        if guard is not None and socket.socket is _REAL_SOCKET:
+            guard.violations.append("turned sockets back on")
+
+
+@pytest.fixture(autouse=True)
+def _pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    guard = _Guard()
+    with monkeypatch.context() as patched:
+        _disable_sockets(guard, patched)
+        _refuse_moto(guard, patched)
+        _refuse_processes(guard, patched)
+        patched.setattr(
+            botocore.session.Session, "create_client", guard.refusing("made a boto3 client")
+        )
+        request.node.stash[_GUARD] = guard
+        yield
+    pytest_socket.enable_socket()
+    if guard.violations and not guard.failed:
+        pytest.fail(f"{PURE}: it {'; '.join(dict.fromkeys(guard.violations))}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -76,44 +153,3 @@ def _fresh_builders() -> Iterator[None]:
     reset_cached_builders()
     yield
     reset_cached_builders()
-
-
-@pytest.fixture(autouse=True)
-def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture
-def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The template's tables and queues in moto; yields the functions' environment."""
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        physical: dict[str, str] = {}
-        for name, properties in resources("AWS::DynamoDB::Table").items():
-            table: dict[str, Any] = {k: properties[k] for k in TABLE_PROPERTIES if k in properties}
-            dynamodb.create_table(TableName=name, **table)
-            physical[name] = name
-        for name in resources("AWS::SQS::Queue"):
-            physical[name] = sqs.create_queue(QueueName=name)["QueueUrl"]
-        keys = ApiKeysTable(
-            boto3.resource("dynamodb", region_name="us-east-1").Table("ApiKeysTable")
-        )
-        for merchant in KNOWN_MERCHANTS:
-            create_key(keys, Role.MERCHANT, merchant)
-        env = functions_environment(physical)
-        for variable, value in env.items():
-            monkeypatch.setenv(variable, value)
-        monkeypatch.setattr(fanout_wiring, "resolver", lambda: fake_resolver)
-        monkeypatch.setattr(admin_wiring, "resolver", lambda: fake_resolver)
-        reset_cached_builders()
-        yield env
-        reset_cached_builders()

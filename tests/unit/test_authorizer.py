@@ -3,7 +3,7 @@ import pytest
 from parcelhooks.auth.keys import generate_key, hash_key
 from parcelhooks.auth.policy import UnauthorizedError, authorize, bearer_token
 from parcelhooks.core.api_keys import ApiKeyRecord, Role
-from tests.factories import NOW
+from testkit.factories import NOW
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:api123/prod/{}"
 

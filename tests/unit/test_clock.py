@@ -1,4 +1,4 @@
-"""The session's clock is where `--clock-ahead-days` puts it (`make unit-future`)."""
+"""The session's clock is where `--clock-ahead-days` puts it (`make future`)."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path

@@ -1,5 +1,6 @@
-"""Correios at ingest: every SRO code's status and detail, the Rastro event shape, and a
-code nobody mapped travelling to a `shipment.unknown` webhook."""
+"""Correios at ingest: every SRO code's status and detail, the Rastro event shape, and an
+unmapped code reported once. (Through the handler to a `shipment.unknown` webhook:
+tests/component/test_correios.py.)"""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from parcelhooks.core.errors import ParcelhooksError, ValidationFailedError
@@ -24,15 +24,8 @@ from parcelhooks.ingest.correios import BAIXA, SRO_EVENTS
 from parcelhooks.ingest.events import CarrierEventIn, IngestResponse, parse_events
 from parcelhooks.ingest.telemetry import PowertoolsIngestTelemetry
 from parcelhooks.ingest.unmapped import report_unmapped
-from tests.factories import (
-    NOW,
-    LambdaContextStub,
-    api_event,
-    carrier_event,
-    load_function,
-    subscription,
-)
-from tests.fakes import FanoutKit
+from testkit.factories import NOW, carrier_event, subscription
+from testkit.fakes import FanoutKit
 
 S, D = Status, StatusDetail
 CODES = sorted(SRO_EVENTS)
@@ -171,7 +164,6 @@ def test_bde_bdi_and_bdr_share_every_status_number_from_1_to_80_that_is_publishe
         assert SRO_EVENTS["BDE", code] == SRO_EVENTS["BDI", code] == SRO_EVENTS["BDR", code]
 
 
-@settings(max_examples=200)
 @given(
     key=st.sampled_from(CODES),
     zeros=st.integers(0, 3),
@@ -336,36 +328,6 @@ UNKNOWN_RAW = {"type": "XYZ", "code": "7", "description": "Objeto em rota de ent
 
 def _shipment(event: CarrierEventIn) -> ShipmentEvent:
     return to_shipment_event(event, "correios", "evt_1", NOW)
-
-
-@pytest.mark.usefixtures("moto_stack")
-def test_an_unknown_code_reaches_the_webhook_as_shipment_unknown(
-    moto_stack: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    body = carrier_event(
-        status=None, carrier_status=UNKNOWN_RAW, description=UNKNOWN_RAW["description"]
-    )
-    request = api_event("POST", "/v1/events", body, role="carrier", owner_id="correios")
-    response = load_function("ingest").handler(request, LambdaContextStub())
-    assert response["statusCode"] == 202, response["body"]
-    assert '"UnmappedCarrierStatus"' in capsys.readouterr().out  # the EMF line, flushed
-
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    [message] = sqs.receive_message(QueueUrl=moto_stack["EVENTS_QUEUE_URL"])["Messages"]
-    kit = FanoutKit([subscription(merchant_id="merchant-a", event_types=["shipment.unknown"])])
-    asyncio.run(kit.fanout.handle_message(message["Body"]))
-
-    [delivered] = kit.sender.requests
-    webhook = json.loads(delivered.body)
-    assert webhook["type"] == "shipment.unknown"
-    data = webhook["data"]
-    assert (data["status"], data["status_detail"], data["action_required"]) == (
-        "unknown",
-        None,
-        False,
-    )
-    assert data["carrier_status"] == UNKNOWN_RAW
-    assert data["description"] == UNKNOWN_RAW["description"]
 
 
 def test_only_events_newly_queued_as_unknown_are_counted(caplog: pytest.LogCaptureFixture) -> None:

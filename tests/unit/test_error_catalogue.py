@@ -16,7 +16,7 @@ import yaml
 
 from parcelhooks.api.edge import ERROR_ANSWERS
 from parcelhooks.api.errors import EVERY_ROUTE, ROUTE_ERRORS, STATUS_OF, ErrorCode, route_errors
-from tests.factories import ROOT
+from testkit.factories import ROOT
 
 SOURCES = [
     *(ROOT / "layers/parcelhooks/parcelhooks").rglob("*.py"),

@@ -26,7 +26,7 @@ from parcelhooks.core.errors import (
     SubscriptionDisabledError,
     ValidationFailedError,
 )
-from tests.factories import LambdaContextStub, api_event
+from testkit.factories import LambdaContextStub, api_event
 
 # Written out, not derived from ERROR_ANSWERS: this is the contract clients rely on.
 EXPECTED: dict[type[ParcelhooksError], tuple[int, str]] = {

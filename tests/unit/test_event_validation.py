@@ -22,7 +22,7 @@ from parcelhooks.ingest.events import (
 )
 from parcelhooks.ingest.timing import MAX_CLOCK_SKEW, MAX_EVENT_AGE
 from parcelhooks_cli.send import read_event_file
-from tests.factories import EVENTS_DIR, NOW, carrier_event, nested
+from testkit.factories import EVENTS_DIR, NOW, carrier_event, nested
 
 # Every event here is built, and every body parsed, at the fixed clock's time.
 

@@ -8,8 +8,8 @@ from parcelhooks.core.deliveries import WITHHELD_EXCERPT
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult
 from parcelhooks.delivery.settlement import DeliveryLogUnavailableError
-from tests.factories import NOW, shipment_event, subscription
-from tests.fakes import FanoutKit, Scripted, UnavailableError
+from testkit.factories import NOW, shipment_event, subscription
+from testkit.fakes import FanoutKit, Scripted, UnavailableError
 
 
 def _run(kit: FanoutKit, body: str) -> None:

@@ -3,14 +3,14 @@
 import pytest
 
 from parcelhooks.wiring import fanout as fanout_wiring
-from tests.factories import (
+from testkit.factories import (
     LambdaContextStub,
     load_function,
     shipment_event,
     sqs_event,
     subscription,
 )
-from tests.fakes import FanoutKit
+from testkit.fakes import FanoutKit
 
 
 class BrokenLog:

@@ -1,30 +1,24 @@
 """What a hostile receiver can send, generated: it ends as one delivery's outcome, never more.
 
-Three layers, each with its own property: the wire reads any bytes into an answer or a
-ProtocolError / IncompleteReadError; HttpSender.send turns any answer from a loopback
-raw-byte receiver into an AttemptResult with a status of 100-599 or none; and the fan-out
-keeps every delivery's bookkeeping whatever results come back and whichever log lines
-cannot be written.
+Two of the three layers, each with its own property: the wire reads any bytes into an answer
+or a ProtocolError / IncompleteReadError; and the fan-out keeps every delivery's bookkeeping
+whatever results come back and whichever log lines cannot be written. The third, HttpSender
+against a loopback raw-byte receiver, is in tests/component/test_hostile_receivers.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 from datetime import datetime
-from ipaddress import ip_network
 
 import pytest
-import pytest_socket
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from parcelhooks.core.deliveries import Outcome
 from parcelhooks.core.ids import delivery_id
-from parcelhooks.delivery.http.netguard import GuardPolicy
-from parcelhooks.delivery.http.sender import INVALID_HEADER, HttpSender, WebhookRequest
 from parcelhooks.delivery.http.wire import (
     ProtocolError,
     Response,
@@ -33,21 +27,20 @@ from parcelhooks.delivery.http.wire import (
     read_response,
 )
 from parcelhooks.delivery.outcomes import AttemptResult, classify, retry_after_s
-from tests.factories import NOW, attempt_record, shipment_event, subscription
-from tests.fakes import FanoutKit, Scripted
-from tests.receivers import RawReceiver, fed, raw_receiver
-
-# Modest counts keep the unit tier fast; each property still sees a spread of shapes.
-FAST = settings(max_examples=200, deadline=None)
-OVER_SOCKETS = settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+from testkit.factories import NOW, attempt_record, shipment_event, subscription
+from testkit.fakes import FanoutKit, Scripted
+from testkit.hostile_answers import (
+    CRLF,
+    TOKEN_CHARS,
+    answers,
+    chunked_bodies,
+    header_blocks,
+    status_lines,
 )
+from testkit.streams import fed
+
 # What reading an answer may raise: a malformed answer, or a stream that ended too soon.
 WIRE_ERRORS = (ProtocolError, asyncio.IncompleteReadError)
-CRLF = b"\r\n"
-TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 VISIBLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
 
 
@@ -66,101 +59,21 @@ def head_or_error(data: bytes) -> ResponseHead | ProtocolError:
         return error
 
 
-# Strategies: the parts of an answer, well-formed or not
-
-
-def latin1(text: str) -> bytes:
-    return text.encode("latin-1", "replace")
-
-
-versions = st.sampled_from(
-    ["HTTP/1.1", "HTTP/1.0", "HTTP/2", "HTTP/1.2", "http/1.1", "HTTP/1.", "HTTP/1.10", ""]
-) | st.text(max_size=10)
-codes = (
-    st.integers(-1000, 10**45).map(str)
-    | st.text("0123456789", max_size=60)
-    | st.integers(0, 999).map(lambda n: f"{n:03d}")
-    | st.text(max_size=6)
-)
-status_lines = st.builds(
-    lambda version, gap, code, reason: latin1(version) + gap + latin1(code) + reason,
-    versions,
-    st.sampled_from([b" ", b"  ", b"\t", b""]),
-    codes,
-    st.binary(max_size=30) | st.text(max_size=30).map(lambda r: b" " + latin1(r)),
-)
-field_lines = st.binary(max_size=60).filter(lambda line: CRLF not in line) | st.builds(
-    lambda name, value: name + b":" + value,
-    st.binary(max_size=15) | st.text(TOKEN_CHARS, min_size=1, max_size=15).map(latin1),
-    st.binary(max_size=40).filter(lambda value: CRLF not in value),
-)
-header_blocks = st.lists(field_lines, max_size=8).map(
-    lambda lines: b"".join(line + CRLF for line in lines)
-)
-
-
-@st.composite
-def chunked_bodies(draw: st.DrawFn) -> bytes:
-    """Chunk framing that may lie: sizes that disagree with the data, odd ends, bad hex."""
-    framed = b""
-    for data in draw(st.lists(st.binary(max_size=64), max_size=6)):
-        size = draw(
-            st.just(f"{len(data):x}".encode())
-            | st.integers(0, 2**70).map(lambda n: f"{n:x}".encode())
-            | st.binary(max_size=20)
-        )
-        extension = draw(st.sampled_from([b"", b";name=value", b";"]))
-        end = draw(st.sampled_from([CRLF, CRLF, b"", b"\n", b"xx"]))
-        framed += size + extension + CRLF + data + end
-    last = draw(st.sampled_from([b"0\r\n\r\n", b"0\r\nX-Trailer: 1\r\n\r\n", b"", b"0\r\n"]))
-    return framed + last
-
-
-framing_headers = st.sampled_from(
-    [
-        b"Transfer-Encoding: chunked\r\n",
-        b"Content-Length: 5\r\n",
-        b"Content-Length: 99999999999999999999\r\n",
-        b"Content-Length: -1\r\n",
-        b"",
-    ]
-)
-answers = st.one_of(
-    st.binary(max_size=512),
-    st.builds(
-        lambda status, headers, framing, body: status + CRLF + headers + framing + CRLF + body,
-        status_lines,
-        header_blocks,
-        framing_headers,
-        st.binary(max_size=200) | chunked_bodies(),
-    ),
-    st.builds(
-        lambda code, framing, body: latin1(f"HTTP/1.1 {code} X\r\n") + framing + CRLF + body,
-        st.integers(100, 599).map(str) | codes,
-        framing_headers,
-        st.binary(max_size=200) | chunked_bodies(),
-    ),
-)
-
-
 # The wire
 
 
-@FAST
 @given(data=st.binary(max_size=4096))
 def test_any_bytes_are_an_answer_or_a_wire_error(data: bytes) -> None:
     outcome = read_or_error(data)
     assert isinstance(outcome, WIRE_ERRORS) or 200 <= outcome.status <= 599
 
 
-@FAST
 @given(answer=answers)
 def test_any_generated_answer_is_an_answer_or_a_wire_error(answer: bytes) -> None:
     outcome = read_or_error(answer)
     assert isinstance(outcome, WIRE_ERRORS) or 200 <= outcome.status <= 599
 
 
-@FAST
 @given(line=status_lines)
 def test_a_status_line_is_taken_only_when_it_is_strictly_http_1(line: bytes) -> None:
     outcome = head_or_error(line + CRLF + CRLF)
@@ -170,7 +83,6 @@ def test_a_status_line_is_taken_only_when_it_is_strictly_http_1(line: bytes) -> 
         assert code == str(outcome.status).encode() and 100 <= outcome.status <= 599
 
 
-@FAST
 @given(
     version=st.sampled_from(["HTTP/1.0", "HTTP/1.1"]),
     code=st.integers(100, 599),
@@ -184,7 +96,6 @@ def test_every_well_formed_status_line_is_read(version: str, code: int, reason: 
     assert head.status == code
 
 
-@FAST
 @given(block=header_blocks)
 def test_a_header_block_is_read_only_when_every_field_is_well_formed(block: bytes) -> None:
     outcome = head_or_error(b"HTTP/1.1 200 OK\r\n" + block + CRLF)
@@ -194,7 +105,6 @@ def test_a_header_block_is_read_only_when_every_field_is_well_formed(block: byte
             assert all(c == "\t" or 0x20 <= ord(c) <= 0x7E or ord(c) >= 0x80 for c in value)
 
 
-@FAST
 @given(
     fields=st.lists(
         st.tuples(st.text(TOKEN_CHARS, min_size=1, max_size=12), st.text(VISIBLE, max_size=30)),
@@ -207,14 +117,12 @@ def test_well_formed_header_fields_are_all_read(fields: list[tuple[str, str]]) -
     assert set(head.headers) == {name.lower() for name, _ in fields}
 
 
-@FAST
 @given(body=chunked_bodies())
 def test_any_chunk_framing_is_a_body_or_a_wire_error(body: bytes) -> None:
     outcome = read_or_error(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
     assert isinstance(outcome, WIRE_ERRORS) or len(outcome.excerpt) <= 4096
 
 
-@FAST
 @given(chunks=st.lists(st.binary(min_size=1, max_size=600), max_size=6))
 def test_honest_chunks_are_joined_whole(chunks: list[bytes]) -> None:
     framed = b"".join(f"{len(c):x}".encode() + CRLF + c + CRLF for c in chunks) + b"0\r\n\r\n"
@@ -222,88 +130,6 @@ def test_honest_chunks_are_joined_whole(chunks: list[bytes]) -> None:
     joined = b"".join(chunks)
     assert response.excerpt == joined[:4096]
     assert response.reusable is (len(joined) <= 4096)
-
-
-# The sender, against a loopback receiver that answers with raw bytes
-
-LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
-KNOWN_ERRORS = {"timeout", "connection_error", "protocol_error", "tls_error"}
-
-
-def allow_loopback() -> None:
-    """The unit tier turns sockets off; the raw receiver is on 127.0.0.1 only."""
-    pytest_socket.enable_socket()
-    pytest_socket.socket_allow_hosts(["127.0.0.1"], allow_unix_socket=True)
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> None:
-    allow_loopback()
-
-
-@pytest.fixture(scope="module")
-def hostile() -> Iterator[RawReceiver]:
-    """One raw receiver for every example; it closes each connection once it has answered."""
-    allow_loopback()  # set up before the per-test fixture that would allow it
-    with raw_receiver([b""], close_after_answer=True) as receiver:
-        yield receiver
-
-
-class WarmSender:
-    """One HttpSender on one event loop for every example, as in a warm Lambda container:
-    connections the receiver closed after an earlier example are met again."""
-
-    def __init__(self) -> None:
-        self._runner = asyncio.Runner()
-        self._sender = HttpSender(
-            connect_timeout_s=1.0,
-            total_timeout_s=2.0,
-            max_connections=2,
-            policy=LOCAL,
-            resolve=lambda host, port: [host],
-        )
-
-    def send_twice(self, url: str, headers: dict[str, str] | None = None) -> list[AttemptResult]:
-        request = WebhookRequest(url, headers or {}, b"{}")
-
-        async def run() -> list[AttemptResult]:
-            return [await self._sender.send(request) for _ in range(2)]
-
-        return self._runner.run(run())
-
-    def close(self) -> None:
-        self._runner.close()
-
-
-@pytest.fixture(scope="module")
-def warm() -> Iterator[WarmSender]:
-    sender = WarmSender()
-    yield sender
-    sender.close()
-
-
-@OVER_SOCKETS
-@given(answer=answers)
-def test_send_never_raises_and_its_status_is_none_or_100_to_599(
-    hostile: RawReceiver, warm: WarmSender, answer: bytes
-) -> None:
-    hostile.answers[:] = [answer]
-    for result in warm.send_twice(hostile.url):
-        assert isinstance(result, AttemptResult)
-        if result.status_code is None:
-            assert result.error in KNOWN_ERRORS
-        else:
-            assert 100 <= result.status_code <= 599 and result.error is None
-
-
-@OVER_SOCKETS
-@given(headers=st.dictionaries(st.text(max_size=12), st.text(max_size=24), max_size=3))
-def test_send_never_raises_whatever_headers_it_is_given(
-    hostile: RawReceiver, warm: WarmSender, headers: dict[str, str]
-) -> None:
-    hostile.answers[:] = [b"HTTP/1.1 204 No Content\r\n\r\n"]
-    for result in warm.send_twice(hostile.url, headers):
-        assert result.status_code == 204 or result.error == INVALID_HEADER
 
 
 # The fan-out, with whatever results a sender returns and a log that refuses some lines
@@ -323,7 +149,6 @@ def expected_outcome(step: Scripted) -> Outcome:
     return classify(step) if isinstance(step, AttemptResult) else Outcome.RETRY
 
 
-@FAST
 @given(
     sent=st.lists(steps, min_size=1, max_size=5),
     unwritable=st.sets(st.integers(0, 4)),
@@ -363,7 +188,6 @@ def assert_bookkept_as_its_outcome(
     assert dead is (outcome is Outcome.RETRY and not schedule_s)
 
 
-@FAST
 @given(
     header=st.text(max_size=60) | st.integers(0, 10**400).map(str),
     status=st.sampled_from([429, 503]),

@@ -11,7 +11,7 @@ from parcelhooks.core.errors import EnqueueFailedError
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.ingest.accept import STALE_CLAIM_AFTER, Ingest
 from parcelhooks.ingest.events import CarrierEventIn
-from tests.factories import NOW, carrier_event
+from testkit.factories import NOW, carrier_event
 
 
 class FakeClaims:

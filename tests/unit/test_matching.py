@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import subscription
+from testkit.factories import subscription
 
 
 @pytest.mark.parametrize(

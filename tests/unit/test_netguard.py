@@ -23,7 +23,7 @@ from parcelhooks.delivery.http.netguard import (
     address_problem,
     vet,
 )
-from tests.fakes import fake_resolver
+from testkit.fakes import fake_resolver
 
 CLOUD = GuardPolicy()
 LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))

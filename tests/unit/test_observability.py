@@ -6,7 +6,7 @@ import pytest
 from parcelhooks.core.deliveries import AttemptRecord, DeadLetter
 from parcelhooks.core.observability import metrics
 from parcelhooks.delivery.telemetry import PowertoolsTelemetry
-from tests.factories import NOW, attempt_record, shipment_event
+from testkit.factories import NOW, attempt_record, shipment_event
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,8 @@
-"""docs/openapi.json is what the code serves; the document describes every route we deploy."""
+"""docs/openapi.json is what the code serves. (That it describes every route template.yaml
+deploys: tests/component/test_template.py.)"""
 
 import json
 from datetime import timedelta
-
-import yaml
 
 from devstack.openapi import current_document, render
 from devstack.stack import ROOT
@@ -14,7 +13,7 @@ from parcelhooks.core.operational import OPERATIONAL_EVENT_TYPES, OperationalEve
 from parcelhooks.delivery import notices
 from parcelhooks.delivery.payloads import OPERATIONAL_PAYLOADS
 from parcelhooks.delivery.webhook import webhook_body
-from tests.factories import (
+from testkit.factories import (
     NOW,
     LambdaContextStub,
     api_event,
@@ -42,34 +41,6 @@ def test_it_is_openapi_3_1_with_bearer_auth_and_the_error_shape() -> None:
             assert "422" not in responses, (path, method)
             schema = responses["401"]["content"]["application/json"]["schema"]
             assert schema["allOf"][0] == {"$ref": "#/components/schemas/ErrorResponse"}
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """Reads template.yaml, turning CloudFormation tags (!Ref, !GetAtt...) into plain values."""
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def _template_routes() -> set[tuple[str, str]]:
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
-    return {
-        (event["Properties"]["Path"], event["Properties"]["Method"].upper())
-        for resource in template["Resources"].values()
-        for event in (resource.get("Properties") or {}).get("Events", {}).values()
-        if event["Type"] == "Api"
-    }
-
-
-def test_every_api_route_in_the_template_is_documented() -> None:
-    routes = _template_routes()
-    assert ("/v1/events", "POST") in routes
-    documented = {
-        (path, method.upper())
-        for path, operations in current_document()["paths"].items()
-        for method in operations
-    }
-    assert routes - {("/v1/openapi.json", "GET")} == documented
 
 
 def test_the_admin_function_serves_it_without_a_key() -> None:

@@ -10,7 +10,7 @@ from parcelhooks.aws.queues import SQS_MAX_DELAY_S, sqs_delay_s
 from parcelhooks.core.deliveries import Outcome
 from parcelhooks.delivery.backoff import retry_delay_s
 from parcelhooks.delivery.outcomes import AttemptResult, classify, retry_after_s
-from tests.factories import NOW
+from testkit.factories import NOW
 
 # The deployed default, read where it is set.
 DEFAULT_RETRY_SCHEDULE_S = tuple(

@@ -17,8 +17,8 @@ from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
 from parcelhooks.core.held_messages import HeldMessage
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.ops.redrive import Redrive, RedriveRequest
-from tests.factories import NOW, shipment_event, subscription
-from tests.fakes import FanoutKit
+from testkit.factories import NOW, shipment_event, subscription
+from testkit.fakes import FanoutKit
 
 
 @dataclass

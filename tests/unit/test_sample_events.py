@@ -1,31 +1,17 @@
 """The Lambda events in events/lambda are what the functions really accept."""
 
 import json
-from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
 from parcelhooks.auth.keys import hash_key
 from parcelhooks.auth.policy import authorize, bearer_token
 from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.wiring import fanout as fanout_wiring
-from tests.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, subscription
-from tests.fakes import FanoutKit
+from testkit.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, subscription
+from testkit.fakes import FanoutKit
 
 LAMBDA_EVENTS = EVENTS_DIR / "lambda"
-
-
-@pytest.mark.usefixtures("moto_stack")
-def test_the_api_gateway_sample_is_accepted_by_ingest() -> None:
-    event = json.loads((LAMBDA_EVENTS / "apigw-post-events.json").read_text())
-    # A recorded request: replayed at the time API Gateway received it, as ingest checks
-    # occurred_at against the time of the request.
-    received = datetime.fromtimestamp(event["requestContext"]["requestTimeEpoch"] / 1000, UTC)
-    with time_machine.travel(received):
-        response = load_function("ingest").handler(event, LambdaContextStub())
-    assert response["statusCode"] == 202
-    assert json.loads(response["body"])["accepted"] == 1
 
 
 def test_the_sqs_sample_is_fanned_out(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from parcelhooks.delivery.signing import generate_secret, webhook_headers
 from parcelhooks.delivery.webhook import DATA_FIELDS, webhook_body
-from tests.factories import shipment_event
+from testkit.factories import shipment_event
 
 
 def _now() -> int:

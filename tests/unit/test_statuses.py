@@ -16,7 +16,7 @@ from parcelhooks.core.statuses import (
 )
 from parcelhooks.ingest.correios import SRO_EVENTS
 from parcelhooks.merchant_api.models import EventTypeFilter
-from tests.factories import shipment_event
+from testkit.factories import shipment_event
 
 
 def test_docs_statuses_md_matches_the_code() -> None:

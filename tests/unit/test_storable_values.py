@@ -21,9 +21,9 @@ from parcelhooks.core.models import Subscription
 from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.models import SubscriptionIn, SubscriptionPatch
 from parcelhooks.merchant_api.subscriptions import Subscriptions
-from tests.fakes import TEST_BREAKER
+from testkit.fakes import TEST_BREAKER
 
-PROPERTY = settings(max_examples=300, deadline=None, database=None)
+PROPERTY = settings(database=None)
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from parcelhooks.core.errors import ParcelhooksError, ValidationFailedError
@@ -20,7 +20,7 @@ from parcelhooks.ingest.tracking_codes import (
     check_tracking_code,
     s10_check_digit,
 )
-from tests.factories import carrier_event
+from testkit.factories import carrier_event
 
 
 def _one(event: dict[str, Any]) -> CarrierEventIn:
@@ -67,7 +67,6 @@ def test_the_readme_code_fails_naming_5() -> None:
     assert "expected 5, got 9" in problem["message"]
 
 
-@settings(max_examples=200)
 @given(prefix=LETTERS, serial=SERIALS, country=LETTERS, lower=st.booleans())
 def test_a_code_with_the_right_check_digit_passes(
     prefix: str, serial: str, country: str, lower: bool
@@ -79,7 +78,6 @@ def test_a_code_with_the_right_check_digit_passes(
     assert _one(carrier_event(tracking_code=code)).tracking_code == code.upper()
 
 
-@settings(max_examples=200)
 @given(
     prefix=LETTERS,
     serial=SERIALS,
@@ -126,7 +124,6 @@ CODES = st.builds(
 )
 
 
-@settings(max_examples=300)
 @given(code=CODES)
 def test_every_code_of_the_alphabet_is_accepted_as_a_path_segment_that_needs_no_escaping(
     code: str,
@@ -139,7 +136,6 @@ def test_every_code_of_the_alphabet_is_accepted_as_a_path_segment_that_needs_no_
     assert check_tracking_code(stored) == stored
 
 
-@settings(max_examples=300)
 @given(
     code=CODES,
     position=st.integers(0, 63),

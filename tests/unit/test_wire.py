@@ -19,7 +19,7 @@ from parcelhooks.delivery.http.wire import (
     read_response,
     request_head,
 )
-from tests.receivers import fed
+from testkit.streams import fed
 
 KIB_4 = 4096
 OK_EMPTY = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"

@@ -1,5 +1,5 @@
-"""Builders for test data (events, subscriptions, API Gateway and SQS Lambda events) and
-readers of what the moto stack holds (claims, queued messages).
+"""Builders for test data: carrier events, queued events, attempts, subscriptions, API Gateway
+and SQS Lambda events, and the handlers as Lambda loads them.
 
 Every time a builder stamps is relative to the `now` it is given. `carrier_event`'s defaults
 to the real clock, as a carrier stamps an event just before sending it and most are sent
@@ -10,6 +10,7 @@ subscriptions) default to the fixed `NOW` the fakes run on.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import sys
@@ -18,10 +19,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
-
-from parcelhooks.core.deliveries import AttemptRecord
+from parcelhooks.core.deliveries import HELD, AttemptRecord
+from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
+from parcelhooks.core.operational import OperationalEvent, SubscriptionDisabled, WebhookEvent
 from parcelhooks.core.statuses import Status
 from parcelhooks.delivery.signing import generate_secret
 
@@ -93,6 +94,43 @@ def attempt_record(*, now: datetime = NOW, **overrides: Any) -> AttemptRecord:
     return AttemptRecord(**fields)
 
 
+def held_attempt(
+    subscription_id: str, event: WebhookEvent, at: datetime, attempt: int = 1
+) -> AttemptRecord:
+    """A log line as the fan-out writes it for a disabled subscription."""
+    return attempt_record(
+        delivery_id=delivery_id(event.event_id, subscription_id),
+        event_id=event.event_id,
+        event_type=event.type,
+        subscription_id=subscription_id,
+        attempt=attempt,
+        attempted_at=at,
+        outcome=HELD,
+        status_code=None,
+        error="disabled by the merchant",
+        latency_ms=0.0,
+        event=event,
+    )
+
+
+def disabled_notice(event_id: str, occurred_at: datetime) -> OperationalEvent:
+    """A subscription.disabled about another subscription of merchant-a (sub_other)."""
+    return OperationalEvent(
+        event_id=event_id,
+        merchant_id="merchant-a",
+        type="subscription.disabled",
+        occurred_at=occurred_at,
+        about_subscription_id="sub_other",
+        data=SubscriptionDisabled(
+            subscription_id="sub_other",
+            url="https://other.example.com/",
+            disabled_by="gone",
+            reason="endpoint answered 410 Gone at attempt 1",
+            disabled_at=occurred_at,
+        ),
+    )
+
+
 def subscription(*, now: datetime = NOW, **overrides: Any) -> Subscription:
     """A subscription created at `now`."""
     fields: dict[str, Any] = {
@@ -105,6 +143,33 @@ def subscription(*, now: datetime = NOW, **overrides: Any) -> Subscription:
     }
     fields.update(overrides)
     return Subscription(**fields)
+
+
+def _unsigned(content: Any) -> str:
+    """What an attacker can make without the key: the old format, or ours re-encoded."""
+    return base64.urlsafe_b64encode(json.dumps(content).encode()).decode()
+
+
+_FIRST_KEY = {"merchant_id": "merchant-a", "subscription_id": "sub_1"}
+# Page cursors nobody signed, or that are no cursor at all ("" is the first page).
+FORGED_CURSORS = [
+    _unsigned({"merchant_id": "merchant-a"}),  # a key with parts missing
+    _unsigned({"merchant_id": "merchant-a", "subscription_id": 7}),  # a number
+    _unsigned({"merchant_id": "merchant-a", "subscription_id": 1.5e300}),  # a float
+    _unsigned(["merchant-a"]),
+    _unsigned(
+        {
+            "s": "subscriptions/merchant-a",
+            "k": {"merchant_id": "merchant-a", "subscription_id": "sub_1"},
+        }
+    )
+    + ".AAAAAAAAAAAAAAAAAAAAAA",
+    "!!!",
+    "a.b.c",
+    "é" * 10,
+    "A" * 5000,
+    "",
+]
 
 
 def api_event(
@@ -167,7 +232,8 @@ def load_function(name: str) -> ModuleType:
     """Import functions/<name>/app.py under a unique module name (every handler is `app`)."""
     module_name = f"function_{name}_app"
     spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
@@ -182,25 +248,3 @@ class LambdaContextStub:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
-
-
-class StackReader:
-    """What the moto stack holds (ingest's claims, queued messages); clients made once."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self._env = env
-        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        self._claims = dynamodb.Table(env["IDEMPOTENCY_TABLE"])
-        self._sqs = boto3.client("sqs", region_name="us-east-1")
-
-    def claims(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self._claims.scan(ConsistentRead=True)["Items"]
-        return items
-
-    def messages(self, queue_variable: str) -> int:
-        """Messages in `EVENTS_QUEUE_URL`, `RETRY_QUEUE_URL`, ... visible or in flight."""
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        got = self._sqs.get_queue_attributes(
-            QueueUrl=self._env[queue_variable], AttributeNames=names
-        )
-        return sum(int(got["Attributes"][name]) for name in names)

@@ -1,17 +1,14 @@
-"""The delivery HTTP path against real receivers on 127.0.0.1, with sockets on for loopback only.
-
-Each test here runs well under a second; the hanging-receiver timeout stays in
-tests/integration/test_sender.py.
-"""
+"""The delivery HTTP path against real receivers on 127.0.0.1 (the component tier allows
+loopback only), down to a receiver that never answers in time."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from ipaddress import ip_network
 
 import pytest
-import pytest_socket
 
 from parcelhooks.core.deliveries import Outcome
 from parcelhooks.delivery.http import sender as sender_module
@@ -23,16 +20,9 @@ from parcelhooks.delivery.http.sender import (
     WebhookRequest,
 )
 from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify
-from tests.receivers import Receiver, raw_answers
+from testkit.receivers import Receiver, raw_answers
 
 LOCAL = GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),))
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> None:
-    """The unit tier turns sockets off; these tests talk to receivers on 127.0.0.1 only."""
-    pytest_socket.enable_socket()
-    pytest_socket.socket_allow_hosts(["127.0.0.1"], allow_unix_socket=True)
 
 
 def local_sender(
@@ -247,3 +237,11 @@ def test_an_unforeseen_failure_is_returned_and_its_connection_not_reused(
     assert classify(broken) is Outcome.RETRY
     assert fine.status_code == 204
     assert len(receiver.connections) == 2  # the broken exchange's connection was closed
+
+
+def test_a_hanging_receiver_times_out_within_the_total_timeout(receiver_factory) -> None:
+    receiver: Receiver = receiver_factory(hang_s=5)
+    started = time.monotonic()
+    [result] = send_in_turn(local_sender(total_s=0.5), WebhookRequest(receiver.url, {}, b"{}"))
+    assert result.error == "timeout" and result.status_code is None
+    assert time.monotonic() - started < 2

@@ -1,7 +1,8 @@
-"""Small in-memory stand-ins for the fan-out's ports."""
+"""Small in-memory stand-ins for the flows' ports: the fan-out's, and the key store."""
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from random import Random
 
+from parcelhooks.core.api_keys import ApiKeyRecord
 from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
@@ -18,7 +20,7 @@ from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
-from tests.factories import NOW
+from testkit.factories import NOW
 
 # One pool for every kit: a pool per kit would leave idle threads behind each property example.
 _EXECUTOR = ThreadPoolExecutor(max_workers=8)
@@ -32,6 +34,19 @@ Scripted = int | None | AttemptResult | Exception
 
 class UnavailableError(RuntimeError):
     """A fake store told to fail, as a throttled or unreachable AWS service would."""
+
+
+class FakeKeyStore:
+    """The API keys table in memory: each key's record by its hash."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, ApiKeyRecord] = {}
+
+    def put(self, record: ApiKeyRecord) -> None:
+        self.records[record.key_hash] = record
+
+    def find(self, key_hash: str) -> ApiKeyRecord | None:
+        return self.records.get(key_hash)
 
 
 class FakeSubscriptions:
@@ -140,7 +155,7 @@ class _Endpoint:
 
 class FakeHealthStore:
     """The endpoint health table's rules in memory (aws/endpoint_health_table.py keeps
-    them in DynamoDB conditions; tests/unit/test_endpoint_health.py checks both agree)."""
+    them in DynamoDB conditions; tests/component/test_endpoint_health.py checks both agree)."""
 
     def __init__(self) -> None:
         self.endpoints: dict[str, _Endpoint] = defaultdict(_Endpoint)
@@ -267,6 +282,7 @@ class FanoutKit:
     def __init__(
         self,
         subscriptions: Iterable[Subscription] = (),
+        *,
         scripts: dict[str, list[Scripted]] | None = None,
         schedule_s: tuple[int, ...] = (1, 2, 4),
         now: datetime = NOW,
@@ -328,8 +344,6 @@ def fake_resolver(host: str, port: int) -> list[str]:
     if host in FAKE_DNS:
         return FAKE_DNS[host]
     try:
-        import ipaddress
-
         return [str(ipaddress.ip_address(host.strip("[]")))]
     except ValueError:
         raise OSError(f"fake DNS: no such host {host}") from None

@@ -11,7 +11,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from parcelhooks.delivery.signing import webhook_headers
 from parcelhooks.wiring import admin as admin_wiring
-from tests.factories import LambdaContextStub, api_event, load_function
+from testkit.factories import LambdaContextStub, api_event, load_function
 
 pytestmark = pytest.mark.usefixtures("moto_stack")
 

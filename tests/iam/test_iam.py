@@ -1,12 +1,14 @@
 """Each function's AWS calls against its own IAM policy, as SAM deploys it.
 
-`enforced_run` runs every unit test that builds the moto stack again, with each function
-under its own role (tests/iam.py; by hand: `python -m pytest -p tests.iam tests/unit`),
-and records each call. From that record: every call is allowed (removing a permission
-from template.yaml fails here, naming the function, action and resource), and every
-grant is used (a permission no test needed fails here too, unless excepted below with a
-reason). The first tests in this module drive the code paths the handler tests do not
-reach — the authorizer and the fan-out against AWS — so that they run under IAM as well.
+`enforced_run` runs every component test that builds the moto stack again, with each
+function under its own role (tests/iam/enforce.py; by hand:
+`python -m pytest -p tests.iam.enforce tests/component`), and records each call. From that
+record: every call is allowed (removing a permission from template.yaml fails here, naming
+the function, action and resource), and every grant is used (a permission no test needed
+fails here too, unless excepted below with a reason). The code paths no handler test
+reaches (the authorizer and the fan-out against AWS) are driven by
+tests/component/test_functions_on_moto.py, so that they run under IAM as well. The rest of
+this module checks the policies as written, and the evaluation itself.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -27,29 +28,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.authorization import enable_iam_authentication
 
-from devstack.iam import TEMPLATE, Account, lint, roles, transformed
-from devstack.template import FUNCTIONS, parameter_default
-from parcelhooks.auth.keys import create_key, generate_key
-from parcelhooks.aws.api_keys_table import ApiKeysTable
-from parcelhooks.aws.idempotency_table import EventClaimsTable
-from parcelhooks.aws.subscriptions_table import SubscriptionsTable
-from parcelhooks.core.api_keys import Role
-from parcelhooks.core.deliveries import DeliveryJob
-from parcelhooks.core.ids import delivery_id
-from parcelhooks.wiring import fanout as fanout_wiring
-from parcelhooks.wiring import ingest as ingest_wiring
-from tests.factories import (
-    EVENTS_DIR,
-    LambdaContextStub,
-    api_event,
-    carrier_event,
-    load_function,
-    shipment_event,
-    sqs_event,
-    subscription,
-)
-from tests.fakes import ScriptedSender
-from tests.iam import (
+from devstack.iam import TEMPLATE, Account, lint, roles
+from devstack.template import FUNCTIONS
+from tests.iam.enforce import (
     ALLOWED,
     LEDGER_VARIABLE,
     MANAGED_POLICIES,
@@ -62,8 +43,9 @@ from tests.iam import (
 
 ROOT = TEMPLATE.parent
 REGION = "us-east-1"
-# `-m pytest` puts the repository on sys.path before `-p tests.iam` is imported.
-ENFORCED_RUN = (sys.executable, "-m", "pytest", "-p", "tests.iam", "-p", "no:cacheprovider")
+# `-m pytest` puts the repository on sys.path before `-p tests.iam.enforce` is imported.
+ENFORCED_RUN = (sys.executable, "-m", "pytest", "-p", "tests.iam.enforce")
+ENFORCED_RUN += ("-p", "no:cacheprovider")
 ENFORCED_RUN += ("-q", "--tb=line", "-rfE")
 
 # Grants no test uses, each with the reason it stays: (function, action, resource) -> why.
@@ -83,172 +65,6 @@ MANAGED_POLICY_REASONS = {
         "the fan-out's SQS event sources: Lambda's poller receives and deletes with this role"
     ),
 }
-
-
-def _resource(table_or_queue: str) -> Any:
-    return boto3.resource("dynamodb", region_name=REGION).Table(table_or_queue)
-
-
-def _messages(queue_url: str) -> int:
-    """Messages in a queue, delayed ones included (retries wait before they are visible)."""
-    attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
-
-
-# ---------------------------------------------------------------------------------------
-# Code paths against AWS that no handler test reaches: they run here, and under IAM.
-
-
-def test_the_authorizer_reads_a_live_key_and_refuses_unknown_and_revoked_ones(
-    moto_stack: dict[str, str],
-) -> None:
-    keys = ApiKeysTable(_resource(moto_stack["API_KEYS_TABLE"]))
-    key, record = create_key(keys, Role.CARRIER, "correios")
-    app = load_function("authorizer")
-    event = json.loads((EVENTS_DIR / "lambda" / "authorizer-request.json").read_text())
-    event["headers"] = {"Authorization": f"Bearer {key}"}
-    decision = app.handler(event, LambdaContextStub())
-    assert decision["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert decision["context"]["owner_id"] == "correios"
-    unknown = {**event, "headers": {"Authorization": f"Bearer {generate_key()}"}}
-    with pytest.raises(Exception, match=r"^Unauthorized$"):
-        app.handler(unknown, LambdaContextStub())
-    keys.revoke(record.key_id, datetime.now(UTC))
-    with pytest.raises(Exception, match=r"^Unauthorized$"):
-        app.handler(event, LambdaContextStub())
-
-
-@pytest.fixture
-def fanout_app(moto_stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The fan-out handler as built for Lambda, AWS adapters and all; only the POSTs are fake:
-    a.example/ok answers 204, /failing 500, /gone 410."""
-    store = SubscriptionsTable(_resource(moto_stack["SUBSCRIPTIONS_TABLE"]))
-    for name in ("ok", "failing", "gone"):
-        store.put(subscription(id=f"sub_{name}", url=f"https://a.example/{name}"))
-    sender = ScriptedSender(
-        {
-            "https://a.example/ok": [204],
-            "https://a.example/failing": [500],
-            "https://a.example/gone": [410],
-        }
-    )
-    monkeypatch.setattr(fanout_wiring, "HttpSender", lambda **_: sender)
-    return load_function("fanout")
-
-
-def _retry_job(attempt: int, due_at: datetime) -> DeliveryJob:
-    event = shipment_event(event_id="evt_iam")
-    return DeliveryJob(
-        delivery_id=delivery_id(event.event_id, "sub_failing"),
-        event=event,
-        subscription_id="sub_failing",
-        merchant_id="merchant-a",
-        attempt=attempt,
-        due_at=due_at,
-        first_attempt_at=due_at - timedelta(hours=1),
-        last_attempt_at=due_at - timedelta(minutes=1),
-        last_status=500,
-    )
-
-
-def test_the_fanout_logs_marks_retries_and_disables_through_aws(
-    fanout_app: Any, moto_stack: dict[str, str]
-) -> None:
-    event = shipment_event(event_id="evt_iam")
-    sent = fanout_app.handler(sqs_event([event.model_dump_json()]), LambdaContextStub())
-    assert sent == {"batchItemFailures": []}
-    store = SubscriptionsTable(_resource(moto_stack["SUBSCRIPTIONS_TABLE"]))
-    gone = store.get("merchant-a", "sub_gone")
-    assert gone is not None and not gone.enabled
-    assert _messages(moto_stack["RETRY_QUEUE_URL"]) == 1
-    log = _resource(moto_stack["DELIVERIES_TABLE"]).scan()["Items"]
-    assert sorted(item["subscription_id"] for item in log) == ["sub_failing", "sub_gone", "sub_ok"]
-    # The merchant's other subscriptions hear of the disable through the events queue.
-    assert _messages(moto_stack["EVENTS_QUEUE_URL"]) == 1
-    # The same event again (an SQS redelivery): the success mark spares sub_ok a second POST,
-    # and sub_gone, disabled now, holds it.
-    again = fanout_app.handler(sqs_event([event.model_dump_json()]), LambdaContextStub())
-    assert again == {"batchItemFailures": []}
-    log = _resource(moto_stack["DELIVERIES_TABLE"]).scan()["Items"]
-    assert sorted((item["subscription_id"], item["outcome"]) for item in log) == [
-        ("sub_failing", "retry"),
-        ("sub_failing", "retry"),
-        ("sub_gone", "disable"),
-        ("sub_gone", "held"),
-        ("sub_ok", "delivered"),
-    ]
-
-
-def test_the_fanout_defers_early_retries_and_dead_letters_the_last_one(
-    fanout_app: Any, moto_stack: dict[str, str]
-) -> None:
-    now = datetime.now(UTC)
-    early = _retry_job(attempt=2, due_at=now + timedelta(hours=1))
-    assert fanout_app.handler(sqs_event([early.model_dump_json()]), LambdaContextStub()) == {
-        "batchItemFailures": []
-    }
-    assert _messages(moto_stack["RETRY_QUEUE_URL"]) == 1
-    attempts = len(parameter_default("RetrySchedule").split(",")) + 1
-    last = _retry_job(attempt=attempts, due_at=now - timedelta(seconds=1))
-    assert fanout_app.handler(sqs_event([last.model_dump_json()]), LambdaContextStub()) == {
-        "batchItemFailures": []
-    }
-    assert _messages(moto_stack["DELIVERIES_DLQ_URL"]) == 1
-
-
-def _post_events(body: Any) -> dict[str, Any]:
-    event = api_event("POST", "/v1/events", body, role="carrier", owner_id="correios")
-    response: dict[str, Any] = load_function("ingest").handler(event, LambdaContextStub())
-    return response
-
-
-def _forget_the_old_item(parsed: dict[str, Any], **_: Any) -> None:
-    """A store that does not return the item a failed condition met (MiniStack does not)."""
-    if "Error" in parsed:
-        parsed.pop("Item", None)
-
-
-@pytest.mark.usefixtures("moto_stack")
-def test_ingest_reads_a_claim_back_when_the_store_does_not_return_it() -> None:
-    first = json.loads(_post_events(carrier_event())["body"])
-    client = ingest_wiring.clients.dynamodb().meta.client
-    client.meta.events.register("after-call.dynamodb.PutItem", _forget_the_old_item)
-    response = _post_events(carrier_event())
-    assert response["statusCode"] == 202
-    again = json.loads(response["body"])
-    assert again["duplicates"] == 1
-    assert again["events"][0]["event_id"] == first["events"][0]["event_id"]
-
-
-def test_ingest_hands_back_its_claims_when_sqs_refuses_the_events(
-    moto_stack: dict[str, str],
-) -> None:
-    sqs = boto3.client("sqs", region_name=REGION)
-    sqs.delete_queue(QueueUrl=moto_stack["EVENTS_QUEUE_URL"])
-    assert _post_events(carrier_event())["statusCode"] == 503
-    sqs.create_queue(QueueName=moto_stack["EVENTS_QUEUE_URL"].rsplit("/", 1)[1])
-    claims = EventClaimsTable(_resource(moto_stack["IDEMPOTENCY_TABLE"]), timedelta(days=1))
-    held = claims.claim("correios", "ce-1", "evt_probe", datetime.now(UTC))
-    assert held is not None and not held.confirmed  # kept, stale, with its event_id
-    again = json.loads(_post_events(carrier_event())["body"])
-    assert again["accepted"] == 1 and again["events"][0]["event_id"] == held.event_id
-
-
-def test_redrive_sends_an_events_dead_letter_back_and_releases_the_rest(
-    moto_stack: dict[str, str],
-) -> None:
-    sqs = boto3.client("sqs", region_name=REGION)
-    for event_id, merchant in [("evt_mine", "merchant-a"), ("evt_other", "merchant-b")]:
-        event = shipment_event(event_id=event_id, merchant_id=merchant)
-        sqs.send_message(QueueUrl=moto_stack["EVENTS_DLQ_URL"], MessageBody=event.model_dump_json())
-    payload = {"queue": "events", "merchant_id": "merchant-a"}
-    result = load_function("redrive").handler(payload, LambdaContextStub())
-    assert (result["matched"], result["moved"], result["left"]) == (1, 1, 1)
-    assert _messages(moto_stack["EVENTS_QUEUE_URL"]) == 1
-    assert _messages(moto_stack["EVENTS_DLQ_URL"]) == 1
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,11 +88,12 @@ class EnforcedRun:
 
 @pytest.fixture(scope="session")
 def enforced_run(tmp_path_factory: pytest.TempPathFactory) -> EnforcedRun:
-    """The unit tests with IAM enforced, in a process per core (files dealt round-robin)."""
+    """The component tests with IAM enforced, in a process per core (files dealt round-robin)."""
     if os.environ.get(LEDGER_VARIABLE):
         pytest.skip("already inside the enforced run")
     folder = tmp_path_factory.mktemp("iam")
-    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "unit").glob("test_*.py"))
+    component = ROOT / "tests" / "component"
+    files = sorted(str(p.relative_to(ROOT)) for p in component.glob("test_*.py"))
     shards = max(1, min(os.cpu_count() or 1, 4))
     running = []
     for shard in range(shards):
@@ -334,8 +151,8 @@ def test_the_handler_tests_pass_with_each_function_under_its_own_role(
     enforced_run: EnforcedRun,
 ) -> None:
     assert enforced_run.returncode == 0, (
-        "the unit tests with IAM enforced (python -m pytest -p tests.iam tests/unit):\n"
-        + enforced_run.summary()
+        "the component tests with IAM enforced (python -m pytest -p tests.iam.enforce "
+        "tests/component):\n" + enforced_run.summary()
     )
     assert {c["function"] for c in enforced_run.calls} == set(FUNCTIONS)
 
@@ -423,37 +240,6 @@ def test_an_authorizer_that_only_reads_keys_can_do_nothing_else() -> None:
 def test_parliament_finds_nothing_in_any_function_policy() -> None:
     findings = lint()
     assert not findings, "parliament:\n" + "\n".join(f"  {f}" for f in findings)
-
-
-# ---------------------------------------------------------------------------------------
-# The template as deployed to the cloud: defaults and outputs
-
-
-def test_the_parameter_defaults_are_the_cloud_ones() -> None:
-    parameters = transformed()["Parameters"]
-    defaults = {name: str(p.get("Default")) for name, p in parameters.items()}
-    assert all("Default" in p for p in parameters.values()), "every parameter needs a default"
-    assert defaults["AllowHttpTargets"] == "false"  # a local relaxation, off
-    assert defaults["AllowedTargetNetworks"] == ""  # a local relaxation, off
-    assert int(defaults["AuthorizerCacheTtl"]) > 0
-    assert defaults["RetrySchedule"] == "5,300,1800,7200,18000,36000,36000"
-    assert defaults["LogLevel"] == "INFO"
-    # AWS advises six times the function's timeout for an event source's queue.
-    assert int(defaults["QueueVisibilityTimeout"]) >= 6 * int(defaults["FanoutTimeoutSeconds"])
-
-
-def test_the_outputs_ops_need_are_present() -> None:
-    """The README's outputs, and every output the CLI looks up by name."""
-    outputs = set(transformed()["Outputs"])
-    documented = {"ApiUrl", "ApiKeysTableName", "EventsQueueUrl", "RetryQueueUrl"}
-    documented |= {"EventsDLQUrl", "DeliveriesDLQUrl"}
-    looked_up = re.findall(r'output\("(\w+)"\)|outputs\(\)\["(\w+)"\]', _cli_source())
-    cli = {name for pair in looked_up for name in pair if name}
-    assert documented | cli <= outputs, f"missing: {(documented | cli) - outputs}"
-
-
-def _cli_source() -> str:
-    return "\n".join(p.read_text() for p in (ROOT / "cli" / "parcelhooks_cli").glob("*.py"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -561,7 +347,7 @@ def moto_with_a_role() -> Iterator[tuple[boto3.Session, str]]:
 def test_moto_alone_would_refuse_what_aws_allows(
     moto_with_a_role: tuple[boto3.Session, str],
 ) -> None:
-    """Why tests/iam.py authorizes calls itself: with moto 5.2.5's access control on, a role
+    """Why tests/iam/enforce.py authorizes calls itself: with moto 5.2.5's access control on, a role
     allowed PutItem on a table is refused it (moto checks DynamoDB against Resource "*"),
     and one allowed sqs:SendMessage is refused SendMessageBatch (moto checks an action IAM
     does not have). If this fails, moto learned both: consider its access control again."""

@@ -1,9 +1,9 @@
 """Every AWS call a function makes, checked against that function's own IAM policies.
 
-A pytest plugin: `pytest -p tests.iam tests/unit` runs the unit tests that build the moto
-stack (and only those), with each function's boto3 clients signed by its own role and
-every call they make checked before it is sent. tests/unit/test_iam.py runs it and reads
-what it recorded (PARCELHOOKS_IAM_LEDGER names the file).
+A pytest plugin: `pytest -p tests.iam.enforce tests/component` runs the component tests
+that build the moto stack (and only those), with each function's boto3 clients signed by its
+own role and every call they make checked before it is sent. tests/iam/test_iam.py runs it
+and reads what it recorded (PARCELHOOKS_IAM_LEDGER names the file).
 
 Why not moto's own access control (`set_initial_no_auth_action_count(0)`): moto 5.2.5
 checks DynamoDB calls against Resource "*" (it never works out the table), so a policy
@@ -126,7 +126,7 @@ def required_permissions(
             return [(action, _queue_arn(params["QueueUrl"], account))]
         if "QueueName" in params:
             return [(action, account.queue_arn(params["QueueName"]))]
-    raise UnmappedCallError(f"no IAM mapping for {service}:{operation} in tests/iam.py")
+    raise UnmappedCallError(f"no IAM mapping for {service}:{operation} in tests/iam/enforce.py")
 
 
 def _table_arn(table: str, account: Account) -> str:
@@ -152,7 +152,7 @@ def _dynamodb(operation: str, params: dict[str, Any], account: Account) -> list[
         if params.get("IndexName"):
             arn = f"{arn}/index/{params['IndexName']}"
         return [(f"dynamodb:{operation}", arn)]
-    raise UnmappedCallError(f"no IAM mapping for dynamodb:{operation} in tests/iam.py")
+    raise UnmappedCallError(f"no IAM mapping for dynamodb:{operation} in tests/iam/enforce.py")
 
 
 def _queue_arn(url: str, account: Account) -> str:

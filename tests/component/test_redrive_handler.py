@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from parcelhooks.core.deliveries import DeadLetter
-from tests.factories import NOW, LambdaContextStub, load_function, shipment_event, subscription
+from testkit.factories import NOW, LambdaContextStub, load_function, shipment_event, subscription
 
 pytestmark = pytest.mark.usefixtures("moto_stack")
 

@@ -19,7 +19,8 @@ import pytest
 
 from parcelhooks.api.errors import STATUS_OF, ErrorCode, route_errors
 from parcelhooks.merchant_api.models import SubscriptionIn, SubscriptionPatch
-from tests.factories import LambdaContextStub, StackReader, api_event, carrier_event, load_function
+from testkit.factories import LambdaContextStub, api_event, carrier_event, load_function
+from tests.component.stack import StackReader
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 SUBSCRIPTION = {"url": "https://hooks.example.com/parcel", "event_types": ["*"]}

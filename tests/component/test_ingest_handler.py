@@ -8,14 +8,8 @@ import pytest
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.ingest.accept import STALE_CLAIM_AFTER
-from tests.factories import (
-    LambdaContextStub,
-    StackReader,
-    api_event,
-    carrier_event,
-    load_function,
-    nested,
-)
+from testkit.factories import LambdaContextStub, api_event, carrier_event, load_function, nested
+from tests.component.stack import StackReader
 
 pytestmark = pytest.mark.usefixtures("moto_stack")
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import LambdaContextStub, api_event, load_function
+from testkit.factories import LambdaContextStub, api_event, load_function
 
 pytestmark = pytest.mark.usefixtures("moto_stack")
 

@@ -1,18 +1,17 @@
-"""Real HTTP receivers on 127.0.0.1 for the integration tests, recording what they get;
-and answers as bytes fed to a StreamReader, for the wire without sockets."""
+"""Real receivers on 127.0.0.1, recording what they get: `Receiver` speaks HTTP and is told
+what to answer (statuses, headers, a body, chunked, slow); `RawReceiver` writes whatever bytes
+it is given, for answers no HTTP server would send. For the component and e2e tiers."""
 
 from __future__ import annotations
 
-import asyncio
 import socketserver
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from parcelhooks.delivery.http.wire import MAX_HEAD_BYTES
+from typing import Any
 
 # How often a server checks for shutdown: the default 0.5 s would be most of a fast test.
 POLL_S = 0.05
@@ -218,6 +217,22 @@ class _RawServer(socketserver.ThreadingTCPServer):
         return
 
 
+class ReceiverFactory:
+    """Starts receivers on demand (`factory(statuses=[500])`); `stop_all` stops every one."""
+
+    def __init__(self) -> None:
+        self._running: list[Any] = []
+
+    def __call__(self, **options: Any) -> Receiver:
+        context = serving(Receiver(**options))
+        self._running.append(context)
+        return context.__enter__()
+
+    def stop_all(self) -> None:
+        while self._running:
+            self._running.pop().__exit__(None, None, None)
+
+
 @contextmanager
 def raw_receiver(
     answers: list[bytes], *, close_after_answer: bool = False
@@ -240,15 +255,3 @@ def raw_answers(answers: list[bytes]) -> Iterator[str]:
     """A receiver that answers request N with `answers[N]` verbatim (the last repeats)."""
     with raw_receiver(answers) as receiver:
         yield receiver.url
-
-
-def fed[T](data: bytes, read: Callable[[asyncio.StreamReader], Awaitable[T]]) -> T:
-    """Run `read` on a reader holding `data` then end of stream, as the pool's reader is."""
-
-    async def run() -> T:
-        reader = asyncio.StreamReader(limit=MAX_HEAD_BYTES)
-        reader.feed_data(data)
-        reader.feed_eof()
-        return await read(reader)
-
-    return asyncio.run(run())

@@ -1,0 +1,62 @@
+"""The template's tables and queues in moto, and a reader of what they hold.
+
+The moto stack is built from template.yaml, and every function sees the environment the
+template gives it, so a table, index or variable the code needs cannot be missing here and
+present in the deployed stack (or the other way round).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from devstack.template import resources
+from parcelhooks.auth.keys import create_key
+from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.core.api_keys import Role
+from testkit.environment import functions_environment
+
+REGION = "us-east-1"
+# Merchants the tests send events for: ingest refuses merchants that never had a key.
+KNOWN_MERCHANTS = ("merchant-a", "merchant-b", "demo-merchant")
+TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
+
+
+def build_stack() -> dict[str, str]:
+    """Create the template's tables and queues (inside moto); the functions' environment."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    physical: dict[str, str] = {}
+    for name, properties in resources("AWS::DynamoDB::Table").items():
+        table: dict[str, Any] = {k: properties[k] for k in TABLE_PROPERTIES if k in properties}
+        dynamodb.create_table(TableName=name, **table)
+        physical[name] = name
+    for name in resources("AWS::SQS::Queue"):
+        physical[name] = sqs.create_queue(QueueName=name)["QueueUrl"]
+    keys = ApiKeysTable(boto3.resource("dynamodb", region_name=REGION).Table("ApiKeysTable"))
+    for merchant in KNOWN_MERCHANTS:
+        create_key(keys, Role.MERCHANT, merchant)
+    return functions_environment(physical)
+
+
+class StackReader:
+    """What the moto stack holds (ingest's claims, queued messages); clients made once."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        self._claims = dynamodb.Table(env["IDEMPOTENCY_TABLE"])
+        self._sqs = boto3.client("sqs", region_name=REGION)
+
+    def claims(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self._claims.scan(ConsistentRead=True)["Items"]
+        return items
+
+    def messages(self, queue_variable: str) -> int:
+        """Messages in `EVENTS_QUEUE_URL`, `RETRY_QUEUE_URL`, ... visible or in flight."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        got = self._sqs.get_queue_attributes(
+            QueueUrl=self._env[queue_variable], AttributeNames=names
+        )
+        return sum(int(got["Attributes"][name]) for name in names)

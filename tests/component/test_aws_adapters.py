@@ -1,0 +1,224 @@
+"""The DynamoDB and SQS adapters against moto."""
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.idempotency_table import DeliveryMarksTable, EventClaimsTable
+from parcelhooks.aws.pages import CursorSigner
+from parcelhooks.aws.queues import EventsQueue
+from parcelhooks.aws.subscriptions_table import SubscriptionsTable
+from parcelhooks.core.deliveries import AttemptRecord
+from parcelhooks.core.errors import InvalidCursorError
+from testkit.factories import NOW, attempt_record, shipment_event, subscription
+
+CURSORS = CursorSigner(lambda: b"k" * 32)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def _queue() -> tuple[Any, str]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    return sqs, sqs.create_queue(QueueName="events")["QueueUrl"]
+
+
+def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return bodies
+        for message in got:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _table(name: str, *keys: str) -> Any:
+    dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+    schema = [{"AttributeName": keys[0], "KeyType": "HASH"}]
+    if len(keys) > 1:
+        schema.append({"AttributeName": keys[1], "KeyType": "RANGE"})
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=schema,
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_25_events_go_out_in_batches_of_ten_and_all_arrive() -> None:
+    sqs, url = _queue()
+    calls: list[int] = []
+    original = sqs.send_message_batch
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["Entries"]))
+        return original(**kwargs)
+
+    sqs.send_message_batch = counting
+    events = [shipment_event(event_id=f"evt_{i}") for i in range(25)]
+    assert EventsQueue(sqs, url).publish(events) == []
+    assert calls == [10, 10, 5]
+    assert sorted(b["event_id"] for b in _drain(sqs, url)) == sorted(e.event_id for e in events)
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_claim_is_taken_once_and_then_returns_the_first_event_id() -> None:
+    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
+    assert claims.claim("correios", "ce-1", "evt_first", NOW) is None
+    existing = claims.claim("correios", "ce-1", "evt_second", NOW)
+    assert existing is not None and existing.event_id == "evt_first"
+    assert not existing.confirmed
+    claims.confirm("correios", [("ce-1", "evt_first")], NOW)
+    confirmed = claims.claim("correios", "ce-1", "evt_third", NOW)
+    assert confirmed is not None and confirmed.confirmed
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_released_claim_can_be_taken_again() -> None:
+    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
+    claims.claim("correios", "ce-1", "evt_first", NOW)
+    claims.release("correios", ["ce-1"])
+    assert claims.claim("correios", "ce-1", "evt_second", NOW) is None
+
+
+@pytest.mark.usefixtures("aws")
+def test_only_one_of_two_racers_takes_over_a_stale_claim() -> None:
+    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
+    claims.claim("correios", "ce-1", "evt_first", NOW)
+    stale = claims.claim("correios", "ce-1", "x", NOW)
+    assert stale is not None
+    later = NOW + timedelta(minutes=5)
+    assert claims.take_over("correios", "ce-1", stale, later) is True
+    assert claims.take_over("correios", "ce-1", stale, later) is False
+
+
+@pytest.mark.usefixtures("aws")
+def test_subscriptions_page_in_order_and_stay_with_their_merchant() -> None:
+    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"), CURSORS)
+    for index in range(5):
+        table.put(subscription(id=f"sub_{index}", merchant_id="merchant-a"))
+    table.put(subscription(id="sub_other", merchant_id="merchant-b"))
+    first, cursor = table.page("merchant-a", 3, None)
+    second, end = table.page("merchant-a", 3, cursor)
+    assert [s.id for s in first + second] == [f"sub_{i}" for i in range(5)]
+    assert end is None
+    with pytest.raises(InvalidCursorError):
+        table.page("merchant-b", 3, cursor)
+    assert table.get("merchant-b", "sub_0") is None
+    assert table.delete("merchant-b", "sub_0") is False
+    assert table.delete("merchant-a", "sub_0") is True
+
+
+def _attempt(n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
+    retrying = outcome == "retry"
+    return attempt_record(
+        attempt=n,
+        attempted_at=NOW + timedelta(minutes=at_minute),
+        outcome=outcome,
+        latency_ms=12.5,
+        response_excerpt="oops",
+        next_attempt_at=NOW + timedelta(minutes=at_minute + 5) if retrying else None,
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> None:
+    log = DeliveryLogTable(
+        _table("deliveries", "subscription_id", "sk"), timedelta(days=30), CURSORS
+    )
+    log.record([_attempt(1, 0), _attempt(2, 5)])
+    log.record([_attempt(3, 10, outcome="delivered")])
+    newest, cursor = log.page("sub_1", 10, None)
+    assert cursor is None
+    assert [a.attempt for a in newest] == [3, 2, 1]
+    first = newest[-1]
+    assert first == _attempt(1, 0)
+    assert newest[0].next_attempt_at is None
+    raw = log._table.scan()["Items"]
+    assert {int(i["expires_at"]) for i in raw if i["attempt"] == 1} == {
+        int((NOW + timedelta(days=30)).timestamp())
+    }
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
+    table = _table("deliveries", "subscription_id", "sk")
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
+    event = shipment_event()
+    log.record([_attempt(1, 0).model_copy(update={"event": event}), _attempt(2, 5)])
+    log.record([_attempt(3, 10, outcome="delivered")])
+    first, cursor = log.page("sub_1", 2, None)
+    second, end = log.page("sub_1", 2, cursor)
+    assert [a.attempt for a in first + second] == [3, 2, 1] and end is None
+    failures, _ = log.page("sub_1", 10, None, outcome="failure")
+    assert [a.attempt for a in failures] == [2, 1]
+    successes, _ = log.page("sub_1", 10, None, outcome="success")
+    assert [a.attempt for a in successes] == [3]
+    later, more = log.since("sub_1", NOW + timedelta(minutes=4), 10)
+    assert [a.attempt for a in later] == [2, 3] and not more
+    everything, _ = log.since("sub_1", NOW, 10)
+    assert everything[0].event == event
+    first_two, more = log.since("sub_1", NOW, 2)
+    assert [a.attempt for a in first_two] == [1, 2] and more
+    with pytest.raises(InvalidCursorError):
+        log.page("sub_other", 2, cursor)
+
+
+@pytest.mark.usefixtures("aws")
+def test_delivery_marks_remember_successes() -> None:
+    marks = DeliveryMarksTable(_table("idem", "id"), timedelta(days=7))
+    marks.mark_delivered(["dlv_a"], NOW)
+    ids = ["dlv_a", "dlv_b"] + [f"dlv_{i}" for i in range(150)]
+    assert marks.delivered(ids) == {"dlv_a"}
+
+
+@pytest.mark.usefixtures("aws")
+def test_disabling_records_why_and_when() -> None:
+    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"))
+    table.put(subscription(id="sub_1"))
+    table.disable("merchant-a", "sub_1", "endpoint answered 410 Gone", NOW)
+    stored = table.get("merchant-a", "sub_1")
+    assert stored is not None and not stored.enabled
+    assert (stored.disabled_reason, stored.disabled_at) == ("endpoint answered 410 Gone", NOW)
+    table.disable("merchant-a", "sub_gone", "x", NOW)  # a deleted one is no error
+
+
+@pytest.mark.usefixtures("aws")
+def test_replace_refuses_to_overwrite_a_change_made_meanwhile() -> None:
+    table = SubscriptionsTable(_table("subs", "merchant_id", "subscription_id"))
+    original = subscription(id="sub_1")
+    table.put(original)
+    read = table.get("merchant-a", "sub_1")
+    assert read is not None
+    table.disable("merchant-a", "sub_1", "endpoint answered 410 Gone", NOW)  # fan-out, meanwhile
+    edited = read.model_copy(update={"description": "edited", "updated_at": NOW})
+    assert table.replace(edited, read) is False
+    stored = table.get("merchant-a", "sub_1")
+    assert stored is not None and not stored.enabled
+    assert table.replace(stored.model_copy(update={"description": "x"}), stored) is True
+    table.delete("merchant-a", "sub_1")
+    assert table.replace(stored, stored) is False  # deleted: not brought back
+    assert table.get("merchant-a", "sub_1") is None
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_line_stored_with_an_impossible_status_reads_back_without_one() -> None:
+    table = _table("deliveries", "subscription_id", "sk")
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
+    log.record([_attempt(1, 0)])
+    [item] = table.scan()["Items"]
+    table.put_item(Item={**item, "status_code": 999})  # as lines written before the bound
+    [line], _ = log.page("sub_1", 10, None)
+    assert line.status_code is None and line.attempt == 1

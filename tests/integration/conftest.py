@@ -1,1 +1,0 @@
-"""Integration tier: real servers on 127.0.0.1, no AWS and no stack."""
