@@ -21,7 +21,7 @@ from parcelhooks.api.edge import (
 )
 from parcelhooks.core.api_keys import Role
 from parcelhooks.core.observability import logger
-from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE
+from parcelhooks.ingest.public import TRACKING_CODE_RULE
 from parcelhooks.merchant_api.deliveries import (
     AttemptPage,
     OutcomeFilter,

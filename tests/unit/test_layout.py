@@ -205,3 +205,38 @@ def test_each_handler_imports_the_wiring_module_named_after_it(folder: str) -> N
     assert {name for name in imports if layer_of(name) == "wiring"} == {
         f"parcelhooks.wiring.{folder}"
     }
+
+
+# api/ is the HTTP edge every flow's answers go through, below the flows, not one of them.
+SURFACED_FLOWS = tuple(flow for flow in FLOWS if flow != "api")
+
+
+def other_flow_violations(flow: str, imports: set[str]) -> list[str]:
+    """Imports of another flow's modules other than its public surface (`<flow>.public`)."""
+    return sorted(
+        name
+        for name in imports
+        if layer_of(name) in SURFACED_FLOWS
+        and layer_of(name) != flow
+        and name != f"parcelhooks.{layer_of(name)}.public"
+    )
+
+
+def test_a_flow_reaches_another_only_through_its_public_surface() -> None:
+    found = {
+        module: other_flow_violations(flow, imports)
+        for flow in SURFACED_FLOWS
+        for module, imports in package_imports(flow).items()
+        if other_flow_violations(flow, imports)
+    }
+    assert found == {}
+
+
+def test_the_surface_rule_sees_an_import_of_another_flows_internals() -> None:
+    imports = imported_modules(
+        "from parcelhooks.ingest.events import CarrierEventIn\n"
+        "from parcelhooks.ingest.public import check_tracking_code\n"
+        "from parcelhooks.merchant_api.models import SubscriptionIn\n",
+        "parcelhooks.merchant_api.shipments",
+    )
+    assert other_flow_violations("merchant_api", imports) == ["parcelhooks.ingest.events"]

@@ -17,7 +17,7 @@ from parcelhooks.api.errors import STATUS_OF, ErrorResponse, route_errors
 from parcelhooks.core.operational import DELIVERY_EXHAUSTED, SUBSCRIPTION_DISABLED
 from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE
 from parcelhooks.delivery.public import OPERATIONAL_PAYLOADS, WEBHOOK_TYPES, WebhookPayload
-from parcelhooks.ingest.events import CarrierEventBatchIn, CarrierEventIn, IngestResponse
+from parcelhooks.ingest.public import CarrierEventBatchIn, CarrierEventIn, IngestResponse
 
 TITLE = "parcelhooks"
 VERSION = "1.0.0"

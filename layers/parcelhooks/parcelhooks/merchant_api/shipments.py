@@ -20,7 +20,7 @@ from parcelhooks.core.models import Model, ShipmentEvent
 from parcelhooks.core.shipments import ShipmentState
 from parcelhooks.core.statuses import Status
 from parcelhooks.delivery.public import WebhookPayload, webhook_body
-from parcelhooks.ingest.tracking_codes import check_tracking_code
+from parcelhooks.ingest.public import check_tracking_code
 
 # Per shipment; older events are left out (`events_truncated`). A shipment has tens.
 MAX_EVENTS = 200
