@@ -32,13 +32,14 @@ run: run-envs ## start the whole stack locally on MiniStack; Ctrl-C, SIGTERM or 
 run-envs:
 	@$(SUBMAKE) -j3 $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok
 
-# The stack tier (mostly waiting on MiniStack) runs beside the stack-free checks and tiers,
-# which run one after another; each target's output is printed whole when it ends.
+# The stack tier (mostly waiting on MiniStack) starts as soon as its environments are in
+# and runs beside the stack-free checks and tiers, which run one after another; every
+# environment is installed once, by this make; each target's output is printed whole when
+# it ends.
 test: ## every check and every test, the stack tier on MiniStack included
-	@$(SUBMAKE) -j5 deps
-	@$(SUBMAKE) -j2 --output-sync=target e2e stack-free
+	@$(SUBMAKE) -j5 --output-sync=target e2e stack-free
 
-stack-free: ## every check and every tier that needs no stack, one after another
+stack-free: $(DEV)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok ## every check and tier needing no stack
 	@$(SUBMAKE) -j1 checks unit component future iam
 
 checks: lint validate iam-lint scan
