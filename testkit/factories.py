@@ -21,9 +21,10 @@ from typing import Any
 
 from parcelhooks.core.deliveries import HELD, AttemptRecord
 from parcelhooks.core.ids import delivery_id
-from parcelhooks.core.models import ShipmentEvent, Subscription
+from parcelhooks.core.models import CarrierStatus, ShipmentEvent, Subscription
 from parcelhooks.core.operational import OperationalEvent, SubscriptionDisabled, WebhookEvent
-from parcelhooks.core.statuses import Status
+from parcelhooks.core.shipments import ShipmentKey
+from parcelhooks.core.statuses import Status, StatusDetail
 from parcelhooks.delivery.signing import generate_secret
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,3 +249,31 @@ class LambdaContextStub:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
+
+
+# One shipment's history, hour by hour from HISTORY_START (the shipment tests of both tiers).
+HISTORY_START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+HISTORY_KEY = ShipmentKey("merchant-a", "carrier-x", "TRK-0001")
+
+
+def history_event(event_id: str, status: Status, hour: int, **overrides: Any) -> ShipmentEvent:
+    """An event of HISTORY_KEY's shipment, `hour` hours after HISTORY_START."""
+    fields: dict[str, Any] = {
+        "event_id": event_id,
+        "carrier_event_id": event_id,
+        "tracking_code": HISTORY_KEY.tracking_code,
+        "status": status,
+        "occurred_at": HISTORY_START + timedelta(hours=hour),
+    }
+    return shipment_event(**(fields | overrides))
+
+
+def history_correction(event_id: str, hour: int) -> ShipmentEvent:
+    """Correios EST: "Favor desconsiderar a informação anterior"."""
+    return history_event(
+        event_id,
+        Status.IN_TRANSIT,
+        hour,
+        status_detail=StatusDetail.CORRECTION,
+        carrier_status=CarrierStatus(type="EST", code="01"),
+    )

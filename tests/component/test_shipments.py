@@ -22,44 +22,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parcelhooks.aws.shipments_table import ShipmentsTable
-from parcelhooks.core.models import CarrierStatus, ShipmentEvent
-from parcelhooks.core.shipments import ShipmentKey
-from parcelhooks.core.statuses import Status, StatusDetail
+from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE, s10_check_digit
 from parcelhooks.merchant_api.shipments import Shipments
 from parcelhooks.wiring import admin as admin_wiring
 from parcelhooks.wiring import ingest as ingest_wiring
-from testkit.factories import LambdaContextStub, api_event, carrier_event, load_function
-from testkit.factories import shipment_event as _shipment_event
+from testkit.factories import (
+    HISTORY_KEY,
+    HISTORY_START,
+    LambdaContextStub,
+    api_event,
+    carrier_event,
+    history_correction,
+    history_event,
+    load_function,
+)
 from tests.component.stack import StackReader
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-KEY = ShipmentKey("merchant-a", "carrier-x", "TRK-0001")
-
-
-def event(event_id: str, status: Status, hour: int, **overrides: Any) -> ShipmentEvent:
-    fields: dict[str, Any] = {
-        "event_id": event_id,
-        "carrier_event_id": event_id,
-        "tracking_code": KEY.tracking_code,
-        "status": status,
-        "occurred_at": T0 + timedelta(hours=hour),
-    }
-    return _shipment_event(**(fields | overrides))
-
-
-def correction(event_id: str, hour: int) -> ShipmentEvent:
-    """Correios EST: "Favor desconsiderar a informação anterior"."""
-    return event(
-        event_id,
-        Status.IN_TRANSIT,
-        hour,
-        status_detail=StatusDetail.CORRECTION,
-        carrier_status=CarrierStatus(type="EST", code="01"),
-    )
+T0 = HISTORY_START
+KEY = HISTORY_KEY
+event = history_event
+correction = history_correction
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,38 +13,23 @@ import pytest
 from parcelhooks.core.errors import EnqueueFailedError, NotFoundError
 from parcelhooks.core.models import CarrierStatus, ShipmentEvent
 from parcelhooks.core.shipments import MAX_ENTRIES, Entry, ShipmentKey, ShipmentState
-from parcelhooks.core.statuses import Status, StatusDetail
+from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.accept import Ingest
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.shipments import MAX_PLACE_ATTEMPTS, ShipmentBook
 from parcelhooks.merchant_api.shipments import Shipments
-from testkit.factories import carrier_event
-from testkit.factories import shipment_event as _shipment_event
+from testkit.factories import (
+    HISTORY_KEY,
+    HISTORY_START,
+    carrier_event,
+    history_correction,
+    history_event,
+)
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-KEY = ShipmentKey("merchant-a", "carrier-x", "TRK-0001")
-
-
-def event(event_id: str, status: Status, hour: int, **overrides: Any) -> ShipmentEvent:
-    fields: dict[str, Any] = {
-        "event_id": event_id,
-        "carrier_event_id": event_id,
-        "tracking_code": KEY.tracking_code,
-        "status": status,
-        "occurred_at": T0 + timedelta(hours=hour),
-    }
-    return _shipment_event(**(fields | overrides))
-
-
-def correction(event_id: str, hour: int) -> ShipmentEvent:
-    """Correios EST: "Favor desconsiderar a informação anterior"."""
-    return event(
-        event_id,
-        Status.IN_TRANSIT,
-        hour,
-        status_detail=StatusDetail.CORRECTION,
-        carrier_status=CarrierStatus(type="EST", code="01"),
-    )
+T0 = HISTORY_START
+KEY = HISTORY_KEY
+event = history_event
+correction = history_correction
 
 
 def place_all(*events: ShipmentEvent) -> tuple[ShipmentState, list[Entry]]:
