@@ -1,6 +1,6 @@
-"""The unit tier's guard (tests/unit/conftest.py) refuses what a unit test may not do, with
-the message that says where such a test belongs, even when the code under test swallows the
-refusal. It is run here on a probe file, in a pytest of its own."""
+"""The unit tier's guard (testkit/purity.py, loaded by tests/unit/conftest.py) refuses what a
+unit test may not do, with the message that says where such a test belongs, even when the
+code under test swallows the refusal. It is run here on a probe file, in a pytest of its own."""
 
 from __future__ import annotations
 
