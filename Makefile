@@ -48,12 +48,12 @@ deps: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok
 
 $(RUN)/.ok: pyproject.toml
 	test -x $(RUN)/bin/python || $(PY313) -m venv $(RUN)
-	$(RUN)/bin/pip install $(PIP_QUIET) -e .
+	$(RUN)/bin/pip install $(PIP_QUIET) -e '.[local]'
 	touch $@
 
 $(DEV)/.ok: pyproject.toml
 	test -x $(DEV)/bin/python || $(PY313) -m venv $(DEV)
-	$(DEV)/bin/pip install $(PIP_QUIET) -e '.[dev]'
+	$(DEV)/bin/pip install $(PIP_QUIET) -e '.[dev,local]'
 	touch $@
 
 $(MINISTACK)/.ok: requirements/ministack.txt
