@@ -32,8 +32,10 @@ from parcelhooks.delivery.http.sender import HttpSender
 from testkit.factories import shipment_event, subscription
 from testkit.fakes import (
     FakeDeadLetters,
+    FakeMailer,
     FakeNotices,
     FakeRetries,
+    FakeSecrets,
     FakeSubscriptions,
     FakeTelemetry,
 )
@@ -103,6 +105,8 @@ def _fanout(tables: dict[str, Any], store: Any, url: str, executor: ThreadPoolEx
             policy=GuardPolicy(allow_http=True, allowed_networks=(ip_network("127.0.0.0/8"),)),
             resolve=system_resolver,
         ),
+        mailer=FakeMailer(),
+        secrets=FakeSecrets(),
         gate=EndpointGate(
             store,
             BREAKER,

@@ -46,9 +46,11 @@ from testkit.factories import shipment_event, subscription  # noqa: E402
 from testkit.fakes import (  # noqa: E402
     FakeDeadLetters,
     FakeLog,
+    FakeMailer,
     FakeMarks,
     FakeNotices,
     FakeRetries,
+    FakeSecrets,
     FakeSubscriptions,
     FakeTelemetry,
 )
@@ -191,6 +193,8 @@ def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLo
             resolve=system_resolver,
         ),
         # The delivery engine alone: endpoint health has its own benchmark (bench/health.py).
+        mailer=FakeMailer(),
+        secrets=FakeSecrets(),
         gate=EndpointGate(
             NoGate(),
             BREAKER,
@@ -330,7 +334,11 @@ def _import_ms(module: str, paths: list[str], env: dict[str, str] | None = None)
 
 
 def _function_env(function: str) -> dict[str, str]:
-    names = [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    names = [
+        *resources("AWS::DynamoDB::Table"),
+        *resources("AWS::SQS::Queue"),
+        *resources("AWS::KMS::Key"),
+    ]
     return {
         "AWS_DEFAULT_REGION": "us-east-1",
         **function_environment(function, {n: n for n in names}),

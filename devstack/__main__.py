@@ -15,10 +15,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import suppress
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from devstack.mail import SmtpReceiver
 from devstack.stack import (
+    MAIL_DIR_NAME,
     REGION,
     ROOT,
     STOP_SIGNALS,
@@ -29,6 +33,7 @@ from devstack.stack import (
     begin_stopping,
     deferred_stop,
     deploy,
+    free_port,
     issue_key,
     key_works,
     log,
@@ -45,6 +50,7 @@ STATE = Path(os.environ.get("PARCELHOOKS_STATE_DIR") or ROOT / ".parcelhooks")
 # (sam keeps its build.toml beside the build folder.)
 BUILD_DIR = STATE / "sam" / "build"
 LOCAL_JSON = STATE / "local.json"
+MAIL_DIR = STATE / MAIL_DIR_NAME
 DEMO_JSON = STATE / "demo-subscription.json"
 STACK_NAME = "parcelhooks-local"
 DEMO_CARRIER = "demo-carrier"
@@ -129,6 +135,16 @@ def _curl(api_url: str, carrier_key: str) -> str:
     )
 
 
+def _print_mail(message: EmailMessage) -> None:
+    """One line per e-mail received, among the webhooks the demo receiver prints."""
+    with suppress(OSError):
+        print(f"e-mail from {message['From']} to {message['To']}: {message['Subject']}", flush=True)
+
+
+def _shown(path: Path) -> str:
+    return f"{path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}/"
+
+
 def _caught_signals(pid: int) -> set[int]:
     """The signals process `pid` has a handler for (Linux; empty elsewhere or once it is gone)."""
     try:
@@ -174,13 +190,15 @@ def main() -> int:
     port = int(os.environ.get("PORT", "4566"))
     receiver_port = int(os.environ.get("RECEIVER_PORT", "8787"))
     started = time.monotonic()
-    ministack = MiniStack(port=port, workdir=STATE, persist=True)
+    # A new port each run: SES reads SMTP_HOST at every send, and nothing else needs it.
+    mail_receiver = SmtpReceiver(MAIL_DIR, free_port(), on_message=_print_mail)
+    ministack = MiniStack(port=port, workdir=STATE, persist=True, mail_receiver=mail_receiver)
     receiver: subprocess.Popen[bytes] | None = None
     try:
         stop_on_signals()
         if os.environ.get(STOP_WITH_PARENT_ENV) == "1":
             _stop_with_parent()
-        log(f"starting MiniStack on 127.0.0.1:{port}")
+        log(f"starting MiniStack on 127.0.0.1:{port}, SES mail to {mail_receiver.address}")
         ministack.start()
         log("sam build + sam deploy of template.yaml")
         deployment = deploy(ministack, STACK_NAME, build_dir=BUILD_DIR)
@@ -200,14 +218,23 @@ def main() -> int:
                 "merchant_id": DEMO_MERCHANT,
                 "merchant_key": merchant_key,
                 "demo_receiver_url": receiver_url,
+                "mail_dir": str(deployment.mail_dir) if deployment.mail_dir else None,
             },
         )
         wait_until(lambda: receiver is None or receiver.poll() is None, 5, "the demo receiver")
         log(f"ready in {time.monotonic() - started:.1f}s; settings in {LOCAL_JSON}")
         print("\nSend a carrier event (paste this in another terminal):\n", flush=True)
         print(_curl(deployment.api_url, carrier_key), flush=True)
+        if deployment.mail_dir is not None:
+            print(
+                f"\nE-mail sent through SES lands in {_shown(deployment.mail_dir)} "
+                f"(SMTP receiver on {mail_receiver.address}), one .eml file each.",
+                flush=True,
+            )
         print(
-            "\nThe demo receiver prints each webhook below. Ctrl-C stops everything.\n", flush=True
+            "\nThe demo receiver prints each webhook below, and each e-mail as one line. "
+            "Ctrl-C stops everything.\n",
+            flush=True,
         )
         while receiver.poll() is None:
             time.sleep(0.5)

@@ -108,7 +108,9 @@ class Account:
     """Where the resources live, and how a logical id becomes a physical name.
 
     The defaults are moto's account and the component tests' convention (their moto stack,
-    tests/component/stack.py, names every table and queue by its logical id)."""
+    tests/component/stack.py, names every table and queue by its logical id). A KMS key's
+    physical name is its KeyId, which only the key's creator learns: map the logical id to
+    it in `names` (unmapped, the key is named by its logical id, as placeholder settings do)."""
 
     account_id: str = "123456789012"
     region: str = "us-east-1"
@@ -126,6 +128,13 @@ class Account:
 
     def queue_url(self, queue: str) -> str:
         return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{queue}"
+
+    def key_arn(self, key_id: str) -> str:
+        return f"arn:{self.partition}:kms:{self.region}:{self.account_id}:key/{key_id}"
+
+    def identity_arn(self, identity: str) -> str:
+        """An SES identity: an e-mail address or a domain."""
+        return f"arn:{self.partition}:ses:{self.region}:{self.account_id}:identity/{identity}"
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,8 @@ class _Resolver:
             return account.name(name)
         if kind == "AWS::SQS::Queue":
             return account.queue_url(account.name(name))
+        if kind == "AWS::KMS::Key":
+            return account.name(name)  # the KeyId
         raise TransformError(f"cannot resolve Ref {name} ({kind}) in an IAM policy")
 
     def _attribute(self, logical_id: str, attribute: str) -> str:
@@ -246,6 +257,10 @@ class _Resolver:
                 "QueueName": name,
                 "QueueUrl": account.queue_url(name),
             }
+            if attribute in attributes:
+                return attributes[attribute]
+        if kind == "AWS::KMS::Key":
+            attributes = {"Arn": account.key_arn(name), "KeyId": name}
             if attribute in attributes:
                 return attributes[attribute]
         raise TransformError(f"cannot resolve {logical_id}.{attribute} ({kind}) in an IAM policy")

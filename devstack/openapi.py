@@ -13,7 +13,11 @@ from devstack.template import function_environment, resources
 def current_document() -> dict[str, Any]:
     """The document the deployed admin function serves, built from the code as it is."""
     # The document depends on no setting, but the handler checks its settings on import.
-    names = [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    names = [
+        *resources("AWS::DynamoDB::Table"),
+        *resources("AWS::SQS::Queue"),
+        *resources("AWS::KMS::Key"),
+    ]
     for variable, value in function_environment("AdminFunction", {n: n for n in names}).items():
         os.environ.setdefault(variable, value)
     spec = importlib.util.spec_from_file_location("admin_app", ROOT / "functions/admin/app.py")

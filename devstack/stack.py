@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 import botocore.config
 
+from devstack.mail import SmtpReceiver
 from parcelhooks.auth.keys import create_key, key_is_live
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.core.api_keys import Role
@@ -36,6 +37,10 @@ ARTIFACTS_BUCKET = "parcelhooks-local-artifacts"
 LOCAL_RETRY_SCHEDULE = "1,2,4"
 LOCAL_ALLOWED_NETWORKS = "127.0.0.0/8"
 LOCAL_DISABLE_AFTER_FAILING_HOURS = "0.005"  # 18 seconds
+# The From of the stack's e-mail: template.yaml's EmailFromAddress default, which devstack
+# deploys with. MiniStack's SES, like AWS's, refuses to send from an unverified address.
+EMAIL_FROM_ADDRESS = "parcelhooks@example.com"
+MAIL_DIR_NAME = "mail"  # under a stack's state folder: where its SES mail lands
 HEALTH_TIMEOUT_S = 60.0
 # What a child of ours gets between SIGTERM and SIGKILL (MiniStack exits in about a second).
 STOP_GRACE_S = 10.0
@@ -197,11 +202,14 @@ def wait_until(predicate: Any, timeout_s: float, what: str, interval_s: float = 
 
 @dataclass
 class MiniStack:
-    """A MiniStack server process on 127.0.0.1:<port>, its scratch files under `workdir`."""
+    """A MiniStack server process on 127.0.0.1:<port>, its scratch files under `workdir`;
+    with `mail_receiver`, SES relays every message it sends to that SMTP receiver, which
+    starts before MiniStack and stops after it."""
 
     port: int
     workdir: Path
     persist: bool = False
+    mail_receiver: SmtpReceiver | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -220,9 +228,20 @@ class MiniStack:
         """Where MiniStack records its pid (in its TMPDIR), for `ministack --stop`."""
         return self.workdir / "tmp" / f"ministack-{self.port}.pid"
 
+    @property
+    def mail_dir(self) -> Path | None:
+        """Where the SES mail of this MiniStack lands, if our receiver gets it."""
+        receiver = self.mail_receiver
+        return receiver.mail_dir if receiver is not None and receiver.running else None
+
     def start(self) -> None:
         """Start MiniStack unless one already answers on the port (then reuse it)."""
         if self.healthy():
+            if self.mail_receiver is not None:
+                log(
+                    f"MiniStack already answers on port {self.port}: its SES mail goes to "
+                    f"the SMTP_HOST it was started with, not to {self.mail_receiver.mail_dir}"
+                )
             return
         tmp = self.workdir / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
@@ -235,6 +254,10 @@ class MiniStack:
             "TMPDIR": str(tmp),
             "LOG_LEVEL": "WARNING",
         }
+        if self.mail_receiver is not None:
+            with deferred_stop():
+                self.mail_receiver.start()
+            env["SMTP_HOST"] = self.mail_receiver.address
         if self.persist:
             env |= {"PERSIST_STATE": "1", "STATE_DIR": str(self.workdir / "ministack-state")}
         log_path = self.workdir / f"ministack-{self.port}.log"
@@ -255,13 +278,18 @@ class MiniStack:
         return self.healthy() or (self.process is not None and self.process.poll() is not None)
 
     def stop(self) -> None:
-        """Stop MiniStack and its function workers (they share its process group)."""
-        if self.process is None:
-            return
-        stop_process_group(self.process)
-        # MiniStack removes its pid file on SIGTERM, not when it is killed.
-        if self._pid_in_file() == self.process.pid:
-            self.pid_file.unlink(missing_ok=True)
+        """Stop MiniStack and its function workers (they share its process group), then
+        the mail receiver."""
+        try:
+            if self.process is None:
+                return
+            stop_process_group(self.process)
+            # MiniStack removes its pid file on SIGTERM, not when it is killed.
+            if self._pid_in_file() == self.process.pid:
+                self.pid_file.unlink(missing_ok=True)
+        finally:
+            if self.mail_receiver is not None:
+                self.mail_receiver.stop()
 
     def _pid_in_file(self) -> int | None:
         try:
@@ -279,11 +307,13 @@ class MiniStack:
 
 @dataclass
 class Deployment:
-    """What a deployed stack tells its users, from its CloudFormation outputs."""
+    """What a deployed stack tells its users, from its CloudFormation outputs, and where
+    the mail its functions send through SES lands (None when no receiver of ours gets it)."""
 
     endpoint: str
     stack_name: str
     outputs: dict[str, str]
+    mail_dir: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -398,6 +428,8 @@ def deploy(
         quiet,
     )
     deployment = describe(endpoint, stack_name)
+    deployment.mail_dir = ministack.mail_dir
+    verify_sender(deployment)
     apply_gateway_responses(deployment)
     apply_binary_media_types(deployment)
     apply_authorizer_ttl(deployment, int(parameters["AuthorizerCacheTtl"]))
@@ -406,6 +438,15 @@ def deploy(
         restApiId=deployment.outputs["ApiId"], stageName="prod"
     )
     return deployment
+
+
+def verify_sender(deployment: Deployment) -> None:
+    """Verify the stack's From address in SES, so SendEmail from it is accepted.
+
+    MiniStack, like AWS, answers MessageRejected to SendEmail from an unverified address;
+    locally VerifyEmailIdentity succeeds at once (in AWS someone follows the link it mails).
+    """
+    deployment.client("ses").verify_email_identity(EmailAddress=EMAIL_FROM_ADDRESS)
 
 
 def apply_authorizer_ttl(deployment: Deployment, ttl_s: int) -> None:
@@ -536,8 +577,11 @@ def key_works(deployment: Deployment, key: str) -> bool:
 def running_stack(
     workdir: Path, stack_name: str, port: int | None = None, **deploy_options: Any
 ) -> Iterator[Deployment]:
-    """MiniStack up and the stack deployed for the duration of the block; all stopped after."""
-    ministack = MiniStack(port=port or free_port(), workdir=workdir)
+    """MiniStack up and the stack deployed for the duration of the block; all stopped after.
+    The mail its functions send through SES lands in the deployment's `mail_dir`
+    (`<workdir>/mail/`, emptied at start)."""
+    mail_receiver = SmtpReceiver(workdir / MAIL_DIR_NAME, free_port())
+    ministack = MiniStack(port=port or free_port(), workdir=workdir, mail_receiver=mail_receiver)
     try:
         ministack.start()
         yield deploy(ministack, stack_name, **deploy_options)

@@ -28,8 +28,12 @@ def functions_environment(physical: dict[str, str]) -> dict[str, str]:
 
 
 def placeholder_environment() -> dict[str, str]:
-    """Every function's variables, each table and queue named by its logical id."""
-    names = [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    """Every function's variables, each table, queue and key named by its logical id."""
+    names = [
+        *resources("AWS::DynamoDB::Table"),
+        *resources("AWS::SQS::Queue"),
+        *resources("AWS::KMS::Key"),
+    ]
     return functions_environment({name: name for name in names})
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from random import Random
 
 from parcelhooks.core.api_keys import ApiKeyRecord
+from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
@@ -88,15 +89,57 @@ class FakeTelemetry:
         self.attempts: list[AttemptRecord] = []
         self.dead: list[DeadLetter] = []
         self.disables: list[tuple[str, DisabledBy]] = []
+        self.unrendered_records: list[AttemptRecord] = []
 
     def attempted(self, record: AttemptRecord) -> None:
         self.attempts.append(record)
+
+    def unrendered(self, record: AttemptRecord) -> None:
+        self.unrendered_records.append(record)
 
     def dead_lettered(self, dead: DeadLetter) -> None:
         self.dead.append(dead)
 
     def disabled(self, subscription: Subscription, by: DisabledBy, reason: str) -> None:
         self.disables.append((subscription.id, by))
+
+
+class FakeMailer:
+    """SES as a list: every e-mail kept; `answers` scripts its results (accepted when empty)."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailPlan] = []
+        self.answers: list[AttemptResult] = []
+
+    async def send(self, email: EmailPlan) -> AttemptResult:
+        self.sent.append(email)
+        if self.answers:
+            return self.answers.pop(0)
+        return AttemptResult(200, 1.0, response_excerpt="accepted by Amazon SES as fake-id")
+
+
+class FakeSecrets:
+    """Sealed values are `sealed:<value>`, as FakeSealer makes them; opens are counted."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def open(self, subscription: Subscription) -> dict[str, str]:
+        self.opened += 1
+        return {
+            h.sealed: h.sealed.removeprefix("sealed:")
+            for h in subscription.headers
+            if h.sealed is not None
+        }
+
+
+class FakeSealer:
+    def __init__(self) -> None:
+        self.sealed: list[tuple[str, str]] = []
+
+    def seal(self, merchant_id: str, subscription_id: str, value: str) -> str:
+        self.sealed.append((merchant_id, subscription_id))
+        return f"sealed:{value}"
 
 
 class FakeLog:
@@ -296,6 +339,8 @@ class FanoutKit:
         self.retries = FakeRetries()
         self.dead_letters = FakeDeadLetters()
         self.sender = ScriptedSender(scripts)
+        self.mailer = FakeMailer()
+        self.secrets = FakeSecrets()
         self.notices = FakeNotices()
         self.health = FakeHealthStore()
         self.now = now
@@ -315,6 +360,8 @@ class FanoutKit:
             dead_letters=self.dead_letters,
             notices=self.notices,
             sender=self.sender,
+            mailer=self.mailer,
+            secrets=self.secrets,
             gate=self.gate,
             policy=RetryPolicy(schedule_s=schedule_s, jitter=0.2),
             executor=_EXECUTOR,

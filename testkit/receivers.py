@@ -23,6 +23,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    method: str = "POST"
 
 
 def _wait_until_count(
@@ -99,7 +100,13 @@ class _Handler(BaseHTTPRequestHandler):
             receiver.ended()
         receiver.connections.add(self.client_address[1])
         status = receiver.record(
-            Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+            Received(
+                self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+                time.time(),
+                self.command,
+            )
         )
         self.send_response(status)
         for name, value in receiver.response_headers.items():
@@ -116,6 +123,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(receiver.response_body)
         if receiver.response_headers.get("connection") == "close":
             self.close_connection = True
+
+    # Destinations choose their method: every one is answered the same way.
+    def do_PUT(self) -> None:
+        self.do_POST()
+
+    def do_PATCH(self) -> None:
+        self.do_POST()
 
     def log_message(self, format: str, *args: object) -> None:
         return

@@ -36,6 +36,8 @@ from parcelhooks.merchant_api.models import (
     SubscriptionPatch,
 )
 from parcelhooks.merchant_api.openapi import build_document, ok
+from parcelhooks.merchant_api.presets import PresetPage, preset_page
+from parcelhooks.merchant_api.previews import PreviewEventIn, PreviewIn, PreviewOut
 from parcelhooks.merchant_api.shipments import ShipmentsOut
 from parcelhooks.wiring import admin as wiring
 
@@ -60,6 +62,38 @@ def create_subscription(subscription: SubscriptionIn) -> Response[str]:
     """Subscribe a URL; the answer holds its signing secret, shown in full only here."""
     created = wiring.subscriptions().create(_merchant(), subscription)
     return json_response(201, created.model_dump_json())
+
+
+@app.post(
+    "/v1/subscriptions/preview",
+    tags=["subscriptions"],
+    responses=ok(200, PreviewOut, "What would be sent; nothing is stored or sent"),
+)
+def preview_subscription(request: PreviewIn) -> PreviewOut:
+    """The exact request (or e-mail) a subscription with this body would get for a sample
+    event, or why its templates cannot render it; a body create would refuse is a 400."""
+    return wiring.subscriptions().preview(_merchant(), request)
+
+
+@app.post(
+    "/v1/subscriptions/<subscription_id>/preview",
+    tags=["subscriptions"],
+    responses=ok(200, PreviewOut, "What would be sent; nothing is sent"),
+)
+def preview_stored_subscription(subscription_id: str, request: PreviewEventIn) -> PreviewOut:
+    """The exact request (or e-mail) this subscription would get for a sample event (with
+    your `data` laid over it), or why its templates cannot render it."""
+    return wiring.subscriptions().preview_stored(_merchant(), subscription_id, request)
+
+
+@app.get(
+    "/v1/presets",
+    tags=["subscriptions"],
+    responses=ok(200, PresetPage, "Ready subscriptions for common targets"),
+)
+def list_presets() -> PresetPage:
+    """Subscriptions for WhatsApp senders, ERPs and e-mail, each with what to fill in."""
+    return preset_page()
 
 
 @app.get(

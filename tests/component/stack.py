@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from devstack.template import resources
+from devstack.template import parameter_default, resources
 from parcelhooks.auth.keys import create_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.core.api_keys import Role
@@ -24,7 +24,8 @@ TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes
 
 
 def build_stack() -> dict[str, str]:
-    """Create the template's tables and queues (inside moto); the functions' environment."""
+    """Create the template's tables, queues and keys (inside moto), and verify its e-mail
+    sender; the functions' environment."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     physical: dict[str, str] = {}
@@ -34,6 +35,13 @@ def build_stack() -> dict[str, str]:
         physical[name] = name
     for name in resources("AWS::SQS::Queue"):
         physical[name] = sqs.create_queue(QueueName=name)["QueueUrl"]
+    kms = boto3.client("kms", region_name=REGION)
+    for name in resources("AWS::KMS::Key"):
+        physical[name] = kms.create_key(Description=name)["KeyMetadata"]["KeyId"]
+    # SES sends only from a verified identity: the stack's sender, as in a real account.
+    boto3.client("ses", region_name=REGION).verify_email_identity(
+        EmailAddress=parameter_default("EmailFromAddress")
+    )
     keys = ApiKeysTable(boto3.resource("dynamodb", region_name=REGION).Table("ApiKeysTable"))
     for merchant in KNOWN_MERCHANTS:
         create_key(keys, Role.MERCHANT, merchant)

@@ -48,6 +48,8 @@ def _valid_body(method: str, path: str) -> dict[str, Any]:
         ("POST", "/v1/subscriptions"): SUBSCRIPTION,
         ("PATCH", "/v1/subscriptions/{subscription_id}"): {"description": "ERP"},
         ("POST", "/v1/subscriptions/{subscription_id}/recover"): {"since": recent},
+        ("POST", "/v1/subscriptions/preview"): {"subscription": SUBSCRIPTION},
+        ("POST", "/v1/subscriptions/{subscription_id}/preview"): {"event_type": "webhook.test"},
     }
     return bodies[(method, path)]
 

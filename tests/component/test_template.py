@@ -28,7 +28,12 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "RedriveFunction": RedriveSettings,
 }
 PLACEHOLDERS = {
-    name: name for name in [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    name: name
+    for name in [
+        *resources("AWS::DynamoDB::Table"),
+        *resources("AWS::SQS::Queue"),
+        *resources("AWS::KMS::Key"),
+    ]
 }
 
 

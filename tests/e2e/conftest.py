@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.mail import Mailbox
 from devstack.stack import ROOT, Deployment, issue_key, running_stack
 from parcelhooks.core.api_keys import Role
 
@@ -19,6 +20,14 @@ from parcelhooks.core.api_keys import Role
 def stack() -> Iterator[Deployment]:
     with running_stack(ROOT / ".parcelhooks" / "integration", "parcelhooks-it") as deployment:
         yield deployment
+
+
+@pytest.fixture(scope="session")
+def mailbox(stack: Deployment) -> Mailbox:
+    """The mail the stack's functions sent through SES, as MiniStack relayed it (the whole
+    session's: find a test's own by a unique recipient or subject with `wait_for`)."""
+    assert stack.mail_dir is not None, "running_stack starts a mail receiver"
+    return Mailbox(stack.mail_dir)
 
 
 class Api:

@@ -43,7 +43,11 @@ def test_each_function_imports_with_only_its_layer(stack: Deployment, function: 
     assert layer.is_dir() and code.is_dir()
     stdlib = [p for p in sys.path if p and "site-packages" not in p and Path(p).exists()]
     # Handlers validate their settings on import: give each the variables the template does.
-    names = [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    names = [
+        *resources("AWS::DynamoDB::Table"),
+        *resources("AWS::SQS::Queue"),
+        *resources("AWS::KMS::Key"),
+    ]
     env = {
         "PYTHONPATH": "",
         "PATH": "/usr/bin:/bin",

@@ -14,12 +14,15 @@ tests' own setup calls. So moto holds the roles and issues their credentials, an
 module does the authorization, as AWS documents it, per call:
 
 - each function's role is created in moto with exactly the inline policy documents of
-  the SAM-transformed template (devstack/iam.py), resolved to moto's ARNs; the function's
-  clients are signed with that role's STS credentials, and the documents are read back
-  from moto (whose validator they must pass) to evaluate;
+  the SAM-transformed template (devstack/iam.py), resolved to moto's ARNs (a KMS key is
+  the one moto holds with its logical id as Description: see `stack_account`); the
+  function's clients are signed with that role's STS credentials, and the documents are
+  read back from moto (whose validator they must pass) to evaluate;
 - each call is mapped to the IAM actions and resources AWS checks for it (a batch call
   needs its batch action on every table it names, a query on an index needs the index's
-  ARN, SendMessageBatch needs sqs:SendMessage on the queue), then evaluated: an explicit
+  ARN, SendMessageBatch needs sqs:SendMessage on the queue, SendEmail needs ses:SendEmail
+  on the identity of its From address, a Decrypt needs kms:Decrypt on the key its
+  ciphertext names), then evaluated: an explicit
   Deny wins, then any Allow, else denied. The managed policies SAM attaches (logs, X-Ray,
   the SQS poller) are evaluated too, from their published documents.
 
@@ -33,8 +36,9 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
+from email.utils import parseaddr
 from functools import cache
 from importlib import import_module
 from types import ModuleType
@@ -45,12 +49,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from devstack.iam import Account, Role, roles
-from devstack.template import FUNCTIONS, TEMPLATE
+from devstack.iam import Account, roles
+from devstack.template import FUNCTIONS, TEMPLATE, resources
 from parcelhooks.aws import clients
 
 LEDGER_VARIABLE = "PARCELHOOKS_IAM_LEDGER"
 ACCOUNT = Account()  # moto's account and region; tables and queues named by logical id
+STACK_KEYS = tuple(resources("AWS::KMS::Key"))  # logical ids; moto names them by KeyId
 
 # The AWS managed policies SAM attaches to function roles, as AWS publishes them. The
 # functions' code never needs them (the Lambda service writes logs, sends traces and
@@ -94,7 +99,7 @@ MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
 
 # ---------------------------------------------------------------------------------------
 # Which actions and resources AWS authorizes for a call
-# (Service Authorization Reference: Amazon DynamoDB, Amazon SQS).
+# (Service Authorization Reference: Amazon DynamoDB, Amazon SQS, Amazon SES, AWS KMS).
 
 _SQS_BATCH_ACTIONS = {
     "SendMessageBatch": "SendMessage",
@@ -108,18 +113,39 @@ _TRANSACT_ACTIONS = {
     "Delete": "DeleteItem",
     "Get": "GetItem",
 }
+# Those whose resource is the key their KeyId names (Decrypt's KeyId is optional).
+_KMS_KEY_OPERATIONS = frozenset({"Encrypt", "Decrypt", "GenerateDataKey", "DescribeKey"})
 
 
 class UnmappedCallError(LookupError):
     """A call this module cannot map to IAM actions yet: add it here."""
 
 
+def _unreadable_ciphertext(params: dict[str, Any]) -> str:
+    raise UnmappedCallError(
+        "kms:Decrypt without a KeyId: its key is named in the ciphertext; pass key_of_ciphertext"
+    )
+
+
 def required_permissions(
-    service: str, operation: str, params: dict[str, Any], account: Account = ACCOUNT
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    account: Account = ACCOUNT,
+    *,
+    key_of_ciphertext: Callable[[dict[str, Any]], str] = _unreadable_ciphertext,
 ) -> list[tuple[str, str]]:
-    """The (action, resource ARN) pairs AWS checks for one API call."""
+    """The (action, resource ARN) pairs AWS checks for one API call; `service` is its IAM
+    prefix. A Decrypt without a KeyId asks `key_of_ciphertext` for its key's ARN."""
     if service == "dynamodb":
         return _dynamodb(operation, params, account)
+    if service == "ses" and operation == "SendEmail":
+        return [("ses:SendEmail", _sending_identity_arn(params, account))]
+    if service == "kms" and operation in _KMS_KEY_OPERATIONS:
+        if "KeyId" in params:
+            return [(f"kms:{operation}", _key_arn(params["KeyId"], account))]
+        if operation == "Decrypt":
+            return [("kms:Decrypt", key_of_ciphertext(params))]
     if service == "sqs":
         action = f"sqs:{_SQS_BATCH_ACTIONS.get(operation, operation)}"
         if "QueueUrl" in params:
@@ -158,6 +184,25 @@ def _dynamodb(operation: str, params: dict[str, Any], account: Account) -> list[
 def _queue_arn(url: str, account: Account) -> str:
     owner, name = urlparse(url).path.strip("/").split("/")[-2:]
     return f"arn:{account.partition}:sqs:{account.region}:{owner}:{name}"
+
+
+def _sending_identity_arn(params: dict[str, Any], account: Account) -> str:
+    """The identity SES authorizes a send against: the Source's address (for an address at
+    a domain AWS also accepts the domain's identity, but our policy names the address), or
+    SourceArn's when sending for another account's identity."""
+    if params.get("SourceArn"):
+        return str(params["SourceArn"])
+    _, address = parseaddr(params["Source"])  # "Display Name <address>" sends from the address
+    if not address:
+        raise UnmappedCallError(f"ses:SendEmail from an unparseable Source {params['Source']!r}")
+    return account.identity_arn(address)
+
+
+def _key_arn(key_id: str, account: Account) -> str:
+    if key_id.startswith("alias/") or ":alias/" in key_id:
+        # AWS authorizes the key the alias points to; nothing here tracks aliases yet.
+        raise UnmappedCallError(f"kms by alias ({key_id}): map the alias to its key here")
+    return key_id if key_id.startswith("arn:") else account.key_arn(key_id)
 
 
 # ---------------------------------------------------------------------------------------
@@ -218,7 +263,7 @@ def statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
 class Call:
     function: str
     action: str
-    resource: str
+    resource: str  # as the template names it: a stack's key by its logical id, not its KeyId
     decision: str  # ALLOWED, DENIED, NOT_ALLOWED, or why IAM refused the role's policy
     by: str  # "inline", "managed" (only an AWS managed policy allows it) or ""
 
@@ -263,21 +308,56 @@ def _session() -> boto3.Session:
 
 @cache
 def _setup_client(service: str) -> Any:
-    """IAM and STS as the test harness (moto resets their state, not the clients)."""
+    """IAM, STS and KMS as the test harness (moto resets their state, not the clients)."""
     return _session().client(service)
 
 
-class FunctionGuard:
-    """One function's role in moto, its credentials, and the check of each of its calls."""
+class StackLookupError(LookupError):
+    """The test's moto stack does not hold what the template's policies name."""
 
-    def __init__(self, role: Role, ledger: Ledger) -> None:
-        self.function = role.function
-        self._role = role
+
+def stack_account() -> Account:
+    """ACCOUNT with the physical ids of the test's moto stack, looked up in moto.
+
+    Tables and queues are named by their logical ids; a KMS key cannot be named, so each
+    AWS::KMS::Key is the one key (not pending deletion) whose Description is its logical
+    id: tests/component/stack.py creates them so, and the KeyId it gets is what the
+    functions are given. Any other count fails loudly rather than pick a key."""
+    kms = _setup_client("kms")
+    described: dict[str, list[str]] = {}
+    for page in kms.get_paginator("list_keys").paginate():
+        for key in page["Keys"]:
+            metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if metadata["KeyState"] != "PendingDeletion":
+                described.setdefault(metadata.get("Description", ""), []).append(key["KeyId"])
+    names = dict(ACCOUNT.names)
+    for logical_id in STACK_KEYS:
+        found = described.get(logical_id, [])
+        if len(found) != 1:
+            raise StackLookupError(
+                f"{len(found)} KMS keys in moto have the Description {logical_id!r}: the moto "
+                "stack (tests/component/stack.py) creates one per AWS::KMS::Key, described so"
+            )
+        names[logical_id] = found[0]
+    return replace(ACCOUNT, names=names)
+
+
+class FunctionGuard:
+    """One function's role in moto, its credentials, and the check of each of its calls.
+
+    The role's documents are resolved on first use, inside the test's moto, for the account
+    its stack makes (`stack_account`): its keys exist only once the stack is built."""
+
+    def __init__(self, function: str, ledger: Ledger) -> None:
+        self.function = function
         self._ledger = ledger
         self._lock = threading.Lock()
         self._credentials: dict[str, str] | None = None
         self._inline: list[dict[str, Any]] = []
-        self._managed = [s for arn in role.managed for s in MANAGED_POLICIES[arn]]
+        self._managed: list[dict[str, Any]] = []
+        # The ARN of each of the stack's KMS keys -> the ARN ACCOUNT gives it (by logical id),
+        # so that the ledger, merged across tests (each its own KeyIds), reads as the template.
+        self._stack_keys: dict[str, str] = {}
         self.principal = ""  # the assumed role, as AWS names the caller in AccessDenied
 
     def credentials(self) -> dict[str, str]:
@@ -286,15 +366,26 @@ class FunctionGuard:
             if self._credentials is None:
                 try:
                     self._credentials = self._assume_role()
-                except ClientError as error:
+                except (ClientError, StackLookupError) as error:
                     # The code would swallow it into a 500: fail the test with it instead.
-                    refused = f"refused by IAM: {error.response['Error'].get('Message')}"
+                    refused = (
+                        f"refused by IAM: {error.response['Error'].get('Message')}"
+                        if isinstance(error, ClientError)
+                        else f"its policies name what the moto stack lacks: {error}"
+                    )
                     role = f"role/{self.function}Role"
                     self._ledger.record(Call(self.function, "iam:PutRolePolicy", role, refused, ""))
                     raise
             return self._credentials
 
     def _assume_role(self) -> dict[str, str]:
+        account = stack_account()
+        resolved = roles(account)[self.function]
+        self._managed = [s for arn in resolved.managed for s in MANAGED_POLICIES[arn]]
+        self._stack_keys = {
+            account.key_arn(account.name(key)): ACCOUNT.key_arn(ACCOUNT.name(key))
+            for key in STACK_KEYS
+        }
         iam = _setup_client("iam")
         name = f"{self.function}Role"
         trust = {
@@ -308,7 +399,7 @@ class FunctionGuard:
             ],
         }
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-        for policy_name, document in self._role.documents.items():
+        for policy_name, document in resolved.documents.items():
             iam.put_role_policy(
                 RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
             )
@@ -332,14 +423,16 @@ class FunctionGuard:
         return client
 
     def _check(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        service = model.service_model.endpoint_prefix
+        service = model.service_model.signing_name  # the IAM prefix (SES's endpoint is "email")
         try:
-            needed = required_permissions(service, model.name, params)
+            needed = required_permissions(
+                service, model.name, params, key_of_ciphertext=self._key_of_ciphertext
+            )
         except UnmappedCallError as error:
             needed = [(f"{service}:{model.name}", f"unmapped: {error}")]
         for action, resource in needed:
             call = self._decide(action, resource)
-            self._ledger.record(call)
+            self._ledger.record(replace(call, resource=self._stack_keys.get(resource, resource)))
             if call.decision != ALLOWED:
                 message = (
                     f"User: {self.principal} is not authorized to perform: "
@@ -349,6 +442,25 @@ class FunctionGuard:
                 raise ClientError(
                     {"Error": {"Code": "AccessDeniedException", "Message": message}}, model.name
                 )
+
+    def _key_of_ciphertext(self, params: dict[str, Any]) -> str:
+        """The key a ciphertext names, as moto tells it: its Decrypt answers with the key's
+        ARN (AWS does not publish the ciphertext's format, and moto's is its own)."""
+        opening = {k: params[k] for k in ("CiphertextBlob", "EncryptionContext") if k in params}
+        try:
+            arn: str = _setup_client("kms").decrypt(**opening)["KeyId"]
+        except ClientError:
+            # Moto will not open it (another encryption context, a damaged value): AWS still
+            # authorizes against the key in its header before refusing it. The stack's code
+            # seals with the stack's key, so with one key that is the one.
+            if len(self._stack_keys) == 1:
+                [key] = self._stack_keys
+                return key
+            raise UnmappedCallError(
+                "kms:Decrypt of a ciphertext moto cannot open, with no KeyId and "
+                f"{len(self._stack_keys)} keys in the stack: pass its KeyId"
+            ) from None
+        return arn
 
     def _decide(self, action: str, resource: str) -> Call:
         if resource.startswith("unmapped:"):
@@ -382,6 +494,18 @@ class FunctionClients:
             _session().client("sqs", config=clients._CONFIG, **self.guard.credentials())
         )
 
+    @cache  # noqa: B019
+    def ses(self) -> Any:
+        return self.guard.watch(
+            _session().client("ses", config=clients._SES_CONFIG, **self.guard.credentials())
+        )
+
+    @cache  # noqa: B019
+    def kms(self) -> Any:
+        return self.guard.watch(
+            _session().client("kms", config=clients._CONFIG, **self.guard.credentials())
+        )
+
     def table(self, name: str) -> Any:
         return self.dynamodb().Table(name)
 
@@ -408,12 +532,11 @@ def _outside_a_function(*_: Any, **__: Any) -> Any:
 
 def enforce(monkeypatch: pytest.MonkeyPatch, ledger: Ledger = LEDGER) -> dict[str, FunctionGuard]:
     """From now on in this test, each flow's clients are its function's, checked call by call."""
-    guards = {}
-    for function, role in roles(ACCOUNT).items():
-        guards[function] = FunctionGuard(role, ledger)
+    roles(ACCOUNT)  # a template the resolver cannot read fails here, not in the code's calls
+    guards = {function: FunctionGuard(function, ledger) for function in FUNCTIONS}
     for function, module in wiring_modules().items():
         monkeypatch.setattr(module, "clients", FunctionClients(guards[function]))
-    for name in ("dynamodb", "sqs", "table"):
+    for name in ("dynamodb", "sqs", "ses", "kms", "table"):
         monkeypatch.setattr(clients, name, _outside_a_function)
     return guards
 

@@ -8,7 +8,8 @@ the function, action and resource), and every grant is used (a permission no tes
 fails here too, unless excepted below with a reason). The code paths no handler test
 reaches (the authorizer and the fan-out against AWS) are driven by
 tests/component/test_functions_on_moto.py, so that they run under IAM as well. The rest of
-this module checks the policies as written, and the evaluation itself.
+this module checks the policies as written, the evaluation itself, and, on the moto stack,
+that the enforcement finds the stack's KMS key and the sender's SES identity.
 """
 
 from __future__ import annotations
@@ -29,16 +30,21 @@ from moto import mock_aws
 from moto.core.authorization import enable_iam_authentication
 
 from devstack.iam import TEMPLATE, Account, lint, roles
-from devstack.template import FUNCTIONS
+from devstack.template import FUNCTIONS, parameter_default
 from tests.iam.enforce import (
     ALLOWED,
     LEDGER_VARIABLE,
     MANAGED_POLICIES,
     NOT_ALLOWED,
+    Ledger,
+    StackLookupError,
     UnmappedCallError,
     UnsupportedPolicyError,
+    enforce,
     evaluate,
     required_permissions,
+    stack_account,
+    wiring_modules,
 )
 
 ROOT = TEMPLATE.parent
@@ -49,7 +55,8 @@ ENFORCED_RUN += ("-p", "no:cacheprovider")
 ENFORCED_RUN += ("-q", "--tb=line", "-rfE")
 
 # Grants no test uses, each with the reason it stays: (function, action, resource) -> why.
-# Resources are written as after the account in the ARN: "table/X", "table/X/index/Y", "Q".
+# Resources are written as after the account in the ARN: "table/X", "table/X/index/Y", "Q",
+# "key/X" (a stack's key by its logical id), "identity/address".
 UNUSED_GRANTS: dict[tuple[str, str, str], str] = {}
 
 # The AWS managed policies SAM attaches to the roles it makes. They are not ours to narrow
@@ -237,6 +244,55 @@ def test_an_authorizer_that_only_reads_keys_can_do_nothing_else() -> None:
         assert evaluate(statements, action, resource) == NOT_ALLOWED, (action, resource)
 
 
+SENDER = parameter_default("EmailFromAddress")
+HEADER_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"  # as moto or AWS would name the key
+KEYED = Account(names={"HeaderSecretsKey": HEADER_KEY_ID})
+
+
+def test_the_fanout_may_send_email_only_from_the_configured_identity() -> None:
+    statements = roles()["FanoutFunction"].statements()
+    account = Account()
+    assert evaluate(statements, "ses:SendEmail", account.identity_arn(SENDER)) == ALLOWED
+    sender_domain = SENDER.split("@")[1]
+    for identity in ("someone-else@example.com", sender_domain, "parcelhooks@example.org"):
+        arn = account.identity_arn(identity)
+        assert evaluate(statements, "ses:SendEmail", arn) == NOT_ALLOWED, identity
+    # A send from another Source, mapped as the enforcement maps the call, is refused.
+    [(action, resource)] = required_permissions(
+        "ses", "SendEmail", {"Source": "Parcelhooks <someone-else@example.com>"}
+    )
+    assert evaluate(statements, action, resource) == NOT_ALLOWED
+    [(action, resource)] = required_permissions("ses", "SendEmail", {"Source": SENDER})
+    assert evaluate(statements, action, resource) == ALLOWED
+
+
+def test_the_fanout_may_open_header_secrets_but_not_seal_them() -> None:
+    statements = roles(KEYED)["FanoutFunction"].statements()
+    key = KEYED.key_arn(HEADER_KEY_ID)
+    assert evaluate(statements, "kms:Decrypt", key) == ALLOWED
+    assert evaluate(statements, "kms:Encrypt", key) == NOT_ALLOWED
+    assert evaluate(statements, "kms:Decrypt", KEYED.key_arn("another-key")) == NOT_ALLOWED
+
+
+def test_the_admin_function_may_seal_header_secrets_but_not_open_them() -> None:
+    statements = roles(KEYED)["AdminFunction"].statements()
+    key = KEYED.key_arn(HEADER_KEY_ID)
+    assert evaluate(statements, "kms:Encrypt", key) == ALLOWED
+    assert evaluate(statements, "kms:Decrypt", key) == NOT_ALLOWED
+    assert evaluate(statements, "kms:Encrypt", KEYED.key_arn("another-key")) == NOT_ALLOWED
+
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - {"FanoutFunction", "AdminFunction"}))
+def test_no_other_function_may_send_email_or_use_the_header_key(function: str) -> None:
+    statements = roles(KEYED)[function].statements()
+    for action, resource in [
+        ("ses:SendEmail", KEYED.identity_arn(SENDER)),
+        ("kms:Encrypt", KEYED.key_arn(HEADER_KEY_ID)),
+        ("kms:Decrypt", KEYED.key_arn(HEADER_KEY_ID)),
+    ]:
+        assert evaluate(statements, action, resource) == NOT_ALLOWED, (action, resource)
+
+
 def test_parliament_finds_nothing_in_any_function_policy() -> None:
     findings = lint()
     assert not findings, "parliament:\n" + "\n".join(f"  {f}" for f in findings)
@@ -272,6 +328,30 @@ def test_calls_map_to_the_actions_and_resources_aws_checks() -> None:
         required_permissions("dynamodb", "ExecuteStatement", {"Statement": "SELECT"})
 
 
+def test_email_and_key_calls_map_to_the_identity_and_key_aws_checks() -> None:
+    account = Account()
+    sender = account.identity_arn("shop@example.com")
+    for source in ("shop@example.com", "Shop <shop@example.com>"):
+        assert required_permissions("ses", "SendEmail", {"Source": source}) == [
+            ("ses:SendEmail", sender)
+        ]
+    behalf = "arn:aws:ses:us-east-1:210987654321:identity/example.net"
+    sent_for = {"Source": "shop@example.net", "SourceArn": behalf}
+    assert required_permissions("ses", "SendEmail", sent_for) == [("ses:SendEmail", behalf)]
+    key = account.key_arn(HEADER_KEY_ID)
+    for key_id in (HEADER_KEY_ID, key):
+        assert required_permissions("kms", "Encrypt", {"KeyId": key_id}) == [("kms:Encrypt", key)]
+        assert required_permissions("kms", "Decrypt", {"KeyId": key_id}) == [("kms:Decrypt", key)]
+    # Without a KeyId, the key is the one the ciphertext names.
+    assert required_permissions(
+        "kms", "Decrypt", {"CiphertextBlob": b"sealed"}, key_of_ciphertext=lambda _: key
+    ) == [("kms:Decrypt", key)]
+    with pytest.raises(UnmappedCallError, match="KeyId"):
+        required_permissions("kms", "Decrypt", {"CiphertextBlob": b"sealed"})
+    with pytest.raises(UnmappedCallError, match="alias"):
+        required_permissions("kms", "Encrypt", {"KeyId": "alias/parcelhooks"})
+
+
 def test_the_evaluation_follows_iam_rules() -> None:
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/Subscriptions"
     allow = {"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": table}
@@ -288,6 +368,69 @@ def test_the_evaluation_follows_iam_rules() -> None:
     conditional = {**allow, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
     with pytest.raises(UnsupportedPolicyError):
         evaluate([conditional], "dynamodb:GetItem", table)
+
+
+@pytest.fixture
+def enforced_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, str], Ledger]]:
+    """The component tier's moto stack, each function's clients under its own role."""
+    # Here, not at the top: the policy tests above need none of the layer's flows.
+    from tests.component.stack import build_stack
+
+    with mock_aws():
+        env = build_stack()
+        ledger = Ledger()
+        enforce(monkeypatch, ledger)
+        yield env, ledger
+
+
+def test_under_its_role_the_fanout_opens_and_sends_and_the_admin_function_only_seals(
+    enforced_stack: tuple[dict[str, str], Ledger],
+) -> None:
+    env, ledger = enforced_stack
+    key_id = env["HEADER_SECRETS_KEY_ID"]
+    wiring = wiring_modules()
+    admin, fanout = wiring["AdminFunction"].clients, wiring["FanoutFunction"].clients
+    context = {"parcelhooks:merchant": "merchant-a", "parcelhooks:subscription": "s-1"}
+    sealed = admin.kms().encrypt(KeyId=key_id, Plaintext=b"token", EncryptionContext=context)
+    blob = sealed["CiphertextBlob"]
+    opened = fanout.kms().decrypt(CiphertextBlob=blob, EncryptionContext=context)
+    assert opened["Plaintext"] == b"token"
+    with pytest.raises(ClientError, match="InvalidCiphertext"):  # authorized, then refused
+        fanout.kms().decrypt(CiphertextBlob=blob, EncryptionContext={"other": "context"})
+    with pytest.raises(ClientError, match="AccessDenied"):
+        admin.kms().decrypt(CiphertextBlob=blob, EncryptionContext=context)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        fanout.kms().encrypt(KeyId=key_id, Plaintext=b"token", EncryptionContext=context)
+    mail = {
+        "Destination": {"ToAddresses": ["ops@example.com"]},
+        "Message": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+    }
+    fanout.ses().send_email(Source=SENDER, **mail)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        fanout.ses().send_email(Source="someone-else@example.com", **mail)
+    # Decided on moto's key (the policies name its KeyId), recorded by its logical id.
+    key, identity = Account().key_arn("HeaderSecretsKey"), Account().identity_arn
+    assert {(c.function, c.action, c.resource, c.decision) for c in ledger.calls} == {
+        ("AdminFunction", "kms:Encrypt", key, ALLOWED),
+        ("FanoutFunction", "kms:Decrypt", key, ALLOWED),
+        ("AdminFunction", "kms:Decrypt", key, NOT_ALLOWED),
+        ("FanoutFunction", "kms:Encrypt", key, NOT_ALLOWED),
+        ("FanoutFunction", "ses:SendEmail", identity(SENDER), ALLOWED),
+        ("FanoutFunction", "ses:SendEmail", identity("someone-else@example.com"), NOT_ALLOWED),
+    }
+
+
+def test_the_stack_key_is_the_one_described_by_its_logical_id_and_never_guessed(
+    enforced_stack: tuple[dict[str, str], Ledger],
+) -> None:
+    env, _ = enforced_stack
+    kms = boto3.client("kms", region_name=REGION)
+    account = stack_account()
+    key = kms.describe_key(KeyId=env["HEADER_SECRETS_KEY_ID"])["KeyMetadata"]["Arn"]
+    assert account.key_arn(account.name("HeaderSecretsKey")) == key
+    kms.create_key(Description="HeaderSecretsKey")
+    with pytest.raises(StackLookupError, match="2 KMS keys"):
+        stack_account()
 
 
 @pytest.fixture

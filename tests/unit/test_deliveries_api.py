@@ -15,7 +15,7 @@ from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 from testkit.factories import NOW, subscription
-from testkit.fakes import TEST_BREAKER
+from testkit.fakes import TEST_BREAKER, FakeSealer
 
 
 class _OneSubscription:
@@ -63,6 +63,7 @@ def _admin(recover_window: timedelta) -> DeliveryAdmin:
         breaker=TEST_BREAKER,
         policy=GuardPolicy(),
         max_per_merchant=50,
+        sealer=FakeSealer(),
     )
     return DeliveryAdmin(
         log=_EmptyLog(),  # type: ignore[arg-type]

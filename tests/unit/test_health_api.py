@@ -26,7 +26,7 @@ from testkit.factories import (
     shipment_event,
     subscription,
 )
-from testkit.fakes import TEST_BREAKER
+from testkit.fakes import TEST_BREAKER, FakeSealer
 
 
 def _three_events(start: datetime) -> list[WebhookEvent]:
@@ -92,6 +92,7 @@ def _admin(records: list[AttemptRecord], queue: _Queue, counts: _Counts) -> Deli
         breaker=TEST_BREAKER,
         policy=GuardPolicy(),
         max_per_merchant=50,
+        sealer=FakeSealer(),
     )
     return DeliveryAdmin(
         log=_Log(records),  # type: ignore[arg-type]

@@ -17,7 +17,12 @@ from parcelhooks.delivery.settings import FanoutSettings
 from parcelhooks.ingest.settings import IngestSettings
 
 PLACEHOLDERS = {
-    name: name for name in [*resources("AWS::DynamoDB::Table"), *resources("AWS::SQS::Queue")]
+    name: name
+    for name in [
+        *resources("AWS::DynamoDB::Table"),
+        *resources("AWS::SQS::Queue"),
+        *resources("AWS::KMS::Key"),
+    ]
 }
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,6 +8,8 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
 # Enough connections for every concurrent delivery to log its attempt at once.
@@ -22,6 +24,21 @@ def dynamodb() -> "DynamoDBServiceResource":
 @cache
 def sqs() -> "SQSClient":
     return boto3.client("sqs", config=_CONFIG)
+
+
+# SES throttling and outages are retried by the delivery's own schedule (through the retry
+# queue), not by boto3 inside one invocation while other deliveries wait.
+_SES_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=64)
+
+
+@cache
+def ses() -> "SESClient":
+    return boto3.client("ses", config=_SES_CONFIG)
+
+
+@cache
+def kms() -> "KMSClient":
+    return boto3.client("kms", config=_CONFIG)
 
 
 def table(name: str) -> Any:

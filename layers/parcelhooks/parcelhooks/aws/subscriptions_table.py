@@ -127,11 +127,21 @@ class SubscriptionsTable:
 
 def subscription_item(subscription: Subscription) -> dict[str, Any]:
     # DynamoDB takes numbers as Decimal, never float (rate_limit_per_second is one).
-    dumped = subscription.model_dump_json(exclude={"id"}, exclude_none=True)
+    dumped = subscription.model_dump_json(exclude={"id", "filter"}, exclude_none=True)
     item: dict[str, Any] = json.loads(dumped, parse_float=Decimal)
     item["subscription_id"] = subscription.id
+    if subscription.filter is not None:
+        # As JSON text: a pattern's numbers are JSON's (1e-200 is one), not DynamoDB's.
+        item["filter"] = json.dumps(subscription.filter, separators=(",", ":"))
     return item
 
 
 def subscription_from_item(item: dict[str, Any]) -> Subscription:
-    return Subscription.model_validate({**item, "id": item["subscription_id"]})
+    pattern = item.get("filter")
+    return Subscription.model_validate(
+        {
+            **item,
+            "id": item["subscription_id"],
+            "filter": json.loads(pattern) if isinstance(pattern, str) else pattern,
+        }
+    )

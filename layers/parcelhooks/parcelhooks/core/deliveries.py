@@ -43,8 +43,12 @@ HELD = "held"
 # The outcome of a delivery its endpoint's limits or circuit breaker put off: the same
 # attempt waits in the retry queue until `next_attempt_at` (so it is never out of sight).
 DEFERRED = "deferred"
+# The outcome of a delivery its destination's templates could not render from the event:
+# nothing sent, no retry on its own (the same template fails the same way); the merchant
+# fixes the template, then retries or recovers it.
+RENDER_ERROR = "render_error"
 # Outcomes that are no attempt: no latency, no delivery metric.
-NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD, DEFERRED})
+NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD, DEFERRED, RENDER_ERROR})
 
 # Why an attempt was made: the retry schedule (first attempts too), a merchant's retry,
 # recover or test, or an ops redrive of the dead-letter queue.

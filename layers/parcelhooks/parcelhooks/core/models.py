@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -224,12 +224,44 @@ class SigningSecret(Model):
     expires_at: datetime | None = None
 
 
+# What a subscription reaches: an HTTP endpoint, or inboxes through Amazon SES.
+DestinationKind = Literal["webhook", "email"]
+HttpMethod = Literal["POST", "PUT", "PATCH"]
+BodyContentType = Literal["application/json", "application/x-www-form-urlencoded"]
+JSON_CONTENT: Final = "application/json"
+FORM_CONTENT: Final = "application/x-www-form-urlencoded"
+
+
+class StoredHeader(Model):
+    """A header sent on every request: a plain value, or a secret one sealed at rest (only
+    the fan-out can open it, and only to send it to the subscription's own host)."""
+
+    name: str
+    value: str | None = None
+    sealed: str | None = None
+
+    @property
+    def secret(self) -> bool:
+        return self.sealed is not None
+
+
+class EmailDestination(Model):
+    """An e-mail sent through Amazon SES: each field a template over the event."""
+
+    to: str
+    subject: str
+    text: str | None = None
+    html: str | None = None
+
+
 class Subscription(Model):
     """A merchant's endpoint as stored; secrets leave through the API only when made."""
 
     id: str
     merchant_id: str
-    url: str
+    kind: DestinationKind = "webhook"
+    # The endpoint (its path and query may hold placeholders); None for an e-mail.
+    url: str | None = None
     event_types: list[str]
     description: str | None = None
     enabled: bool = True
@@ -244,6 +276,16 @@ class Subscription(Model):
     secrets: list[Annotated[SigningSecret, BeforeValidator(_secret_entry)]]
     created_at: datetime
     updated_at: datetime | None = None
+    # The destination's shape (delivery/destination.py renders it); none set: our own JSON,
+    # POSTed, exactly as before destinations existed.
+    filter: dict[str, Any] | None = None
+    method: HttpMethod = "POST"
+    headers: list[StoredHeader] = Field(default_factory=list)
+    content_type: BodyContentType = JSON_CONTENT
+    template: str | None = None
+    email: EmailDestination | None = None
+    # The merchant's own values for its templates (`subscription.metadata.<name>`).
+    metadata: dict[str, str] = Field(default_factory=dict)
 
     def wants(self, event_type: str) -> bool:
         if event_type in self.event_types:

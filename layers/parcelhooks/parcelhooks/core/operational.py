@@ -26,7 +26,7 @@ class SubscriptionDisabled(Model):
     """`data` of `subscription.disabled`."""
 
     subscription_id: str
-    url: str
+    url: str | None = Field(description="The endpoint (null for an e-mail destination).")
     disabled_by: DisabledBy = Field(
         description="`gone`: the endpoint answered 410 Gone; `breaker`: every delivery to "
         "it failed for longer than the platform allows."

@@ -22,6 +22,12 @@ attempt counted. A delivery for a disabled subscription is not attempted but log
 `held`, so the merchant's recover sends it once the endpoint is enabled again. Operational
 events (`subscription.disabled`, `delivery.exhausted`) go out through the events queue to
 the merchant's other subscriptions, never to the one they describe.
+
+A subscription's `filter` is one more condition of wanting an event: an event it does not
+match is not delivered and not logged, like an event type it does not name. What is sent
+is the destination's own request (delivery/destination.py): its method, headers, URL and
+body template, or an e-mail through SES; a template that cannot render the event is logged
+`render_error` and nothing is sent (the merchant fixes it, then retries or recovers).
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import (
     DEFERRED,
     HELD,
     NOT_ATTEMPTED,
+    RENDER_ERROR,
     SKIPPED_STALE,
     AttemptRecord,
     DeadLetter,
@@ -51,6 +59,14 @@ from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import OperationalEvent, WebhookEvent
 from parcelhooks.delivery.backoff import due_after, retry_delay_s
+from parcelhooks.delivery.destination import (
+    HttpRequestPlan,
+    RenderError,
+    envelope_of,
+    render_email,
+    render_http,
+)
+from parcelhooks.delivery.filters import matches
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.health import breaker_reason, breaker_trips, defer_s, observe
 from parcelhooks.delivery.http.sender import WebhookRequest
@@ -59,8 +75,10 @@ from parcelhooks.delivery.ports import (
     DeadLetterSink,
     DeliveryLog,
     DeliveryMarks,
+    Mailer,
     NoticeSink,
     RetryScheduler,
+    SecretValues,
     Sender,
     SubscriptionSource,
     Telemetry,
@@ -104,6 +122,13 @@ class _PutOff:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Unrendered:
+    """The destination's templates could not make a request of this event: nothing sent."""
+
+    error: str
+
+
 class RetrySchedulingError(RuntimeError):
     """SQS would not take a retry message."""
 
@@ -131,15 +156,16 @@ def _deferred(job: DeliveryJob, plan: _Planned, reason: str, at: datetime) -> At
     )
 
 
-def _wants(subscription: Subscription, event: WebhookEvent) -> bool:
+def _wants(subscription: Subscription, event: WebhookEvent, envelope: dict[str, object]) -> bool:
     """A correction also reaches those who got the event it withdraws; an operational event
-    never reaches the subscription it is about."""
+    never reaches the subscription it is about; a filter must match the webhook's body."""
     if isinstance(event, OperationalEvent) and event.about_subscription_id == subscription.id:
         return False
     withdrawn = f"shipment.{event.corrects.status.value}" if event.corrects else None
-    return subscription.wants(event.type) or (
+    wanted = subscription.wants(event.type) or (
         withdrawn is not None and subscription.wants(withdrawn)
     )
+    return wanted and (subscription.filter is None or matches(subscription.filter, envelope))
 
 
 def _skips(subscription: Subscription, event: WebhookEvent) -> bool:
@@ -157,6 +183,8 @@ class Fanout:
         dead_letters: DeadLetterSink,
         notices: NoticeSink,
         sender: Sender,
+        mailer: Mailer,
+        secrets: SecretValues,
         gate: EndpointGate,
         policy: RetryPolicy,
         executor: Executor,
@@ -169,6 +197,8 @@ class Fanout:
         self._marks = marks
         self._retries = retries
         self._sender = sender
+        self._mailer = mailer
+        self._secrets = secrets
         self._gate = gate
         self._policy = policy
         self._executor = executor
@@ -202,7 +232,8 @@ class Fanout:
         subscriptions = await self._blocking(
             self._subscriptions.list_for_merchant, event.merchant_id
         )
-        wanted = [sub for sub in subscriptions if _wants(sub, event)]
+        envelope = envelope_of(webhook_body(event))
+        wanted = [sub for sub in subscriptions if _wants(sub, event, envelope)]
         if not wanted:
             return
         ids = {sub.id: delivery_id(event.event_id, sub.id) for sub in wanted}
@@ -273,6 +304,10 @@ class Fanout:
                 job = self._put_off(event, plan, sent.wait_s)
                 settlement.retries.append(job)
                 settlement.records.append(_deferred(job, plan, sent.reason, self._clock()))
+            elif isinstance(sent, _Unrendered):
+                self._not_attempted(
+                    settlement, event=event, plan=plan, outcome=RENDER_ERROR, error=sent.error
+                )
             else:
                 self._decide(settlement, event=event, plan=plan, sent=sent)
         try:
@@ -283,7 +318,9 @@ class Fanout:
     def _report(self, settlement: Settlement) -> None:
         """Telemetry, on the loop's thread: its buffers need no lock."""
         for record in settlement.records:
-            if record.outcome in NOT_ATTEMPTED:
+            if record.outcome == RENDER_ERROR:
+                self._telemetry.unrendered(record)
+            elif record.outcome in NOT_ATTEMPTED:
                 # Not an attempt: no latency, no delivery metric; one log line.
                 logger.info(
                     "delivery not attempted",
@@ -300,10 +337,17 @@ class Fanout:
             self._telemetry.disabled(gone.subscription, gone.by, gone.reason)
 
     def _not_attempted(
-        self, settlement: Settlement, *, event: WebhookEvent, plan: _Planned, outcome: str
+        self,
+        settlement: Settlement,
+        *,
+        event: WebhookEvent,
+        plan: _Planned,
+        outcome: str,
+        error: str | None = None,
     ) -> None:
         """A stale event the subscription does not take (logged, and marked done so a
-        redelivered message does not log it again), or one held while it is disabled."""
+        redelivered message does not log it again), one held while it is disabled, or one
+        its templates could not render (neither done nor retried: the merchant's to fix)."""
         dlv_id = delivery_id(event.event_id, plan.subscription.id)
         settlement.records.append(
             AttemptRecord(
@@ -315,7 +359,7 @@ class Fanout:
                 attempt=plan.attempt,
                 attempted_at=self._clock(),
                 outcome=outcome,
-                error=plan.subscription.disabled_reason if outcome == HELD else None,
+                error=plan.subscription.disabled_reason if outcome == HELD else error,
                 latency_ms=0.0,
                 origin=plan.origin,
                 event=event,
@@ -323,12 +367,19 @@ class Fanout:
         )
         if outcome == HELD:
             bump(settlement.held, plan.subscription.id)
-        else:
+        elif outcome == SKIPPED_STALE:
             settlement.delivered.append(dlv_id)
 
-    async def _deliver(self, event: WebhookEvent, body: bytes, plan: _Planned) -> _Sent | _PutOff:
-        """Through the endpoint's gate, or put off if it gives no lane in time."""
+    async def _deliver(
+        self, event: WebhookEvent, body: bytes, plan: _Planned
+    ) -> _Sent | _PutOff | _Unrendered:
+        """Rendered, then through the endpoint's gate, or put off if it gives no lane in
+        time; a render error never reaches the gate (it is no answer of the endpoint's)."""
         subscription = plan.subscription
+        try:
+            outgoing = await self._render(event, body, subscription)
+        except RenderError as error:
+            return _Unrendered(str(error))
         local = self._gate.local_limit(subscription)
         if not local.locked():
             await local.acquire()
@@ -343,24 +394,43 @@ class Fanout:
                 admission = await self._gate.admit(subscription)
                 if admission.lease is None:
                     return _PutOff(admission.wait_s, admission.reason)
-                sent_at, result = await self._post(event, body, subscription)
+                sent_at, result = await self._send(event, outgoing, subscription)
                 health = await self._gate.release(subscription, admission, result)
                 return _Sent(sent_at, result, health)
         finally:
             local.release()
 
-    async def _post(
+    async def _render(
         self, event: WebhookEvent, body: bytes, subscription: Subscription
+    ) -> HttpRequestPlan | EmailPlan:
+        if subscription.kind == "email":
+            return render_email(subscription, event, body)
+        opened: dict[str, str] = {}
+        if any(header.secret for header in subscription.headers):
+            # KMS, through a cache: off the loop, as every blocking call.
+            opened = await self._blocking(self._secrets.open, subscription)
+        return render_http(subscription, event, body, lambda _, sealed: opened[sealed])
+
+    async def _send(
+        self, event: WebhookEvent, outgoing: HttpRequestPlan | EmailPlan, subscription: Subscription
     ) -> tuple[datetime, AttemptResult]:
         sent_at = self._clock()
         try:
-            headers = webhook_headers(
+            if isinstance(outgoing, EmailPlan):
+                return sent_at, await self._mailer.send(outgoing)
+            signature = webhook_headers(
                 subscription.live_secrets(sent_at),
                 event.event_id,
                 int(sent_at.timestamp()),
-                body,
+                outgoing.body,
             )
-            request = WebhookRequest(subscription.url, headers, body)
+            request = WebhookRequest(
+                outgoing.url,
+                {**outgoing.headers, **signature},
+                outgoing.body,
+                method=outgoing.method,
+                content_type=outgoing.content_type,
+            )
             return sent_at, await self._sender.send(request)
         except Exception:
             # One delivery's failure is its own failed attempt, not the loss of its siblings.

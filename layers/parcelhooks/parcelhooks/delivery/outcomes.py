@@ -1,34 +1,24 @@
 """What an attempt's result means for the delivery: done, try again, or stop for good."""
 
-import math
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from parcelhooks.core.deliveries import MAX_STATUS, MIN_STATUS, Outcome, is_valid_status
+from parcelhooks.core.attempts import AttemptResult
+from parcelhooks.core.deliveries import Outcome
+
+__all__ = [
+    "GONE",
+    "HONOURS_RETRY_AFTER",
+    "UNEXPECTED_ERROR",
+    "AttemptResult",
+    "classify",
+    "retry_after_s",
+]
 
 GONE = 410
 HONOURS_RETRY_AFTER = frozenset({429, 503})
 # A send failed in a way no error class foresaw; the traceback is in the function's log.
 UNEXPECTED_ERROR = "unexpected_error"
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptResult:
-    """What one POST to a receiver came back with."""
-
-    status_code: int | None
-    latency_ms: float
-    error: str | None = None
-    response_excerpt: str = ""
-    retry_after: str | None = None
-
-    def __post_init__(self) -> None:
-        # Refused here, a value the log cannot store never reaches the fan-out's bookkeeping.
-        if self.status_code is not None and not is_valid_status(self.status_code):
-            raise ValueError(f"status {self.status_code} is outside {MIN_STATUS}-{MAX_STATUS}")
-        if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
-            raise ValueError(f"latency {self.latency_ms} ms is not a finite duration")
 
 
 def classify(result: AttemptResult) -> Outcome:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
@@ -56,8 +57,24 @@ class Sender(Protocol):
     async def send(self, request: WebhookRequest) -> AttemptResult: ...
 
 
+class Mailer(Protocol):
+    async def send(self, email: EmailPlan) -> AttemptResult:
+        """SES's answer as an attempt's result; never raises."""
+        ...
+
+
+class SecretValues(Protocol):
+    def open(self, subscription: Subscription) -> dict[str, str]:
+        """The subscription's sealed header values opened: sealed -> value (blocking)."""
+        ...
+
+
 class Telemetry(Protocol):
     def attempted(self, record: AttemptRecord) -> None: ...
+
+    def unrendered(self, record: AttemptRecord) -> None:
+        """A delivery its destination's templates could not render: nothing was sent."""
+        ...
 
     def dead_lettered(self, dead: DeadLetter) -> None: ...
 

@@ -63,3 +63,5 @@ class FanoutSettings(GuardSettings, BreakerSettings):
     delivery_concurrency: int = Field(ge=1, le=900)
     delivery_log_ttl_days: int = Field(ge=1)
     idempotency_ttl_days: int = Field(ge=1)
+    # E-mail destinations: SES sends from this identity (template's EmailFromAddress).
+    email_from_address: ResourceName

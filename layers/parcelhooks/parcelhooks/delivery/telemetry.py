@@ -41,6 +41,20 @@ class PowertoolsTelemetry:
             next_attempt_at=record.next_attempt_at.isoformat() if record.next_attempt_at else None,
         )
 
+    def unrendered(self, record: AttemptRecord) -> None:
+        # The template's error says where it failed, never a value of the event.
+        metrics.add_metric("DeliveriesNotRendered", MetricUnit.Count, 1)
+        logger.warning(
+            "delivery not rendered",
+            correlation_id=record.event_id,
+            event_id=record.event_id,
+            delivery_id=record.delivery_id,
+            subscription_id=record.subscription_id,
+            merchant_id=record.merchant_id,
+            outcome=record.outcome,
+            error=record.error,
+        )
+
     def dead_lettered(self, dead: DeadLetter) -> None:
         metrics.add_metric("DeliveriesDeadLettered", MetricUnit.Count, 1)
         logger.warning(

@@ -15,7 +15,13 @@ from typing import Literal, Protocol
 
 from pydantic import Field
 
-from parcelhooks.core.deliveries import HELD, SKIPPED_STALE, AttemptRecord, DeliveryJob
+from parcelhooks.core.deliveries import (
+    HELD,
+    RENDER_ERROR,
+    SKIPPED_STALE,
+    AttemptRecord,
+    DeliveryJob,
+)
 from parcelhooks.core.errors import (
     EnqueueFailedError,
     NotFoundError,
@@ -33,7 +39,10 @@ from parcelhooks.core.models import (
 )
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.core.statuses import Status
+from parcelhooks.core.statuses import TEST_EVENT_TYPE, Status
+from parcelhooks.delivery.public import envelope_of, explain, webhook_body
+from parcelhooks.merchant_api.destinations import receivable_types
+from parcelhooks.merchant_api.samples import SAMPLE_METADATA, sample_event
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 
 MAX_RECOVER = 100
@@ -78,7 +87,14 @@ class AttemptOut(Model):
     attempt: int
     attempted_at: datetime
     outcome: Literal[
-        "delivered", "retry", "exhausted", "disable", "skipped_stale", "held", "deferred"
+        "delivered",
+        "retry",
+        "exhausted",
+        "disable",
+        "skipped_stale",
+        "held",
+        "deferred",
+        "render_error",
     ] = Field(
         description="`exhausted`: the failed attempt after which the delivery was "
         "dead-lettered (`status_code` and `error` are this attempt's, `next_attempt_at` is "
@@ -88,7 +104,10 @@ class AttemptOut(Model):
         "attempted, because the subscription was disabled (`error` says why); once it is "
         "enabled again, recover sends it. `deferred`: put off by the endpoint's limits or "
         "its circuit breaker (`error` says which); the same attempt is made at "
-        "`next_attempt_at`. None of these three counts as an attempt."
+        "`next_attempt_at`. `render_error`: not sent, because the destination's templates "
+        "could not render the event (`error` says where and why); it is not retried on its "
+        "own: fix the template, then retry or recover it. None of these four counts as an "
+        "attempt."
     )
     status_code: int | None
     error: str | None
@@ -111,6 +130,12 @@ class Resent(Model):
     delivery_id: str
     event_id: str
     attempt: int
+    queued: bool = Field(
+        default=True,
+        description="False only for a test event the subscription's filter does not take: "
+        "nothing was sent (`filter_reasons` says why).",
+    )
+    filter_reasons: list[str] = Field(default_factory=list)
 
 
 class Recovered(Model):
@@ -134,7 +159,7 @@ def _out(record: AttemptRecord) -> AttemptOut:
 def next_attempt(record: AttemptRecord) -> int:
     """The attempt number a re-send gets: a held line's attempt was never made, so a re-send
     makes it (a skipped_stale line keeps counting, as it always has)."""
-    return record.attempt if record.outcome == HELD else record.attempt + 1
+    return record.attempt if record.outcome in {HELD, RENDER_ERROR} else record.attempt + 1
 
 
 def is_recoverable(record: AttemptRecord, now: datetime) -> bool:
@@ -251,8 +276,27 @@ class DeliveryAdmin:
             description="A test event sent from the parcelhooks API",
             location=Location(city="São Paulo", state="SP", country="BR"),
             order_id="test-order",
+            # A buyer's name, address and phone, as a template for buyers expects to find.
+            metadata=dict(SAMPLE_METADATA),
             test=True,
         )
+        if TEST_EVENT_TYPE not in receivable_types(subscription.event_types):
+            # Only operational events: a sample of the first it names, with an id of its own.
+            sample = sample_event(subscription.event_types[0], merchant_id, now)
+            return self._resend(
+                subscription, sample.model_copy(update={"event_id": new_event_id()}), 1
+            )
+        if subscription.filter is not None:
+            # The test goes through the filter as a real event would.
+            verdict = explain(subscription.filter, envelope_of(webhook_body(event)))
+            if not verdict.matches:
+                return Resent(
+                    delivery_id=delivery_id(event.event_id, subscription.id),
+                    event_id=event.event_id,
+                    attempt=1,
+                    queued=False,
+                    filter_reasons=list(verdict.reasons),
+                )
         return self._resend(subscription, event, 1)
 
     def _resend(self, subscription: Subscription, event: WebhookEvent, attempt: int) -> Resent:

@@ -14,7 +14,11 @@ from pydantic import (
 
 from parcelhooks.core.models import (
     DEFAULT_MAX_IN_FLIGHT,
+    JSON_CONTENT,
     MAX_IN_FLIGHT_LIMIT,
+    BodyContentType,
+    DestinationKind,
+    HttpMethod,
     Model,
     NoControlCharacters,
     PlainText,
@@ -124,8 +128,91 @@ MaxInFlightChange = Annotated[
 ]
 
 
-class SubscriptionIn(StrictModel):
-    url: Url
+MAX_HEADERS = 20
+MAX_TEMPLATE_CHARS = 16 * 1024
+MAX_METADATA_KEYS = 20
+
+TemplateText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_TEMPLATE_CHARS,
+        description="A Jinja template over the event (docs/destinations.md).",
+    ),
+]
+
+
+class HeaderIn(StrictModel):
+    """A header sent on every request. A secret value is write-only: stored encrypted,
+    shown masked, never logged, sent only to the subscription's own host."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    value: Annotated[str, Field(max_length=4096)] | None = Field(
+        default=None,
+        description="Required, except in a PATCH of a secret header: left out there, the "
+        "stored secret value is kept.",
+    )
+    secret: bool = False
+
+
+class BasicAuthIn(StrictModel):
+    """HTTP Basic auth, sent as a secret `Authorization` header."""
+
+    username: Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^:]*$")]
+    password: Annotated[str, Field(max_length=256)]
+
+
+class EmailIn(StrictModel):
+    """An e-mail sent through Amazon SES; every field is a template over the event."""
+
+    to: Annotated[str, Field(min_length=3, max_length=1024)] = Field(
+        description="Addresses, comma-separated (at most 10), or a template such as "
+        "`{{ data.metadata.buyer_email }}`."
+    )
+    subject: Annotated[str, Field(min_length=1, max_length=1000)]
+    text: TemplateText | None = None
+    html: TemplateText | None = None
+
+
+FilterIn = Annotated[
+    dict[str, Any],
+    Field(
+        description="An EventBridge event pattern (the subset in docs/filters.md) over the "
+        "webhook's body: only events it matches are delivered."
+    ),
+]
+SubscriptionMetadata = Annotated[
+    dict[
+        Annotated[str, Field(min_length=1, max_length=64)],
+        Annotated[str, Field(max_length=1024)],
+    ],
+    Field(
+        max_length=MAX_METADATA_KEYS,
+        description="Your own values for templates (`subscription.metadata.<name>`).",
+    ),
+]
+
+
+class DestinationFields(StrictModel):
+    """Where and how a subscription's deliveries go (all optional: our JSON, POSTed)."""
+
+    kind: DestinationKind = "webhook"
+    filter: FilterIn | None = None
+    method: HttpMethod = "POST"
+    headers: Annotated[list[HeaderIn], Field(max_length=MAX_HEADERS)] = Field(default_factory=list)
+    basic_auth: BasicAuthIn | None = None
+    content_type: BodyContentType = JSON_CONTENT
+    template: TemplateText | None = None
+    email: EmailIn | None = None
+    metadata: SubscriptionMetadata = Field(default_factory=dict)
+
+
+class SubscriptionIn(DestinationFields):
+    url: Url | None = Field(
+        default=None,
+        description="Required for `kind: webhook`. Its path and query may hold placeholders "
+        "(`/orders/{{ data.order_id }}`); its scheme, host and port are fixed.",
+    )
     event_types: EventTypes
     description: Description | None = None
     include_stale: IncludeStale = True
@@ -148,9 +235,28 @@ class SubscriptionPatch(StrictModel):
     include_stale: IncludeStaleChange = None
     max_in_flight: MaxInFlightChange = None
     rate_limit_per_second: RateLimit | None = None
+    # The destination: `filter`, `template`, `basic_auth` and `email` may be null (removed);
+    # `headers` and `metadata` replace the whole list or object.
+    filter: FilterIn | None = None
+    method: Annotated[HttpMethod | None, _NOT_NULL] = None
+    headers: Annotated[list[HeaderIn] | None, Field(max_length=MAX_HEADERS), _NOT_NULL] = None
+    basic_auth: BasicAuthIn | None = None
+    content_type: Annotated[BodyContentType | None, _NOT_NULL] = None
+    template: TemplateText | None = None
+    email: EmailIn | None = None
+    metadata: Annotated[SubscriptionMetadata | None, _NOT_NULL] = None
 
     @field_validator(
-        "url", "event_types", "enabled", "include_stale", "max_in_flight", mode="before"
+        "url",
+        "event_types",
+        "enabled",
+        "include_stale",
+        "max_in_flight",
+        "method",
+        "headers",
+        "content_type",
+        "metadata",
+        mode="before",
     )
     @classmethod
     def _not_null(cls, value: object) -> object:
@@ -163,8 +269,8 @@ class SubscriptionPatch(StrictModel):
     def _something_to_change(self) -> SubscriptionPatch:
         if not self.model_fields_set:
             raise ValueError(
-                "send at least one of url, event_types, description, enabled, include_stale, "
-                "max_in_flight, rate_limit_per_second"
+                "send at least one field to change (url, event_types, description, enabled, "
+                "include_stale, max_in_flight, rate_limit_per_second, or a destination field)"
             )
         return self
 
@@ -196,9 +302,16 @@ class EndpointHealthOut(Model):
     )
 
 
+class HeaderOut(Model):
+    name: str
+    value: str = Field(description="`********` for a secret header.")
+    secret: bool
+
+
 class SubscriptionOut(Model):
     id: str
-    url: str
+    kind: DestinationKind
+    url: str | None
     event_types: list[str]
     description: str | None = None
     enabled: bool
@@ -218,6 +331,13 @@ class SubscriptionOut(Model):
         description="The endpoint's health; in every answer about one subscription, null in "
         "lists (read the subscription for it).",
     )
+    filter: dict[str, Any] | None
+    method: HttpMethod
+    headers: list[HeaderOut]
+    content_type: BodyContentType
+    template: str | None
+    email: EmailIn | None
+    metadata: dict[str, str]
 
 
 class SubscriptionPage(Model):

@@ -8,19 +8,21 @@ re-enabling one resets its circuit breaker there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from parcelhooks.core.errors import (
     ConflictError,
+    Detail,
     LimitReachedError,
     NotFoundError,
     ValidationFailedError,
 )
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth
 from parcelhooks.core.ids import new_subscription_id
-from parcelhooks.core.models import SigningSecret, Subscription
+from parcelhooks.core.models import EmailDestination, SigningSecret, StoredHeader, Subscription
 from parcelhooks.delivery.public import (
     SECRET_PREFIX,
     GuardPolicy,
@@ -31,12 +33,33 @@ from parcelhooks.delivery.public import (
     system_resolver,
     vet,
 )
+from parcelhooks.merchant_api.destinations import (
+    Destination,
+    Sealer,
+    filter_problems,
+    header_problems,
+    render_problems,
+    shape_problems,
+    shown_value,
+    stored_headers,
+    url_problems,
+)
 from parcelhooks.merchant_api.models import (
+    DestinationFields,
+    EmailIn,
     EndpointHealthOut,
+    HeaderOut,
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPage,
     SubscriptionPatch,
+)
+from parcelhooks.merchant_api.previews import (
+    PreviewEventIn,
+    PreviewIn,
+    PreviewOut,
+    preview,
+    preview_event,
 )
 
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -98,8 +121,10 @@ def to_out(
     health: EndpointHealthOut | None = None,
 ) -> SubscriptionOut:
     newest = subscription.secrets[0].secret
+    email = subscription.email
     return SubscriptionOut(
         id=subscription.id,
+        kind=subscription.kind,
         url=subscription.url,
         event_types=subscription.event_types,
         description=subscription.description,
@@ -113,6 +138,16 @@ def to_out(
         updated_at=subscription.updated_at,
         secret=newest if with_secret else mask_secret(newest),
         health=health,
+        filter=subscription.filter,
+        method=subscription.method,
+        headers=[
+            HeaderOut(name=h.name, value=shown_value(h), secret=h.secret)
+            for h in subscription.headers
+        ],
+        content_type=subscription.content_type,
+        template=subscription.template,
+        email=EmailIn.model_validate(email.model_dump()) if email else None,
+        metadata=subscription.metadata,
     )
 
 
@@ -126,8 +161,10 @@ class Subscriptions:
         policy: GuardPolicy,
         resolve: Resolver = system_resolver,
         max_per_merchant: int,
+        sealer: Sealer,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._sealer = sealer
         self._store = store
         self._health = health
         self._breaker = breaker
@@ -137,16 +174,17 @@ class Subscriptions:
         self._clock = clock
 
     def create(self, merchant_id: str, request: SubscriptionIn) -> SubscriptionOut:
-        self._check_url(request.url)
+        subscription_id = new_subscription_id()
+        destination = self._destination(merchant_id, subscription_id, request, request.url, kept=[])
         if self._store.count(merchant_id) >= self._max_per_merchant:
             raise LimitReachedError(
                 f"a merchant may have at most {self._max_per_merchant} subscriptions; "
                 "delete one first",
             )
         subscription = Subscription(
-            id=new_subscription_id(),
+            id=subscription_id,
             merchant_id=merchant_id,
-            url=request.url,
+            **destination.fields(),
             event_types=sorted(set(request.event_types)),
             description=request.description,
             enabled=True,
@@ -156,10 +194,38 @@ class Subscriptions:
             secrets=[SigningSecret(secret=generate_secret())],
             created_at=self._clock(),
         )
+        self._check_templates(subscription)
         self._store.put(subscription)
         # A new endpoint has no record yet: healthy, nothing held or pending.
         fresh = health_out(subscription, EndpointHealth(), self._breaker)
         return to_out(subscription, with_secret=True, health=fresh)
+
+    def preview(self, merchant_id: str, request: PreviewIn) -> PreviewOut:
+        """What a subscription with this body would send for the event: nothing stored,
+        nothing sealed, nothing sent (an invalid body is the 400 a create would answer)."""
+        draft_id = "sub_preview"
+        fields = request.subscription
+        destination = self._destination(
+            merchant_id, draft_id, fields, fields.url, kept=[], seal=_unsealed
+        )
+        draft = Subscription(
+            id=draft_id,
+            merchant_id=merchant_id,
+            **destination.fields(),
+            event_types=sorted(set(fields.event_types)),
+            description=fields.description,
+            secrets=[SigningSecret(secret=generate_secret())],
+            created_at=self._clock(),
+        )
+        event = preview_event(draft, request, self._clock())
+        return preview(draft, event, sample_metadata=request.data is None)
+
+    def preview_stored(
+        self, merchant_id: str, subscription_id: str, request: PreviewEventIn
+    ) -> PreviewOut:
+        subscription = self.require(merchant_id, subscription_id)
+        event = preview_event(subscription, request, self._clock())
+        return preview(subscription, event, sample_metadata=request.data is None)
 
     def list(self, merchant_id: str, limit: int, cursor: str | None) -> SubscriptionPage:
         items, next_cursor = self._store.page(merchant_id, limit, cursor)
@@ -174,9 +240,11 @@ class Subscriptions:
         current = self.require(merchant_id, subscription_id)
         now = self._clock()
         changes: dict[str, object] = {"updated_at": now}
-        if patch.url is not None:
-            self._check_url(patch.url)
-            changes["url"] = patch.url
+        if patch.model_fields_set & DESTINATION_FIELDS:
+            fields, url = _patched_destination(current, patch)
+            changes |= self._destination(
+                merchant_id, current.id, fields, url, kept=current.headers
+            ).fields()
         if patch.event_types is not None:
             changes["event_types"] = sorted(set(patch.event_types))
         if "description" in patch.model_fields_set:
@@ -196,6 +264,8 @@ class Subscriptions:
                 "disabled_at": now,
             }
         updated = current.model_copy(update=changes)
+        if patch.model_fields_set & (DESTINATION_FIELDS | {"event_types"}):
+            self._check_templates(updated)
         self._replace(updated, current)
         if patch.enabled is True:
             # The failures before count no more, or the next one would disable it again.
@@ -246,14 +316,121 @@ class Subscriptions:
             f"subscription {current.id} changed while this request ran; read it and try again"
         )
 
-    def _check_url(self, url: str) -> None:
-        try:
-            vet(url, self._policy, self._resolve)
-        except UnsafeTargetError as error:
+    def _destination(
+        self,
+        merchant_id: str,
+        subscription_id: str,
+        fields: DestinationFields,
+        url: str | None,
+        *,
+        kept: Sequence[StoredHeader],
+        seal: Callable[[str, str, str], str] | None = None,
+    ) -> Destination:
+        """The destination as stored, or every problem of it in one 400."""
+        problems = shape_problems(fields, url)
+        problems += header_problems(fields.headers, basic_auth=fields.basic_auth is not None)
+        if fields.filter is not None:
+            problems += filter_problems(fields.filter)
+        if url is not None:
+            template_problems = url_problems(url)
+            problems += template_problems or list(self._unsafe(url))
+        if problems:
+            raise ValidationFailedError("the subscription's destination is not valid", problems)
+        auth = fields.basic_auth
+        headers, missing = stored_headers(
+            fields.headers,
+            (auth.username, auth.password) if auth else None,
+            seal=lambda value: (seal or self._sealer.seal)(merchant_id, subscription_id, value),
+            kept={h.name.lower(): h for h in kept},
+        )
+        if missing:
+            raise ValidationFailedError("the subscription's destination is not valid", missing)
+        email = fields.email
+        return Destination(
+            kind=fields.kind,
+            url=url if fields.kind == "webhook" else None,
+            filter=fields.filter,
+            method=fields.method,
+            headers=headers,
+            content_type=fields.content_type,
+            template=fields.template,
+            email=EmailDestination.model_validate(email.model_dump()) if email else None,
+            metadata=dict(fields.metadata),
+        )
+
+    def _check_templates(self, subscription: Subscription) -> None:
+        problems = render_problems(subscription, subscription.event_types, self._clock())
+        if problems:
             raise ValidationFailedError(
-                "the subscription url may not receive webhooks",
-                [{"loc": "url", "message": p, "type": "unsafe_url"} for p in error.problems],
-            ) from None
+                "a template failed on a sample event the subscription can receive", problems
+            )
+
+    def _unsafe(self, url: str) -> Sequence[Detail]:
+        """The guard's verdict on the URL with each placeholder as a plain segment: the host
+        is fixed, and the rendered URL is vetted again at every delivery."""
+        try:
+            vet(_PLACEHOLDER.sub("x", url), self._policy, self._resolve)
+        except UnsafeTargetError as error:
+            return [{"loc": "url", "message": p, "type": "unsafe_url"} for p in error.problems]
+        return ()
+
+
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def _unsealed(merchant_id: str, subscription_id: str, value: str) -> str:
+    """A preview's draft is never stored: its secret values are never sealed or kept."""
+    return "unsealed"
+
+
+# The fields of a PATCH that change the destination (so it is checked whole again).
+DESTINATION_FIELDS = frozenset(
+    {
+        "url",
+        "filter",
+        "method",
+        "headers",
+        "basic_auth",
+        "content_type",
+        "template",
+        "email",
+        "metadata",
+    }
+)
+
+
+def _patched_destination(
+    current: Subscription, patch: SubscriptionPatch
+) -> tuple[DestinationFields, str | None]:
+    """The destination as it will be: the PATCH's fields over the stored ones. Stored
+    secret headers come back without their values (kept unless the PATCH replaces them)."""
+    sent = patch.model_fields_set
+    headers = (
+        patch.headers
+        if "headers" in sent and patch.headers is not None
+        else [
+            {"name": h.name, "secret": True} if h.secret else {"name": h.name, "value": h.value}
+            for h in current.headers
+            # Basic auth comes back as its header unless the PATCH sets or removes it.
+            if not ("basic_auth" in sent and h.name.lower() == "authorization" and h.secret)
+        ]
+    )
+    email = current.email.model_dump() if current.email else None
+    fields = DestinationFields.model_validate(
+        {
+            "kind": current.kind,
+            "filter": patch.filter if "filter" in sent else current.filter,
+            "method": patch.method or current.method,
+            "headers": headers,
+            "basic_auth": patch.basic_auth if "basic_auth" in sent else None,
+            "content_type": patch.content_type or current.content_type,
+            "template": patch.template if "template" in sent else current.template,
+            "email": patch.email if "email" in sent else email,
+            "metadata": patch.metadata if patch.metadata is not None else current.metadata,
+        },
+        strict=False,
+    )
+    return fields, patch.url if patch.url is not None else current.url
 
 
 def not_found(subscription_id: str) -> NotFoundError:

@@ -11,6 +11,7 @@ from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import RetryQueue
+from parcelhooks.aws.secret_box import KmsSealer
 from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.delivery.public import Resolver, system_resolver
@@ -56,6 +57,7 @@ def subscriptions() -> Subscriptions:
         policy=config.guard_policy,
         resolve=resolver(),
         max_per_merchant=config.max_subscriptions_per_merchant,
+        sealer=KmsSealer(clients.kms(), config.header_secrets_key_id),
     )
 
 

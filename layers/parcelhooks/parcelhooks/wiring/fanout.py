@@ -11,6 +11,8 @@ from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.idempotency_table import DeliveryMarksTable
 from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
+from parcelhooks.aws.secret_box import KmsOpener
+from parcelhooks.aws.ses_mailer import SesMailer
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy, utcnow
 from parcelhooks.delivery.gate import EndpointGate
@@ -53,6 +55,8 @@ def build_fanout(config: FanoutSettings) -> Fanout:
             policy=config.guard_policy,
             resolve=resolver(),
         ),
+        mailer=SesMailer(clients.ses(), config.email_from_address, executor),
+        secrets=KmsOpener(clients.kms()),
         gate=EndpointGate(
             EndpointHealthTable(clients.table(config.endpoint_health_table)),
             config.breaker_policy,

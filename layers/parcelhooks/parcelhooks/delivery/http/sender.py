@@ -53,6 +53,8 @@ class WebhookRequest:
     url: str
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
+    content_type: str = "application/json"
 
 
 class HttpSender:
@@ -86,7 +88,14 @@ class HttpSender:
     async def _send(self, request: WebhookRequest, started: float) -> AttemptResult:
         try:
             target = await self._vetting.target(request.url)
-            head = request_head(target.host_header, target.path, request.headers, len(request.body))
+            head = request_head(
+                target.host_header,
+                target.path,
+                request.headers,
+                len(request.body),
+                method=request.method,
+                content_type=request.content_type,
+            )
         except UnsafeTargetError as error:
             return _refused(started, BLOCKED_TARGET, error)
         except HeaderInjectionError as error:

@@ -63,12 +63,20 @@ class Response:
     reusable: bool
 
 
-def request_head(host_header: str, path: str, headers: dict[str, str], body_length: int) -> bytes:
-    """The head of a JSON POST, ready to be followed by the body."""
+def request_head(
+    host_header: str,
+    path: str,
+    headers: dict[str, str],
+    body_length: int,
+    *,
+    method: str = "POST",
+    content_type: str = "application/json",
+) -> bytes:
+    """The head of a request with a body (a JSON POST unless told), ready for the body."""
     lines = [
-        f"POST {path} HTTP/1.1",
+        f"{method} {path} HTTP/1.1",
         f"Host: {host_header}",
-        "Content-Type: application/json",
+        f"Content-Type: {content_type}",
         f"User-Agent: {USER_AGENT}",
         f"Content-Length: {body_length}",
     ]
