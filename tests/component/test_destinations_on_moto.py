@@ -13,7 +13,6 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from parcelhooks.aws import clients
 from parcelhooks.core.deliveries import DeliveryJob
 from parcelhooks.wiring import fanout as fanout_wiring
 from testkit.factories import (
@@ -138,7 +137,8 @@ def test_ses_throttling_is_a_failed_attempt_retried_on_the_schedule(
         }
         return _HttpAnswer(400), answer
 
-    ses = clients.ses()
+    # The fan-out's own SES client, as its wiring makes it (the IAM tier signs it with its role).
+    ses = fanout_wiring.clients.ses()
     ses.meta.events.register_first("before-call.ses.SendEmail", throttle, unique_id="throttle")
     try:
         assert _fan_out(_event().model_dump_json()) == {"batchItemFailures": []}
