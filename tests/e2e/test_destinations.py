@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from devstack.mail import Mailbox
-from parcelhooks.merchant_api.presets import preset
+from parcelhooks.merchant_api.presets import Preset
 from testkit.presets import filled, pointed_at
 from tests.e2e.conftest import Api, carrier_event, wait_for_attempts
 
@@ -23,9 +23,11 @@ def _create(merchant: Api, body: dict[str, Any]) -> dict[str, Any]:
     return created
 
 
-def _preset_body(preset_id: str, **values: str) -> dict[str, Any]:
-    found = preset(preset_id)
-    assert found is not None
+def _preset_body(merchant: Api, preset_id: str, **values: str) -> dict[str, Any]:
+    """The preset as GET /v1/presets serves it, filled in."""
+    listed = merchant.call("GET", "/v1/presets")
+    assert listed.status_code == 200, listed.text
+    [found] = [Preset.model_validate(p) for p in listed.json()["data"] if p["id"] == preset_id]
     return filled(found, values)
 
 
@@ -48,12 +50,19 @@ def test_an_erp_a_whatsapp_sender_and_an_inbox_each_get_exactly_their_own_reques
     )
     tell_buyer = _create(
         merchant,
-        pointed_at(_preset_body("whatsapp-cloud-action-required"), whatsapp.url),
+        pointed_at(_preset_body(merchant, "whatsapp-cloud-action-required"), whatsapp.url),
     )
     thank_buyer = _create(
-        merchant, _preset_body("email-delivered-thank-you", **{"<STORE_NAME>": "Loja da Ana"})
+        merchant,
+        _preset_body(merchant, "email-delivered-thank-you", **{"<STORE_NAME>": "Loja da Ana"}),
     )
     assert update_erp["headers"][0]["value"] == "********"
+    preview = merchant.call(
+        "POST", f"/v1/subscriptions/{update_erp['id']}/preview", {"data": {"order_id": "E-1"}}
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["request"]["url"] == erp.url + "/orders/E-1/tracking"
+    assert preview.json()["request"]["headers"]["Authorization"] == "********"
 
     metadata = {"buyer_name": "Ana", "buyer_phone": "+55 81 99999-0000", "buyer_email": buyer}
     batch = {

@@ -1,5 +1,8 @@
+from fnmatch import fnmatchcase
+
 import pytest
 
+from parcelhooks.api.errors import ROUTE_ERRORS
 from parcelhooks.auth.keys import generate_key, hash_key
 from parcelhooks.auth.policy import UnauthorizedError, authorize, bearer_token
 from parcelhooks.core.api_keys import ApiKeyRecord, Role
@@ -100,3 +103,22 @@ def test_keys_have_the_documented_shape_and_are_stored_as_sha256() -> None:
 
 def test_bearer_token_ignores_the_header_name_case() -> None:
     assert bearer_token({"AUTHORIZATION": "Bearer phk_x"}) == "phk_x"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    sorted(route for route in ROUTE_ERRORS if route != ("POST", "/v1/events")),
+)
+def test_a_merchant_key_reaches_every_route_of_the_merchant_api(method: str, path: str) -> None:
+    # Each route as API Gateway names it in the method ARN, path parameters filled in.
+    route = method + path.replace("{subscription_id}", "sub_1").replace(
+        "{delivery_id}", "dlv_1"
+    ).replace("{tracking_code}", "QB123456785BR")
+    key = generate_key()
+    decision = authorize(
+        {"Authorization": f"Bearer {key}"}, ARN.format(route), _store(_record(key, Role.MERCHANT))
+    )
+    statement = decision["policyDocument"]["Statement"][0]
+    # API Gateway allows the call only if a resource of the policy covers its method ARN.
+    assert statement["Effect"] == "Allow"
+    assert any(fnmatchcase(ARN.format(route), pattern) for pattern in _resources(decision)), route
