@@ -203,10 +203,34 @@ def test_the_cache_vets_again_once_the_verdict_is_stale() -> None:
 
 def test_the_cache_forgets_everything_when_full() -> None:
     dns = CountingResolver()
-    cache = VettingCache(CLOUD, dns, max_urls=2)
-    _targets(cache, "https://hooks.example.com/a", "https://hooks.example.com/b")
-    _targets(cache, "https://hooks.example.com/c", "https://hooks.example.com/a")
+    cache = VettingCache(CLOUD, dns, max_origins=2)
+    _targets(cache, "https://a.example/x", "https://b.example/x")
+    _targets(cache, "https://hooks.example.com/x", "https://a.example/x")
     assert len(dns.lookups) == 4
+
+
+def test_the_urls_a_template_renders_on_one_origin_cost_one_lookup() -> None:
+    dns = CountingResolver()
+    first, second = _targets(
+        VettingCache(CLOUD, dns),
+        "https://erp.example.com/orders/A-1/tracking",
+        "https://erp.example.com/orders/B%2F2/tracking?x=1",
+    )
+    assert dns.lookups == ["erp.example.com"]
+    assert first == vet("https://erp.example.com/orders/A-1/tracking", CLOUD, fake_resolver)
+    assert second == vet("https://erp.example.com/orders/B%2F2/tracking?x=1", CLOUD, fake_resolver)
+
+
+def test_a_url_of_a_vetted_origin_is_still_refused_for_its_own_shape() -> None:
+    dns = CountingResolver()
+    ok, fragment, spaces = _targets(
+        VettingCache(CLOUD, dns),
+        "https://hooks.example.com/p",
+        "https://hooks.example.com/p#frag",
+        "https://hooks.example.com/a b",
+    )
+    assert not isinstance(ok, UnsafeTargetError)
+    assert isinstance(fragment, UnsafeTargetError) and isinstance(spaces, UnsafeTargetError)
 
 
 # The registries' blocks not marked "Globally Reachable: True" (IANA IPv4 and IPv6

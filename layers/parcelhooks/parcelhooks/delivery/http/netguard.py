@@ -30,9 +30,9 @@ import socket
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 IPAddress = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network
@@ -112,7 +112,7 @@ _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$
 _IDNA_DOTS = str.maketrans(dict.fromkeys("\u3002\uff0e\uff61", "."))
 DEFAULT_PORTS = {"http": 80, "https": 443}
 VET_CACHE_S = 30.0
-MAX_VETTED_URLS = 10_000
+MAX_VETTED_ORIGINS = 10_000
 _PATH_SAFE = "/:@!$&'()*+,;=%-._~"
 
 
@@ -329,16 +329,23 @@ def vet(url: str, policy: GuardPolicy, resolve: Resolver = system_resolver) -> T
     refused = [p for p in (address_problem(a, policy) for a in addresses) if p]
     if refused:
         raise UnsafeTargetError(refused)
-    # Percent-encode what is not ASCII; what is already encoded stays as it is.
+    return Target(parts.scheme, host, port, str(addresses[0]), request_target(parts))
+
+
+def request_target(parts: SplitResult) -> str:
+    """The path and query as sent: what is not ASCII percent-encoded, what is already
+    encoded kept as it is."""
     path = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
         path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
-    return Target(parts.scheme, host, port, str(addresses[0]), path)
+    return path
 
 
 class VettingCache:
-    """Vetting asks DNS, which blocks: off the event loop, and remembered briefly
-    (refusals too, so one merchant's dead DNS cannot stall the others)."""
+    """Vetting asks DNS, which blocks: off the event loop, and remembered briefly per origin
+    (refusals too, so one merchant's dead DNS cannot stall the others). A URL's shape is
+    checked every time; its origin's addresses once per `ttl_s`, so the URLs a template
+    renders per event (`/orders/123`, `/orders/124`) cost one lookup, not one each."""
 
     def __init__(
         self,
@@ -346,26 +353,31 @@ class VettingCache:
         resolve: Resolver,
         *,
         ttl_s: float = VET_CACHE_S,
-        max_urls: int = MAX_VETTED_URLS,
+        max_origins: int = MAX_VETTED_ORIGINS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._policy = policy
         self._resolve = resolve
         self._ttl_s = ttl_s
-        self._max_urls = max_urls
+        self._max_origins = max_origins
         self._clock = clock
         self._verdicts: dict[str, tuple[float, Target | UnsafeTargetError]] = {}
 
     async def target(self, url: str) -> Target:
         """The vetted target for `url`, or the UnsafeTargetError it was refused with."""
+        problems = url_problems(url, self._policy)
+        if problems:
+            raise UnsafeTargetError(problems)
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}/"
         now = self._clock()
-        cached = self._verdicts.get(url)
+        cached = self._verdicts.get(origin)
         if cached is None or cached[0] <= now:
-            cached = (now + self._ttl_s, await self._vet_off_loop(url))
-            self._remember(url, cached)
+            cached = (now + self._ttl_s, await self._vet_off_loop(origin))
+            self._remember(origin, cached)
         if isinstance(cached[1], UnsafeTargetError):
             raise cached[1]
-        return cached[1]
+        return replace(cached[1], path=request_target(parts))
 
     async def _vet_off_loop(self, url: str) -> Target | UnsafeTargetError:
         loop = asyncio.get_running_loop()
@@ -375,7 +387,7 @@ class VettingCache:
             return error
 
     def _remember(self, url: str, verdict: tuple[float, Target | UnsafeTargetError]) -> None:
-        # Bounded: past max_urls all are forgotten at once, cheaper than tracking the oldest.
-        if len(self._verdicts) >= self._max_urls:
+        # Bounded: past max_origins all are forgotten at once, cheaper than tracking the oldest.
+        if len(self._verdicts) >= self._max_origins:
             self._verdicts.clear()
         self._verdicts[url] = verdict
