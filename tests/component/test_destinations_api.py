@@ -231,3 +231,24 @@ def test_a_test_event_the_filter_does_not_take_is_not_queued() -> None:
     _, created = _call("POST", "/v1/subscriptions", posted_only)
     status, answer = _call("POST", f"/v1/subscriptions/{created['id']}/test")
     assert status == 202 and answer["queued"] is False and answer["filter_reasons"]
+
+
+def test_a_patch_of_basic_auth_replaces_only_the_header_it_made() -> None:
+    body = {
+        "url": "https://erp.example.com/hooks",
+        "event_types": ["*"],
+        "headers": [{"name": "X-Api-Key", "value": "k-1", "secret": True}],
+        "basic_auth": {"username": "loja", "password": "p-1"},
+    }
+    _, created = _call("POST", "/v1/subscriptions", body)
+    path = f"/v1/subscriptions/{created['id']}"
+    status, patched = _call("PATCH", path, {"basic_auth": None})
+    assert status == 200, patched
+    assert [h["name"] for h in patched["headers"]] == ["X-Api-Key"]
+    status, again = _call("PATCH", path, {"basic_auth": {"username": "loja", "password": "p-2"}})
+    assert status == 200, again
+    assert [h["name"] for h in again["headers"]] == ["X-Api-Key", "Authorization"]
+    # The basic_auth header kept by an unrelated PATCH is still the one basic_auth replaces.
+    _call("PATCH", path, {"description": "ERP"})
+    _, last = _call("PATCH", path, {"basic_auth": None})
+    assert [h["name"] for h in last["headers"]] == ["X-Api-Key"]

@@ -239,6 +239,8 @@ class StoredHeader(Model):
     name: str
     value: str | None = None
     sealed: str | None = None
+    # Made from `basic_auth` (so a PATCH of basic_auth replaces it, and nothing else).
+    basic_auth: bool = False
 
     @property
     def secret(self) -> bool:

@@ -255,7 +255,7 @@ def stored_headers(
         if header.value is None:
             previous = kept.get(header.name.lower())
             if header.secret and previous is not None and previous.secret:
-                stored.append(StoredHeader(name=header.name, sealed=previous.sealed))
+                stored.append(previous.model_copy(update={"name": header.name}))
             else:
                 found.append(
                     problem(
@@ -269,7 +269,7 @@ def stored_headers(
             stored.append(StoredHeader(name=header.name, value=header.value))
     if basic_auth is not None:
         value = basic_auth_value(*basic_auth)
-        stored.append(StoredHeader(name="Authorization", sealed=seal(value)))
+        stored.append(StoredHeader(name="Authorization", sealed=seal(value), basic_auth=True))
     return stored, found
 
 

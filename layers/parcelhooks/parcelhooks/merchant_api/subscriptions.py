@@ -412,7 +412,7 @@ def _patched_destination(
             {"name": h.name, "secret": True} if h.secret else {"name": h.name, "value": h.value}
             for h in current.headers
             # Basic auth comes back as its header unless the PATCH sets or removes it.
-            if not ("basic_auth" in sent and h.name.lower() == "authorization" and h.secret)
+            if not ("basic_auth" in sent and h.basic_auth)
         ]
     )
     email = current.email.model_dump() if current.email else None
