@@ -252,3 +252,12 @@ def test_a_patch_of_basic_auth_replaces_only_the_header_it_made() -> None:
     _call("PATCH", path, {"description": "ERP"})
     _, last = _call("PATCH", path, {"basic_auth": None})
     assert [h["name"] for h in last["headers"]] == ["X-Api-Key"]
+
+
+def test_a_preview_without_a_type_shows_the_first_type_the_filter_takes() -> None:
+    everything_delivered = {**ERP, "event_types": ["*"]}
+    status, preview = _call(
+        "POST", "/v1/subscriptions/preview", {"subscription": everything_delivered}
+    )
+    assert status == 200, preview
+    assert preview["event_type"] == "shipment.delivered" and preview["matches"] is True

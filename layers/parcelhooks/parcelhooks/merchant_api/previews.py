@@ -59,7 +59,7 @@ class PreviewEventIn(StrictModel):
     event_type: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
         default=None,
         description="The type of the sample event; by default the first the subscription "
-        "can receive.",
+        "can receive that its filter takes.",
     )
     data: dict[str, Any] | None = Field(
         default=None,
@@ -104,16 +104,29 @@ def preview_event(
     subscription: Subscription, request: PreviewEventIn, now: datetime
 ) -> WebhookEvent:
     types = receivable_types(subscription.event_types)
-    event_type = request.event_type or types[0]
-    if event_type not in types:
+    if request.event_type is not None and request.event_type not in types:
         raise ValidationFailedError(
             "the subscription cannot receive this event type",
             [{"loc": "event_type", "message": f"one of {', '.join(types)}", "type": "enum"}],
         )
+    candidates = [request.event_type] if request.event_type else types
+    events = [_event_of(t, subscription, request, now) for t in candidates]
+    # Without a type asked for: the first the filter takes, so the preview shows a request.
+    taken = [e for e in events if _taken(subscription, e)]
+    return (taken or events)[0]
+
+
+def _event_of(
+    event_type: str, subscription: Subscription, request: PreviewEventIn, now: datetime
+) -> WebhookEvent:
     event = sample_event(event_type, subscription.merchant_id, now)
-    if request.data is None:
-        return event
-    return _with_data(event, request.data)
+    return event if request.data is None else _with_data(event, request.data)
+
+
+def _taken(subscription: Subscription, event: WebhookEvent) -> bool:
+    if subscription.filter is None:
+        return True
+    return explain(subscription.filter, envelope_of(webhook_body(event))).matches
 
 
 def _with_data(event: WebhookEvent, data: dict[str, Any]) -> WebhookEvent:
