@@ -1,0 +1,180 @@
+"""Signing in to the merchant portal: one-time links, sessions, and the checks every portal
+call passes.
+
+- A **link** (`phl_…`) is made by the merchant's own system (with its merchant key) or by ops
+  (the CLI). It lives at most a day (an hour by default) and can be exchanged once: the
+  exchange marks it used with a conditional write, so two tabs racing with the same link
+  get one session between them.
+- A **session** (`phs_…`) is what the browser holds, in an HttpOnly cookie; it expires
+  after `SESSION_TTL` whatever happens, and signing out deletes it. It carries a CSRF token,
+  which the page keeps in memory and sends in a header with every call that changes
+  something.
+- Signing in with the merchant key makes a session too, so the key itself is never kept by
+  the browser.
+
+Every token is random (32 bytes) and stored only as its SHA-256. Pure: the store is a port.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from parcelhooks.core.portal_tokens import PortalToken
+
+LINK_PREFIX = "phl_"
+SESSION_PREFIX = "phs_"
+TOKEN_RANDOM_BYTES = 32
+DEFAULT_LINK_TTL = timedelta(hours=1)
+MAX_LINK_TTL = timedelta(days=1)
+MIN_LINK_TTL = timedelta(minutes=1)
+SESSION_TTL = timedelta(hours=8)
+# Methods that change nothing: every other one needs the session's CSRF token.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class PortalStore(Protocol):
+    def put(self, token: PortalToken) -> None: ...
+
+    def get(self, token_hash: str) -> PortalToken | None: ...
+
+    def use(self, token_hash: str, at: datetime) -> bool:
+        """Mark a link used, only if it was not yet: whether this call did."""
+        ...
+
+    def delete(self, token_hash: str) -> None: ...
+
+
+class PortalSignInError(Exception):
+    """A link or session that does not sign anyone in; one message for every reason, so a
+    guesser learns nothing (the reason is logged)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("this sign-in link or session is not valid (expired, used or unknown)")
+        self.reason = reason
+
+
+class CsrfError(Exception):
+    """A call that changes something without the session's CSRF token."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedLink:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in session: its token goes into the cookie, its CSRF token to the page."""
+
+    token: str
+    csrf_token: str
+    merchant_id: str
+    expires_at: datetime
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
+
+
+def link_ttl(requested: timedelta | None) -> timedelta:
+    """The link's lifetime: an hour unless asked, from a minute to a day."""
+    ttl = requested or DEFAULT_LINK_TTL
+    if not MIN_LINK_TTL <= ttl <= MAX_LINK_TTL:
+        raise ValueError("a portal link lives from 1 minute to 1 day")
+    return ttl
+
+
+class PortalAuth:
+    def __init__(
+        self,
+        store: PortalStore,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        session_ttl: timedelta = SESSION_TTL,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._session_ttl = session_ttl
+
+    def issue_link(
+        self, merchant_id: str, *, ttl: timedelta | None = None, issued_by: str = "merchant"
+    ) -> IssuedLink:
+        now = self._clock()
+        token = new_token(LINK_PREFIX)
+        expires_at = now + link_ttl(ttl)
+        self._store.put(
+            PortalToken(
+                token_hash=hash_token(token),
+                kind="link",
+                merchant_id=merchant_id,
+                created_at=now,
+                expires_at=expires_at,
+                issued_by=issued_by,
+            )
+        )
+        return IssuedLink(token, expires_at)
+
+    def exchange_link(self, link: str) -> Session:
+        """A session for a live link, which is used up by it."""
+        now = self._clock()
+        token_hash = hash_token(link)
+        found = self._store.get(token_hash) if link.startswith(LINK_PREFIX) else None
+        if found is None or found.kind != "link":
+            raise PortalSignInError("unknown link")
+        if not found.live(now):
+            raise PortalSignInError("link expired or used")
+        if not self._store.use(token_hash, now):
+            raise PortalSignInError("link used by another sign-in")
+        return self.start_session(found.merchant_id, issued_by=found.issued_by)
+
+    def start_session(self, merchant_id: str, *, issued_by: str = "merchant") -> Session:
+        """A new session for a merchant already proven (a live link, or its live key)."""
+        now = self._clock()
+        token, csrf = new_token(SESSION_PREFIX), secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
+        expires_at = now + self._session_ttl
+        self._store.put(
+            PortalToken(
+                token_hash=hash_token(token),
+                kind="session",
+                merchant_id=merchant_id,
+                created_at=now,
+                expires_at=expires_at,
+                issued_by=issued_by,
+                csrf_hash=hash_token(csrf),
+            )
+        )
+        return Session(token, csrf, merchant_id, expires_at)
+
+    def session(self, token: str | None, *, method: str, csrf_token: str | None) -> PortalToken:
+        """The live session a portal call is made in; a change needs its CSRF token."""
+        if not token or not token.startswith(SESSION_PREFIX):
+            raise PortalSignInError("no session")
+        found = self._store.get(hash_token(token))
+        if found is None or found.kind != "session":
+            raise PortalSignInError("unknown session")
+        if found.expires_at <= self._clock():
+            raise PortalSignInError("session expired")
+        if method.upper() not in SAFE_METHODS and not _same(found.csrf_hash, csrf_token):
+            raise CsrfError("this call changes something: send the X-CSRF-Token header")
+        return found
+
+    def sign_out(self, token: str | None) -> None:
+        if token and token.startswith(SESSION_PREFIX):
+            self._store.delete(hash_token(token))
+
+
+def _same(expected_hash: str | None, token: str | None) -> bool:
+    if not expected_hash or not token:
+        return False
+    return hmac.compare_digest(expected_hash, hash_token(token))
