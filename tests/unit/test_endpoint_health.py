@@ -10,6 +10,7 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from standardwebhooks import Webhook
 
 from parcelhooks.core.deliveries import HELD, DeliveryJob
@@ -17,7 +18,7 @@ from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import OperationalEvent
-from parcelhooks.delivery.health import health_state
+from parcelhooks.delivery.health import MAX_HOLD, health_state, hold_after_throttle
 from parcelhooks.delivery.outcomes import AttemptResult
 from testkit.factories import NOW, shipment_event, subscription
 from testkit.fakes import TEST_BREAKER, FanoutKit
@@ -328,3 +329,11 @@ def test_one_invocation_never_has_more_than_max_in_flight_to_an_endpoint() -> No
     asyncio.run(batch())
     assert peak == 2
     assert len(kit.log.attempts) == 12 and kit.retries.jobs == []
+
+
+@pytest.mark.parametrize("retry_after_s", [1e14, 8.64e13, float(10**12)])
+def test_a_retry_after_too_long_for_a_timedelta_holds_the_endpoint_the_longest_we_hold(
+    retry_after_s: float,
+) -> None:
+    # A hostile receiver's 429 once overflowed timedelta and failed the whole delivery.
+    assert hold_after_throttle(retry_after_s) == MAX_HOLD

@@ -73,7 +73,8 @@ def hold_after_throttle(retry_after_s: float | None) -> timedelta:
     """How long a 429 keeps the endpoint from being sent anything."""
     if retry_after_s is None:
         return HOLD_WITHOUT_RETRY_AFTER
-    return min(timedelta(seconds=retry_after_s), MAX_HOLD)
+    # Clamped as seconds first: a receiver's Retry-After of 10^14 s overflows a timedelta.
+    return timedelta(seconds=min(retry_after_s, MAX_HOLD.total_seconds()))
 
 
 def probing_after(health_at_admission: EndpointHealth, policy: BreakerPolicy) -> bool:
