@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from parcelhooks.auth.keys import create_key
+from parcelhooks.auth.portal import PortalAuth
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.aws.portal_table import PortalTable
 from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.ops.redrive import MAX_PER_RUN
 from parcelhooks_cli import dlq
@@ -235,4 +237,25 @@ def send(args: argparse.Namespace, out: Output) -> int:
             for event in answer.get("events", [])
         ],
     )
+    return 0
+
+
+# --- portal-link ---------------------------------------------------------------------------
+
+
+def portal_link(args: argparse.Namespace, out: Output) -> int:
+    """A one-time sign-in link to the merchant portal, made by ops for a merchant."""
+    target = _target(args)
+    table = PortalTable(target.resource("dynamodb").Table(target.output("PortalTableName")))
+    try:
+        link = PortalAuth(table).issue_link(args.merchant, ttl=args.ttl, issued_by="ops")
+    except ValueError as error:
+        raise CommandFailed(Problem("bad_input", str(error), EXIT_CANNOT_RUN)) from None
+    local = load_local_settings(args.local_config) if args.local else None
+    url = f"{_api_url(args, local).rstrip('/')}/portal/#link={link.token}"
+    if out.json_mode:
+        out.data({"merchant_id": args.merchant, "url": url, "expires_at": link.expires_at})
+    else:
+        out.line(url)
+    out.note(f"Signs in once, as {args.merchant}, until {link.expires_at:%Y-%m-%d %H:%M} UTC.")
     return 0

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from parcelhooks.core.api_keys import Role
@@ -80,6 +80,15 @@ def _aware_time(text: str) -> str:
 
 
 type Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _duration(text: str) -> timedelta:
+    """`90s`, `30m`, `1h`, `1d`."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit():
+        raise argparse.ArgumentTypeError("a duration such as 30m, 1h or 1d")
+    return timedelta(seconds=int(number) * units[unit])
 
 
 def _group(commands_: Subcommands, name: str, help_: str, shared: Parents) -> Subcommands:
@@ -172,6 +181,21 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_keys(commands_, shared)
     _add_dlq(commands_, shared)
+
+    link = _command(
+        commands_,
+        "portal-link",
+        "a one-time sign-in link to the merchant portal, for a merchant",
+        shared,
+        commands.portal_link,
+    )
+    link.add_argument("--merchant", required=True, help="the merchant id it signs in as")
+    link.add_argument(
+        "--ttl", type=_duration, default=None, help="how long it can be used: 30m, 1h (default), 1d"
+    )
+    link.add_argument(
+        "--api-url", help="the API's base URL (default: the stack's, or local.json's)"
+    )
 
     send = _command(
         commands_, "send", "post a carrier event file to the ingest API", shared, commands.send

@@ -1,7 +1,9 @@
 """The merchant API: subscriptions, secrets, test events, deliveries, shipments — for the key's
 merchant."""
 
+from datetime import UTC, datetime, timedelta
 from functools import cache
+from http import HTTPStatus
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -11,14 +13,27 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parcelhooks.api.edge import (
+    acting_as_merchant,
     caller_of,
+    error_response,
     install_error_handlers,
     json_response,
+    portal_api_path,
     refuse_non_json,
     refuse_unread_input,
     refuse_unreadable_json,
     refuse_unroutable_path,
 )
+from parcelhooks.api.errors import ErrorCode
+from parcelhooks.auth.portal import (
+    CsrfError,
+    PortalSignInError,
+    cleared_session_cookie,
+    csrf_header,
+    session_cookie,
+    set_session_cookie,
+)
+from parcelhooks.auth.portal_models import PortalLinkIn, PortalLinkOut, SignedIn, SignInIn
 from parcelhooks.core.api_keys import Role
 from parcelhooks.core.observability import logger
 from parcelhooks.ingest.public import TRACKING_CODE_RULE
@@ -221,6 +236,71 @@ def get_shipment(
     return wiring.shipments().get(_merchant(), unquote(tracking_code), carrier)
 
 
+@app.post(
+    "/v1/portal/links",
+    tags=["portal"],
+    responses=ok(201, PortalLinkOut, "A one-time sign-in link to the merchant portal"),
+)
+def create_portal_link(request: PortalLinkIn) -> Response[str]:
+    """A single-use link that signs its holder in to the portal as you, for `ttl_s`."""
+    link = wiring.portal().issue_link(_merchant(), ttl=timedelta(seconds=request.ttl_s))
+    out = PortalLinkOut(
+        token=link.token, path=f"/portal/#link={link.token}", expires_at=link.expires_at
+    )
+    return json_response(201, out.model_dump_json())
+
+
+@app.post("/portal/session", include_in_schema=False)
+def sign_in(request: SignInIn) -> Response[str]:
+    """A session in an HttpOnly cookie, for a portal link (used up) or a merchant key."""
+    portal = wiring.portal()
+    try:
+        if request.link is not None:
+            session = portal.exchange_link(request.link)
+        else:
+            session = portal.sign_in_with_key(request.key or "", wiring.api_keys())
+    except PortalSignInError as error:
+        logger.info("portal sign-in refused", reason=error.reason)
+        raise
+    body = SignedIn(
+        merchant_id=session.merchant_id,
+        csrf_token=session.csrf_token,
+        expires_at=session.expires_at,
+    )
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=body.model_dump_json(),
+        headers={"Set-Cookie": set_session_cookie(session, datetime.now(UTC))},
+    )
+
+
+@app.delete("/portal/session", include_in_schema=False)
+def sign_out() -> Response[str]:
+    wiring.portal().sign_out(session_cookie(app.current_event.headers))
+    return Response(status_code=204, body="", headers={"Set-Cookie": cleared_session_cookie()})
+
+
+def _portal_call(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+    """A portal call runs as the merchant its session proved, or is answered 401/403."""
+    path = portal_api_path(event)
+    if path is None:
+        return None
+    headers = event.get("headers") or {}
+    try:
+        session = wiring.portal().session(
+            session_cookie(headers),
+            method=str(event.get("httpMethod") or ""),
+            csrf_token=csrf_header(headers),
+        )
+    except PortalSignInError as error:
+        logger.info("portal call without a session", reason=error.reason)
+        return error_response(HTTPStatus.UNAUTHORIZED, ErrorCode.UNAUTHORIZED, str(error))
+    except CsrfError as error:
+        return error_response(HTTPStatus.FORBIDDEN, ErrorCode.FORBIDDEN, str(error))
+    return app.resolve(acting_as_merchant(event, session.merchant_id, path), context)
+
+
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi_document() -> dict[str, Any]:
     """The API's OpenAPI 3.1 document; public, so tools can read it without a key."""
@@ -240,5 +320,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         refuse_unroutable_path(event)
         or refuse_non_json(event)
         or refuse_unreadable_json(event)
+        or _portal_call(event, context)
         or app.resolve(event, context)
     )

@@ -22,7 +22,14 @@ from parcelhooks_cli import commands, dlq
 from parcelhooks_cli.main import main
 from parcelhooks_cli.send import CARRIER_KEY_ENV
 from parcelhooks_cli.target import Target
-from testkit.factories import EVENTS_DIR, NOW, LambdaContextStub, load_function, shipment_event
+from testkit.factories import (
+    EVENTS_DIR,
+    NOW,
+    LambdaContextStub,
+    api_event,
+    load_function,
+    shipment_event,
+)
 from testkit.factories import subscription as a_subscription
 from testkit.receivers import Receiver, serving
 
@@ -218,6 +225,23 @@ def test_revoking_an_unknown_key_fails_with_exit_1(
 ) -> None:
     code, _, err = _run(capsys, "keys", "revoke", "key_unknown")
     assert code == 1 and "no key key_unknown" in err
+
+
+def test_portal_link_prints_a_one_time_link_that_signs_the_merchant_in(
+    outputs: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = "https://api.example.com/prod"
+    made = _json(
+        capsys, "portal-link", "--merchant", "merchant-a", "--ttl", "30m", "--api-url", api
+    )
+    assert made["url"].startswith(f"{api}/portal/#link=phl_")
+    token = made["url"].split("#link=", 1)[1]
+    admin = load_function("admin")
+    for expected in (201, 401):  # once only
+        event = api_event("POST", "/portal/session", {"link": token})
+        assert admin.handler(event, LambdaContextStub())["statusCode"] == expected
+    code, _, err = _run(capsys, "portal-link", "--merchant", "m", "--ttl", "2d", "--api-url", api)
+    assert code == 2 and "1 minute to 1 day" in err
 
 
 # --- dlq stats --------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def _valid_body(method: str, path: str) -> dict[str, Any]:
         ("PATCH", "/v1/subscriptions/{subscription_id}"): {"description": "ERP"},
         ("POST", "/v1/subscriptions/{subscription_id}/recover"): {"since": recent},
         ("POST", "/v1/subscriptions/preview"): {"subscription": SUBSCRIPTION},
+        ("POST", "/v1/portal/links"): {"ttl_s": 600},
         ("POST", "/v1/subscriptions/{subscription_id}/preview"): {"event_type": "webhook.test"},
     }
     return bodies[(method, path)]

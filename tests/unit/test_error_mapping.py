@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 import parcelhooks
 from parcelhooks.api.edge import ERROR_ANSWERS, answer_for, install_error_handlers
+from parcelhooks.auth.portal import CsrfError, PortalSignInError
 from parcelhooks.core.errors import (
     ConflictError,
     EnqueueFailedError,
@@ -24,6 +25,7 @@ from parcelhooks.core.errors import (
     ParcelhooksError,
     PayloadTooLargeError,
     SubscriptionDisabledError,
+    UnauthorizedError,
     ValidationFailedError,
 )
 from testkit.factories import LambdaContextStub, api_event
@@ -35,6 +37,9 @@ EXPECTED: dict[type[ParcelhooksError], tuple[int, str]] = {
     ValidationFailedError: (400, "validation_failed"),
     InvalidCursorError: (400, "invalid_cursor"),
     PayloadTooLargeError: (413, "payload_too_large"),
+    UnauthorizedError: (401, "unauthorized"),
+    PortalSignInError: (401, "unauthorized"),
+    CsrfError: (403, "forbidden"),
     ForbiddenError: (403, "forbidden"),
     NotFoundError: (404, "not_found"),
     ConflictError: (409, "conflict"),
@@ -64,6 +69,8 @@ def _answer(error: Exception, path: str = "/boom") -> tuple[int, dict[str, Any]]
 def _example(error_type: type[ParcelhooksError]) -> ParcelhooksError:
     if error_type is InvalidCursorError:
         return InvalidCursorError("not-a-cursor")
+    if error_type is PortalSignInError:
+        return PortalSignInError("link expired or used")  # its reason: one message for all
     detail = {"loc": "events[0].status", "message": "bad", "type": "value_error"}
     return error_type("what went wrong", [detail])  # type: ignore[list-item]
 

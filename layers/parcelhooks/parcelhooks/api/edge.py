@@ -35,6 +35,7 @@ from parcelhooks.core.errors import (
     ParcelhooksError,
     PayloadTooLargeError,
     SubscriptionDisabledError,
+    UnauthorizedError,
     ValidationFailedError,
 )
 from parcelhooks.core.json_input import read_json
@@ -53,6 +54,7 @@ ERROR_ANSWERS: Final[Mapping[type[ParcelhooksError], tuple[HTTPStatus, ErrorCode
     ValidationFailedError: (HTTPStatus.BAD_REQUEST, ErrorCode.VALIDATION_FAILED),
     InvalidCursorError: (HTTPStatus.BAD_REQUEST, ErrorCode.INVALID_CURSOR),
     PayloadTooLargeError: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE),
+    UnauthorizedError: (HTTPStatus.UNAUTHORIZED, ErrorCode.UNAUTHORIZED),
     ForbiddenError: (HTTPStatus.FORBIDDEN, ErrorCode.FORBIDDEN),
     NotFoundError: (HTTPStatus.NOT_FOUND, ErrorCode.NOT_FOUND),
     ConflictError: (HTTPStatus.CONFLICT, ErrorCode.CONFLICT),
@@ -300,3 +302,32 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     def _unexpected(error: Exception) -> Response[Any]:
         logger.exception("unhandled error")
         return _internal_error()
+
+
+# The merchant portal's calls: the merchant API's routes under this prefix, in a session.
+PORTAL_API_PREFIX = "/portal/api/"
+
+
+def portal_api_path(event: Mapping[str, Any]) -> str | None:
+    """The merchant API path a portal call is for (`/portal/api/v1/x` → `/v1/x`), else None."""
+    path = str(event.get("path") or "")
+    if not path.startswith(PORTAL_API_PREFIX + "v1/"):
+        return None  # nothing but the merchant API: no route answers, so a 404
+    return "/" + path.removeprefix(PORTAL_API_PREFIX)
+
+
+def acting_as_merchant(event: dict[str, Any], merchant_id: str, path: str) -> dict[str, Any]:
+    """The portal call as the merchant API's own: its path, and the merchant the session
+    proved, where the authorizer puts a key's owner (nothing of the caller's is trusted)."""
+    context = dict(event.get("requestContext") or {})
+    context["authorizer"] = {
+        "role": Role.MERCHANT.value,
+        "owner_id": merchant_id,
+        "key_id": "portal-session",
+    }
+    return {**event, "path": path, "resource": path, "requestContext": context}
+
+
+def error_response(status: HTTPStatus, code: ErrorCode, message: str) -> dict[str, Any]:
+    """An answer given before routing, in the one error shape."""
+    return _proxy_response(status, error_body(code, message))

@@ -85,6 +85,7 @@ ROUTE_ERRORS: Mapping[tuple[str, str], tuple[ErrorCode, ...]] = {
     ("POST", "/v1/subscriptions/preview"): (),
     ("POST", "/v1/subscriptions/{subscription_id}/preview"): (ErrorCode.NOT_FOUND,),
     ("GET", "/v1/presets"): (),
+    ("POST", "/v1/portal/links"): (),
     ("GET", "/v1/subscriptions/{subscription_id}"): (ErrorCode.NOT_FOUND,),
     ("PATCH", "/v1/subscriptions/{subscription_id}"): (ErrorCode.NOT_FOUND, ErrorCode.CONFLICT),
     ("DELETE", "/v1/subscriptions/{subscription_id}"): (ErrorCode.NOT_FOUND,),

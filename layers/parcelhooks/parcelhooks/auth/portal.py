@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.cookies import CookieError, SimpleCookie
 from typing import Protocol
 
+from parcelhooks.auth.keys import KeyStore, hash_key, looks_like_key
+from parcelhooks.core.api_keys import Role
+from parcelhooks.core.errors import ForbiddenError, UnauthorizedError
 from parcelhooks.core.portal_tokens import PortalToken
 
 LINK_PREFIX = "phl_"
@@ -36,6 +41,9 @@ MIN_LINK_TTL = timedelta(minutes=1)
 SESSION_TTL = timedelta(hours=8)
 # Methods that change nothing: every other one needs the session's CSRF token.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# `__Host-`: the browser keeps it only if Secure, for Path=/ and this host alone.
+SESSION_COOKIE = "__Host-parcelhooks_session"
+CSRF_HEADER = "x-csrf-token"
 
 
 class PortalStore(Protocol):
@@ -50,7 +58,7 @@ class PortalStore(Protocol):
     def delete(self, token_hash: str) -> None: ...
 
 
-class PortalSignInError(Exception):
+class PortalSignInError(UnauthorizedError):
     """A link or session that does not sign anyone in; one message for every reason, so a
     guesser learns nothing (the reason is logged)."""
 
@@ -59,7 +67,7 @@ class PortalSignInError(Exception):
         self.reason = reason
 
 
-class CsrfError(Exception):
+class CsrfError(ForbiddenError):
     """A call that changes something without the session's CSRF token."""
 
 
@@ -169,6 +177,14 @@ class PortalAuth:
             raise CsrfError("this call changes something: send the X-CSRF-Token header")
         return found
 
+    def sign_in_with_key(self, key: str, keys: KeyStore) -> Session:
+        """A session for a live merchant key (the browser then holds the session, not the
+        key)."""
+        record = keys.find(hash_key(key)) if looks_like_key(key) else None
+        if record is None or not record.active or record.role is not Role.MERCHANT:
+            raise PortalSignInError("no live merchant key")
+        return self.start_session(record.owner_id)
+
     def sign_out(self, token: str | None) -> None:
         if token and token.startswith(SESSION_PREFIX):
             self._store.delete(hash_token(token))
@@ -178,3 +194,33 @@ def _same(expected_hash: str | None, token: str | None) -> bool:
     if not expected_hash or not token:
         return False
     return hmac.compare_digest(expected_hash, hash_token(token))
+
+
+def session_cookie(headers: Mapping[str, str] | None) -> str | None:
+    """The session token from the request's Cookie header, if it holds one."""
+    raw = next((v for k, v in (headers or {}).items() if k.lower() == "cookie"), None)
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+def csrf_header(headers: Mapping[str, str] | None) -> str | None:
+    return next((v for k, v in (headers or {}).items() if k.lower() == CSRF_HEADER), None)
+
+
+def set_session_cookie(session: Session, now: datetime) -> str:
+    max_age = max(0, math.ceil((session.expires_at - now).total_seconds()))
+    return (
+        f"{SESSION_COOKIE}={session.token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; "
+        "SameSite=Strict"
+    )
+
+
+def cleared_session_cookie() -> str:
+    return f"{SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict"

@@ -57,6 +57,10 @@ class PayloadTooLargeError(ParcelhooksError):
     """The request body is larger than we read."""
 
 
+class UnauthorizedError(ParcelhooksError):
+    """No credential we know (the gateway answers most of these; the portal's sign-in its own)."""
+
+
 class ForbiddenError(ParcelhooksError):
     """The caller's key may not use this route."""
 

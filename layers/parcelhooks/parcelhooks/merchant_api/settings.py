@@ -19,5 +19,8 @@ class AdminSettings(GuardSettings, BreakerSettings):
     max_subscriptions_per_merchant: int = Field(ge=1)
     # The log keeps attempts this long, so recover can look back as far.
     delivery_log_ttl_days: int = Field(ge=1)
+    # The portal's sign-in links and sessions; merchant keys, read to sign in with one.
+    portal_table: ResourceName
+    api_keys_table: ResourceName
     # Secret header values are sealed with this KMS key (encrypt only).
     header_secrets_key_id: ResourceName

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
+from parcelhooks.auth.portal import PortalAuth
 from parcelhooks.aws import clients
+from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.cursor_key import stored_cursor_key
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.aws.pages import CursorSigner
+from parcelhooks.aws.portal_table import PortalTable
 from parcelhooks.aws.queues import RetryQueue
 from parcelhooks.aws.secret_box import KmsSealer
 from parcelhooks.aws.shipments_table import ShipmentsTable
@@ -77,3 +80,14 @@ def delivery_admin() -> DeliveryAdmin:
 @cache
 def shipments() -> Shipments:
     return Shipments(ShipmentsTable(clients.table(settings().shipments_table)))
+
+
+@cache
+def portal() -> PortalAuth:
+    return PortalAuth(PortalTable(clients.table(settings().portal_table)))
+
+
+@cache
+def api_keys() -> ApiKeysTable:
+    """Read only: a merchant signs in to the portal with its key."""
+    return ApiKeysTable(clients.table(settings().api_keys_table))
