@@ -15,6 +15,11 @@ RUN := $(VENVS)/run
 MINISTACK := $(VENVS)/ministack
 SAMENV := $(VENVS)/sam
 CHECKOV := $(VENVS)/checkov
+# The portal's browser tests: Debian's Chromium, and axe-core from npm (installed here, never
+# fetched by a test).
+CHROMIUM := /usr/bin/chromium
+AXE := $(VENVS)/node/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 PIP_QUIET := --quiet --quiet --disable-pip-version-check
 # Every pytest run ends with its ten slowest tests.
 PYTEST := $(DEV)/bin/pytest -p no:cacheprovider --durations=10
@@ -44,7 +49,7 @@ stack-free: $(DEV)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok ## every ch
 
 checks: lint validate iam-lint scan
 
-deps: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok
+deps: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok $(CHROMIUM) $(AXE)
 
 $(RUN)/.ok: pyproject.toml
 	test -x $(RUN)/bin/python || $(PY313) -m venv $(RUN)
@@ -104,8 +109,14 @@ component: $(DEV)/.ok $(MINISTACK)/.ok ## handlers and adapters on moto, the HTT
 iam: $(DEV)/.ok $(MINISTACK)/.ok ## the moto tests again, each function under its own template role
 	$(PYTEST) tests/iam
 
-e2e: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok ## the local stack on MiniStack, deployed from template.yaml
+e2e: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHROMIUM) $(AXE) ## the local stack on MiniStack, deployed from template.yaml; the portal in Chromium
 	$(PYTEST) tests/e2e
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENVS)/node axe-core@$(AXE_VERSION)
 
 bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see docs/benchmarks.md
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && \

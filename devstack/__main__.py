@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import suppress
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ from devstack.stack import (
     wait_until,
     write_json,
 )
+from parcelhooks.auth.portal import PortalAuth
+from parcelhooks.aws.portal_table import PortalTable
 from parcelhooks.core.api_keys import Role
 
 # Overridable so a test can run `make run` beside a developer's own (whose state is here).
@@ -186,6 +189,18 @@ def _stop_with_parent() -> None:
     threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
 
 
+PORTAL_LINK_TTL = timedelta(hours=8)
+PORTAL_LINK_TTL_TEXT = "8 hours"
+
+
+def _portal_link(deployment: Deployment) -> str:
+    table = deployment.resource("dynamodb").Table(deployment.outputs["PortalTableName"])
+    link = PortalAuth(PortalTable(table)).issue_link(
+        DEMO_MERCHANT, ttl=PORTAL_LINK_TTL, issued_by="ops"
+    )
+    return f"{deployment.api_url}/portal/#link={link.token}"
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "4566"))
     receiver_port = int(os.environ.get("RECEIVER_PORT", "8787"))
@@ -225,6 +240,12 @@ def main() -> int:
         log(f"ready in {time.monotonic() - started:.1f}s; settings in {LOCAL_JSON}")
         print("\nSend a carrier event (paste this in another terminal):\n", flush=True)
         print(_curl(deployment.api_url, carrier_key), flush=True)
+        print(
+            f"\nThe merchant portal, signed in as {DEMO_MERCHANT} (the link works once, for "
+            f"{PORTAL_LINK_TTL_TEXT}; `parcelhooks --local portal-link --merchant "
+            f"{DEMO_MERCHANT}` makes another):\n\n  {_portal_link(deployment)}",
+            flush=True,
+        )
         if deployment.mail_dir is not None:
             print(
                 f"\nE-mail sent through SES lands in {_shown(deployment.mail_dir)} "

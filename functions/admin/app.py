@@ -25,11 +25,13 @@ from parcelhooks.api.edge import (
     refuse_unroutable_path,
 )
 from parcelhooks.api.errors import ErrorCode
+from parcelhooks.api.portal_assets import portal_asset_response
 from parcelhooks.auth.portal import (
     CsrfError,
     PortalSignInError,
     cleared_session_cookie,
     csrf_header,
+    csrf_token_of_cookie,
     session_cookie,
     set_session_cookie,
 )
@@ -273,6 +275,34 @@ def sign_in(request: SignInIn) -> Response[str]:
         body=body.model_dump_json(),
         headers={"Set-Cookie": set_session_cookie(session, datetime.now(UTC))},
     )
+
+
+@app.get("/portal/session", include_in_schema=False)
+def current_session() -> SignedIn:
+    """The signed-in session and its CSRF token (same-origin reads only), after a reload."""
+    session = wiring.portal().session(
+        session_cookie(app.current_event.headers), method="GET", csrf_token=None
+    )
+    return SignedIn(
+        merchant_id=session.merchant_id,
+        csrf_token=csrf_token_of_cookie(app.current_event.headers),
+        expires_at=session.expires_at,
+    )
+
+
+# The router reads `/portal/` as `/portal`: one route serves both.
+@app.get("/portal", include_in_schema=False)
+def portal_page() -> Response[str]:
+    """The portal's page; `/portal` without its slash is sent to `/portal/`, so the page's
+    relative addresses (assets, session, api) resolve under it."""
+    if not app.current_event.path.endswith("/"):
+        return Response(status_code=308, body="", headers={"Location": "portal/"})
+    return portal_asset_response("index.html")
+
+
+@app.get("/portal/assets/<name>", include_in_schema=False)
+def portal_asset(name: str) -> Response[str]:
+    return portal_asset_response(name)
 
 
 @app.delete("/portal/session", include_in_schema=False)

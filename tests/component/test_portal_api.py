@@ -129,3 +129,31 @@ def test_only_the_merchant_api_is_reachable_through_the_portal() -> None:
         assert _call("DELETE", path, cookie=cookie, csrf=csrf)[0] == 404
     # The session above is still there: the DELETE never reached sign-out.
     assert _call("GET", "/portal/api/v1/subscriptions", cookie=cookie)[0] == 200
+
+
+def test_the_page_is_served_with_a_strict_policy_and_its_files_only() -> None:
+    status, _, headers = _call_raw("GET", "/portal/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    status, _, headers = _call_raw("GET", "/portal")
+    assert status == 308 and headers["Location"] == "portal/"
+    status, _, headers = _call_raw("GET", "/portal/assets/app.js")
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+    for name in ("secret.txt", "..%2Fapp.py", "index.htm"):
+        assert _call_raw("GET", f"/portal/assets/{name}")[0] == 404
+
+
+def test_after_a_reload_the_page_gets_its_csrf_token_back_from_the_cookie() -> None:
+    cookie, csrf = _signed_in()
+    status, session, _ = _call("GET", "/portal/session", cookie=cookie)
+    assert status == 200 and session["csrf_token"] == csrf
+    assert _call("GET", "/portal/session")[0] == 401
+
+
+def _call_raw(method: str, path: str) -> tuple[int, str, dict[str, str]]:
+    event = api_event(method, path)
+    event["headers"] = {}
+    response = load_function("admin").handler(event, LambdaContextStub())
+    headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    return response["statusCode"], response["body"], headers | (response.get("headers") or {})

@@ -88,6 +88,9 @@ def test_every_api_route_in_the_template_is_documented() -> None:
     # The portal's own routes (a session cookie, not a key) are documented in docs/api.md.
     portal = {route for route in routes if route[0].startswith("/portal/")}
     assert portal == {
+        ("/portal", "GET"),
+        ("/portal/assets/{name}", "GET"),
+        ("/portal/session", "GET"),
         ("/portal/session", "POST"),
         ("/portal/session", "DELETE"),
         *(("/portal/api/{proxy+}", method) for method in ("GET", "POST", "PATCH", "DELETE")),

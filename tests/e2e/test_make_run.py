@@ -205,6 +205,10 @@ def test_a_signal_to_make_once_ready_stops_everything(
         "MiniStack and the demo receiver to listen",
         running=True,
     )
+    # The merchant portal's address, signed in by a one-time link, printed with the curl.
+    run.wait_until(
+        lambda: run.output.has("/portal/#link=phl_"), 10, "the portal link", running=True
+    )
     started = _descendants(run.make.pid)
     assert len(started) >= 3, started  # devstack, MiniStack, the receiver (and workers)
 

@@ -6,9 +6,10 @@ call passes.
   exchange marks it used with a conditional write, so two tabs racing with the same link
   get one session between them.
 - A **session** (`phs_…`) is what the browser holds, in an HttpOnly cookie; it expires
-  after `SESSION_TTL` whatever happens, and signing out deletes it. It carries a CSRF token,
-  which the page keeps in memory and sends in a header with every call that changes
-  something.
+  after `SESSION_TTL` whatever happens, and signing out deletes it. Its CSRF token is a
+  one-way hash of it: the page, which cannot read the cookie, asks for it (a same-origin
+  read) and sends it in a header with every call that changes something; another site can
+  neither read it nor make it.
 - Signing in with the merchant key makes a session too, so the key itself is never kept by
   the browser.
 
@@ -17,6 +18,7 @@ Every token is random (32 bytes) and stored only as its SHA-256. Pure: the store
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import math
@@ -149,7 +151,7 @@ class PortalAuth:
     def start_session(self, merchant_id: str, *, issued_by: str = "merchant") -> Session:
         """A new session for a merchant already proven (a live link, or its live key)."""
         now = self._clock()
-        token, csrf = new_token(SESSION_PREFIX), secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
+        token = new_token(SESSION_PREFIX)
         expires_at = now + self._session_ttl
         self._store.put(
             PortalToken(
@@ -159,10 +161,9 @@ class PortalAuth:
                 created_at=now,
                 expires_at=expires_at,
                 issued_by=issued_by,
-                csrf_hash=hash_token(csrf),
             )
         )
-        return Session(token, csrf, merchant_id, expires_at)
+        return Session(token, csrf_token_of(token), merchant_id, expires_at)
 
     def session(self, token: str | None, *, method: str, csrf_token: str | None) -> PortalToken:
         """The live session a portal call is made in; a change needs its CSRF token."""
@@ -173,7 +174,7 @@ class PortalAuth:
             raise PortalSignInError("unknown session")
         if found.expires_at <= self._clock():
             raise PortalSignInError("session expired")
-        if method.upper() not in SAFE_METHODS and not _same(found.csrf_hash, csrf_token):
+        if method.upper() not in SAFE_METHODS and not _same(csrf_token_of(token), csrf_token):
             raise CsrfError("this call changes something: send the X-CSRF-Token header")
         return found
 
@@ -190,10 +191,15 @@ class PortalAuth:
             self._store.delete(hash_token(token))
 
 
-def _same(expected_hash: str | None, token: str | None) -> bool:
-    if not expected_hash or not token:
-        return False
-    return hmac.compare_digest(expected_hash, hash_token(token))
+def csrf_token_of(session_token: str) -> str:
+    """The session's CSRF token: derived, one way, so nothing more is stored and the page
+    can ask for it again after a reload."""
+    digest = hashlib.sha256(f"parcelhooks-csrf:{session_token}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _same(expected: str, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(expected.encode(), (token or "").encode())
 
 
 def session_cookie(headers: Mapping[str, str] | None) -> str | None:
@@ -224,3 +230,8 @@ def set_session_cookie(session: Session, now: datetime) -> str:
 
 def cleared_session_cookie() -> str:
     return f"{SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict"
+
+
+def csrf_token_of_cookie(headers: Mapping[str, str] | None) -> str:
+    """The CSRF token of the session in the request's cookie (checked live by the caller)."""
+    return csrf_token_of(session_cookie(headers) or "")

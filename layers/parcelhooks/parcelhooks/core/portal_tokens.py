@@ -1,8 +1,7 @@
 """The merchant portal's tokens as stored: a one-time sign-in link, or a signed-in session.
 
 Only the SHA-256 of a token is stored, as with API keys: whoever reads the table cannot sign
-in. A session also keeps the hash of its CSRF token, which every state-changing call of the
-portal must send in a header (a cookie alone never changes anything).
+in.
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ class PortalToken(Model):
     issued_by: str
     # A link's single use: set when it is exchanged for a session.
     used_at: datetime | None = None
-    # A session's CSRF token, hashed.
-    csrf_hash: str | None = None
 
     def live(self, now: datetime) -> bool:
         return self.expires_at > now and self.used_at is None

@@ -1,0 +1,141 @@
+"""The merchant portal in a real browser (Debian's Chromium, driven by Playwright) against
+the local stack: sign-in by link (once only) and by key, the language switch remembered,
+hostile text shown as text, and no WCAG 2.1 A/AA violation found by axe-core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from devstack.stack import ROOT, Deployment
+from tests.e2e.conftest import Api
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / ".venvs" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+# The machine's network is closed: Chromium's own background calls are turned off.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOSTILE = '<img src=x onerror="window.__hostile = 1">'
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def _link(merchant: Api) -> str:
+    made = merchant.call("POST", "/v1/portal/links", {"ttl_s": 600})
+    assert made.status_code == 201, made.text
+    token: str = made.json()["token"]
+    return token
+
+
+def _portal(stack: Deployment) -> str:
+    return f"{stack.api_url}/portal/"
+
+
+def test_a_link_signs_in_once_and_leaves_the_address_bar(
+    stack: Deployment, merchant: Api, page: Page, browser: Browser
+) -> None:
+    token = _link(merchant)
+    page.goto(f"{_portal(stack)}#link={token}")
+    expect(page.get_by_role("heading", name="Assinaturas")).to_be_visible()
+    assert "link=" not in page.url
+    expect(page.get_by_text(f"Loja: {merchant.owner_id}")).to_be_visible()
+    # The same link in another browser: used up.
+    other = browser.new_context().new_page()
+    other.goto(f"{_portal(stack)}#link={token}")
+    expect(other.get_by_role("alert")).to_have_text(
+        "Este link de acesso já foi usado ou expirou. Peça um novo link."
+    )
+    expect(other.get_by_role("heading", name="Entrar")).to_be_visible()
+    other.context.close()
+
+
+def test_a_merchant_key_signs_in_and_the_english_switch_is_remembered(
+    stack: Deployment, merchant: Api, page: Page
+) -> None:
+    page.goto(_portal(stack))
+    page.get_by_label("Chave de lojista").fill(merchant.key)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_role("heading", name="Assinaturas")).to_be_visible()
+    page.get_by_role("button", name="Switch to English").click()
+    expect(page.get_by_role("heading", name="Subscriptions")).to_be_visible()
+    page.reload()  # the session is the cookie's, the language the browser's choice
+    expect(page.get_by_role("heading", name="Subscriptions")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_hostile_text_from_the_api_is_shown_as_text_and_runs_nothing(
+    stack: Deployment, merchant: Api, page: Page
+) -> None:
+    created = merchant.call(
+        "POST",
+        "/v1/subscriptions",
+        {"url": "http://127.0.0.1:9/hooks", "event_types": ["*"], "description": HOSTILE},
+    )
+    assert created.status_code == 201, created.text
+    page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+    expect(page.get_by_role("cell", name=HOSTILE)).to_be_visible()
+    assert page.evaluate("window.__hostile") is None
+    assert page.locator("img").count() == 0
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["sign-in", "subscriptions"])
+def test_axe_finds_no_wcag_a_or_aa_violation(
+    stack: Deployment, merchant: Api, browser: Browser, signed_in: bool
+) -> None:
+    # axe is injected into the page, which the page's own policy would refuse.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    target = f"{_portal(stack)}#link={_link(merchant)}" if signed_in else _portal(stack)
+    page.goto(target)
+    heading = "Assinaturas" if signed_in else "Entrar"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    page.add_script_tag(path=str(AXE))
+    results: dict[str, Any] = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    violations = [(v["id"], v["help"], len(v["nodes"])) for v in results["violations"]]
+    assert violations == []
+    context.close()
+
+
+def test_the_page_is_usable_at_360_pixels(
+    stack: Deployment, merchant: Api, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+    expect(page.get_by_role("heading", name="Assinaturas")).to_be_visible()
+    # Nothing wider than the screen: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+def test_axe_is_installed_by_make_not_fetched() -> None:
+    assert Path(AXE).is_file()
