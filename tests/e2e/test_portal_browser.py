@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.stack import ROOT, Deployment
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, carrier_event, subscribe, wait_for_attempts
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / ".venvs" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -104,16 +104,25 @@ def test_hostile_text_from_the_api_is_shown_as_text_and_runs_nothing(
     assert page.locator("img").count() == 0
 
 
-@pytest.mark.parametrize("signed_in", [False, True], ids=["sign-in", "subscriptions"])
+@pytest.mark.parametrize("screen", ["sign-in", "subscriptions", "deliveries"])
 def test_axe_finds_no_wcag_a_or_aa_violation(
-    stack: Deployment, merchant: Api, browser: Browser, signed_in: bool
+    stack: Deployment, merchant: Api, browser: Browser, screen: str
 ) -> None:
     # axe is injected into the page, which the page's own policy would refuse.
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
-    target = f"{_portal(stack)}#link={_link(merchant)}" if signed_in else _portal(stack)
-    page.goto(target)
-    heading = "Assinaturas" if signed_in else "Entrar"
+    if screen == "sign-in":
+        page.goto(_portal(stack))
+        heading = "Entrar"
+    else:
+        url = "http://127.0.0.1:9/hooks"
+        subscribe(merchant, url, ["*"])
+        page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+        heading = "Assinaturas"
+        if screen == "deliveries":
+            expect(page.get_by_role("heading", name=heading)).to_be_visible()
+            page.get_by_role("button", name=f"Ver entregas de {url}").click()
+            heading = "Entregas"
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
     page.add_script_tag(path=str(AXE))
     results: dict[str, Any] = page.evaluate(
@@ -139,3 +148,34 @@ def test_the_page_is_usable_at_360_pixels(
 
 def test_axe_is_installed_by_make_not_fetched() -> None:
     assert Path(AXE).is_file()
+
+
+def test_a_failed_delivery_is_seen_with_its_answer_as_text_and_retried_from_the_page(
+    stack: Deployment,
+    carrier: Api,
+    merchant: Api,
+    receiver_factory: Any,
+    page: Page,
+) -> None:
+    # Four failures (the local schedule's attempts), each answering hostile HTML; then 204.
+    receiver = receiver_factory(statuses=[500, 500, 500, 500, 204], response_body=HOSTILE.encode())
+    subscription = subscribe(merchant, receiver.url, ["shipment.delivered"])
+    accepted = carrier.call("POST", "/v1/events", carrier_event(merchant.owner_id))
+    assert accepted.status_code == 202, accepted.text
+    wait_for_attempts(merchant, subscription["id"], outcome="exhausted")
+    page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+    page.get_by_role("button", name=f"Ver entregas de {receiver.url}").click()
+    expect(page.get_by_role("heading", name="Entregas")).to_be_visible()
+    expect(
+        page.get_by_text("Falhou, tentativas esgotadas — Tentativa 4 · HTTP 500")
+    ).to_be_visible()
+    expect(page.get_by_role("cell", name=HOSTILE).first).to_be_visible()
+    assert page.evaluate("window.__hostile") is None and page.locator("img").count() == 0
+    page.get_by_role("button", name="Reenviar a entrega de shipment.delivered").first.click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Reenvio enfileirado. Atualize a lista em alguns segundos."
+    )
+    receiver.wait_for(5, 30)  # the retry reached the endpoint, which answered 204
+    wait_for_attempts(merchant, subscription["id"], outcome="success")
+    page.get_by_role("button", name="Atualizar").click()
+    expect(page.get_by_text("Entregue — Tentativa 5 · HTTP 204")).to_be_visible()

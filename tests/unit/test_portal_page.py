@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from typing import get_args
 
 import pytest
 
 from parcelhooks.api.portal_assets import ASSETS, CONTENT_SECURITY_POLICY, PORTAL_DIR
+from parcelhooks.merchant_api.deliveries import AttemptOut
 
 CATALOGS = ("pt-BR.json", "en.json")
 
@@ -69,10 +71,16 @@ def test_the_page_writes_no_text_of_its_own() -> None:
 def test_every_key_the_page_and_its_script_use_is_in_the_catalogs() -> None:
     script = (PORTAL_DIR / "app.js").read_text(encoding="utf-8")
     used = _page().keys | set(
-        re.findall(r"""["']((?:app|signin|subscriptions)\.[a-z_]+)["']""", script)
+        re.findall(r"""["']((?:app|signin|subscriptions|deliveries)\.[a-z_]+)["']""", script)
     )
     for name in CATALOGS:
         assert used <= set(_catalog(name)), name
+
+
+def test_every_outcome_of_the_delivery_log_has_a_text_in_both_catalogs() -> None:
+    outcomes = get_args(AttemptOut.model_fields["outcome"].annotation)
+    for name in CATALOGS:
+        assert {f"outcome.{o}" for o in outcomes} <= set(_catalog(name)), name
 
 
 def test_the_page_has_no_inline_script_style_or_handler() -> None:

@@ -5,7 +5,7 @@
 const base = location.pathname.endsWith("/") ? location.pathname : `${location.pathname}/`;
 const LANGUAGE_KEY = "parcelhooks.language";
 const LANGUAGES = ["pt-BR", "en"];
-const state = { csrf: null, merchant: null, messages: {}, language: "pt-BR" };
+const state = { csrf: null, merchant: null, messages: {}, language: "pt-BR", open: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -77,9 +77,80 @@ function signedIn(session) {
 
 function showSignIn() {
   state.csrf = null;
+  state.open = null;
   $("sign-in").hidden = false;
   $("sign-out").hidden = true;
   $("subscriptions").hidden = true;
+  $("deliveries").hidden = true;
+}
+
+function when(iso) {
+  // In the browser's time zone, written as its language writes dates.
+  return new Intl.DateTimeFormat(state.language, { dateStyle: "short", timeStyle: "medium" })
+    .format(new Date(iso));
+}
+
+function button(text, label, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = text;
+  if (label) element.setAttribute("aria-label", label);
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+async function openDeliveries(subscription) {
+  state.open = subscription;
+  $("subscriptions").hidden = true;
+  $("deliveries").hidden = false;
+  $("deliveries-of").textContent = t("deliveries.of", { destination: destinationOf(subscription) });
+  $("deliveries-title").focus();
+  await loadDeliveries();
+}
+
+async function closeDeliveries() {
+  state.open = null;
+  $("deliveries").hidden = true;
+  $("subscriptions").hidden = false;
+  await loadSubscriptions();
+}
+
+async function loadDeliveries() {
+  say("app.loading");
+  const path = `api/v1/subscriptions/${encodeURIComponent(state.open.id)}/deliveries?limit=100`;
+  const answer = await call("GET", path);
+  if (!answer.ok) return failed(answer);
+  const rows = $("delivery-rows");
+  rows.replaceChildren();
+  for (const attempt of answer.body.data) {
+    const row = rows.insertRow();
+    cell(row, t("deliveries.when"), when(attempt.attempted_at));
+    cell(row, t("deliveries.event"), attempt.event_type);
+    const detail = attempt.status_code === null
+      ? t("deliveries.attempt_no_status", { attempt: attempt.attempt })
+      : t("deliveries.attempt", { attempt: attempt.attempt, status: attempt.status_code });
+    cell(row, t("deliveries.outcome"), `${t(`outcome.${attempt.outcome}`)} — ${detail}`);
+    const excerpt = cell(row, t("deliveries.answer"), attempt.error ?? attempt.response_excerpt);
+    excerpt.className = "excerpt";
+    const action = cell(row, t("deliveries.action"), "");
+    if (attempt.outcome !== "delivered" && attempt.outcome !== "deferred") {
+      const label = t("deliveries.retry_label", { event: attempt.event_type });
+      action.append(button(t("deliveries.retry"), label, () => retry(attempt)));
+    }
+  }
+  const none = answer.body.data.length === 0;
+  $("deliveries-empty").hidden = !none;
+  $("delivery-table").hidden = none;
+  say("deliveries.loaded", { count: answer.body.data.length });
+}
+
+async function retry(attempt) {
+  problem(null);
+  say("deliveries.retrying");
+  const path = `api/v1/deliveries/${encodeURIComponent(attempt.delivery_id)}/retry`;
+  const answer = await call("POST", path, {});
+  if (!answer.ok) return failed(answer);
+  say("deliveries.retried");
 }
 
 function destinationOf(subscription) {
@@ -114,6 +185,10 @@ async function loadSubscriptions() {
     badge.className = `badge ${subscription.enabled ? "on" : "off"}`;
     badge.textContent = t(subscription.enabled ? "subscriptions.enabled" : "subscriptions.disabled");
     cell(row, t("subscriptions.state"), "").append(badge);
+    const label = t("subscriptions.deliveries_of", { destination: destinationOf(subscription) });
+    cell(row, t("deliveries.action"), "").append(
+      button(t("subscriptions.deliveries"), label, () => openDeliveries(subscription)),
+    );
   }
   const none = answer.body.data.length === 0;
   $("empty").hidden = !none;
@@ -147,8 +222,11 @@ async function start() {
     const next = state.language === "pt-BR" ? "en" : "pt-BR";
     localStorage.setItem(LANGUAGE_KEY, next);
     await useLanguage(next);
-    if (state.csrf) await loadSubscriptions();
+    if (state.csrf && state.open) await loadDeliveries();
+    else if (state.csrf) await loadSubscriptions();
   });
+  $("back").addEventListener("click", closeDeliveries);
+  $("refresh").addEventListener("click", loadDeliveries);
   $("key-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const key = $("key").value.trim();
