@@ -29,6 +29,7 @@ from parcelhooks.delivery.templates import (
     Syntax,
     TemplateError,
     compile_template,
+    has_placeholders,
     render,
     render_form_body,
     render_json_body,
@@ -123,7 +124,13 @@ def render_http(
     body: bytes,
     open_secret: SecretOpener,
 ) -> HttpRequestPlan:
-    """The request for this event; `body` is our own envelope (sent when no template)."""
+    """The request for this event; `body` is our own envelope (sent when no template). A
+    subscription with neither a body template nor URL placeholders renders nothing: the
+    delivery path of a plain webhook parses no JSON and runs no template."""
+    url = subscription.url or ""
+    if subscription.template is None and not has_placeholders(url):
+        headers = _headers(subscription, open_secret)
+        return HttpRequestPlan(subscription.method, url, subscription.content_type, headers, body)
     variables = template_variables(subscription, event, envelope_of(body))
     return render_http_from(subscription, variables, body, open_secret)
 
@@ -143,8 +150,12 @@ def render_http_from(
             body = _rendered("template", lambda: render_form_body(template, variables))
         else:
             body = _rendered("template", lambda: render_json_body(template, variables))
-    headers = {h.name: _header_value(subscription, h, open_secret) for h in subscription.headers}
+    headers = _headers(subscription, open_secret)
     return HttpRequestPlan(subscription.method, url, subscription.content_type, headers, body)
+
+
+def _headers(subscription: Subscription, open_secret: SecretOpener) -> dict[str, str]:
+    return {h.name: _header_value(subscription, h, open_secret) for h in subscription.headers}
 
 
 def render_email(subscription: Subscription, event: WebhookEvent, body: bytes) -> EmailPlan:
@@ -189,14 +200,14 @@ def recipients(rendered: str) -> tuple[str, ...]:
 def address_problem(address: str) -> str | None:
     local, at, domain = address.rpartition("@")
     if not (at and local and "." in domain.strip(".")) or len(address) > 254:
-        return f"{mask_address(address)} is not an e-mail address"
+        return f"{_masked(address)} is not an e-mail address"
     if any(c in _FORBIDDEN_IN_ADDRESS or ord(c) < 0x20 for c in address):
-        return f"{mask_address(address)} holds a character an address may not"
+        return f"{_masked(address)} holds a character an address may not"
     return None
 
 
-def mask_address(address: str) -> str:
-    """Enough to tell two addresses apart, not enough to write to (LGPD)."""
+def _masked(address: str) -> str:
+    # Personal data (LGPD): what is no address at all keeps only its first character.
     return mask_email(address) if "@" in address else address[:1] + "***"
 
 

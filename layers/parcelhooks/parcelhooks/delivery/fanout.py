@@ -232,7 +232,9 @@ class Fanout:
         subscriptions = await self._blocking(
             self._subscriptions.list_for_merchant, event.merchant_id
         )
-        envelope = envelope_of(webhook_body(event))
+        body = webhook_body(event)  # the same bytes for every subscription and retry
+        # Parsed back only when a filter has to read it.
+        envelope = envelope_of(body) if any(s.filter for s in subscriptions) else {}
         wanted = [sub for sub in subscriptions if _wants(sub, event, envelope)]
         if not wanted:
             return
@@ -246,6 +248,7 @@ class Fanout:
             [p for p in live if not _skips(p.subscription, event)],
             skipped=[p for p in live if _skips(p.subscription, event)],
             held=[p for p in pending if not p.subscription.enabled],
+            body=body,
         )
 
     async def retry(self, job: DeliveryJob) -> None:
@@ -285,11 +288,13 @@ class Fanout:
         self,
         event: WebhookEvent,
         planned: list[_Planned],
+        *,
         skipped: Sequence[_Planned] = (),
         held: Sequence[_Planned] = (),
         taken: Sequence[_Planned] = (),
+        body: bytes | None = None,
     ) -> None:
-        body = webhook_body(event)  # the same bytes for every subscription and retry
+        body = body or webhook_body(event)  # the same bytes for every subscription and retry
         results = await asyncio.gather(*(self._deliver(event, body, p) for p in planned))
         settlement = Settlement()
         for plan in (*planned, *skipped, *held, *taken):

@@ -32,10 +32,11 @@ from parcelhooks.delivery.http.netguard import (
 from parcelhooks.delivery.payloads import OPERATIONAL_PAYLOADS, WEBHOOK_TYPES, WebhookPayload
 from parcelhooks.delivery.settings import BreakerSettings, GuardSettings
 from parcelhooks.delivery.signing import SECRET_PREFIX, generate_secret
-from parcelhooks.delivery.templates import check_url_template, origin_of
-from parcelhooks.delivery.webhook import webhook_body
+from parcelhooks.delivery.templates import check_url_template, has_placeholders, origin_of
+from parcelhooks.delivery.webhook import DATA_FIELDS, webhook_body
 
 __all__ = [
+    "DATA_FIELDS",
     "MASKED",
     "OPERATIONAL_PAYLOADS",
     "SECRET_PREFIX",
@@ -57,6 +58,7 @@ __all__ = [
     "envelope_of",
     "explain",
     "generate_secret",
+    "has_placeholders",
     "health_state",
     "masked_opener",
     "origin_of",

@@ -868,6 +868,11 @@ def render_form_body(source: str, variables: Mapping[str, Any]) -> bytes:
 # --- URLs ----------------------------------------------------------------------------------
 
 
+def has_placeholders(text: str) -> bool:
+    """Whether the text is a template at all (a URL without one is sent as it is)."""
+    return any(mark in text for mark in _DELIMITERS)
+
+
 def _literal_prefix(url_template: str) -> tuple[str, bool]:
     """The text before the first {{, {% or {#, and whether there is one."""
     found = [at for at in (url_template.find(mark) for mark in _DELIMITERS) if at >= 0]

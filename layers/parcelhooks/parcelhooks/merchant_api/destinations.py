@@ -36,6 +36,7 @@ from parcelhooks.delivery.public import (
     check_filter,
     check_url_template,
     envelope_of,
+    has_placeholders,
     masked_opener,
     render_email_from,
     render_http_from,
@@ -208,7 +209,7 @@ def render_problems(
     if (
         subscription.kind == "webhook"
         and subscription.template is None
-        and ("{" not in (subscription.url or ""))
+        and not has_placeholders(subscription.url or "")
     ):
         return []  # nothing rendered: our own JSON to a fixed URL
     failures: dict[str, Detail] = {}

@@ -19,6 +19,7 @@ from parcelhooks.core.errors import ValidationFailedError
 from parcelhooks.core.models import Model, ShipmentEvent, StrictModel, Subscription
 from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.public import (
+    DATA_FIELDS,
     EmailPlan,
     RenderError,
     envelope_of,
@@ -33,25 +34,9 @@ from parcelhooks.merchant_api.destinations import receivable_types
 from parcelhooks.merchant_api.models import SubscriptionIn
 from parcelhooks.merchant_api.samples import SampleMetadata, sample_event
 
-# What the event's data may set over the sample's (ids and bookkeeping stay the sample's).
-_SETTABLE = frozenset(
-    {
-        "carrier",
-        "tracking_code",
-        "status",
-        "status_detail",
-        "occurred_at",
-        "estimated_delivery",
-        "description",
-        "location",
-        "order_id",
-        "carrier_status",
-        "metadata",
-        "sequence",
-        "previous_status",
-        "stale",
-    }
-)
+# What the event's data may set over the sample's: the webhook's fields, but for its ids,
+# what is derived (action_required) and a correction's withdrawn event.
+_SETTABLE = frozenset(DATA_FIELDS) - {"event_id", "merchant_id", "action_required", "corrects"}
 SIGNATURE_NOTE = "(made at each attempt)"
 
 
