@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parcelhooks.core.deliveries import RENDER_ERROR, AttemptRecord, DeliveryJob
+from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob
 from parcelhooks.core.errors import ValidationFailedError
 from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.models import Subscription
 from parcelhooks.delivery.http.netguard import GuardPolicy
 from parcelhooks.merchant_api.deliveries import DeliveryAdmin
 from parcelhooks.merchant_api.subscriptions import Subscriptions
-from testkit.factories import NOW, attempt_record, shipment_event, subscription
+from testkit.factories import NOW, subscription
 from testkit.fakes import TEST_BREAKER, FakeSealer
 
 
@@ -85,57 +85,3 @@ def test_recover_looks_back_exactly_as_far_as_the_window_it_is_given() -> None:
     ]
     with pytest.raises(ValidationFailedError):
         admin.recover("merchant-a", "sub_1", NOW + timedelta(seconds=1))
-
-
-class _Log:
-    def __init__(self, records: list[AttemptRecord]) -> None:
-        self.records = records
-
-    def since(
-        self, subscription_id: str, since: datetime, limit: int
-    ) -> tuple[list[AttemptRecord], bool]:
-        return self.records, False
-
-
-class _KeepingResender:
-    def __init__(self) -> None:
-        self.jobs: list[DeliveryJob] = []
-
-    def schedule(self, jobs: Sequence[DeliveryJob], now: datetime) -> list[DeliveryJob]:
-        self.jobs.extend(jobs)
-        return []
-
-
-def test_recover_sends_a_render_error_again_as_the_attempt_that_was_never_made() -> None:
-    event = shipment_event()
-    line = attempt_record(
-        event=event,
-        event_id=event.event_id,
-        outcome=RENDER_ERROR,
-        status_code=None,
-        error="template: line 1: 'dict object' has no attribute 'buyer_phone'",
-        attempted_at=NOW - timedelta(hours=1),
-        attempt=1,
-    )
-    resender = _KeepingResender()
-    health = _NoHealth()
-    admin = DeliveryAdmin(
-        log=_Log([line]),  # type: ignore[arg-type]
-        subscriptions=Subscriptions(
-            _OneSubscription(subscription()),  # type: ignore[arg-type]
-            health=health,
-            breaker=TEST_BREAKER,
-            policy=GuardPolicy(),
-            max_per_merchant=50,
-            sealer=FakeSealer(),
-        ),
-        resender=resender,
-        counts=health,
-        recover_window=timedelta(days=7),
-        clock=lambda: NOW,
-    )
-    recovered = admin.recover("merchant-a", "sub_1", NOW - timedelta(days=1))
-    assert recovered.recovered == 1
-    [job] = resender.jobs
-    # Nothing was sent, so the re-send is attempt 1 still, forced past any success mark.
-    assert (job.event.event_id, job.attempt, job.force) == (event.event_id, 1, True)

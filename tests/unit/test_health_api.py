@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob
+from parcelhooks.core.deliveries import RENDER_ERROR, AttemptRecord, DeliveryJob
 from parcelhooks.core.errors import EnqueueFailedError
 from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import delivery_id
@@ -147,3 +147,24 @@ def test_the_every_type_filter_leaves_the_operational_events_to_those_who_name_t
     assert not everything.wants("delivery.exhausted")
     named = subscription(event_types=["*", "delivery.exhausted"])
     assert named.wants("delivery.exhausted") and not named.wants("subscription.disabled")
+
+
+def test_recover_sends_a_render_error_again_as_the_attempt_that_was_never_made() -> None:
+    event = shipment_event()
+    line = attempt_record(
+        event=event,
+        event_id=event.event_id,
+        outcome=RENDER_ERROR,
+        status_code=None,
+        error="template: line 1: 'dict object' has no attribute 'buyer_phone'",
+        attempted_at=NOW - timedelta(hours=1),
+        attempt=1,
+    )
+    queue = _Queue()
+    recovered = _admin([line], queue, _Counts()).recover(
+        "merchant-a", "sub_1", NOW - timedelta(days=1)
+    )
+    assert recovered.recovered == 1
+    [job] = queue.jobs
+    # Nothing was sent, so the re-send is attempt 1 still, forced past any success mark.
+    assert (job.event.event_id, job.attempt, job.force) == (event.event_id, 1, True)
