@@ -16,10 +16,10 @@ MINISTACK := $(VENVS)/ministack
 SAMENV := $(VENVS)/sam
 CHECKOV := $(VENVS)/checkov
 # The portal's browser tests: Debian's Chromium, and axe-core from npm (installed here, never
-# fetched by a test).
+# fetched by a test); with it, the Standard Webhooks library the portal's Node.js snippet uses.
 CHROMIUM := /usr/bin/chromium
-AXE := $(VENVS)/node/node_modules/axe-core/axe.min.js
-AXE_VERSION := 4.14.1
+NODE_OK := $(VENVS)/node/.ok
+NODE_PACKAGES := axe-core@4.14.1 standardwebhooks@1.3.0
 PIP_QUIET := --quiet --quiet --disable-pip-version-check
 # Every pytest run ends with its ten slowest tests.
 PYTEST := $(DEV)/bin/pytest -p no:cacheprovider --durations=10
@@ -28,7 +28,7 @@ export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PY313)):$(PATH)
 
 .PHONY: run run-envs test deps checks stack-free lint validate iam-lint scan unit future \
-	component iam e2e bench chaos openapi statuses clean
+	component iam e2e bench chaos openapi statuses screenshots clean
 
 run: run-envs ## start the whole stack locally on MiniStack; Ctrl-C, SIGTERM or SIGHUP stops it all
 	PARCELHOOKS_STOP_WITH_PARENT=1 exec $(RUN)/bin/python -m devstack
@@ -49,7 +49,7 @@ stack-free: $(DEV)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok ## every ch
 
 checks: lint validate iam-lint scan
 
-deps: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok $(CHROMIUM) $(AXE)
+deps: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok $(CHROMIUM) $(NODE_OK)
 
 $(RUN)/.ok: pyproject.toml
 	test -x $(RUN)/bin/python || $(PY313) -m venv $(RUN)
@@ -103,20 +103,24 @@ unit: $(DEV)/.ok ## pure logic: no moto, no sockets, no subprocesses; seconds
 future: $(DEV)/.ok $(MINISTACK)/.ok ## the stack-free tiers with the clock 400 days ahead
 	$(PYTEST) tests/unit tests/component -n 2 --clock-ahead-days=400
 
-component: $(DEV)/.ok $(MINISTACK)/.ok ## handlers and adapters on moto, the HTTP client against loopback servers
+component: $(DEV)/.ok $(MINISTACK)/.ok $(NODE_OK) ## handlers and adapters on moto, the HTTP client against loopback servers
 	$(PYTEST) tests/component -n 2
 
 iam: $(DEV)/.ok $(MINISTACK)/.ok ## the moto tests again, each function under its own template role
 	$(PYTEST) tests/iam
 
-e2e: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHROMIUM) $(AXE) ## the local stack on MiniStack, deployed from template.yaml; the portal in Chromium
+e2e: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHROMIUM) $(NODE_OK) ## the local stack on MiniStack, deployed from template.yaml; the portal in Chromium
 	$(PYTEST) tests/e2e
 
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-$(AXE):
-	npm install --silent --no-audit --no-fund --prefix $(VENVS)/node axe-core@$(AXE_VERSION)
+$(NODE_OK): Makefile
+	npm install --silent --no-audit --no-fund --prefix $(VENVS)/node $(NODE_PACKAGES)
+	touch $@
+
+screenshots: $(DEV)/.ok $(CHROMIUM) ## the portal's pictures in docs/portal/ (needs `make run` in another terminal)
+	$(DEV)/bin/python -m devstack.screenshots
 
 bench: deps ## delivery benchmarks (installs nginx from Debian if missing); see docs/benchmarks.md
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && \

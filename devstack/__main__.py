@@ -113,8 +113,12 @@ def _demo_subscription(api_url: str, merchant_key: str, receiver_url: str) -> st
     return str(created["secret"])
 
 
-def _start_receiver(port: int, secret: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PARCELHOOKS_WEBHOOK_SECRET": secret, "PYTHONUNBUFFERED": "1"}
+def _start_receiver(port: int, secret: str | None) -> subprocess.Popen[bytes]:
+    """`parcelhooks listen` on the port: checking the signatures of `secret`, or none."""
+    env = {k: v for k, v in os.environ.items() if k != "PARCELHOOKS_WEBHOOK_SECRET"}
+    env["PYTHONUNBUFFERED"] = "1"
+    if secret is not None:
+        env["PARCELHOOKS_WEBHOOK_SECRET"] = secret
     return subprocess.Popen(
         [sys.executable, "-m", "parcelhooks_cli.main", "listen", "--port", str(port)],
         env=env,
@@ -204,11 +208,14 @@ def _portal_link(deployment: Deployment) -> str:
 def main() -> int:
     port = int(os.environ.get("PORT", "4566"))
     receiver_port = int(os.environ.get("RECEIVER_PORT", "8787"))
+    # For destinations a user makes (a WhatsApp or ERP preset pointed here): prints anything.
+    open_port = int(os.environ.get("OPEN_RECEIVER_PORT", str(receiver_port + 1)))
     started = time.monotonic()
     # A new port each run: SES reads SMTP_HOST at every send, and nothing else needs it.
     mail_receiver = SmtpReceiver(MAIL_DIR, free_port(), on_message=_print_mail)
     ministack = MiniStack(port=port, workdir=STATE, persist=True, mail_receiver=mail_receiver)
     receiver: subprocess.Popen[bytes] | None = None
+    open_receiver: subprocess.Popen[bytes] | None = None
     try:
         stop_on_signals()
         if os.environ.get(STOP_WITH_PARENT_ENV) == "1":
@@ -222,6 +229,7 @@ def main() -> int:
         secret = _demo_subscription(deployment.api_url, merchant_key, receiver_url)
         with deferred_stop():
             receiver = _start_receiver(receiver_port, secret)
+            open_receiver = _start_receiver(open_port, None)
         write_json(
             LOCAL_JSON,
             {
@@ -233,6 +241,7 @@ def main() -> int:
                 "merchant_id": DEMO_MERCHANT,
                 "merchant_key": merchant_key,
                 "demo_receiver_url": receiver_url,
+                "open_receiver_url": f"http://127.0.0.1:{open_port}/",
                 "mail_dir": str(deployment.mail_dir) if deployment.mail_dir else None,
             },
         )
@@ -253,7 +262,12 @@ def main() -> int:
                 flush=True,
             )
         print(
-            "\nThe demo receiver prints each webhook below, and each e-mail as one line. "
+            f"\nDestinations you create in the portal can point at http://127.0.0.1:{open_port}/ "
+            "(any path): that receiver prints whatever arrives, signed or not, and answers 204.",
+            flush=True,
+        )
+        print(
+            "\nThe demo receivers print each webhook below, and each e-mail as one line. "
             "Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -271,8 +285,9 @@ def main() -> int:
     finally:
         begin_stopping()
         try:
-            if receiver is not None:
-                stop_process_group(receiver)
+            for process in (receiver, open_receiver):
+                if process is not None:
+                    stop_process_group(process)
         finally:
             log("stopping MiniStack")
             ministack.stop()

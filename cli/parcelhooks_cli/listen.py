@@ -44,6 +44,10 @@ class _Handler(BaseHTTPRequestHandler):
             status=status,
         )
 
+    # Destinations may be sent with PUT or PATCH (an ERP's update call): received alike.
+    do_PUT = do_POST  # noqa: N815 - the name http.server calls
+    do_PATCH = do_POST  # noqa: N815 - the name http.server calls
+
     def log_message(self, format: str, *args: Any) -> None:
         return  # our own line per delivery is enough
 

@@ -37,14 +37,18 @@ from parcelhooks.auth.portal import (
 )
 from parcelhooks.auth.portal_models import PortalLinkIn, PortalLinkOut, SignedIn, SignInIn
 from parcelhooks.core.api_keys import Role
+from parcelhooks.core.deliveries import LogFilter, OutcomeFilter
+from parcelhooks.core.models import Timestamp
 from parcelhooks.core.observability import logger
 from parcelhooks.ingest.public import TRACKING_CODE_RULE
 from parcelhooks.merchant_api.deliveries import (
     AttemptPage,
-    OutcomeFilter,
+    DeliveryOut,
+    LoggedEventType,
     Recovered,
     RecoverIn,
     Resent,
+    TrackingCodeFilter,
 )
 from parcelhooks.merchant_api.models import (
     SubscriptionIn,
@@ -185,15 +189,53 @@ def send_test_event(subscription_id: str) -> Response[str]:
 )
 def list_deliveries(
     subscription_id: str,
+    *,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     outcome: Annotated[OutcomeFilter | None, Query()] = None,
+    event_type: Annotated[LoggedEventType | None, Query()] = None,
+    tracking_code: Annotated[
+        TrackingCodeFilter | None,
+        Query(
+            description=f"{TRACKING_CODE_RULE}; an S10 code in any case. Lines written "
+            "before the log kept tracking codes have none, so they never match."
+        ),
+    ] = None,
+    since: Annotated[
+        Timestamp | None,
+        Query(description="RFC 3339 with an offset: lines from this second on."),
+    ] = None,
+    until: Annotated[
+        Timestamp | None,
+        Query(description="RFC 3339 with an offset: lines up to this second, included."),
+    ] = None,
 ) -> AttemptPage:
     """Every attempt, newest first: status code, latency, error, attempt number, next attempt;
-    and the deliveries not attempted (`skipped_stale`, `held`)."""
-    return wiring.delivery_admin().attempts(
-        _merchant(), subscription_id, limit=limit, cursor=cursor, outcome=outcome
+    and the deliveries not attempted (`skipped_stale`, `held`). The filters combine; pages
+    may come up short, even empty, while `next_cursor` says there is more; a cursor is good
+    only with the filters it was handed out under."""
+    only = LogFilter(
+        outcome=outcome,
+        event_type=event_type,
+        tracking_code=tracking_code,
+        since=since,
+        until=until,
     )
+    return wiring.delivery_admin().attempts(
+        _merchant(), subscription_id, limit=limit, cursor=cursor, only=only
+    )
+
+
+@app.get(
+    "/v1/deliveries/<delivery_id>",
+    tags=["deliveries"],
+    responses=ok(200, DeliveryOut, "The delivery, what it sends now, and its attempts"),
+)
+def get_delivery(delivery_id: str) -> DeliveryOut:
+    """One delivery: its event's webhook body, the request (or e-mail) the subscription's
+    destination renders for it now, secrets masked (rendered when read: the log keeps no
+    request, so its items stay small), and every attempt, newest first."""
+    return wiring.delivery_admin().delivery(_merchant(), delivery_id)
 
 
 @app.post(

@@ -14,7 +14,7 @@ from parcelhooks.aws.idempotency_table import DeliveryMarksTable, EventClaimsTab
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
-from parcelhooks.core.deliveries import AttemptRecord
+from parcelhooks.core.deliveries import AttemptRecord, LogFilter
 from parcelhooks.core.errors import InvalidCursorError
 from testkit.factories import NOW, attempt_record, shipment_event, subscription
 
@@ -162,9 +162,9 @@ def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
     first, cursor = log.page("sub_1", 2, None)
     second, end = log.page("sub_1", 2, cursor)
     assert [a.attempt for a in first + second] == [3, 2, 1] and end is None
-    failures, _ = log.page("sub_1", 10, None, outcome="failure")
+    failures, _ = log.page("sub_1", 10, None, LogFilter(outcome="failure"))
     assert [a.attempt for a in failures] == [2, 1]
-    successes, _ = log.page("sub_1", 10, None, outcome="success")
+    successes, _ = log.page("sub_1", 10, None, LogFilter(outcome="success"))
     assert [a.attempt for a in successes] == [3]
     later, more = log.since("sub_1", NOW + timedelta(minutes=4), 10)
     assert [a.attempt for a in later] == [2, 3] and not more
@@ -174,6 +174,68 @@ def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
     assert [a.attempt for a in first_two] == [1, 2] and more
     with pytest.raises(InvalidCursorError):
         log.page("sub_other", 2, cursor)
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_delivery_log_filters_by_type_tracking_code_and_time_on_dynamodb() -> None:
+    log = DeliveryLogTable(
+        _table("deliveries", "subscription_id", "sk"), timedelta(days=30), CURSORS
+    )
+    delivered = shipment_event(event_id="evt_d", tracking_code="QB123456785BR")
+    moving = shipment_event(event_id="evt_m", tracking_code="JT0001", status="in_transit")
+    log.record(
+        [
+            _attempt(1, 0).model_copy(update={"event": delivered}),
+            _attempt(2, 5).model_copy(update={"event": moving, "event_type": moving.type}),
+            _attempt(3, 10, outcome="delivered").model_copy(update={"event": delivered}),
+            _attempt(4, 15),  # no event kept: no tracking code either
+        ]
+    )
+
+    def attempts(only: LogFilter) -> list[int]:
+        records, _ = log.page("sub_1", 10, None, only)
+        return [a.attempt for a in records]
+
+    assert attempts(LogFilter(event_type="shipment.in_transit")) == [2]
+    assert attempts(LogFilter(tracking_code="QB123456785BR")) == [3, 1]
+    assert attempts(LogFilter(since=NOW + timedelta(minutes=5))) == [4, 3, 2]
+    assert attempts(LogFilter(until=NOW + timedelta(minutes=5))) == [2, 1]
+    between = LogFilter(since=NOW + timedelta(minutes=5), until=NOW + timedelta(minutes=10))
+    assert attempts(between) == [3, 2]
+    combined = LogFilter(
+        outcome="failure", tracking_code="QB123456785BR", since=NOW, until=NOW + timedelta(1)
+    )
+    assert attempts(combined) == [1]
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_deliverys_attempts_are_read_newest_first_up_to_a_limit() -> None:
+    table = _table("deliveries", "subscription_id", "sk")
+    table.update(
+        AttributeDefinitions=[{"AttributeName": "delivery_id", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-delivery",
+                    "KeySchema": [
+                        {"AttributeName": "delivery_id", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
+    log.record([_attempt(n, n) for n in (1, 2, 3)])
+    log.record([_attempt(1, 4).model_copy(update={"delivery_id": "dlv_other"})])
+    every, more = log.attempts_of("dlv_1", limit=10)
+    assert [a.attempt for a in every] == [3, 2, 1] and not more
+    newest, more = log.attempts_of("dlv_1", limit=2)
+    assert [a.attempt for a in newest] == [3, 2] and more
+    latest = log.latest("dlv_1")
+    assert latest is not None and latest.attempt == 3
+    assert log.attempts_of("dlv_none", limit=10) == ([], False)
 
 
 @pytest.mark.usefixtures("aws")

@@ -1,10 +1,11 @@
 """Portal sign-in through the admin handler, moto behind it: a link signs in once, the
 session cookie is HttpOnly and SameSite=Strict, every change needs the CSRF token, a session
-reaches only its own merchant, and signing out ends it."""
+reaches only its own merchant (its subscriptions and deliveries), and signing out ends it."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -13,8 +14,16 @@ import pytest
 from parcelhooks.auth.keys import create_key
 from parcelhooks.auth.portal import SESSION_COOKIE
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.core.api_keys import Role
-from testkit.factories import LambdaContextStub, api_event, load_function
+from parcelhooks.core.ids import delivery_id
+from testkit.factories import (
+    LambdaContextStub,
+    api_event,
+    attempt_record,
+    load_function,
+    shipment_event,
+)
 
 pytestmark = pytest.mark.usefixtures("moto_stack")
 
@@ -29,9 +38,15 @@ def _call(
     merchant: str | None = None,
     cookie: str | None = None,
     csrf: str | None = None,
+    query: dict[str, str] | None = None,
 ) -> tuple[int, Any, dict[str, str]]:
     event = api_event(
-        method, path, body, role="merchant" if merchant else None, owner_id=merchant or "merchant-a"
+        method,
+        path,
+        body,
+        role="merchant" if merchant else None,
+        owner_id=merchant or "merchant-a",
+        query=query,
     )
     if cookie:
         event["headers"]["Cookie"] = f"theme=dark; {SESSION_COOKIE}={cookie}"
@@ -99,6 +114,38 @@ def test_a_session_of_merchant_b_reaches_nothing_of_merchant_a() -> None:
     assert _call("DELETE", path, cookie=b_cookie, csrf=b_csrf)[0] == 404
     assert _call("GET", "/portal/api/v1/subscriptions", cookie=b_cookie)[1]["data"] == []
     assert _call("GET", path, cookie=a_cookie)[0] == 200
+
+
+def test_a_session_reads_its_own_deliveries_and_merchant_b_none_of_merchant_a(
+    moto_stack: dict[str, str],
+) -> None:
+    a_cookie, a_csrf = _signed_in("merchant-a")
+    _, created, _ = _call("POST", "/portal/api/v1/subscriptions", NEW, cookie=a_cookie, csrf=a_csrf)
+    event = shipment_event(event_id="evt_portal")
+    line = attempt_record(
+        delivery_id=delivery_id(event.event_id, created["id"]),
+        event_id=event.event_id,
+        subscription_id=created["id"],
+        attempted_at=datetime.now(UTC) - timedelta(minutes=5),
+        event=event,
+    )
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
+        moto_stack["DELIVERIES_TABLE"]
+    )
+    DeliveryLogTable(table, timedelta(days=30)).record([line])
+    detail = f"/portal/api/v1/deliveries/{line.delivery_id}"
+    status, shown, _ = _call("GET", detail, cookie=a_cookie)
+    assert status == 200, shown
+    assert shown["event_id"] == "evt_portal" and shown["request"]["url"] == NEW["url"]
+    listing = f"/portal/api/v1/subscriptions/{created['id']}/deliveries"
+    query = {"event_type": "shipment.delivered", "tracking_code": event.tracking_code}
+    status, page, _ = _call("GET", listing, cookie=a_cookie, query=query)
+    assert status == 200 and [a["event_id"] for a in page["data"]] == ["evt_portal"]
+    b_cookie, _ = _signed_in("merchant-b")
+    for path, asked in ((detail, None), (listing, query)):
+        status, answer, _ = _call("GET", path, cookie=b_cookie, query=asked)
+        assert (status, answer["error"]["code"]) == (404, "not_found"), path
+        assert "evt_portal" not in json.dumps(answer)
 
 
 def test_no_session_or_a_signed_out_one_is_a_401() -> None:

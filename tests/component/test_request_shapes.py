@@ -248,6 +248,24 @@ def test_a_query_parameter_the_route_does_not_read_is_refused(
     assert locs == [f"query.{name}" for name in sorted(query) if name not in {"limit"}]
 
 
+def test_every_filter_of_the_delivery_log_is_a_query_parameter_it_reads(
+    handlers: dict[str, ModuleType], subscription_id: str
+) -> None:
+    since = datetime.now(UTC) - timedelta(hours=1)
+    every = {
+        "outcome": "failure",
+        "event_type": "shipment.delivered",
+        "tracking_code": "QB123456785BR",
+        "since": since.isoformat(),
+        "until": (since + timedelta(minutes=30)).isoformat(),
+        "limit": "10",
+    }
+    path = f"/v1/subscriptions/{subscription_id}/deliveries"
+    response = _send(handlers, "GET", path, None, query=every)
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"]) == {"data": [], "next_cursor": None}
+
+
 def test_a_query_parameter_sent_twice_is_refused(
     handlers: dict[str, ModuleType], subscription_id: str
 ) -> None:

@@ -199,6 +199,10 @@ def test_a_merchant_reads_its_shipment_with_the_history_in_sequence_order(
     assert shipment["latest"]["data"]["event_id"] == history[1]
     assert shipment["latest"]["type"] == "shipment.delivered"
     assert not shipment["events_truncated"]
+    # Each event with the buyer's sentence, as a template would tell it.
+    assert shipment["latest"]["message"]["pt_BR"].startswith("Seu pedido")
+    assert "entregue" in shipment["latest"]["message"]["pt_BR"]
+    assert "delivered" in shipment["latest"]["message"]["en"]
 
 
 def test_another_merchant_and_an_unknown_code_get_404(history: list[str]) -> None:

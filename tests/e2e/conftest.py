@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.mail import Mailbox
 from devstack.stack import ROOT, Deployment, issue_key, running_stack
 from parcelhooks.core.api_keys import Role
+from parcelhooks.ingest.tracking_codes import s10_check_digit
 
 
 @pytest.fixture(scope="session")
@@ -56,11 +58,24 @@ def merchant(stack: Deployment) -> Api:
     return Api(stack, issue_key(stack, Role.MERCHANT, owner), owner)
 
 
+@pytest.fixture
+def other_merchant(stack: Deployment) -> Api:
+    """A second fresh merchant, for what one merchant must not reach of another's."""
+    owner = f"it-merchant-b-{uuid.uuid4().hex[:8]}"
+    return Api(stack, issue_key(stack, Role.MERCHANT, owner), owner)
+
+
 def subscribe(merchant: Api, url: str, event_types: list[str]) -> dict[str, Any]:
     response = merchant.call("POST", "/v1/subscriptions", {"url": url, "event_types": event_types})
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+def s10_code() -> str:
+    """A fresh Correios (UPU S10) tracking code with its right check digit."""
+    serial = f"{uuid.uuid4().int % 10**8:08d}"
+    return f"QB{serial}{s10_check_digit(serial)}BR"
 
 
 def carrier_event(merchant_id: str, **overrides: Any) -> dict[str, Any]:
@@ -97,3 +112,70 @@ def wait_for_attempts(
         f"fewer than {count} {query or ''} attempts listed for {subscription_id} "
         f"within {ATTEMPTS_TIMEOUT_S}s"
     )
+
+
+# ---- the merchant portal in a real browser ---------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / ".venvs" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+# The machine's network is closed: Chromium's own background calls are turned off.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOSTILE = '<img src=x onerror="window.__hostile = 1">'
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile; the test fails if the page's own code threw."""
+    context = browser.new_context()
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], errors
+
+
+def portal_link(merchant: Api) -> str:
+    made = merchant.call("POST", "/v1/portal/links", {"ttl_s": 600})
+    assert made.status_code == 201, made.text
+    token: str = made.json()["token"]
+    return token
+
+
+def portal_url(stack: Deployment) -> str:
+    return f"{stack.api_url}/portal/"
+
+
+def sign_in(page: Page, stack: Deployment, merchant: Api) -> None:
+    """Opens a fresh portal link, as a merchant who only has the link would."""
+    page.goto(f"{portal_url(stack)}#link={portal_link(merchant)}")
+    expect(page.get_by_role("heading", name="Assinaturas")).to_be_visible()
+
+
+def axe_violations(page: Page) -> list[tuple[str, str, int]]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it stands (the page
+    must be opened with bypass_csp: the page's own policy refuses an injected script)."""
+    page.add_script_tag(path=str(AXE))
+    results: dict[str, Any] = page.evaluate(
+        f"axe.run(document, {{runOnly: {{type: 'tag', values: {WCAG_A_AA!r}}}}})"
+    )
+    return [(v["id"], v["help"], len(v["nodes"])) for v in results["violations"]]

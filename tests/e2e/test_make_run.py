@@ -106,6 +106,7 @@ class MakeRun:
     state_dir: Path
     port: int
     receiver_port: int
+    open_receiver_port: int
 
     def wait_until(
         self, predicate: Callable[[], bool], timeout_s: float, what: str, *, running: bool = False
@@ -142,6 +143,7 @@ def make_run() -> Iterator[StartRun]:
 
     def start(state_dir: Path, port: int, receiver_port: int) -> MakeRun:
         tag = uuid.uuid4().hex
+        open_receiver_port = free_port()
         make = subprocess.Popen(
             [shutil.which("make") or "make", "run"],
             cwd=ROOT,
@@ -150,6 +152,7 @@ def make_run() -> Iterator[StartRun]:
                 **{k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES},
                 "PORT": str(port),
                 "RECEIVER_PORT": str(receiver_port),
+                "OPEN_RECEIVER_PORT": str(open_receiver_port),
                 "PARCELHOOKS_STATE_DIR": str(state_dir),
                 RUN_TAG_ENV: tag,
             },
@@ -160,7 +163,7 @@ def make_run() -> Iterator[StartRun]:
         )
         output = Output()
         threading.Thread(target=output.pump, args=(make.stdout,), daemon=True).start()
-        runs.append(MakeRun(make, output, tag, state_dir, port, receiver_port))
+        runs.append(MakeRun(make, output, tag, state_dir, port, receiver_port, open_receiver_port))
         return runs[-1]
 
     yield start
@@ -180,6 +183,7 @@ def _assert_all_stopped(run: MakeRun, started: set[Process], signum: int) -> Non
     run.wait_until(none_left, STOP_TIMEOUT_S, "every process the run started to exit")
     assert not _accepts(run.port), f"MiniStack's port {run.port} still open"
     assert not _accepts(run.receiver_port), f"the receiver's port {run.receiver_port} still open"
+    assert not _accepts(run.open_receiver_port), "the open receiver's port is still open"
     assert not list((run.state_dir / "tmp").glob("ministack-*.pid")), "MiniStack's pid file left"
     assert run.output.has(f"{signal.Signals(signum).name}: stopping"), str(run.output)
 
@@ -200,9 +204,11 @@ def test_a_signal_to_make_once_ready_stops_everything(
         lambda: run.output.has("] ready in"), READY_TIMEOUT_S, "the ready line", running=True
     )
     run.wait_until(
-        lambda: _accepts(run.port) and _accepts(run.receiver_port),
+        lambda: (
+            _accepts(run.port) and _accepts(run.receiver_port) and _accepts(run.open_receiver_port)
+        ),
         10,
-        "MiniStack and the demo receiver to listen",
+        "MiniStack and the demo receivers to listen",
         running=True,
     )
     # The merchant portal's address, signed in by a one-time link, printed with the curl.

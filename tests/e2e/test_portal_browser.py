@@ -4,70 +4,37 @@ hostile text shown as text, and no WCAG 2.1 A/AA violation found by axe-core."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from devstack.stack import ROOT, Deployment
-from tests.e2e.conftest import Api, carrier_event, subscribe, wait_for_attempts
-
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / ".venvs" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-# The machine's network is closed: Chromium's own background calls are turned off.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-HOSTILE = '<img src=x onerror="window.__hostile = 1">'
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
-def _link(merchant: Api) -> str:
-    made = merchant.call("POST", "/v1/portal/links", {"ttl_s": 600})
-    assert made.status_code == 201, made.text
-    token: str = made.json()["token"]
-    return token
-
-
-def _portal(stack: Deployment) -> str:
-    return f"{stack.api_url}/portal/"
+from devstack.stack import Deployment
+from tests.e2e.conftest import (
+    AXE,
+    HOSTILE,
+    Api,
+    axe_violations,
+    carrier_event,
+    portal_link,
+    portal_url,
+    subscribe,
+    wait_for_attempts,
+)
 
 
 def test_a_link_signs_in_once_and_leaves_the_address_bar(
     stack: Deployment, merchant: Api, page: Page, browser: Browser
 ) -> None:
-    token = _link(merchant)
-    page.goto(f"{_portal(stack)}#link={token}")
+    token = portal_link(merchant)
+    page.goto(f"{portal_url(stack)}#link={token}")
     expect(page.get_by_role("heading", name="Assinaturas")).to_be_visible()
     assert "link=" not in page.url
     expect(page.get_by_text(f"Loja: {merchant.owner_id}")).to_be_visible()
     # The same link in another browser: used up.
     other = browser.new_context().new_page()
-    other.goto(f"{_portal(stack)}#link={token}")
+    other.goto(f"{portal_url(stack)}#link={token}")
     expect(other.get_by_role("alert")).to_have_text(
         "Este link de acesso já foi usado ou expirou. Peça um novo link."
     )
@@ -78,7 +45,7 @@ def test_a_link_signs_in_once_and_leaves_the_address_bar(
 def test_a_merchant_key_signs_in_and_the_english_switch_is_remembered(
     stack: Deployment, merchant: Api, page: Page
 ) -> None:
-    page.goto(_portal(stack))
+    page.goto(portal_url(stack))
     page.get_by_label("Chave de lojista").fill(merchant.key)
     page.get_by_role("button", name="Entrar").click()
     expect(page.get_by_role("heading", name="Assinaturas")).to_be_visible()
@@ -98,7 +65,7 @@ def test_hostile_text_from_the_api_is_shown_as_text_and_runs_nothing(
         {"url": "http://127.0.0.1:9/hooks", "event_types": ["*"], "description": HOSTILE},
     )
     assert created.status_code == 201, created.text
-    page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+    page.goto(f"{portal_url(stack)}#link={portal_link(merchant)}")
     expect(page.get_by_role("cell", name=HOSTILE)).to_be_visible()
     assert page.evaluate("window.__hostile") is None
     assert page.locator("img").count() == 0
@@ -112,25 +79,19 @@ def test_axe_finds_no_wcag_a_or_aa_violation(
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     if screen == "sign-in":
-        page.goto(_portal(stack))
+        page.goto(portal_url(stack))
         heading = "Entrar"
     else:
         url = "http://127.0.0.1:9/hooks"
         subscribe(merchant, url, ["*"])
-        page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+        page.goto(f"{portal_url(stack)}#link={portal_link(merchant)}")
         heading = "Assinaturas"
         if screen == "deliveries":
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
             page.get_by_role("button", name=f"Ver entregas de {url}").click()
             heading = "Entregas"
-    expect(page.get_by_role("heading", name=heading)).to_be_visible()
-    page.add_script_tag(path=str(AXE))
-    results: dict[str, Any] = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    violations = [(v["id"], v["help"], len(v["nodes"])) for v in results["violations"]]
-    assert violations == []
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    assert axe_violations(page) == []
     context.close()
 
 
@@ -139,7 +100,7 @@ def test_the_page_is_usable_at_360_pixels(
 ) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
-    page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+    page.goto(f"{portal_url(stack)}#link={portal_link(merchant)}")
     expect(page.get_by_role("heading", name="Assinaturas")).to_be_visible()
     # Nothing wider than the screen: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -163,9 +124,9 @@ def test_a_failed_delivery_is_seen_with_its_answer_as_text_and_retried_from_the_
     accepted = carrier.call("POST", "/v1/events", carrier_event(merchant.owner_id))
     assert accepted.status_code == 202, accepted.text
     wait_for_attempts(merchant, subscription["id"], outcome="exhausted")
-    page.goto(f"{_portal(stack)}#link={_link(merchant)}")
+    page.goto(f"{portal_url(stack)}#link={portal_link(merchant)}")
     page.get_by_role("button", name=f"Ver entregas de {receiver.url}").click()
-    expect(page.get_by_role("heading", name="Entregas")).to_be_visible()
+    expect(page.get_by_role("heading", name="Entregas", exact=True)).to_be_visible()
     expect(
         page.get_by_text("Falhou, tentativas esgotadas — Tentativa 4 · HTTP 500")
     ).to_be_visible()

@@ -102,6 +102,7 @@ ROUTE_ERRORS: Mapping[tuple[str, str], tuple[ErrorCode, ...]] = {
         ErrorCode.NOT_FOUND,
         ErrorCode.INVALID_CURSOR,
     ),
+    ("GET", "/v1/deliveries/{delivery_id}"): (ErrorCode.NOT_FOUND,),
     ("POST", "/v1/deliveries/{delivery_id}/retry"): (
         ErrorCode.NOT_FOUND,
         ErrorCode.SUBSCRIPTION_DISABLED,

@@ -18,9 +18,25 @@ PORTAL_DIR = Path(__file__).resolve().parent.parent / "portal"
 ASSETS: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
+    "deliveries.js": "text/javascript; charset=utf-8",
+    "dom.js": "text/javascript; charset=utf-8",
+    "editor.js": "text/javascript; charset=utf-8",
+    "event_types.js": "text/javascript; charset=utf-8",
+    "fields.js": "text/javascript; charset=utf-8",
+    "i18n.js": "text/javascript; charset=utf-8",
+    "screens.js": "text/javascript; charset=utf-8",
+    "secret.js": "text/javascript; charset=utf-8",
+    "shipments.js": "text/javascript; charset=utf-8",
+    "subscriptions.js": "text/javascript; charset=utf-8",
     "portal.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",
     "pt-BR.json": "application/json",
     "en.json": "application/json",
+    # Code to verify signatures, shown for copying (never run by the page).
+    "verify-python.txt": "text/plain; charset=utf-8",
+    "verify-node.txt": "text/plain; charset=utf-8",
+    "verify-php.txt": "text/plain; charset=utf-8",
 }
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

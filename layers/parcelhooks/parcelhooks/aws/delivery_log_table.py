@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import TypeAdapter
 
 from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
-from parcelhooks.core.deliveries import HELD, SKIPPED_STALE, AttemptRecord, Outcome, is_valid_status
+from parcelhooks.core.deliveries import (
+    HELD,
+    SKIPPED_STALE,
+    AttemptRecord,
+    LogFilter,
+    Outcome,
+    OutcomeFilter,
+    is_valid_status,
+)
+from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.operational import WebhookEvent
+
+EVERY_LINE = LogFilter()
 
 
 class DeliveryLogTable:
@@ -32,40 +44,29 @@ class DeliveryLogTable:
                 if attempt.event is not None:
                     # A string, not a map: metadata may hold floats DynamoDB would refuse.
                     item["event"] = attempt.event.model_dump_json()
+                if isinstance(attempt.event, ShipmentEvent):
+                    # On the item itself, so a listing can filter by it.
+                    item["tracking_code"] = attempt.event.tracking_code
                 item["latency_ms"] = Decimal(str(attempt.latency_ms))
                 item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
                 item["expires_at"] = epoch(attempt.attempted_at + self._ttl)
                 batch.put_item(Item=item)
 
     def page(
-        self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
+        self,
+        subscription_id: str,
+        limit: int,
+        cursor: str | None,
+        only: LogFilter = EVERY_LINE,
     ) -> tuple[list[AttemptRecord], str | None]:
-        """Newest first; `outcome` "success", "failure", "skipped" (stale events not sent),
-        "held" (not sent while disabled) or "exhausted" (last failures, dead-lettered)
-        filters (pages may come up short)."""
-        extra: dict[str, Any] = {"ScanIndexForward": False}
-        if outcome is not None:
-            values = {
-                ":d": Outcome.DELIVERED.value,
-                ":s": SKIPPED_STALE,
-                ":h": HELD,
-                ":x": Outcome.EXHAUSTED.value,
-            }
-            condition = {
-                "success": "outcome = :d",
-                "skipped": "outcome = :s",
-                "held": "outcome = :h",
-                "exhausted": "outcome = :x",
-                "failure": "outcome <> :d AND outcome <> :s AND outcome <> :h",
-            }[outcome]
-            extra["FilterExpression"] = condition
-            # DynamoDB refuses a value the expression does not use.
-            extra["ExpressionAttributeValues"] = {k: v for k, v in values.items() if k in condition}
+        """Newest first, the lines `only` takes: its time range is a range of sort keys, the
+        rest a filter on the items read (pages may come up short, even empty, with a cursor).
+        A cursor is good only for the listing it came from."""
         assert self._cursors is not None, "pages with cursors need a CursorSigner"
-        scope = f"deliveries/{subscription_id}"
+        scope = cursor_scope(subscription_id, only)
         start = self._cursors.decode(scope, cursor, self.KEY)
         response = query_page(
-            self._table, "subscription_id", subscription_id, limit, start, **extra
+            self._table, "subscription_id", subscription_id, limit, start, **query_arguments(only)
         )
         records = [_attempt(item) for item in response.get("Items", [])]
         return records, self._cursors.encode(scope, response.get("LastEvaluatedKey"))
@@ -79,9 +80,29 @@ class DeliveryLogTable:
             # Sort keys start with the attempt time; this prefix sorts before any of that second.
             "ExpressionAttributeValues": {
                 ":s": subscription_id,
-                ":since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                ":since": second_of(since),
             },
         }
+        return self._read(limit, kwargs)
+
+    def latest(self, delivery_id: str) -> AttemptRecord | None:
+        """The newest attempt of a delivery, through the by-delivery index."""
+        records, _ = self.attempts_of(delivery_id, limit=1)
+        return records[0] if records else None
+
+    def attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]:
+        """A delivery's lines, newest first, through the by-delivery index: at most `limit`,
+        and whether more exist."""
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_DELIVERY_INDEX,
+            "KeyConditionExpression": "delivery_id = :d",
+            "ExpressionAttributeValues": {":d": delivery_id},
+            "ScanIndexForward": False,
+        }
+        return self._read(limit, kwargs)
+
+    def _read(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[AttemptRecord], bool]:
+        """At most `limit` lines of the query, page after page; and whether more exist."""
         records: list[AttemptRecord] = []
         while len(records) < limit:
             response = self._table.query(Limit=limit - len(records), **kwargs)
@@ -91,25 +112,82 @@ class DeliveryLogTable:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return records, True
 
-    def latest(self, delivery_id: str) -> AttemptRecord | None:
-        """The newest attempt of a delivery, through the by-delivery index."""
-        response = self._table.query(
-            IndexName=BY_DELIVERY_INDEX,
-            KeyConditionExpression="delivery_id = :d",
-            ExpressionAttributeValues={":d": delivery_id},
-            ScanIndexForward=False,
-            Limit=1,
-        )
-        items = response.get("Items", [])
-        return _attempt(items[0]) if items else None
-
 
 BY_DELIVERY_INDEX = "by-delivery"
 _EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
+# Sorts after `.` and `Z`, what follows the second in a sort key: a bound of `<second>~`
+# takes every line of that second and none of the next.
+_END_OF_SECOND = "~"
+# Each outcome filter: its condition on the item and the values that condition names.
+_OUTCOMES: Mapping[OutcomeFilter, tuple[str, dict[str, str]]] = {
+    "success": ("outcome = :delivered", {":delivered": Outcome.DELIVERED.value}),
+    "skipped": ("outcome = :skipped", {":skipped": SKIPPED_STALE}),
+    "held": ("outcome = :held", {":held": HELD}),
+    "exhausted": ("outcome = :exhausted", {":exhausted": Outcome.EXHAUSTED.value}),
+    "failure": (
+        "outcome <> :delivered AND outcome <> :skipped AND outcome <> :held",
+        {":delivered": Outcome.DELIVERED.value, ":skipped": SKIPPED_STALE, ":held": HELD},
+    ),
+}
+
+
+def second_of(instant: datetime) -> str:
+    """The start of a sort key in that second (`2026-11-28T09:58:00`): it sorts before
+    every key of that second. Zero-padded for any year, so it compares as a string."""
+    return instant.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+
+
+def query_arguments(only: LogFilter) -> dict[str, Any]:
+    """query_page's arguments for the lines `only` takes, newest first."""
+    values: dict[str, str] = {}
+    if only.since is not None:
+        values[":since"] = second_of(only.since)
+    if only.until is not None:
+        values[":until"] = second_of(only.until) + _END_OF_SECOND
+    # DynamoDB takes one condition on the sort key: a range is a BETWEEN.
+    sort_condition = {
+        (True, True): "sk BETWEEN :since AND :until",
+        (True, False): "sk >= :since",
+        (False, True): "sk <= :until",
+        (False, False): None,
+    }[(":since" in values, ":until" in values)]
+    conditions: list[str] = []
+    if only.outcome is not None:
+        condition, named = _OUTCOMES[only.outcome]
+        conditions.append(condition)
+        values |= named
+    if only.event_type is not None:
+        conditions.append("event_type = :event_type")
+        values[":event_type"] = only.event_type
+    if only.tracking_code is not None:
+        # Lines written before the log kept a tracking code have none: they never match.
+        conditions.append("tracking_code = :tracking_code")
+        values[":tracking_code"] = only.tracking_code
+    arguments: dict[str, Any] = {"ScanIndexForward": False, "sort_condition": sort_condition}
+    if conditions:
+        arguments["FilterExpression"] = " AND ".join(conditions)
+    if values:
+        arguments["ExpressionAttributeValues"] = values
+    return arguments
+
+
+def cursor_scope(subscription_id: str, only: LogFilter) -> str:
+    """What a cursor is good for: this subscription's listing under these filters (another
+    filter is another list, and DynamoDB refuses a start outside the key range). The
+    unfiltered listing keeps the scope it always had, so its cursors stay good."""
+    filters = [
+        ("outcome", only.outcome),
+        ("event_type", only.event_type),
+        ("tracking_code", only.tracking_code),
+        ("since", second_of(only.since) if only.since else None),
+        ("until", second_of(only.until) if only.until else None),
+    ]
+    named = [(name, value) for name, value in filters if value is not None]
+    return f"deliveries/{subscription_id}" + (f"?{urlencode(named)}" if named else "")
 
 
 def _attempt(item: dict[str, Any]) -> AttemptRecord:
-    fields = {k: v for k, v in item.items() if k not in {"sk", "expires_at"}}
+    fields = {k: v for k, v in item.items() if k not in {"sk", "expires_at", "tracking_code"}}
     fields["latency_ms"] = float(fields["latency_ms"])
     fields["attempt"] = int(fields["attempt"])
     if "status_code" in fields:

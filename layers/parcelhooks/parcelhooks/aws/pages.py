@@ -88,14 +88,18 @@ def query_page(
     value: str,
     limit: int,
     start: dict[str, str] | None = None,
+    *,
+    sort_condition: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One page of the partition `key = value`, from `start` (a checked LastEvaluatedKey)."""
+    """One page of the partition `key = value`, from `start` (a checked LastEvaluatedKey);
+    `sort_condition` narrows it to a range of sort keys (its values in `extra`)."""
     if start and start.get(key) != value:
         raise ValueError("a page of one partition cannot start in another")
     values = {":pk": value, **extra.pop("ExpressionAttributeValues", {})}
+    condition = f"{key} = :pk" + (f" AND {sort_condition}" if sort_condition else "")
     kwargs: dict[str, Any] = {
-        "KeyConditionExpression": f"{key} = :pk",
+        "KeyConditionExpression": condition,
         "ExpressionAttributeValues": values,
         "Limit": limit,
         **extra,

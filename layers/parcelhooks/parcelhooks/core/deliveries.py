@@ -3,6 +3,7 @@ the outcomes a line can hold (the fan-out writes them, the merchant API and ops 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -49,6 +50,26 @@ DEFERRED = "deferred"
 RENDER_ERROR = "render_error"
 # Outcomes that are no attempt: no latency, no delivery metric.
 NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD, DEFERRED, RENDER_ERROR})
+
+# The outcome filter of the delivery log: "failure" leaves out what was never attempted;
+# "exhausted" is the last failure of each dead-lettered delivery (a failure too).
+OutcomeFilter = Literal["success", "failure", "skipped", "held", "exhausted"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """Which lines of one subscription's delivery log a listing holds; None takes any.
+
+    `since` and `until` bound when the line was written, both included, read to the second;
+    `tracking_code` matches only lines written since the log kept it (older lines have none).
+    """
+
+    outcome: OutcomeFilter | None = None
+    event_type: str | None = None
+    tracking_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
 
 # Why an attempt was made: the retry schedule (first attempts too), a merchant's retry,
 # recover or test, or an ops redrive of the dead-letter queue.

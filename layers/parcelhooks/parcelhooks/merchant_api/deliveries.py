@@ -1,4 +1,5 @@
-"""What a merchant can do with deliveries: see attempts, retry one, recover many, send a test.
+"""What a merchant can do with deliveries: see attempts (a subscription's, filtered, or one
+delivery's with what it sends), retry one, recover many, send a test.
 
 Re-sends go through RetryQueue like any retry, so they are signed, logged, retried and
 dead-lettered by the same fan-out code; they start the retry schedule afresh and are
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from parcelhooks.core.deliveries import (
     HELD,
@@ -21,6 +22,7 @@ from parcelhooks.core.deliveries import (
     SKIPPED_STALE,
     AttemptRecord,
     DeliveryJob,
+    LogFilter,
 )
 from parcelhooks.core.errors import (
     EnqueueFailedError,
@@ -39,9 +41,11 @@ from parcelhooks.core.models import (
 )
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import WebhookEvent
-from parcelhooks.core.statuses import TEST_EVENT_TYPE, Status
-from parcelhooks.delivery.public import envelope_of, explain, webhook_body
+from parcelhooks.core.statuses import OPERATIONAL_EVENT_TYPES, TEST_EVENT_TYPE, Status
+from parcelhooks.delivery.public import WEBHOOK_TYPES, envelope_of, explain, webhook_body
+from parcelhooks.ingest.public import check_tracking_code
 from parcelhooks.merchant_api.destinations import receivable_types
+from parcelhooks.merchant_api.previews import EmailOut, RequestOut, preview
 from parcelhooks.merchant_api.samples import SAMPLE_METADATA, sample_event
 from parcelhooks.merchant_api.subscriptions import Subscriptions
 
@@ -49,13 +53,16 @@ MAX_RECOVER = 100
 # How much of the log one recover call reads; past it, `truncated` says to call again
 # with a later `since`.
 MAX_ATTEMPTS_READ = 10_000
+# The lines one delivery's detail lists; past it, `attempts_truncated` (a delivery has tens:
+# its retries, and the deferrals of an endpoint paused for days).
+MAX_DELIVERY_ATTEMPTS = 500
 TEST_CARRIER = "parcelhooks"
 DAY = timedelta(days=1)
 
 
 class AttemptLog(Protocol):
     def page(
-        self, subscription_id: str, limit: int, cursor: str | None, outcome: str | None = None
+        self, subscription_id: str, limit: int, cursor: str | None, only: LogFilter
     ) -> tuple[list[AttemptRecord], str | None]: ...
 
     def since(
@@ -63,6 +70,8 @@ class AttemptLog(Protocol):
     ) -> tuple[list[AttemptRecord], bool]: ...
 
     def latest(self, delivery_id: str) -> AttemptRecord | None: ...
+
+    def attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]: ...
 
 
 class Resender(Protocol):
@@ -75,9 +84,17 @@ class HealthCounts(Protocol):
     def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None: ...
 
 
-# The outcome filter of the delivery log: "failure" leaves out what was never attempted;
-# "exhausted" is the last failure of each dead-lettered delivery (a failure too).
-OutcomeFilter = Literal["success", "failure", "skipped", "held", "exhausted"]
+# Every type a log line can have: the webhooks' and the operational events'.
+LOGGED_EVENT_TYPES: tuple[str, ...] = (*WEBHOOK_TYPES, *OPERATIONAL_EVENT_TYPES)
+if TYPE_CHECKING:
+    LoggedEventType = str
+else:
+    # One of them, as a Literal: a query naming another is a 400 listing them all.
+    LoggedEventType = Literal[LOGGED_EVENT_TYPES]
+
+# A tracking code read as ingest reads it (an S10 code in any case): one ingest would never
+# take is a 400 saying why, not an empty list.
+TrackingCodeFilter = Annotated[str, AfterValidator(check_tracking_code)]
 
 
 class AttemptOut(Model):
@@ -124,6 +141,45 @@ class AttemptOut(Model):
 class AttemptPage(Model):
     data: list[AttemptOut]
     next_cursor: str | None = None
+
+
+class DeliveryOut(Model):
+    """One delivery (one event to one subscription): its event, what the subscription's
+    destination makes of it now, and its attempts."""
+
+    delivery_id: str
+    subscription_id: str
+    event_id: str
+    event_type: str
+    body: dict[str, Any] = Field(
+        description="The event's webhook body, as a subscription without templates is sent it."
+    )
+    request: RequestOut | None = Field(
+        default=None,
+        description="The request the subscription's destination renders for this event now, "
+        "as its preview shows it: secret header values masked, `webhook-timestamp` and "
+        "`webhook-signature` named (made at each attempt). Rendered when read, not kept in "
+        "the log (whose items are billed per KB written), so it follows the subscription's "
+        "current URL, headers and templates. Null for an e-mail subscription, or when "
+        "`render_error` says why it cannot be rendered.",
+    )
+    email: EmailOut | None = Field(
+        default=None,
+        description="For an e-mail subscription: the e-mail its templates render for this "
+        "event now (rendered when read, like `request`).",
+    )
+    render_error: str | None = Field(
+        default=None,
+        description="Why the destination's templates cannot render this event now.",
+    )
+    attempts: list[AttemptOut] = Field(
+        description="Every line of the log for this delivery, newest first, as the "
+        "subscription's deliveries list shows them."
+    )
+    attempts_truncated: bool = Field(
+        description=f"True when the delivery has more lines than the {MAX_DELIVERY_ATTEMPTS} "
+        "newest listed."
+    )
 
 
 class Resent(Model):
@@ -206,11 +262,43 @@ class DeliveryAdmin:
         *,
         limit: int,
         cursor: str | None,
-        outcome: OutcomeFilter | None,
+        only: LogFilter,
     ) -> AttemptPage:
+        """The subscription's log lines `only` takes, newest first, a page at a time."""
+        if only.since is not None and only.until is not None and only.since > only.until:
+            raise ValidationFailedError(
+                "since is after until",
+                [{"loc": "query.since", "message": "is after until", "type": "value_error"}],
+            )
         self._subscriptions.require(merchant_id, subscription_id)
-        records, next_cursor = self._log.page(subscription_id, limit, cursor, outcome)
+        records, next_cursor = self._log.page(subscription_id, limit, cursor, only)
         return AttemptPage(data=[_out(r) for r in records], next_cursor=next_cursor)
+
+    def delivery(self, merchant_id: str, dlv_id: str) -> DeliveryOut:
+        """One delivery: its event's body, what its subscription's destination renders for
+        it now (with the preview's code: rendered when read, as the log keeps no request),
+        and every attempt, newest first."""
+        records, truncated = self._log.attempts_of(dlv_id, MAX_DELIVERY_ATTEMPTS)
+        if not records or records[0].merchant_id != merchant_id:
+            raise NotFoundError(f"no delivery {dlv_id}")
+        event = next((r.event for r in records if r.event is not None), None)
+        if event is None:
+            # As retry answers it: without its event there is nothing to show or send.
+            raise NotFoundError(f"no delivery {dlv_id}")
+        subscription = self._subscriptions.require(merchant_id, records[0].subscription_id)
+        shown = preview(subscription, event, sample_metadata=False)
+        return DeliveryOut(
+            delivery_id=dlv_id,
+            subscription_id=subscription.id,
+            event_id=event.event_id,
+            event_type=shown.event_type,
+            body=shown.event,
+            request=shown.request,
+            email=shown.email,
+            render_error=shown.render_error,
+            attempts=[_out(r) for r in records],
+            attempts_truncated=truncated,
+        )
 
     def retry(self, merchant_id: str, dlv_id: str) -> Resent:
         latest = self._log.latest(dlv_id)

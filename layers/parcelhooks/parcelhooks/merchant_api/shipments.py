@@ -16,6 +16,7 @@ from typing import Protocol
 from pydantic import Field
 
 from parcelhooks.core.errors import NotFoundError
+from parcelhooks.core.messages import buyer_message
 from parcelhooks.core.models import Model, ShipmentEvent
 from parcelhooks.core.shipments import ShipmentState
 from parcelhooks.core.statuses import Status
@@ -36,12 +37,22 @@ class ShipmentReader(Protocol):
     ) -> tuple[list[ShipmentEvent], bool]: ...
 
 
+class BuyerMessageOut(Model):
+    pt_BR: str  # noqa: N815 - the locale's own spelling, as templates read it
+    en: str
+
+
 class ShipmentEventOut(WebhookPayload):
-    """An event as its webhook carried it, and whether a correction withdrew it since."""
+    """An event as its webhook carried it, whether a correction withdrew it since, and the
+    sentence that tells the buyer about it."""
 
     withdrawn_by: str | None = Field(
         description="The event_id of the shipment.correction that withdrew this event; "
         "null while it stands."
+    )
+    message: BuyerMessageOut = Field(
+        description="The buyer's sentence for the event in Brazilian Portuguese and English, "
+        "as templates read it (`message.pt_BR`, `message.en`; docs/statuses.md)."
     )
 
 
@@ -113,4 +124,9 @@ class Shipments:
 
 def _out(event: ShipmentEvent, withdrawn_by: str | None) -> ShipmentEventOut:
     # The webhook's own bytes, read back: the history cannot drift from what was sent.
-    return ShipmentEventOut(**json.loads(webhook_body(event)), withdrawn_by=withdrawn_by)
+    message = buyer_message(event)
+    return ShipmentEventOut(
+        **json.loads(webhook_body(event)),
+        withdrawn_by=withdrawn_by,
+        message=BuyerMessageOut(pt_BR=message.pt_BR, en=message.en),
+    )
