@@ -132,7 +132,11 @@ def _curl(api_url: str, carrier_key: str) -> str:
         '"tracking_code": "QB123456785BR", "status": "delivered", '
         '"occurred_at": "\'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"\'", '
         '"description": "Objeto entregue ao destinatário", "order_id": "order-1001", '
-        '"location": {"city": "São Paulo", "state": "SP", "country": "BR"}}'
+        '"location": {"city": "São Paulo", "state": "SP", "country": "BR"}, '
+        # The shop's own values, passed through to every webhook: what the WhatsApp and
+        # e-mail presets address the buyer by.
+        '"metadata": {"buyer_name": "Maria", "buyer_phone": "+55 11 98765-4321", '
+        '"buyer_email": "maria@example.com"}}'
     )
     return (
         f"curl -sS -w '\\n' -X POST '{api_url}/v1/events' \\\n"

@@ -16,6 +16,7 @@ from devstack.mail import Mailbox
 from devstack.stack import ROOT, Deployment, issue_key, running_stack
 from parcelhooks.core.api_keys import Role
 from parcelhooks.ingest.tracking_codes import s10_check_digit
+from tests.e2e.schemathesis_runs import Run, start_run
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,52 @@ class Api:
 @pytest.fixture(scope="session")
 def carrier(stack: Deployment) -> Api:
     return Api(stack, issue_key(stack, Role.CARRIER, "it-carrier"), "it-carrier")
+
+
+SCHEMATHESIS_MODULE = "test_schemathesis.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The schemathesis tests last: they only wait for the runs started with the session."""
+    items.sort(key=lambda item: item.path.name == SCHEMATHESIS_MODULE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schemathesis_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Run]]:
+    """Both schemathesis runs (carrier and merchant routes), started once the stack is up
+    and left to run beside every other test of the tier (they use keys and merchants of
+    their own), so the tier waits for the longer of them and the rest, not their sum. Only
+    when the session has a schemathesis test to read them."""
+    if not any(item.path.name == SCHEMATHESIS_MODULE for item in request.session.items):
+        yield {}
+        return
+    stack: Deployment = request.getfixturevalue("stack")
+    carrier: Api = request.getfixturevalue("carrier")
+    merchant_key = issue_key(stack, Role.MERCHANT, f"it-merchant-{uuid.uuid4().hex[:8]}")
+    started = {
+        "carrier": start_run(
+            stack,
+            carrier.key,
+            ["--include-path", "/v1/events"],
+            "examples,coverage,fuzzing",
+            tmp_path_factory.mktemp("carrier"),
+        ),
+        # stateful too: the links from a created subscription reach every operation on it
+        "merchant": start_run(
+            stack,
+            merchant_key,
+            ["--exclude-path", "/v1/events"],
+            "examples,coverage,fuzzing,stateful",
+            tmp_path_factory.mktemp("merchant"),
+        ),
+    }
+    yield started
+    for run in started.values():
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait()
 
 
 @pytest.fixture

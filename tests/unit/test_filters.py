@@ -3,8 +3,9 @@
 
 Tables: every matcher matching and not matching the sample body, the reasons a preview gives,
 and every kind of invalid pattern with where it is wrong. Properties (hypothesis): checking
-and matching never raise, `and` and `$or` obey their laws, and `explain` always agrees with
-`matches`.
+and matching never raise, `and` and `$or` obey their laws, `exists` true and false never
+both match, and `explain` always agrees with `matches`. The `exists` cases over arrays were
+checked against AWS's own matcher (event-ruler), which EventBridge runs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from parcelhooks.delivery.filters import (
@@ -219,10 +220,145 @@ def test_a_pattern_matches_the_sample_body_as_eventbridge_would(
     assert explain(pattern, BODY).matches is wanted
 
 
-def test_an_empty_body_array_has_no_values() -> None:
-    body = body_with(metadata={"tags": []})
+@pytest.mark.parametrize("tags", [[], [[], []]], ids=["empty", "empty-arrays-in-it"])
+def test_an_empty_body_array_has_no_values(tags: list[Any]) -> None:
+    body = body_with(metadata={"tags": tags})
     assert matches(on_metadata(tags=[{"exists": False}]), body)
+    assert not matches(on_metadata(tags=[{"exists": True}]), body)
+    assert not matches(on_metadata(tags=[None]), body)
     assert not matches(on_metadata(tags=[{"anything-but": "vip"}]), body)
+
+
+def items_pattern(**fields: Any) -> dict[str, Any]:
+    return on_metadata(items=fields)
+
+
+def body_with_items(*items: Any) -> dict[str, Any]:
+    return body_with(metadata={"items": list(items)})
+
+
+GIFT_WRAP_ABSENT = [{"exists": False}]
+GIFT_WRAP_PRESENT = [{"exists": True}]
+
+# Each as EventBridge answers it (event-ruler's rulesForJSONEvent): `exists: true` looks for a
+# value in any element, `exists: false` for none in every element, so exactly one matches.
+EXISTS_ACROSS_ARRAYS = [
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_PRESENT),
+        body_with_items({"sku": "A", "gift_wrap": True}, {"sku": "B"}),
+        True,
+        id="true-one-item-has-it",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_ABSENT),
+        body_with_items({"sku": "A", "gift_wrap": True}, {"sku": "B"}),
+        False,
+        id="false-one-item-has-it",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_PRESENT),
+        body_with_items({"sku": "A"}, {"sku": "B"}),
+        False,
+        id="true-no-item-has-it",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_ABSENT),
+        body_with_items({"sku": "A"}, {"sku": "B"}),
+        True,
+        id="false-no-item-has-it",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_PRESENT),
+        body_with_items({"gift_wrap": "paper"}, {"gift_wrap": []}),
+        True,
+        id="true-one-item-has-a-value-one-an-empty-array",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_ABSENT),
+        body_with_items({"gift_wrap": "paper"}, {"gift_wrap": []}),
+        False,
+        id="false-one-item-has-a-value-one-an-empty-array",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_PRESENT),
+        body_with_items({"gift_wrap": []}, {"gift_wrap": {"kind": "paper"}}),
+        False,
+        id="true-empty-array-and-object-are-no-values",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_ABSENT),
+        body_with_items({"gift_wrap": []}, {"gift_wrap": {"kind": "paper"}}),
+        True,
+        id="false-empty-array-and-object-are-no-values",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_PRESENT), body_with_items(), False, id="true-no-items"
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=GIFT_WRAP_ABSENT), body_with_items(), True, id="false-no-items"
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=[{"exists": False}, "paper"]),
+        body_with_items({"gift_wrap": "box"}, {"sku": "B"}),
+        False,
+        id="false-or-value-another-value",
+    ),
+    pytest.param(
+        items_pattern(gift_wrap=[{"exists": False}, "paper"]),
+        body_with_items({"gift_wrap": "paper"}, {"sku": "B"}),
+        True,
+        id="false-or-value-the-value",
+    ),
+    pytest.param(
+        items_pattern(**{"$or": [{"gift_wrap": GIFT_WRAP_ABSENT}, {"sku": ["Z"]}]}),
+        body_with_items({"gift_wrap": True}, {"sku": "B"}),
+        False,
+        id="false-in-or-inside-the-array",
+    ),
+    pytest.param(
+        on_metadata(orders={"items": {"gift_wrap": GIFT_WRAP_ABSENT}}),
+        body_with(metadata={"orders": [{"items": [{}]}, {"items": [{"gift_wrap": True}]}]}),
+        False,
+        id="false-across-two-arrays",
+    ),
+    pytest.param(
+        items_pattern(sku=["A"], gift_wrap=GIFT_WRAP_ABSENT),
+        body_with_items({"sku": "A"}, {"sku": "B", "gift_wrap": True}),
+        False,
+        id="false-beside-a-condition-on-a-later-name",
+    ),
+    pytest.param(
+        items_pattern(sku=["A"], gift_wrap=GIFT_WRAP_ABSENT),
+        body_with_items({"sku": "A"}, {"sku": "B"}),
+        True,
+        id="false-beside-a-condition-no-item-has-it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("pattern", "body", "wanted"), EXISTS_ACROSS_ARRAYS)
+def test_exists_across_an_array_of_objects_answers_as_eventbridge_does(
+    pattern: dict[str, Any], body: dict[str, Any], wanted: bool
+) -> None:
+    assert check_filter(pattern) == []
+    assert matches(pattern, body) is wanted
+    assert explain(pattern, body).matches is wanted
+
+
+def test_exists_false_beside_another_condition_still_looks_at_every_element() -> None:
+    # EventBridge would match here: "wrap" sorts after "sku", so it looks for wrap only in the
+    # item sku matched. Ours does not depend on the names (docs/filters.md, differences).
+    pattern = items_pattern(sku=["A"], wrap=[{"exists": False}])
+    assert not matches(pattern, body_with_items({"sku": "A"}, {"sku": "B", "wrap": True}))
+    assert matches(pattern, body_with_items({"sku": "A"}, {"sku": "B"}))
+
+
+def test_exists_false_failing_across_an_array_says_which_array() -> None:
+    verdict = explain(
+        items_pattern(gift_wrap=[{"exists": False}]),
+        body_with_items({"sku": "A"}, {"sku": "B", "gift_wrap": True}),
+    )
+    assert verdict.reasons == ("no element of data.metadata.items meets every condition on it",)
 
 
 def test_nested_arrays_in_the_body_are_flattened() -> None:
@@ -734,16 +870,45 @@ def test_or_matches_when_either_branch_matches(
     assert either == (matches(first, document) or matches(second, document))
 
 
+def under(prefix: list[str], fields: dict[str, Any]) -> dict[str, Any]:
+    """The pattern that puts `fields` at `prefix`, one object per name."""
+    for name in reversed(prefix):
+        fields = {name: fields}
+    return fields
+
+
+def at_path(path: list[str], entry: Any) -> dict[str, Any]:
+    return under(path[:-1], {path[-1]: entry})
+
+
 @PROPERTY
 @given(st.lists(field_names, min_size=1, max_size=3), documents)
+# Found by this test: one element of an array has a value at the path, another an empty array.
+@example(["a", "a"], {"b": "x", "a": [{"a": "x", "b": "x"}, {"a": [], "b": "x"}]})
+@example(["a", "b"], {"a": [{"b": 1}, {"c": 1}]})
+@example(["a", "b", "c"], {"a": [{"b": [{"c": None}]}, {"b": {"a": 1}}]})
 def test_exists_false_matches_exactly_when_exists_true_does_not(
     path: list[str], document: dict[str, Any]
 ) -> None:
-    def at_path(leaf: list[Any]) -> dict[str, Any]:
-        pattern: dict[str, Any] = {path[-1]: leaf}
-        for name in reversed(path[:-1]):
-            pattern = {name: pattern}
-        return pattern
+    present = matches(at_path(path, [{"exists": True}]), document)
+    assert present != matches(at_path(path, [{"exists": False}]), document)
+    assert explain(at_path(path, [{"exists": False}]), document).matches is not present
 
-    present = matches(at_path([{"exists": True}]), document)
-    assert present != matches(at_path([{"exists": False}]), document)
+
+@PROPERTY
+@given(
+    st.lists(field_names, max_size=2),
+    st.lists(field_names, min_size=2, max_size=2, unique=True),
+    entries,
+    documents,
+)
+@example(["a"], ["b", "c"], [{"exists": True}], {"a": [{"b": 1, "c": 2}, {"a": 1}]})
+@example(["a", "b"], ["c", "a"], [1], {"a": [{"b": [{"a": 1, "c": 1}]}, {"b": [{"x": 1}]}]})
+def test_exists_false_is_a_condition_on_the_whole_document_not_one_element(
+    prefix: list[str], names: list[str], other: Any, document: dict[str, Any]
+) -> None:
+    absent, beside = names
+    both = matches(under(prefix, {beside: other, absent: [{"exists": False}]}), document)
+    alone = matches(at_path([*prefix, beside], other), document)
+    nowhere = matches(at_path([*prefix, absent], [{"exists": False}]), document)
+    assert both == (alone and nowhere)

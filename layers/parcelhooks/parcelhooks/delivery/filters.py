@@ -5,8 +5,11 @@ yes or no for one event; `explain` gives the same answer with the conditions beh
 the merchant's preview. docs/filters.md is the language as merchants read it.
 
 Field lookup follows EventBridge: a leaf matcher sees the field's values (an array's elements,
-each on its own); an absent field, or an object where a leaf was expected, has no values, so
-only `{"exists": false}` matches it; `null` is a value like any other.
+each on its own); an absent field, an empty array, or an object where a leaf was expected, has
+no values, so only `{"exists": false}` matches it; `null` is a value like any other. A nested
+pattern over an array of objects must hold within one element, but `{"exists": false}` asks
+about the whole document: no element of any array on the way may have a value there (as
+EventBridge's matcher, event-ruler, does when no other condition has picked an element).
 """
 
 from __future__ import annotations
@@ -75,36 +78,70 @@ _NO_FIELDS: Final[Mapping[str, Any]] = MappingProxyType({})
 # --- matching -------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Document:
+    """The whole document, for `{"exists": false}`: whether a field path has a value anywhere,
+    worked out once per path, however many array elements a pattern is tried on."""
+
+    root: object
+    known: dict[tuple[str, ...], bool] = field(default_factory=dict)
+
+    def has_values(self, keys: tuple[str, ...]) -> bool:
+        found = self.known.get(keys)
+        if found is None:
+            found = any(_leaf_values(value) for value in _values_everywhere(self.root, keys))
+            self.known[keys] = found
+        return found
+
+
+@dataclass(slots=True)
+class _Place:
+    """Where a pattern is being tried: the field names from the root, and the document."""
+
+    keys: tuple[str, ...]
+    document: _Document
+
+    @property
+    def path(self) -> str:
+        return ".".join(self.keys)
+
+    def at(self, key: str) -> _Place:
+        return _Place((*self.keys, key), self.document)
+
+
 def matches(pattern: Mapping[str, Any], document: Mapping[str, Any]) -> bool:
     """The fast path the fan-out calls for every event; same answer as explain(...).matches."""
-    return _pattern_holds(pattern, document)
+    return _pattern_holds(pattern, document, _Place((), _Document(document)))
 
 
-def _pattern_holds(pattern: Mapping[str, Any], value: object) -> bool:
-    return any(_fields_hold(pattern, fields) for fields in _objects_at(value))
+def _pattern_holds(pattern: Mapping[str, Any], value: object, place: _Place) -> bool:
+    return any(_fields_hold(pattern, fields, place) for fields in _objects_at(value))
 
 
-def _fields_hold(pattern: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
-    return all(_entry_holds(key, wanted, fields) for key, wanted in pattern.items())
+def _fields_hold(pattern: Mapping[str, Any], fields: Mapping[str, Any], place: _Place) -> bool:
+    return all(_entry_holds(key, wanted, fields, place) for key, wanted in pattern.items())
 
 
-def _entry_holds(key: str, wanted: Any, fields: Mapping[str, Any]) -> bool:
+def _entry_holds(key: str, wanted: Any, fields: Mapping[str, Any], place: _Place) -> bool:
     if key == OR_KEY:
-        return any(_fields_hold(branch, fields) for branch in wanted)
+        return any(_fields_hold(branch, fields, place) for branch in wanted)
     if isinstance(wanted, Mapping):
-        return _pattern_holds(wanted, fields.get(key, _ABSENT))
-    return _leaf_holds(wanted, _leaf_values(fields.get(key, _ABSENT)))
+        return _pattern_holds(wanted, fields.get(key, _ABSENT), place.at(key))
+    return _leaf_holds(wanted, _leaf_values(fields.get(key, _ABSENT)), place.at(key))
 
 
-def _leaf_holds(matchers: Sequence[object], values: Sequence[object]) -> bool:
-    return any(_matcher_holds(matcher, values) for matcher in matchers)
+def _leaf_holds(matchers: Sequence[object], values: Sequence[object], place: _Place) -> bool:
+    return any(_matcher_holds(matcher, values, place) for matcher in matchers)
 
 
-def _matcher_holds(matcher: object, values: Sequence[object]) -> bool:
-    """One matcher of a leaf against the field's values: any value will do, except for
-    `exists`, which is about there being values at all."""
+def _matcher_holds(matcher: object, values: Sequence[object], place: _Place) -> bool:
+    """One matcher of a leaf against the field's values in the element being tried: any value
+    will do. `exists` is about there being values at all: true looks in that element, false in
+    the whole document, so that the two never both match, as in EventBridge."""
     if isinstance(matcher, Mapping) and EXISTS in matcher:
-        return bool(values) is matcher[EXISTS]
+        if matcher[EXISTS]:
+            return bool(values)
+        return not values and not place.document.has_values(place.keys)
     return any(_value_matches(matcher, value) for value in values)
 
 
@@ -170,6 +207,15 @@ def _objects_at(value: object) -> list[Mapping[str, Any]]:
     return [_NO_FIELDS]
 
 
+def _values_everywhere(root: object, keys: tuple[str, ...]) -> list[object]:
+    """The field at `keys` in every object the path reaches: every element of every array of
+    objects on the way, not only one."""
+    objects = _objects_at(root)
+    for key in keys[:-1]:
+        objects = [inner for outer in objects for inner in _objects_at(outer.get(key, _ABSENT))]
+    return [fields.get(keys[-1], _ABSENT) for fields in objects]
+
+
 def _leaf_values(value: object) -> list[object]:
     """The values a leaf's matchers see: an array's scalars (nested arrays flattened), none
     for an absent field or an object, else the value itself."""
@@ -206,44 +252,45 @@ class _Outcome:
 
 def explain(pattern: Mapping[str, Any], document: Mapping[str, Any]) -> FilterVerdict:
     """Whether a valid pattern matches the document, and why (for the merchant's preview)."""
-    outcome = _explain_pattern(pattern, document, "")
+    outcome = _explain_pattern(pattern, document, _Place((), _Document(document)))
     return FilterVerdict(matches=outcome.holds, reasons=outcome.lines)
 
 
-def _explain_pattern(pattern: Mapping[str, Any], value: object, path: str) -> _Outcome:
+def _explain_pattern(pattern: Mapping[str, Any], value: object, place: _Place) -> _Outcome:
     objects = _objects_at(value)
-    outcomes = [_explain_fields(pattern, fields, path) for fields in objects]
+    outcomes = [_explain_fields(pattern, fields, place) for fields in objects]
     held = next((outcome for outcome in outcomes if outcome.holds), None)
     if held is not None:
         return held
     if len(outcomes) == 1:
         return outcomes[0]
-    where = path or "the document"
+    where = place.path or "the document"
     return _Outcome(False, (f"no element of {where} meets every condition on it",))
 
 
-def _explain_fields(pattern: Mapping[str, Any], fields: Mapping[str, Any], path: str) -> _Outcome:
-    outcomes = [_explain_entry(key, wanted, fields, path) for key, wanted in pattern.items()]
+def _explain_fields(
+    pattern: Mapping[str, Any], fields: Mapping[str, Any], place: _Place
+) -> _Outcome:
+    outcomes = [_explain_entry(key, wanted, fields, place) for key, wanted in pattern.items()]
     failed = [outcome for outcome in outcomes if not outcome.holds]
     shown = failed or outcomes
     return _Outcome(not failed, tuple(line for outcome in shown for line in outcome.lines))
 
 
-def _explain_entry(key: str, wanted: Any, fields: Mapping[str, Any], path: str) -> _Outcome:
+def _explain_entry(key: str, wanted: Any, fields: Mapping[str, Any], place: _Place) -> _Outcome:
     if key == OR_KEY:
-        return _explain_or(wanted, fields, path)
-    field_path = f"{path}.{key}" if path else key
+        return _explain_or(wanted, fields, place)
     value = fields.get(key, _ABSENT)
     if isinstance(wanted, Mapping):
-        return _explain_pattern(wanted, value, field_path)
-    return _explain_leaf(wanted, value, field_path)
+        return _explain_pattern(wanted, value, place.at(key))
+    return _explain_leaf(wanted, value, place.at(key))
 
 
 def _explain_or(
-    branches: Sequence[Mapping[str, Any]], fields: Mapping[str, Any], path: str
+    branches: Sequence[Mapping[str, Any]], fields: Mapping[str, Any], place: _Place
 ) -> _Outcome:
-    or_path = f"{path}.{OR_KEY}" if path else OR_KEY
-    outcomes = [_explain_fields(branch, fields, path) for branch in branches]
+    or_path = place.at(OR_KEY).path
+    outcomes = [_explain_fields(branch, fields, place) for branch in branches]
     for index, outcome in enumerate(outcomes):
         if outcome.holds:
             return _Outcome(True, tuple(f"{or_path}[{index}]: {line}" for line in outcome.lines))
@@ -253,10 +300,11 @@ def _explain_or(
     return _Outcome(False, tuple(lines))
 
 
-def _explain_leaf(matchers: Sequence[object], value: object, path: str) -> _Outcome:
+def _explain_leaf(matchers: Sequence[object], value: object, place: _Place) -> _Outcome:
     values = _leaf_values(value)
+    path = place.path
     # Matchers held in a list so that a null matcher is told apart from none at all.
-    held = [matcher for matcher in matchers if _matcher_holds(matcher, values)][:1]
+    held = [matcher for matcher in matchers if _matcher_holds(matcher, values, place)][:1]
     if held:
         return _Outcome(True, (f"{path} is {_shown(value)}, matched by {_json(held[0])}",))
     return _Outcome(False, (f"{path} is {_shown(value)}, not one of {_json(list(matchers))}",))
