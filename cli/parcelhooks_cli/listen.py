@@ -74,18 +74,17 @@ def _print_delivery(
             f"\n  type={payload.get('type')} tracking_code={data.get('tracking_code')}"
             f" order_id={data.get('order_id')} merchant_id={data.get('merchant_id')}"
         )
-    print(summary, file=out)
-    print("  " + body.decode("utf-8", "replace"), file=out, flush=True)
+    # One write per delivery: `make run` has two receivers printing to the same terminal.
+    out.write(f"{summary}\n  {body.decode('utf-8', 'replace')}\n")
+    out.flush()
 
 
 def serve(host: str, port: int, secret: str | None, answer: int, out: TextIO = sys.stdout) -> None:
     webhook = Webhook(secret) if secret else None
     server = _Receiver((host, port), webhook, answer, out)
-    print(
-        f"listening on http://{host}:{port}/ (signatures {'checked' if secret else 'NOT checked'})",
-        file=out,
-        flush=True,
-    )
+    checked = "checked" if secret else "NOT checked"
+    out.write(f"listening on http://{host}:{port}/ (signatures {checked})\n")
+    out.flush()
     try:
         server.serve_forever()
     finally:

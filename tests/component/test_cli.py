@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from devstack.stack import free_port
 from devstack.template import FUNCTIONS, resources, template
 from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
 from parcelhooks_cli import commands, dlq
+from parcelhooks_cli.listen import _Receiver
 from parcelhooks_cli.main import main
 from parcelhooks_cli.send import CARRIER_KEY_ENV
 from parcelhooks_cli.target import Target
@@ -692,3 +695,29 @@ def test_a_missing_region_is_said_plainly(
     assert code == 2
     assert json.loads(out)["error"]["code"] == "no_region"
     assert "no AWS region: set AWS_DEFAULT_REGION" in err
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_listen_receives_a_destinations_method_and_prints_it_in_one_write(method: str) -> None:
+    # `make run`'s open receiver: destinations a merchant makes may PUT or PATCH (an ERP).
+    out = io.StringIO()
+    writes: list[str] = []
+    out.write = lambda text: writes.append(text) or len(text)  # type: ignore[method-assign]
+    server = _Receiver(("127.0.0.1", 0), None, 204, out)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.server_address[1]}/pedidos/A-1",
+            data=b'{"situacao": 9}',
+            method=method,
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 204
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    [printed] = writes
+    assert "answered 204" in printed and '{"situacao": 9}' in printed

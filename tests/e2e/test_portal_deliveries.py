@@ -47,6 +47,9 @@ def test_the_log_is_filtered_by_tracking_code_and_outcome(
     rows.first.get_by_role("button", name="Detalhes").click()
     expect(page.locator("#delivery")).to_contain_text(codes[1])
     page.get_by_role("button", name="Voltar às entregas").click()
+    # Back from a delivery, the log is as it was left: filtered.
+    expect(page.locator("#deliveries").get_by_label("Código de rastreio")).to_have_value(codes[1])
+    expect(rows).to_have_count(1)
     page.locator("#deliveries").get_by_label("Código de rastreio").fill("")
     page.get_by_label("Resultado", exact=True).select_option("failure")
     page.get_by_role("button", name="Filtrar").click()

@@ -10,7 +10,9 @@ import { failed, go, register, say } from "./screens.js";
 import { destinationOf, eventName } from "./subscriptions.js";
 import { eventTypeOptions } from "./event_types.js";
 
-const state = { subscription: null, cursor: null, delivery: null };
+// `run` numbers the loads: an answer that comes after a newer load began is dropped, so a
+// slow answer never writes one subscription's log over another's.
+const state = { subscription: null, cursor: null, delivery: null, run: 0 };
 const RETRYABLE = new Set(["retry", "exhausted", "disable", "held", "skipped_stale", "render_error"]);
 
 function isoOf(localValue) {
@@ -50,7 +52,7 @@ function retryButton(attempt) {
 }
 
 function appendAttempts(rows, attempts, { withDetail }) {
-  for (const attempt of attempts) {
+  for (const [index, attempt] of attempts.entries()) {
     const row = rows.insertRow();
     cell(row, t("deliveries.when"), when(attempt.attempted_at));
     cell(row, t("deliveries.event"), eventName(attempt.event_type));
@@ -62,16 +64,20 @@ function appendAttempts(rows, attempts, { withDetail }) {
       const label = t("deliveries.detail_label", { event: attempt.event_type, when: when(attempt.attempted_at) });
       actions.append(button(t("deliveries.detail"), label, () => go("delivery", attempt.delivery_id), "secondary"));
     }
-    if (RETRYABLE.has(attempt.outcome)) actions.append(retryButton(attempt));
+    // In a delivery's detail, only its latest attempt says whether it needs sending again.
+    const latest = withDetail || index === 0;
+    if (latest && RETRYABLE.has(attempt.outcome)) actions.append(retryButton(attempt));
     cell(row, t("deliveries.action"), "").append(actions);
   }
 }
 
 async function load({ more } = { more: false }) {
   if (!more) state.cursor = null;
+  const run = ++state.run;
   say("app.loading");
   const id = encodeURIComponent(state.subscription.id);
   const answer = await merchantApi("GET", `subscriptions/${id}/deliveries?${query()}`);
+  if (run !== state.run) return;
   if (!answer.ok) return failed(answer);
   const rows = $("delivery-rows");
   if (!more) rows.replaceChildren();
@@ -85,8 +91,9 @@ async function load({ more } = { more: false }) {
 }
 
 async function showHeld() {
-  const answer = await merchantApi("GET", `subscriptions/${encodeURIComponent(state.subscription.id)}`);
-  if (!answer.ok) return;
+  const shown = state.subscription.id;
+  const answer = await merchantApi("GET", `subscriptions/${encodeURIComponent(shown)}`);
+  if (!answer.ok || state.subscription.id !== shown) return;
   state.subscription = answer.body;
   const held = answer.body.health?.held ?? 0;
   const notice = $("held-notice");
@@ -117,7 +124,15 @@ async function recover(event) {
 }
 
 async function open(subscription) {
+  // Another subscription's log starts unfiltered; back from a delivery, the filters stay.
+  if (state.subscription?.id !== subscription.id) $("deliveries-filters").reset();
   state.subscription = subscription;
+  // Nothing of the last subscription's log stays on screen while this one's loads.
+  state.run++;
+  $("delivery-rows").replaceChildren();
+  $("delivery-table").hidden = true;
+  $("deliveries-empty").hidden = true;
+  $("more-deliveries").hidden = true;
   $("deliveries-of").textContent = t("deliveries.of", { destination: destinationOf(subscription) });
   eventTypeOptions($("filter-event-type"), "deliveries.any_event");
   if (!$("recover-since").value) {
@@ -131,8 +146,13 @@ async function open(subscription) {
 
 async function openDelivery(deliveryId) {
   state.delivery = deliveryId;
+  for (const id of ["delivery-of", "delivery-ids", "delivery-body", "delivery-request", "attempt-rows"]) {
+    $(id).replaceChildren();
+  }
+  const run = ++state.run;
   say("app.loading");
   const answer = await merchantApi("GET", `deliveries/${encodeURIComponent(deliveryId)}`);
+  if (run !== state.run) return;
   if (!answer.ok) return failed(answer);
   const delivery = answer.body;
   $("delivery-of").textContent = t("delivery.of", {

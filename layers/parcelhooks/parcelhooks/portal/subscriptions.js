@@ -59,11 +59,15 @@ async function withHealth(subscriptions) {
   return subscriptions.map((s, i) => (answers[i].ok ? answers[i].body : s));
 }
 
+let loads = 0; // a slower, older load never writes over a newer one
+
 async function load() {
+  const run = ++loads;
   say("app.loading");
   const answer = await merchantApi("GET", "subscriptions?limit=100");
-  if (!answer.ok) return failed(answer);
+  if (!answer.ok) return run === loads ? failed(answer) : undefined;
   const subscriptions = await withHealth(answer.body.data);
+  if (run !== loads) return;
   const rows = $("subscription-rows");
   rows.replaceChildren();
   for (const subscription of subscriptions) {
