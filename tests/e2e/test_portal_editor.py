@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     s10_code,
     sign_in,
     subscribe,
+    wait_for_attempts,
 )
 
 WHATSAPP = "WhatsApp (Meta Cloud API): quando o comprador precisa agir"
@@ -80,6 +81,8 @@ def test_a_whatsapp_preset_is_previewed_saved_and_its_delivery_seen_in_detail(
     sent = json.loads(receiver.wait_for(1, 30)[0].body)
     assert sent["to"] == "5511987654321" and sent["template"]["name"] == "pedido_atualizado"
     assert receiver.received[0].headers["authorization"] == f"Bearer {TOKEN}"
+    subscription_id = merchant.call("GET", "/v1/subscriptions").json()["data"][0]["id"]
+    wait_for_attempts(merchant, subscription_id, outcome="success")
 
     row.get_by_role("button", name=f"Ver entregas de {url}").click()
     expect(page.get_by_text("Entregue — Tentativa 1 · HTTP 200")).to_be_visible()
@@ -262,3 +265,35 @@ def test_axe_finds_no_violation_in_the_editor_with_its_preview_and_problems(
     expect(page.get_by_role("heading", name="Segredo de assinatura")).to_be_visible()
     assert axe_violations(page) == []
     context.close()
+
+
+def test_an_edit_keeps_a_secret_header_and_the_breaker_it_did_not_touch(
+    stack: Deployment, merchant: Api, receiver_factory: Any, page: Page
+) -> None:
+    receiver = receiver_factory(statuses=[204])
+    created = merchant.call(
+        "POST",
+        "/v1/subscriptions",
+        {
+            "url": receiver.url,
+            "event_types": ["*"],
+            "headers": [{"name": "X-Api-Key", "value": "s3cret-value", "secret": True}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    sign_in(page, stack, merchant)
+    page.get_by_role("button", name=f"Editar {receiver.url}").click()
+    value = page.locator("#header-0-value")
+    expect(value).to_have_value("")  # write-only: never shown
+    expect(page.get_by_text("Valor secreto guardado.")).to_be_visible()
+    # Made public with no value: refused at the field, nothing saved.
+    page.locator("#header-0-secret").uncheck()
+    page.get_by_role("button", name="Salvar").click()
+    expect(value).to_have_attribute("aria-invalid", "true")
+    page.locator("#header-0-secret").check()
+    page.get_by_label("Descrição (opcional)").fill("ERP com chave")
+    page.get_by_role("button", name="Salvar").click()
+    expect(page.get_by_role("cell", name="ERP com chave")).to_be_visible()
+    page.get_by_role("button", name=f"Enviar teste para {receiver.url}").click()
+    # The stored secret still goes out, unchanged by the edit.
+    assert receiver.wait_for(1, 30)[0].headers["x-api-key"] == "s3cret-value"

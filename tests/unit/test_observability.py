@@ -1,10 +1,11 @@
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
 
 from parcelhooks.core.deliveries import AttemptRecord, DeadLetter
-from parcelhooks.core.observability import metrics
+from parcelhooks.core.observability import logger, metrics
 from parcelhooks.delivery.telemetry import PowertoolsTelemetry
 from testkit.factories import NOW, attempt_record, shipment_event
 
@@ -27,6 +28,7 @@ def _metric_values() -> dict[str, list[float]]:
 
 
 def test_each_attempt_counts_its_outcome_and_latency(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger=logger.name)
     telemetry = PowertoolsTelemetry()
     telemetry.attempted(_record("delivered", 10.0))
     telemetry.attempted(_record("delivered", 30.0))
@@ -35,8 +37,11 @@ def test_each_attempt_counts_its_outcome_and_latency(caplog: pytest.LogCaptureFi
     assert sum(values["DeliveriesSucceeded"]) == 2.0
     assert sum(values["DeliveriesFailed"]) == 1.0
     assert values["DeliveryLatency"] == [10.0, 30.0, 42.0]
-    first = caplog.records[0]
+    lines = [r for r in caplog.records if r.getMessage() == "delivery attempt"]
+    first = lines[0]
     assert first.correlation_id == "evt_1" and first.outcome == "delivered"  # type: ignore[attr-defined]
+    # A success is logged at DEBUG (the delivery log holds it); a failure at INFO.
+    assert [r.levelno for r in lines] == [logging.DEBUG, logging.DEBUG, logging.INFO]
 
 
 def test_a_dead_letter_is_counted_and_logged_without_secrets(

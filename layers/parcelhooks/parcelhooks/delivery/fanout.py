@@ -326,8 +326,9 @@ class Fanout:
             if record.outcome == RENDER_ERROR:
                 self._telemetry.unrendered(record)
             elif record.outcome in NOT_ATTEMPTED:
-                # Not an attempt: no latency, no delivery metric; one log line.
-                logger.info(
+                # Not an attempt: no latency, no delivery metric; one DEBUG line (the delivery
+                # log holds it).
+                logger.debug(
                     "delivery not attempted",
                     outcome=record.outcome,
                     correlation_id=record.event_id,

@@ -24,9 +24,13 @@ class PowertoolsTelemetry:
     """
 
     def attempted(self, record: AttemptRecord) -> None:
+        """Metrics for every attempt; a log line at INFO for a failure only. A success's line
+        is DEBUG: the delivery log (DeliveriesTable) and the metrics already hold it, and
+        CloudWatch Logs bills every line ingested (docs/decisions.md)."""
         metrics.add_metric(_OUTCOME_METRICS[record.outcome], MetricUnit.Count, 1)
         metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, record.latency_ms)
-        logger.info(
+        log = logger.debug if record.outcome == "delivered" else logger.info
+        log(
             "delivery attempt",
             correlation_id=record.event_id,
             event_id=record.event_id,

@@ -12,7 +12,11 @@ import { eventTypeOptions } from "./event_types.js";
 
 // `run` numbers the loads: an answer that comes after a newer load began is dropped, so a
 // slow answer never writes one subscription's log over another's.
-const state = { subscription: null, cursor: null, delivery: null, run: 0 };
+// `query` is the filters the first page was asked with (later pages keep them, as their
+// cursor does); `listed` the deliveries already shown, whose older attempts offer no retry.
+const state = { subscription: null, cursor: null, delivery: null, run: 0, query: "", listed: new Set() };
+// A filtered page may come back empty with more after it: follow at most this many more.
+const EMPTY_PAGES_FOLLOWED = 5;
 const RETRYABLE = new Set(["retry", "exhausted", "disable", "held", "skipped_stale", "render_error"]);
 
 function isoOf(localValue) {
@@ -25,18 +29,19 @@ function localInputValue(date) {
   return shifted.toISOString().slice(0, 16);
 }
 
-function query() {
+function filters() {
   const params = new URLSearchParams({ limit: "50" });
-  const filters = {
+  const until = $("filter-until").value;
+  const chosen = {
     outcome: $("filter-outcome").value,
     event_type: $("filter-event-type").value,
     tracking_code: $("filter-tracking").value.trim(),
     since: isoOf($("filter-since").value),
-    until: isoOf($("filter-until").value),
+    // The field has minutes; "until 10:00" means to the end of that minute.
+    until: until ? new Date(new Date(until).getTime() + 59_999).toISOString() : null,
   };
-  for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
-  if (state.cursor) params.set("cursor", state.cursor);
-  return params.toString();
+  for (const [name, value] of Object.entries(chosen)) if (value) params.set(name, value);
+  return params;
 }
 
 export function outcomeText(attempt) {
@@ -64,25 +69,38 @@ function appendAttempts(rows, attempts, { withDetail }) {
       const label = t("deliveries.detail_label", { event: attempt.event_type, when: when(attempt.attempted_at) });
       actions.append(button(t("deliveries.detail"), label, () => go("delivery", attempt.delivery_id), "secondary"));
     }
-    // In a delivery's detail, only its latest attempt says whether it needs sending again.
-    const latest = withDetail || index === 0;
+    // Only a delivery's latest attempt (the first listed, newest first) says whether it needs
+    // sending again: a retry re-sends even a delivered one.
+    const latest = withDetail ? !state.listed.has(attempt.delivery_id) : index === 0;
+    if (withDetail) state.listed.add(attempt.delivery_id);
     if (latest && RETRYABLE.has(attempt.outcome)) actions.append(retryButton(attempt));
     cell(row, t("deliveries.action"), "").append(actions);
   }
 }
 
 async function load({ more } = { more: false }) {
-  if (!more) state.cursor = null;
+  if (!more) {
+    state.cursor = null;
+    state.query = filters().toString();
+    state.listed = new Set();
+  }
   const run = ++state.run;
   say("app.loading");
   const id = encodeURIComponent(state.subscription.id);
-  const answer = await merchantApi("GET", `subscriptions/${id}/deliveries?${query()}`);
-  if (run !== state.run) return;
-  if (!answer.ok) return failed(answer);
   const rows = $("delivery-rows");
   if (!more) rows.replaceChildren();
-  appendAttempts(rows, answer.body.data, { withDetail: true });
-  state.cursor = answer.body.next_cursor;
+  let shown = 0;
+  for (let page = 0; page <= EMPTY_PAGES_FOLLOWED; page += 1) {
+    const params = new URLSearchParams(state.query);
+    if (state.cursor) params.set("cursor", state.cursor);
+    const answer = await merchantApi("GET", `subscriptions/${id}/deliveries?${params}`);
+    if (run !== state.run) return;
+    if (!answer.ok) return failed(answer);
+    appendAttempts(rows, answer.body.data, { withDetail: true });
+    shown += answer.body.data.length;
+    state.cursor = answer.body.next_cursor;
+    if (shown > 0 || !state.cursor) break;
+  }
   $("more-deliveries").hidden = !state.cursor;
   const none = rows.rows.length === 0;
   $("deliveries-empty").hidden = !none;
@@ -135,6 +153,11 @@ async function open(subscription) {
   $("more-deliveries").hidden = true;
   $("deliveries-of").textContent = t("deliveries.of", { destination: destinationOf(subscription) });
   eventTypeOptions($("filter-event-type"), "deliveries.any_event");
+  if (!$("filter-event-type").querySelector('option[value="webhook.test"]')) {
+    $("filter-event-type").append(
+      el("option", { text: t("deliveries.test_events"), attrs: { value: "webhook.test" } }),
+    );
+  }
   if (!$("recover-since").value) {
     $("recover-since").value = localInputValue(new Date(Date.now() - 24 * 3600 * 1000));
   }

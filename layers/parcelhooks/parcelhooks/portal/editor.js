@@ -101,13 +101,16 @@ function renumberHeaders() {
   });
 }
 
-function headersOf(forPreview) {
-  return [...$("header-rows").querySelectorAll("[data-header]")].map((row) => {
+function headersOf(forPreview, problems) {
+  return [...$("header-rows").querySelectorAll("[data-header]")].map((row, index) => {
     const [name, value] = row.querySelectorAll("input:not([type=checkbox])");
     const secret = row.querySelector("input[type=checkbox]").checked;
     const header = { name: name.value.trim(), secret };
-    if (value.dataset.kept === "true" && value.value === "" && secret) {
-      // Left empty: the stored secret stays; a preview masks it anyway.
+    if (value.dataset.kept === "true" && value.value === "") {
+      // Left empty, a stored secret stays (a preview masks it anyway); made public, it needs
+      // a value: the stored one is never shown, so it cannot become the public one.
+      if (!secret) problems.push({ loc: `headers[${index}].value`, message: "", type: "missing" });
+      header.secret = true;
       if (forPreview) header.value = KEPT_SECRET;
     } else {
       header.value = value.value;
@@ -149,7 +152,8 @@ function bodyOf({ patch, forPreview }) {
   body.max_in_flight = inFlight === "" ? 16 : Number(inFlight);
   const rate = $("rate-limit").value.trim();
   if (rate !== "" || patch) body.rate_limit_per_second = rate === "" ? null : Number(rate);
-  if (patch) body.enabled = $("enabled").checked;
+  // Sent only when changed: `enabled: true` also resets the endpoint's circuit breaker.
+  if (patch && $("enabled").checked !== state.editing.enabled) body.enabled = $("enabled").checked;
   if (!patch) body.kind = kind();
   if (kind() === "email") {
     body.email = {
@@ -162,7 +166,7 @@ function bodyOf({ patch, forPreview }) {
     body.url = $("url").value.trim();
     body.method = $("method").value;
     body.content_type = $("content-type").value;
-    body.headers = headersOf(forPreview);
+    body.headers = headersOf(forPreview, problems);
     const template = textOrNull("template");
     if (template !== null || patch) body.template = template;
     const username = $("basic-user").value;
@@ -176,7 +180,8 @@ function bodyOf({ patch, forPreview }) {
 async function presets() {
   if (state.presets) return state.presets;
   const answer = await merchantApi("GET", "presets");
-  state.presets = answer.ok ? answer.body.data : [];
+  if (!answer.ok) return []; // asked again next time
+  state.presets = answer.body.data;
   return state.presets;
 }
 
@@ -322,7 +327,7 @@ function showPreviewProblems(problems) {
   const list = el("ul", { className: "problems-inline" });
   for (const detail of problems) {
     // The preview's body holds the subscription under "subscription".
-    const loc = (detail.loc ?? "").replace(/^subscription\./, "").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+    const loc = (detail.loc ?? "").replace(/^subscription\./, "");
     list.append(el("li", { text: described(form(), { ...detail, loc }) }));
   }
   $("preview-output").replaceChildren(el("p", { text: t("preview.fix_first") }), list);
@@ -428,6 +433,10 @@ async function confirmDelete() {
 
 // ---- the screen ---------------------------------------------------------------------------
 
+function titleFor(subscription) {
+  $("editor-title").textContent = t(subscription ? "editor.title_edit" : "editor.title_new");
+}
+
 // While the subscription is read, the form takes no input: nothing typed can be overwritten.
 function busy(loading) {
   $("editor-fields").disabled = loading;
@@ -435,9 +444,13 @@ function busy(loading) {
 }
 
 async function open(subscription) {
+  // Nothing of the last subscription's preview may land in this one's.
+  clearTimeout(state.timer);
+  state.previewRun++;
+  $("preview-type").value = "";
   state.editing = subscription;
   const editing = Boolean(subscription);
-  $("editor-title").textContent = t(editing ? "editor.title_edit" : "editor.title_new");
+  titleFor(subscription);
   $("preset-box").hidden = editing;
   $("editing-only").hidden = !editing;
   $("manage").hidden = !editing;
@@ -452,7 +465,10 @@ async function open(subscription) {
   if (editing) {
     // The list's copy may be stale: read the subscription as it is now.
     const answer = await merchantApi("GET", `subscriptions/${encodeURIComponent(subscription.id)}`);
-    if (!answer.ok) return failed(answer);
+    if (!answer.ok) {
+      busy(false);
+      return failed(answer);
+    }
     state.editing = answer.body;
     fillForm(answer.body, { kept: true });
   }
@@ -486,6 +502,7 @@ export function setUp() {
   });
   $("add-header").addEventListener("click", () => {
     addHeader().focus();
+    schedulePreview();
   });
   $("preset").addEventListener("change", renderPresetFill);
   $("use-preset").addEventListener("click", usePreset);
@@ -499,5 +516,5 @@ export function setUp() {
     $("delete-subscription").focus();
   });
   $("delete-yes").addEventListener("click", confirmDelete);
-  register("editor", { open, relabel });
+  register("editor", { prepare: (subscription) => titleFor(subscription), open, relabel });
 }

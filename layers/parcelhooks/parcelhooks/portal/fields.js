@@ -12,7 +12,9 @@ export function problemText(detail) {
 
 // The field a problem is about: the one whose data-loc is the problem's loc or its longest
 // prefix ("filter.data.status" -> "filter", "headers[1].value" -> "headers[1].value").
-function fieldFor(form, loc) {
+function fieldFor(form, dotted) {
+  // The API names list items both ways: "headers.1.name" and "headers[1].name".
+  const loc = dotted.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
   const fields = [...form.querySelectorAll("[data-loc]")];
   let best = null;
   for (const field of fields) {

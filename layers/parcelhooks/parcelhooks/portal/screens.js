@@ -8,8 +8,9 @@ import { errorCodeOf } from "./api.js";
 const screens = {};
 const current = { name: null, arg: undefined };
 
-export function register(name, { open, relabel }) {
-  screens[name] = { open, relabel };
+// `prepare` (optional, synchronous) writes what the heading says before it takes the focus.
+export function register(name, { prepare, open, relabel }) {
+  screens[name] = { prepare, open, relabel };
 }
 
 export async function go(name, arg) {
@@ -17,6 +18,7 @@ export async function go(name, arg) {
   current.name = name;
   current.arg = arg;
   problem(null);
+  screens[name].prepare?.(arg);
   $(`${name}-title`)?.focus();
   await screens[name].open?.(arg);
 }
