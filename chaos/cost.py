@@ -27,6 +27,8 @@ PRICES: dict[str, float] = {
     "dynamodb_write_per_million": 0.625,
     "dynamodb_read_per_million": 0.125,
     "logs_ingest_per_gb": 0.50,
+    "dynamodb_storage_gb_month": 0.25,
+    "dynamodb_pitr_gb_month": 0.20,
     "sns_publish_per_million": 0.50,
     "sns_http_per_million": 0.60,
     "eventbridge_events_per_million": 1.00,
@@ -38,6 +40,15 @@ ACCESS_LOG_BYTES = 260
 ESM_REQUESTS_PER_INVOCATION = 2
 # Tables whose every item also goes to a global secondary index projecting all of it.
 INDEXED_TABLES = ("DeliveriesTable",)
+# How long each table keeps the items one event adds (the template's defaults): the delivery
+# log and the shipment history `DeliveryLogRetentionDays`, duplicate claims and success
+# marks `DuplicateWindowDays`. Items only updated in place (endpoint health, a shipment's
+# state, subscriptions) grow with subscriptions and shipments, not events: not counted.
+RETENTION_DAYS = {"DeliveriesTable": 30, "ShipmentsTable": 30, "IdempotencyTable": 7}
+# DynamoDB bills storage per GB-month, with 100 bytes of overhead for each item.
+ITEM_OVERHEAD_BYTES = 100
+DAYS_PER_MONTH = 30.4
+NEW_ITEM_OPERATIONS = ("PutItem", "BatchWriteItem", "TransactWriteItems")
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ def bill(usage: Usage, prices: Mapping[str, float] = PRICES) -> list[Line]:
     lines += _lambda_lines(usage, prices, per_event, per_delivery)
     lines += _sqs_lines(usage, prices, per_event, per_delivery)
     lines += _dynamodb_lines(usage, prices, per_event, per_delivery)
+    lines += _storage_lines(usage, prices, per_event, per_delivery)
     lines.append(_logs_line(usage, prices, per_event, per_delivery))
     return lines
 
@@ -172,6 +184,34 @@ def _dynamodb_lines(
             + reads * prices["dynamodb_read_per_million"]
         ) / MILLION
         what = f"{table} ({function.removesuffix('Function').lower()})"
+        if function == "FanoutFunction":
+            lines.append(Line("DynamoDB", what, 0.0, usd * per_delivery))
+        else:
+            lines.append(Line("DynamoDB", what, usd * per_event, 0.0))
+    return lines
+
+
+def _storage_lines(
+    usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
+) -> list[Line]:
+    """What storing the items one event adds costs, kept for their table's retention, with
+    point-in-time recovery (on for every table in the template): bytes written by new-item
+    calls, plus DynamoDB's per-item overhead, twice for a table whose index projects all."""
+    per_gb_month = prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"]
+    lines = []
+    for table, function in sorted({(_table_of(key), key.split("|")[0]) for key in usage.calls}):
+        days = RETENTION_DAYS.get(table)
+        if days is None:
+            continue
+        stored = sum(
+            c.get("item_bytes_written", 0) + c.get("items_written", 0) * ITEM_OVERHEAD_BYTES
+            for key, c in usage.calls.items()
+            if _table_of(key) == table
+            and key.split("|")[0] == function
+            and key.split("|")[1].removeprefix("DynamoDB.") in NEW_ITEM_OPERATIONS
+        ) * (2 if table in INDEXED_TABLES else 1)
+        usd = stored / GB * per_gb_month * days / DAYS_PER_MONTH
+        what = f"{table} storage + PITR, {days} days ({function.removesuffix('Function').lower()})"
         if function == "FanoutFunction":
             lines.append(Line("DynamoDB", what, 0.0, usd * per_delivery))
         else:

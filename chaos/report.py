@@ -394,6 +394,14 @@ How the figures were measured:
 - **Not calls of our code, modelled**: the SQS event source's ReceiveMessage and
   DeleteMessageBatch (2 per fan-out invocation) and API Gateway's access log line
   (≈ 260 bytes per request).
+- **Storage and point-in-time recovery, modelled** from the bytes each new item holds
+  (measured as they are written, plus DynamoDB's 100 bytes of overhead per item, twice for
+  the delivery log and its all-attribute index), kept for its table's retention (the
+  template's defaults: 30 days for the delivery log and the shipment history, 7 for the
+  duplicate claims and success marks), at `dynamodb_storage_gb_month` plus
+  `dynamodb_pitr_gb_month` (PITR is on for every table). Items updated in place (endpoint
+  health, a shipment's state, subscriptions) grow with subscriptions and shipments, not with
+  events: not counted.
 
 {usage}
 
@@ -421,12 +429,13 @@ Levers, each with the term it moves:
   GB-seconds halve if the duration does not grow by as much.
 - **Delivery-log item size**: each item carries the whole event (for retry and recover) and up
   to 4 KB of the receiver's answer; both the table and its `by-delivery` index store it. An
-  item over 1 KB costs two write units (twice that with the index). Keeping the event once
-  per event, not per attempt, or projecting only keys to the index, halves this term.
+  item over 1 KB costs two write units (twice that with the index), and its storage with PITR
+  for 30 days costs about as much again. Keeping the event once per event, not per attempt,
+  and projecting only keys to the index, would cut both by more than half.
 - **Endpoint health**: two conditional `UpdateItem`s per attempt (docs/benchmarks.md); a
   per-invocation cache of the lane would cut it for endpoints far from their limits.
-- **Log volume**: one structured line per attempt plus Powertools' EMF metrics; at `WARNING`
-  the per-attempt line goes, the metrics stay.
+- **Log volume**: Powertools' EMF metrics per attempt, and a structured line for each failed
+  attempt (a successful one logs at `DEBUG`).
 - **CloudWatch metrics**: EMF costs only its log bytes here; the custom metrics themselves are
   billed per metric per month ($0.30 for the first 10,000), not per event: parcelhooks emits a
   handful (deliveries succeeded/failed/gone/dead-lettered, latency, subscriptions disabled).

@@ -199,6 +199,33 @@ def test_the_delivery_log_is_paid_per_delivery_and_twice_for_its_index() -> None
     assert log.per_event_usd == 0 and log.per_delivery_usd == pytest.approx(per_delivery)
 
 
+def test_storage_is_paid_for_the_retention_with_pitr_and_twice_for_the_index() -> None:
+    calls = {
+        "FanoutFunction|DynamoDB.BatchWriteItem|s-DeliveriesTable-X": {
+            "calls": 1,
+            "write_units": 3000,
+            "read_units": 0,
+            "items_written": 3000,
+            "item_bytes_written": 3000 * 924,  # + 100 bytes of overhead: 1 KiB an item
+        },
+        # Updated in place: the endpoint's one item, not a new one per delivery.
+        "FanoutFunction|DynamoDB.UpdateItem|s-EndpointHealthTable-X": {
+            "calls": 3000,
+            "write_units": 3000,
+            "read_units": 0,
+            "items_written": 3000,
+            "item_bytes_written": 3000 * 200,
+        },
+    }
+    lines = {line.what: line for line in bill(Usage(1000, 3000, calls, {}))}
+    log = lines["DeliveriesTable storage + PITR, 30 days (fanout)"]
+    gb_per_delivery = 2 * 1024 / 1024**3  # the table and its index
+    per_month = PRICES["dynamodb_storage_gb_month"] + PRICES["dynamodb_pitr_gb_month"]
+    expected = gb_per_delivery * per_month * 30 / 30.4 * 1_000_000
+    assert log.per_delivery_usd == pytest.approx(expected)
+    assert not any("EndpointHealthTable storage" in what for what in lines)
+
+
 def test_api_gateway_is_paid_per_request_not_per_event() -> None:
     api = bill(usage())[0]
     assert api.per_event_usd == pytest.approx(50 / 1000 * PRICES["rest_api_per_million"])
