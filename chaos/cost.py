@@ -38,8 +38,11 @@ PRICES: dict[str, float] = {
 ACCESS_LOG_BYTES = 260
 # Lambda's event source: one ReceiveMessage and one DeleteMessageBatch per batch it hands over.
 ESM_REQUESTS_PER_INVOCATION = 2
-# Tables whose every item also goes to a global secondary index projecting all of it.
-INDEXED_TABLES = ("DeliveriesTable",)
+# Tables with a global secondary index, and what it projects: "all" copies every item (its
+# write units and its storage again), "keys" only each item's keys (a write unit per item,
+# and about KEYS_INDEX_ITEM_BYTES stored). The delivery log's `by-delivery-keys` holds keys.
+INDEXES = {"DeliveriesTable": "keys"}
+KEYS_INDEX_ITEM_BYTES = 150
 # How long each table keeps the items one event adds (the template's defaults): the delivery
 # log and the shipment history `DeliveryLogRetentionDays`, duplicate claims and success
 # marks `DuplicateWindowDays`. Items only updated in place (endpoint health, a shipment's
@@ -177,7 +180,11 @@ def _dynamodb_lines(
             for key, c in usage.calls.items()
             if _table_of(key) == table and key.split("|")[0] == function
         ]
-        writes = sum(c["write_units"] for c in rows) * (2 if table in INDEXED_TABLES else 1)
+        writes = sum(c["write_units"] for c in rows)
+        if INDEXES.get(table) == "all":
+            writes *= 2
+        elif INDEXES.get(table) == "keys":
+            writes += sum(c.get("items_written", 0) for c in rows)
         reads = sum(c["read_units"] for c in rows)
         usd = (
             writes * prices["dynamodb_write_per_million"]
@@ -196,20 +203,26 @@ def _storage_lines(
 ) -> list[Line]:
     """What storing the items one event adds costs, kept for their table's retention, with
     point-in-time recovery (on for every table in the template): bytes written by new-item
-    calls, plus DynamoDB's per-item overhead, twice for a table whose index projects all."""
+    calls, plus DynamoDB's per-item overhead, and their index's copy (whole, or keys)."""
     per_gb_month = prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"]
     lines = []
     for table, function in sorted({(_table_of(key), key.split("|")[0]) for key in usage.calls}):
         days = RETENTION_DAYS.get(table)
         if days is None:
             continue
-        stored = sum(
-            c.get("item_bytes_written", 0) + c.get("items_written", 0) * ITEM_OVERHEAD_BYTES
+        rows = [
+            c
             for key, c in usage.calls.items()
             if _table_of(key) == table
             and key.split("|")[0] == function
             and key.split("|")[1].removeprefix("DynamoDB.") in NEW_ITEM_OPERATIONS
-        ) * (2 if table in INDEXED_TABLES else 1)
+        ]
+        items = sum(c.get("items_written", 0) for c in rows)
+        stored = sum(c.get("item_bytes_written", 0) for c in rows) + items * ITEM_OVERHEAD_BYTES
+        if INDEXES.get(table) == "all":
+            stored *= 2
+        elif INDEXES.get(table) == "keys":
+            stored += items * (KEYS_INDEX_ITEM_BYTES + ITEM_OVERHEAD_BYTES)
         usd = stored / GB * per_gb_month * days / DAYS_PER_MONTH
         what = f"{table} storage + PITR, {days} days ({function.removesuffix('Function').lower()})"
         if function == "FanoutFunction":

@@ -385,7 +385,8 @@ How the figures were measured:
 - **DynamoDB capacity units**: from the items in each request and response, by AWS's item-size
   rules (`chaos/capacity.py`): a write unit per started KB written (a failed conditional write
   still takes one), a read unit per started 4 KB read (half for an eventually consistent
-  read). The delivery log's items are written twice: its `by-delivery` index projects them all.
+  read). Each delivery-log line also writes its `by-delivery-keys` index entry (keys only: a
+  write unit, about 150 bytes).
 - **Lambda durations and log bytes**: MiniStack writes a `REPORT RequestId … Duration … Memory
   Size` line per invocation to the function's CloudWatch Logs group, like Lambda; the run reads
   them (and sums the bytes of every log line) with `filter_log_events` over each phase. The
@@ -395,8 +396,8 @@ How the figures were measured:
   DeleteMessageBatch (2 per fan-out invocation) and API Gateway's access log line
   (≈ 260 bytes per request).
 - **Storage and point-in-time recovery, modelled** from the bytes each new item holds
-  (measured as they are written, plus DynamoDB's 100 bytes of overhead per item, twice for
-  the delivery log and its all-attribute index), kept for its table's retention (the
+  (measured as they are written, plus DynamoDB's 100 bytes of overhead per item, and the
+  delivery log's index entries), kept for its table's retention (the
   template's defaults: 30 days for the delivery log and the shipment history, 7 for the
   duplicate claims and success marks), at `dynamodb_storage_gb_month` plus
   `dynamodb_pitr_gb_month` (PITR is on for every table). Items updated in place (endpoint
@@ -427,11 +428,10 @@ Levers, each with the term it moves:
 - **Fan-out duration** (Lambda GB-seconds): the fan-out waits on DynamoDB and the receivers;
   1,024 MB is chosen for CPU. Receivers that answer slowly cost directly here. At 512 MB the
   GB-seconds halve if the duration does not grow by as much.
-- **Delivery-log item size**: each item carries the whole event (for retry and recover) and up
-  to 4 KB of the receiver's answer; both the table and its `by-delivery` index store it. An
-  item over 1 KB costs two write units (twice that with the index), and its storage with PITR
-  for 30 days costs about as much again. Keeping the event once per event, not per attempt,
-  and projecting only keys to the index, would cut both by more than half.
+- **Delivery-log item size**: each line carries the whole event (for retry and recover) and
+  up to 4 KB of the receiver's answer, and is kept 30 days with PITR. A line over 1 KB costs
+  two write units; its index entry (keys only) one more. Keeping the event once per event,
+  not per attempt, would shrink both the writes of large lines and the storage.
 - **Endpoint health**: two conditional `UpdateItem`s per attempt (docs/benchmarks.md); a
   per-invocation cache of the lane would cut it for endpoints far from their limits.
 - **Log volume**: Powertools' EMF metrics per attempt, and a structured line for each failed

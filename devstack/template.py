@@ -58,6 +58,34 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def with_default_conditions(value: object) -> object:
+    """`value` as deployed with the parameters' defaults: each `!If` replaced by the branch
+    its condition takes (conditions of the form `!Equals [!Ref Parameter, literal]`), and
+    `!Ref AWS::NoValue` by None."""
+    if isinstance(value, _Tag) and value.tag == "If":
+        branches: list[Any] = list(value.value)  # type: ignore[call-overload]
+        condition, when_true, when_false = branches
+        return with_default_conditions(when_true if _holds(str(condition)) else when_false)
+    if isinstance(value, _Tag) and value.tag == "Ref" and value.value == "AWS::NoValue":
+        return None
+    if isinstance(value, list):
+        return [with_default_conditions(item) for item in value]
+    if isinstance(value, dict):
+        return {key: with_default_conditions(item) for key, item in value.items()}
+    return value
+
+
+def _holds(condition: str) -> bool:
+    equals = template()["Conditions"][condition]
+    if not (isinstance(equals, _Tag) and equals.tag == "Equals"):
+        raise ValueError(f"cannot evaluate condition {condition}")
+    sides: list[Any] = list(equals.value)  # type: ignore[call-overload]
+    left, right = sides
+    if isinstance(left, _Tag) and left.tag == "Ref":
+        left = parameter_default(str(left.value))
+    return str(left) == str(right)
+
+
 def parameter_default(name: str) -> str:
     return str(template()["Parameters"][name]["Default"])
 

@@ -83,6 +83,17 @@ class Receiver:
         with self._condition:
             return list(self.received)
 
+    def wait_for_ids(self, count: int, timeout_s: float) -> list[Received]:
+        """Block until requests with `count` different `webhook-id`s arrived: delivery is at
+        least once, so a redelivered webhook may come twice and counts once here."""
+
+        def distinct() -> int:
+            return len({r.headers.get("webhook-id") for r in self.received})
+
+        _wait_until_count(self._condition, distinct, count, timeout_s, self.url)
+        with self._condition:
+            return list(self.received)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from devstack.template import parameter_default, resources
+from devstack.template import parameter_default, resources, with_default_conditions
 from parcelhooks.auth.keys import create_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.core.api_keys import Role
@@ -30,7 +30,9 @@ def build_stack() -> dict[str, str]:
     sqs = boto3.client("sqs", region_name=REGION)
     physical: dict[str, str] = {}
     for name, properties in resources("AWS::DynamoDB::Table").items():
-        table: dict[str, Any] = {k: properties[k] for k in TABLE_PROPERTIES if k in properties}
+        table: dict[str, Any] = {
+            k: with_default_conditions(properties[k]) for k in TABLE_PROPERTIES if k in properties
+        }
         dynamodb.create_table(TableName=name, **table)
         physical[name] = name
     for name in resources("AWS::SQS::Queue"):

@@ -216,12 +216,12 @@ def test_a_deliverys_attempts_are_read_newest_first_up_to_a_limit() -> None:
         GlobalSecondaryIndexUpdates=[
             {
                 "Create": {
-                    "IndexName": "by-delivery",
+                    "IndexName": "by-delivery-keys",
                     "KeySchema": [
                         {"AttributeName": "delivery_id", "KeyType": "HASH"},
                         {"AttributeName": "sk", "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
                 }
             }
         ],

@@ -112,6 +112,8 @@ def test_max_in_flight_holds_while_200_events_fan_out_and_all_arrive(
         response = carrier.call("POST", "/v1/events", {"events": events})
         assert response.status_code == 202, response.text
         sent |= {e["event_id"] for e in response.json()["events"]}
-    arrived = receiver.wait_for(200, 240)
+    # At least once: a webhook redelivered (a visibility timeout passed under load) comes
+    # twice with one webhook-id; every event must arrive.
+    arrived = receiver.wait_for_ids(200, 240)
     assert {r.headers["webhook-id"] for r in arrived} == sent
     assert receiver.peak_in_flight <= 2

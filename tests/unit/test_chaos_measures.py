@@ -163,6 +163,7 @@ def usage(events: int = 1000, deliveries: int = 3000) -> Usage:
             "calls": 300,
             "write_units": 3000,
             "read_units": 0,
+            "items_written": 3000,
         },
         "IngestFunction|DynamoDB.PutItem|s-IdempotencyTable-Y": {
             "calls": 1000,
@@ -192,14 +193,15 @@ def usage(events: int = 1000, deliveries: int = 3000) -> Usage:
     return Usage(events, deliveries, calls, functions)
 
 
-def test_the_delivery_log_is_paid_per_delivery_and_twice_for_its_index() -> None:
+def test_the_delivery_log_is_paid_per_delivery_and_a_unit_a_line_for_its_keys_index() -> None:
     lines = {line.what: line for line in bill(usage())}
     log = lines["DeliveriesTable (fanout)"]
-    per_delivery = 2 * 3000 / 3000 * PRICES["dynamodb_write_per_million"]
+    # A line of 1 KB or less: a write unit, and one more for its index entry (keys only).
+    per_delivery = (3000 + 3000) / 3000 * PRICES["dynamodb_write_per_million"]
     assert log.per_event_usd == 0 and log.per_delivery_usd == pytest.approx(per_delivery)
 
 
-def test_storage_is_paid_for_the_retention_with_pitr_and_twice_for_the_index() -> None:
+def test_storage_is_paid_for_the_retention_with_pitr_and_the_keys_index() -> None:
     calls = {
         "FanoutFunction|DynamoDB.BatchWriteItem|s-DeliveriesTable-X": {
             "calls": 1,
@@ -219,7 +221,7 @@ def test_storage_is_paid_for_the_retention_with_pitr_and_twice_for_the_index() -
     }
     lines = {line.what: line for line in bill(Usage(1000, 3000, calls, {}))}
     log = lines["DeliveriesTable storage + PITR, 30 days (fanout)"]
-    gb_per_delivery = 2 * 1024 / 1024**3  # the table and its index
+    gb_per_delivery = (1024 + 150 + 100) / 1024**3  # the line, and its index's keys
     per_month = PRICES["dynamodb_storage_gb_month"] + PRICES["dynamodb_pitr_gb_month"]
     expected = gb_per_delivery * per_month * 30 / 30.4 * 1_000_000
     assert log.per_delivery_usd == pytest.approx(expected)

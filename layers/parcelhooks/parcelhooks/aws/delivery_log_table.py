@@ -91,15 +91,41 @@ class DeliveryLogTable:
         return records[0] if records else None
 
     def attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]:
-        """A delivery's lines, newest first, through the by-delivery index: at most `limit`,
-        and whether more exist."""
+        """A delivery's lines, newest first, at most `limit`, and whether more exist: their
+        keys from the by-delivery index (which holds keys only, so the log is not written
+        twice), the lines themselves from the table."""
         kwargs: dict[str, Any] = {
             "IndexName": BY_DELIVERY_INDEX,
             "KeyConditionExpression": "delivery_id = :d",
             "ExpressionAttributeValues": {":d": delivery_id},
             "ScanIndexForward": False,
         }
-        return self._read(limit, kwargs)
+        keys: list[dict[str, Any]] = []
+        more = True
+        while len(keys) < limit:
+            response = self._table.query(Limit=limit - len(keys), **kwargs)
+            keys += [{k: item[k] for k in self.KEY} for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                more = False
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return self._lines(keys), more
+
+    def _lines(self, keys: Sequence[Mapping[str, Any]]) -> list[AttemptRecord]:
+        """The lines with these keys, in the keys' order (a line gone meanwhile is left out)."""
+        client = self._table.meta.client
+        name = self._table.name
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(keys), BATCH_GET_MAX):
+            # The resource's client takes and returns plain values, like Table does.
+            request: dict[str, Any] = {name: {"Keys": list(keys[start : start + BATCH_GET_MAX])}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(name, []):
+                    found[(item["subscription_id"], item["sk"])] = item
+                request = response.get("UnprocessedKeys") or {}
+        ordered = (found.get((key["subscription_id"], key["sk"])) for key in keys)
+        return [_attempt(item) for item in ordered if item is not None]
 
     def _read(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[AttemptRecord], bool]:
         """At most `limit` lines of the query, page after page; and whether more exist."""
@@ -113,7 +139,9 @@ class DeliveryLogTable:
         return records, True
 
 
-BY_DELIVERY_INDEX = "by-delivery"
+# Keys only (template.yaml): the lines are read from the table by those keys.
+BY_DELIVERY_INDEX = "by-delivery-keys"
+BATCH_GET_MAX = 100
 _EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 # Sorts after `.` and `Z`, what follows the second in a sort key: a bound of `<second>~`
 # takes every line of that second and none of the next.
