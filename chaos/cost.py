@@ -175,11 +175,7 @@ def _dynamodb_lines(
     for table, function in sorted({(_table_of(key), key.split("|")[0]) for key in usage.calls}):
         if not table:
             continue
-        rows = [
-            c
-            for key, c in usage.calls.items()
-            if _table_of(key) == table and key.split("|")[0] == function
-        ]
+        rows = _calls_of(usage, table, function)
         writes = sum(c["write_units"] for c in rows)
         if INDEXES.get(table) == "all":
             writes *= 2
@@ -210,13 +206,7 @@ def _storage_lines(
         days = RETENTION_DAYS.get(table)
         if days is None:
             continue
-        rows = [
-            c
-            for key, c in usage.calls.items()
-            if _table_of(key) == table
-            and key.split("|")[0] == function
-            and key.split("|")[1].removeprefix("DynamoDB.") in NEW_ITEM_OPERATIONS
-        ]
+        rows = _calls_of(usage, table, function, NEW_ITEM_OPERATIONS)
         items = sum(c.get("items_written", 0) for c in rows)
         stored = sum(c.get("item_bytes_written", 0) for c in rows) + items * ITEM_OVERHEAD_BYTES
         if INDEXES.get(table) == "all":
@@ -230,6 +220,19 @@ def _storage_lines(
         else:
             lines.append(Line("DynamoDB", what, usd * per_event, 0.0))
     return lines
+
+
+def _calls_of(
+    usage: Usage, table: str, function: str, operations: tuple[str, ...] | None = None
+) -> list[dict[str, float]]:
+    """The counted calls of one function on one table (of these DynamoDB operations only)."""
+    return [
+        counts
+        for key, counts in usage.calls.items()
+        if _table_of(key) == table
+        and key.split("|")[0] == function
+        and (operations is None or key.split("|")[1].removeprefix("DynamoDB.") in operations)
+    ]
 
 
 def _logs_line(

@@ -15,29 +15,39 @@ from aws_lambda_powertools.event_handler import Response
 from parcelhooks.core.errors import NotFoundError
 
 PORTAL_DIR = Path(__file__).resolve().parent.parent / "portal"
-ASSETS: dict[str, str] = {
-    "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
-    "api.js": "text/javascript; charset=utf-8",
-    "deliveries.js": "text/javascript; charset=utf-8",
-    "dom.js": "text/javascript; charset=utf-8",
-    "editor.js": "text/javascript; charset=utf-8",
-    "event_types.js": "text/javascript; charset=utf-8",
-    "fields.js": "text/javascript; charset=utf-8",
-    "i18n.js": "text/javascript; charset=utf-8",
-    "screens.js": "text/javascript; charset=utf-8",
-    "secret.js": "text/javascript; charset=utf-8",
-    "shipments.js": "text/javascript; charset=utf-8",
-    "subscriptions.js": "text/javascript; charset=utf-8",
-    "portal.css": "text/css; charset=utf-8",
-    "icon.svg": "image/svg+xml",
-    "pt-BR.json": "application/json",
-    "en.json": "application/json",
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
     # Code to verify signatures, shown for copying (never run by the page).
-    "verify-python.txt": "text/plain; charset=utf-8",
-    "verify-node.txt": "text/plain; charset=utf-8",
-    "verify-php.txt": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
 }
+_FILES = (
+    "index.html",
+    "portal.css",
+    "icon.svg",
+    "app.js",
+    "api.js",
+    "deliveries.js",
+    "dom.js",
+    "editor.js",
+    "event_types.js",
+    "fields.js",
+    "i18n.js",
+    "screens.js",
+    "secret.js",
+    "shipments.js",
+    "subscriptions.js",
+    "pt-BR.json",
+    "en.json",
+    "verify-python.txt",
+    "verify-node.txt",
+    "verify-php.txt",
+)
+# Each served file's content type, by its suffix.
+ASSETS: dict[str, str] = {name: _TYPES[Path(name).suffix] for name in _FILES}
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"

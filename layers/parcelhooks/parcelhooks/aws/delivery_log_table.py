@@ -92,23 +92,16 @@ class DeliveryLogTable:
 
     def attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]:
         """A delivery's lines, newest first, at most `limit`, and whether more exist: their
-        keys from the by-delivery index (which holds keys only, so the log is not written
-        twice), the lines themselves from the table."""
+        keys from the by-delivery index (which holds keys only, so a line is stored once),
+        the lines themselves from the table."""
         kwargs: dict[str, Any] = {
             "IndexName": BY_DELIVERY_INDEX,
             "KeyConditionExpression": "delivery_id = :d",
             "ExpressionAttributeValues": {":d": delivery_id},
             "ScanIndexForward": False,
         }
-        keys: list[dict[str, Any]] = []
-        more = True
-        while len(keys) < limit:
-            response = self._table.query(Limit=limit - len(keys), **kwargs)
-            keys += [{k: item[k] for k in self.KEY} for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                more = False
-                break
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items, more = self._items(limit, kwargs)
+        keys = [{k: item[k] for k in self.KEY} for item in items]
         return self._lines(keys), more
 
     def _lines(self, keys: Sequence[Mapping[str, Any]]) -> list[AttemptRecord]:
@@ -128,15 +121,20 @@ class DeliveryLogTable:
         return [_attempt(item) for item in ordered if item is not None]
 
     def _read(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[AttemptRecord], bool]:
-        """At most `limit` lines of the query, page after page; and whether more exist."""
-        records: list[AttemptRecord] = []
-        while len(records) < limit:
-            response = self._table.query(Limit=limit - len(records), **kwargs)
-            records += [_attempt(item) for item in response.get("Items", [])]
+        """At most `limit` lines of the query; and whether more exist."""
+        items, more = self._items(limit, kwargs)
+        return [_attempt(item) for item in items], more
+
+    def _items(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """At most `limit` items of the query, page after page; and whether more exist."""
+        items: list[dict[str, Any]] = []
+        while len(items) < limit:
+            response = self._table.query(Limit=limit - len(items), **kwargs)
+            items += response.get("Items", [])
             if "LastEvaluatedKey" not in response:
-                return records, False
+                return items, False
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return records, True
+        return items, True
 
 
 # Keys only (template.yaml): the lines are read from the table by those keys.

@@ -52,3 +52,19 @@ export function errorCodeOf(answer) {
 }
 
 export const portalBase = base;
+
+// For answers that may come back out of order: `start()` begins a request and gives a check
+// that says whether it is still the newest one (else its answer is dropped); `drop()` makes
+// every request under way stale, without starting one.
+export function newestOnly() {
+  let latest = 0;
+  return {
+    start() {
+      const mine = ++latest;
+      return () => mine === latest;
+    },
+    drop() {
+      latest += 1;
+    },
+  };
+}

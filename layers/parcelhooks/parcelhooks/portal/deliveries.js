@@ -2,7 +2,7 @@
 // code, time); each delivery in detail (the request and every answer); retry one, recover
 // every failed or held one since a time.
 
-import { merchantApi } from "./api.js";
+import { merchantApi, newestOnly } from "./api.js";
 import { $, button, cell, el, pre } from "./dom.js";
 import { t, when } from "./i18n.js";
 import { renderRequest } from "./editor.js";
@@ -10,11 +10,11 @@ import { failed, go, register, say } from "./screens.js";
 import { destinationOf, eventName } from "./subscriptions.js";
 import { eventTypeOptions } from "./event_types.js";
 
-// `run` numbers the loads: an answer that comes after a newer load began is dropped, so a
-// slow answer never writes one subscription's log over another's.
 // `query` is the filters the first page was asked with (later pages keep them, as their
 // cursor does); `listed` the deliveries already shown, whose older attempts offer no retry.
-const state = { subscription: null, cursor: null, delivery: null, run: 0, query: "", listed: new Set() };
+const state = { subscription: null, cursor: null, delivery: null, query: "", listed: new Set() };
+// A slow answer never writes one subscription's log (or delivery) over another's.
+const loads = newestOnly();
 // A filtered page may come back empty with more after it: follow at most this many more.
 const EMPTY_PAGES_FOLLOWED = 5;
 const RETRYABLE = new Set(["retry", "exhausted", "disable", "held", "skipped_stale", "render_error"]);
@@ -84,7 +84,7 @@ async function load({ more } = { more: false }) {
     state.query = filters().toString();
     state.listed = new Set();
   }
-  const run = ++state.run;
+  const newest = loads.start();
   say("app.loading");
   const id = encodeURIComponent(state.subscription.id);
   const rows = $("delivery-rows");
@@ -94,7 +94,7 @@ async function load({ more } = { more: false }) {
     const params = new URLSearchParams(state.query);
     if (state.cursor) params.set("cursor", state.cursor);
     const answer = await merchantApi("GET", `subscriptions/${id}/deliveries?${params}`);
-    if (run !== state.run) return;
+    if (!newest()) return;
     if (!answer.ok) return failed(answer);
     appendAttempts(rows, answer.body.data, { withDetail: true });
     shown += answer.body.data.length;
@@ -146,7 +146,7 @@ async function open(subscription) {
   if (state.subscription?.id !== subscription.id) $("deliveries-filters").reset();
   state.subscription = subscription;
   // Nothing of the last subscription's log stays on screen while this one's loads.
-  state.run++;
+  loads.drop();
   $("delivery-rows").replaceChildren();
   $("delivery-table").hidden = true;
   $("deliveries-empty").hidden = true;
@@ -172,10 +172,10 @@ async function openDelivery(deliveryId) {
   for (const id of ["delivery-of", "delivery-ids", "delivery-body", "delivery-request", "attempt-rows"]) {
     $(id).replaceChildren();
   }
-  const run = ++state.run;
+  const newest = loads.start();
   say("app.loading");
   const answer = await merchantApi("GET", `deliveries/${encodeURIComponent(deliveryId)}`);
-  if (run !== state.run) return;
+  if (!newest()) return;
   if (!answer.ok) return failed(answer);
   const delivery = answer.body;
   $("delivery-of").textContent = t("delivery.of", {

@@ -3,7 +3,7 @@
 // will get, rendered by the API from the form as it stands. Secret header values are
 // write-only: an edit shows them empty and keeps the stored value unless a new one is typed.
 
-import { merchantApi, problemsOf } from "./api.js";
+import { merchantApi, newestOnly, problemsOf } from "./api.js";
 import { $, button, el, pre } from "./dom.js";
 import { t } from "./i18n.js";
 import { eventTypeOptions, eventTypes } from "./event_types.js";
@@ -11,7 +11,8 @@ import { clearProblems, described, problemText, showProblems } from "./fields.js
 import { failed, go, register, say } from "./screens.js";
 import { destinationOf, eventName } from "./subscriptions.js";
 
-const state = { editing: null, presets: null, headerCount: 0, previewRun: 0, timer: null };
+const state = { editing: null, presets: null, headerCount: 0, timer: null };
+const previews = newestOnly(); // a newer preview is always on its way: older answers dropped
 const KEPT_SECRET = "********";
 const METHODS = ["POST", "PUT", "PATCH"];
 
@@ -305,7 +306,7 @@ function renderPreviewTypes() {
 }
 
 async function preview() {
-  const run = ++state.previewRun;
+  const newest = previews.start();
   const { body, problems } = bodyOf({ patch: false, forPreview: true });
   const out = $("preview-output");
   if (problems.length) return showPreviewProblems(problems);
@@ -315,7 +316,7 @@ async function preview() {
   }
   $("preview-status").textContent = t("preview.updating");
   const answer = await merchantApi("POST", "subscriptions/preview", { subscription: body, event_type: previewType() });
-  if (run !== state.previewRun) return; // a newer preview is on its way
+  if (!newest()) return;
   $("preview-status").textContent = t("preview.updated");
   if (answer.status === 400) return showPreviewProblems(problemsOf(answer));
   if (!answer.ok) return failed(answer);
@@ -446,7 +447,7 @@ function busy(loading) {
 async function open(subscription) {
   // Nothing of the last subscription's preview may land in this one's.
   clearTimeout(state.timer);
-  state.previewRun++;
+  previews.drop();
   $("preview-type").value = "";
   state.editing = subscription;
   const editing = Boolean(subscription);

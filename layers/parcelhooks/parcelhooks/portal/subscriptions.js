@@ -1,7 +1,7 @@
 // The subscription list: where each goes, what it receives, and how its endpoint is doing
 // (the health badge, with held and pending counts), with the actions on each.
 
-import { merchantApi } from "./api.js";
+import { merchantApi, newestOnly } from "./api.js";
 import { $, button, cell, el } from "./dom.js";
 import { has, t } from "./i18n.js";
 import { failed, go, register, say } from "./screens.js";
@@ -59,15 +59,15 @@ async function withHealth(subscriptions) {
   return subscriptions.map((s, i) => (answers[i].ok ? answers[i].body : s));
 }
 
-let loads = 0; // a slower, older load never writes over a newer one
+const loads = newestOnly(); // a slower, older load never writes over a newer one
 
 async function load() {
-  const run = ++loads;
+  const newest = loads.start();
   say("app.loading");
   const answer = await merchantApi("GET", "subscriptions?limit=100");
-  if (!answer.ok) return run === loads ? failed(answer) : undefined;
+  if (!answer.ok) return newest() ? failed(answer) : undefined;
   const subscriptions = await withHealth(answer.body.data);
-  if (run !== loads) return;
+  if (!newest()) return;
   const rows = $("subscription-rows");
   rows.replaceChildren();
   for (const subscription of subscriptions) {
