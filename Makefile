@@ -21,8 +21,10 @@ CHROMIUM := /usr/bin/chromium
 NODE_OK := $(VENVS)/node/.ok
 NODE_PACKAGES := axe-core@4.14.1 standardwebhooks@1.3.0
 PIP_QUIET := --quiet --quiet --disable-pip-version-check
-# Every pytest run ends with its ten slowest tests.
-PYTEST := $(DEV)/bin/pytest -p no:cacheprovider --durations=10
+# Every pytest run ends with its ten slowest tests. (`python -m pytest` where a plugin of
+# tests/ is named: it puts the repository on sys.path first.)
+PYTEST_OPTIONS := -p no:cacheprovider --durations=10
+PYTEST := $(DEV)/bin/pytest $(PYTEST_OPTIONS)
 SUBMAKE := $(MAKE) --no-print-directory
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(dir $(PY313)):$(PATH)
@@ -44,8 +46,12 @@ run-envs:
 test: ## every check and every test, the stack tier on MiniStack included
 	@$(SUBMAKE) -j5 --output-sync=target e2e stack-free
 
+# The component tier runs once, each function under its own IAM role, recording every AWS
+# call in a folder of its own; the iam tier then reads that record instead of running the
+# moto tests again.
 stack-free: $(DEV)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHECKOV)/.ok ## every check and tier needing no stack
-	@$(SUBMAKE) -j1 checks unit component future iam
+	@record=$$(mktemp -d) && $(SUBMAKE) -j1 checks unit component future iam IAM_RECORD=$$record; \
+		status=$$?; rm -rf $$record; exit $$status
 
 checks: lint validate iam-lint scan
 
@@ -103,11 +109,12 @@ unit: $(DEV)/.ok ## pure logic: no moto, no sockets, no subprocesses; seconds
 future: $(DEV)/.ok $(MINISTACK)/.ok ## the stack-free tiers with the clock 400 days ahead
 	$(PYTEST) tests/unit tests/component -n 2 --clock-ahead-days=400
 
-component: $(DEV)/.ok $(MINISTACK)/.ok $(NODE_OK) ## handlers and adapters on moto, the HTTP client against loopback servers
-	$(PYTEST) tests/component -n 2
+component: $(DEV)/.ok $(MINISTACK)/.ok $(NODE_OK) ## handlers and adapters on moto (each function under its own IAM role), the HTTP client against loopback servers
+	$(if $(IAM_RECORD),PARCELHOOKS_IAM_LEDGER=$(IAM_RECORD)/ledger-{worker}.json) \
+		$(DEV)/bin/python -m pytest $(PYTEST_OPTIONS) tests/component -n 2 -p tests.iam.enforce
 
-iam: $(DEV)/.ok $(MINISTACK)/.ok ## the moto tests again, each function under its own template role
-	$(PYTEST) tests/iam
+iam: $(DEV)/.ok $(MINISTACK)/.ok ## every AWS call of the moto tests against its function's policy (alone: runs them again)
+	$(if $(IAM_RECORD),PARCELHOOKS_IAM_RECORDED=$(IAM_RECORD)) $(PYTEST) tests/iam
 
 e2e: $(DEV)/.ok $(RUN)/.ok $(MINISTACK)/.ok $(SAMENV)/.ok $(CHROMIUM) $(NODE_OK) ## the local stack on MiniStack, deployed from template.yaml; the portal in Chromium
 	$(PYTEST) tests/e2e

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from chaos.drain import Depth, LoggedAttempt
 from chaos.ledger import DELIVERIES_DLQ, EVENTS_DLQ, DeadLetter
@@ -19,7 +21,20 @@ QUEUES = ("EventsQueue", "RetryQueue")
 DLQ_HOLD_S = 600  # longer than the run's remaining steps: a letter is read once
 PAGE_LIMIT = 100
 REQUEST_TIMEOUT_S = 30.0
+# Reads of the merchant API (the ledger's listings) asked again when they time out: on a
+# machine busy with the run's load and kills, one slow answer is not a lost delivery. Only
+# GET: a subscription made twice would be a second receiver of every event.
+READ_RETRIES = Retry(
+    total=3, connect=3, read=3, status=0, allowed_methods={"GET"}, backoff_factor=1.0
+)
 _REPORT = re.compile(r"^REPORT RequestId: \S+\tDuration: ([0-9.]+) ms\t.*Memory Size: (\d+) MB")
+
+
+def api_session() -> requests.Session:
+    """A session for the merchant API whose GETs are asked again after a timeout."""
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=READ_RETRIES))
+    return session
 
 
 def function_names(deployment: Deployment) -> dict[str, str]:

@@ -7,10 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import requests
-
 from chaos.carriers import Load
-from chaos.deployed import MerchantApi
+from chaos.deployed import MerchantApi, api_session
 from chaos.ledger import Expected, Observation, observe
 from chaos.receivers import Receiver
 from chaos.scenario import Chaos, Role, SubscriptionPlan
@@ -58,7 +56,7 @@ def start_fleet(
     """Issue each merchant a key, start each receiver, subscribe it."""
     merchants = sorted({plan.merchant for plan in plans})
     merchant_ids = [f"{tag}-m{index}-{uuid.uuid4().hex[:6]}" for index in merchants]
-    session = requests.Session()
+    session = api_session()
     apis = {
         index: MerchantApi(
             deployment.api_url, issue_key(deployment, KeyRole.MERCHANT, owner), session

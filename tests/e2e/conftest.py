@@ -53,11 +53,15 @@ def carrier(stack: Deployment) -> Api:
 
 
 SCHEMATHESIS_MODULE = "test_schemathesis.py"
+CHAOS_MODULE = "test_chaos.py"
+# The schemathesis tests near the end: they only wait for the runs started with the session.
+# The chaos run after them, alone on the stack: it kills workers and floods the queues, and
+# nothing else's timeouts should share a machine that busy with it.
+_LAST = {SCHEMATHESIS_MODULE: 1, CHAOS_MODULE: 2}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The schemathesis tests last: they only wait for the runs started with the session."""
-    items.sort(key=lambda item: item.path.name == SCHEMATHESIS_MODULE)
+    items.sort(key=lambda item: _LAST.get(item.path.name, 0))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,9 +1,11 @@
 """Every AWS call a function makes, checked against that function's own IAM policies.
 
 A pytest plugin: `pytest -p tests.iam.enforce tests/component` runs the component tests
-that build the moto stack (and only those), with each function's boto3 clients signed by its
-own role and every call they make checked before it is sent. tests/iam/test_iam.py runs it
-and reads what it recorded (PARCELHOOKS_IAM_LEDGER names the file).
+with each function's boto3 clients signed by its own role, and every call they make checked
+before it is sent (only the tests that build the moto stack make such calls). The component
+tier runs with it; tests/iam/test_iam.py reads what it recorded (PARCELHOOKS_IAM_LEDGER
+names the file, `{worker}` in it the xdist worker), or runs it itself, on just the moto
+tests (PARCELHOOKS_IAM_MOTO_ONLY), when no record is given.
 
 Why not moto's own access control (`set_initial_no_auth_action_count(0)`): moto 5.2.5
 checks DynamoDB calls against Resource "*" (it never works out the table), so a policy
@@ -54,6 +56,7 @@ from devstack.template import FUNCTIONS, TEMPLATE, resources
 from parcelhooks.aws import clients
 
 LEDGER_VARIABLE = "PARCELHOOKS_IAM_LEDGER"
+MOTO_ONLY_VARIABLE = "PARCELHOOKS_IAM_MOTO_ONLY"
 ACCOUNT = Account()  # moto's account and region; tables and queues named by logical id
 STACK_KEYS = tuple(resources("AWS::KMS::Key"))  # logical ids; moto names them by KeyId
 
@@ -546,7 +549,9 @@ def enforce(monkeypatch: pytest.MonkeyPatch, ledger: Ledger = LEDGER) -> dict[st
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Only the tests that build the moto stack make AWS calls: run just those."""
+    """Only the tests that build the moto stack make AWS calls: when asked, run just those."""
+    if not os.environ.get(MOTO_ONLY_VARIABLE):
+        return
     kept = [item for item in items if "moto_stack" in getattr(item, "fixturenames", ())]
     dropped = [item for item in items if item not in kept]
     if dropped:
@@ -573,5 +578,5 @@ def _iam_enforced(
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = os.environ.get(LEDGER_VARIABLE)
-    if path:
-        LEDGER.write(path)
+    if path and LEDGER.calls:
+        LEDGER.write(path.replace("{worker}", os.environ.get("PYTEST_XDIST_WORKER", "main")))

@@ -1,8 +1,8 @@
 """Each function's AWS calls against its own IAM policy, as SAM deploys it.
 
-`enforced_run` runs every component test that builds the moto stack again, with each
-function under its own role (tests/iam/enforce.py; by hand:
-`python -m pytest -p tests.iam.enforce tests/component`), and records each call. From that
+`enforced_run` reads what the component tier recorded, each function under its own role
+(tests/iam/enforce.py; `make test` names the record), or runs every component test that
+builds the moto stack again that way (`make iam` alone), and records each call. From that
 record: every call is allowed (removing a permission from template.yaml fails here, naming
 the function, action and resource), and every grant is used (a permission no test needed
 fails here too, unless excepted below with a reason). The code paths no handler test
@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -35,6 +36,7 @@ from tests.iam.enforce import (
     ALLOWED,
     LEDGER_VARIABLE,
     MANAGED_POLICIES,
+    MOTO_ONLY_VARIABLE,
     NOT_ALLOWED,
     Ledger,
     StackLookupError,
@@ -48,6 +50,8 @@ from tests.iam.enforce import (
 )
 
 ROOT = TEMPLATE.parent
+# A folder of ledgers the component tier wrote under tests.iam.enforce (Makefile).
+RECORDED_VARIABLE = "PARCELHOOKS_IAM_RECORDED"
 REGION = "us-east-1"
 # `-m pytest` puts the repository on sys.path before `-p tests.iam.enforce` is imported.
 ENFORCED_RUN = (sys.executable, "-m", "pytest", "-p", "tests.iam.enforce")
@@ -95,9 +99,17 @@ class EnforcedRun:
 
 @pytest.fixture(scope="session")
 def enforced_run(tmp_path_factory: pytest.TempPathFactory) -> EnforcedRun:
-    """The component tests with IAM enforced, in a process per core (files dealt round-robin)."""
+    """What the component tests recorded with IAM enforced: read from the component tier's
+    run when `make test` names its record (RECORDED_VARIABLE), else run here, just the moto
+    tests, in a process per core (files dealt round-robin)."""
     if os.environ.get(LEDGER_VARIABLE):
         pytest.skip("already inside the enforced run")
+    recorded = os.environ.get(RECORDED_VARIABLE)
+    if recorded:
+        ledgers = sorted(Path(recorded).glob("*.json"))
+        assert ledgers, f"the component tier recorded no IAM ledger in {recorded}"
+        # The component tier passed, or make would not have gone on to this tier.
+        return EnforcedRun(0, f"recorded by the component tier in {recorded}", _merged(ledgers))
     folder = tmp_path_factory.mktemp("iam")
     component = ROOT / "tests" / "component"
     files = sorted(str(p.relative_to(ROOT)) for p in component.glob("test_*.py"))
@@ -108,22 +120,35 @@ def enforced_run(tmp_path_factory: pytest.TempPathFactory) -> EnforcedRun:
         process = subprocess.Popen(
             [*ENFORCED_RUN, *files[shard::shards]],
             cwd=ROOT,
-            env={**os.environ, LEDGER_VARIABLE: str(ledger), "COLUMNS": "200"},
+            env={
+                **os.environ,
+                LEDGER_VARIABLE: str(ledger),
+                MOTO_ONLY_VARIABLE: "1",
+                "COLUMNS": "200",
+            },
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
         running.append((process, ledger))
-    returncode, output, merged = 0, "", {}
-    for process, ledger in running:
+    returncode, output = 0, ""
+    for process, _ in running:
         out, _ = process.communicate(timeout=900)
         # pytest exits 5 when a shard holds no test that builds the stack: that is fine.
         returncode = max(returncode, 0 if process.returncode == 5 else process.returncode)
         output += out
-        for call in json.loads(ledger.read_text())["calls"] if ledger.exists() else []:
+    ledgers = [ledger for _, ledger in running if ledger.exists()]
+    return EnforcedRun(returncode, output, _merged(ledgers))
+
+
+def _merged(ledgers: list[Path]) -> list[dict[str, Any]]:
+    """The calls of several ledgers, one row per call with every test that made it."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for ledger in ledgers:
+        for call in json.loads(ledger.read_text())["calls"]:
             key = tuple(call[k] for k in ("function", "action", "resource", "decision", "by"))
             merged.setdefault(key, {**call, "tests": []})["tests"] += call["tests"]
-    return EnforcedRun(returncode, output, list(merged.values()))
+    return list(merged.values())
 
 
 def _short(resource: str) -> str:
