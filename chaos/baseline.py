@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.stack import Deployment, wait_until
+from devstack.template import parameter_default
 
 FUNCTION_NAME = "parcelhooks-chaos-baseline"
 QUEUE_NAME = "parcelhooks-chaos-baseline"
 ROLE_ARN = "arn:aws:iam::000000000000:role/parcelhooks-chaos-baseline"
 BATCH_SIZE = 10
-MAX_CONCURRENCY = 20
+# The fan-out's events queue has this MaximumConcurrency (template.yaml).
+MAX_CONCURRENCY = int(parameter_default("FanoutMaxConcurrency"))
 MEMORY_MB = 1024
 SQS_BATCH = 10
 READY_TIMEOUT_S = 30.0

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from chaos.baseline import MAX_CONCURRENCY
 from chaos.cost import PRICES, Line, Usage, alternatives, bill, total
 from chaos.latency import Figures
 
@@ -119,6 +120,7 @@ def reliability_md(result: Mapping[str, Any]) -> str:
         kills_busy=chaos["kills_busy"],
         injected=injected,
         disabled=", ".join(chaos["disabled"]) or "none",
+        baseline_concurrency=MAX_CONCURRENCY,
         **{k: chaos[k] for k in _CHAOS_FIELDS},
     )
 
@@ -197,16 +199,16 @@ ingest answer naming the first event): **{ok}**.
 The baseline is one SQS queue and one python3.13 function (1,024 MB, the fan-out's size)
 that POSTs each message's body to the URL in it with `http.client` on a kept-alive
 connection, and nothing else: no signature, no log, no retry bookkeeping, no endpoint
-health. Its event source has the fan-out's batch size (10) and MaximumConcurrency (20). It
-is created with boto3 on the same MiniStack (chaos/baseline.py says why not a second
-template). Both pipelines get the same loads from 4 client threads, to receivers that answer
-200 at once (failures would only measure the retry schedule), one after the other on the
-same machine, each after a warm-up burst of 150 events whose figures are dropped (the
-proxy's configuration change restarts every worker): *paced* (300 events at 20 events/s,
-batches of 5) for latency, *burst* (600 events, batches of 20, as fast as accepted) for
-throughput. parcelhooks' clock starts at the carrier's `202` from `POST /v1/events` (API
-Gateway, authorizer, ingest already done); the baseline's at SQS's answer to
-`SendMessageBatch` (one message per event and subscription that wants it, so both do the
+health. Its event source has the fan-out's batch size (10) and MaximumConcurrency
+({baseline_concurrency}). It is created with boto3 on the same MiniStack (chaos/baseline.py
+says why not a second template). Both pipelines get the same loads from 4 client threads, to
+receivers that answer 200 at once (failures would only measure the retry schedule), one
+after the other on the same machine, each after a warm-up burst of 150 events whose figures
+are dropped (the proxy's configuration change restarts every worker): *paced* (300 events at
+20 events/s, batches of 5) for latency, *burst* (600 events, batches of 20, as fast as
+accepted) for throughput. parcelhooks' clock starts at the carrier's `202` from `POST
+/v1/events` (API Gateway, authorizer, ingest already done); the baseline's at SQS's answer
+to `SendMessageBatch` (one message per event and subscription that wants it, so both do the
 same deliveries). Latency is to the first arrival of each pair; events/s and deliveries/s
 are over first send → last arrival. parcelhooks' functions reach MiniStack through the
 counting proxy (one loopback hop more per AWS call; the baseline makes none).
@@ -217,9 +219,10 @@ counting proxy (one loopback hop more per AWS call; the baseline makes none).
 
 The ratios are what parcelhooks' work costs over a bare POST on this machine, where MiniStack
 (pure Python) serves every DynamoDB and SQS call on the same 2 cores as the functions: each
-delivery here takes two conditional `UpdateItem`s of endpoint health, a log item and a
-success mark, each a MiniStack request. On AWS those calls take milliseconds on other
-machines, so the gap there is smaller; docs/benchmarks.md measures the delivery path alone.
+delivery to a healthy endpoint here reads its endpoint health once per invocation and
+writes a log item and a success mark, each a MiniStack request. On AWS those calls take
+milliseconds on other machines, so the gap there is smaller; docs/benchmarks.md measures
+the delivery path alone.
 """
 
 
@@ -380,8 +383,8 @@ How the figures were measured:
   `AWS_ENDPOINT_URL` over its default, so every boto3 call of every function passes the proxy,
   which counts it by `X-Amz-Target` (DynamoDB and SQS both use the JSON protocol) and by the
   table or queue named in the request. Verified: the counts show every call the code makes
-  (e.g. two `UpdateItem`s of EndpointHealth per delivery, one `BatchWriteItem` of the log per
-  message).
+  (e.g. a `GetItem` of EndpointHealth per endpoint per invocation, one `BatchWriteItem` of
+  the log per message).
 - **DynamoDB capacity units**: from the items in each request and response, by AWS's item-size
   rules (`chaos/capacity.py`): a write unit per started KB written (a failed conditional write
   still takes one), a read unit per started 4 KB read (half for an eventually consistent
@@ -432,8 +435,11 @@ Levers, each with the term it moves:
   up to 4 KB of the receiver's answer, and is kept 30 days with PITR. A line over 1 KB costs
   two write units; its index entry (keys only) one more. Keeping the event once per event,
   not per attempt, would shrink both the writes of large lines and the storage.
-- **Endpoint health**: two conditional `UpdateItem`s per attempt (docs/benchmarks.md); a
-  per-invocation cache of the lane would cut it for endpoints far from their limits.
+- **Endpoint health**: a `GetItem` per endpoint per invocation while each invocation sends
+  on its own share of a healthy endpoint's lanes (twice `FanoutMaxConcurrency` below the
+  endpoint's `max_in_flight`); two conditional `UpdateItem`s per attempt for endpoints
+  without a share (rate-limited, paused, held, or a `max_in_flight` not over that), and a
+  write for each failure and for a success a minute after the last one written.
 - **Log volume**: Powertools' EMF metrics per attempt, and a structured line for each failed
   attempt (a successful one logs at `DEBUG`).
 - **CloudWatch metrics**: EMF costs only its log bytes here; the custom metrics themselves are

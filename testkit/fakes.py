@@ -29,6 +29,9 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=8)
 TEST_BREAKER = BreakerPolicy(
     disable_after=timedelta(hours=1), disable_min_failures=8, probe_interval=timedelta(seconds=30)
 )
+# The template's defaults: 2 event sources at 7 invocations each (tests/unit/test_lane_share.py
+# checks them), so the kit's fan-out holds a lane of its own on a default endpoint.
+KIT_INVOCATIONS = 14
 # What a scripted sender does on a call: a status, no answer (None), a result, or an exception.
 Scripted = int | None | AttemptResult | Exception
 
@@ -203,6 +206,8 @@ class FakeHealthStore:
     def __init__(self) -> None:
         self.endpoints: dict[str, _Endpoint] = defaultdict(_Endpoint)
         self.admissions = 0
+        self.reads = 0
+        self.records = 0
         self._lock = threading.Lock()
 
     def health(self, subscription_id: str) -> EndpointHealth:
@@ -243,6 +248,26 @@ class FakeHealthStore:
             endpoint.leases[token] = lease_until
             endpoint.health = replace(health, in_flight=len(endpoint.leases), rate_next_at=pace)
             return token, endpoint.health
+
+    def read(self, subscription_id: str) -> EndpointHealth:
+        with self._lock:
+            self.reads += 1
+            return self.endpoints[subscription_id].health
+
+    def record(
+        self,
+        subscription_id: str,
+        observation: Observation,
+        *,
+        now: datetime,
+        hold_until: datetime | None = None,
+        slow_until: datetime | None = None,
+    ) -> EndpointHealth:
+        with self._lock:
+            self.records += 1
+        return self.release(
+            subscription_id, "", observation, now=now, hold_until=hold_until, slow_until=slow_until
+        )
 
     def release(
         self,
@@ -331,6 +356,7 @@ class FanoutKit:
         now: datetime = NOW,
         breaker: BreakerPolicy = TEST_BREAKER,
         wait_budget_s: float = 0.0,
+        invocations: int | None = KIT_INVOCATIONS,
     ) -> None:
         self.subscriptions = FakeSubscriptions(subscriptions)
         self.marks = FakeMarks()
@@ -351,6 +377,7 @@ class FanoutKit:
             executor=_EXECUTOR,
             clock=lambda: self.now,
             wait_budget_s=wait_budget_s,
+            invocations=invocations,
         )
         self.fanout = Fanout(
             subscriptions=self.subscriptions,

@@ -27,6 +27,7 @@ async def handle_record(record: SQSRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    wiring.fanout().begin_invocation()
     return async_process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

@@ -134,3 +134,27 @@ def test_the_gate_puts_a_delivery_off_when_the_endpoint_stays_busy(
         first = asyncio.run(gate.admit(sub))
         second = asyncio.run(gate.admit(sub))
     assert first.lease is not None and second.lease is None
+
+
+@pytest.mark.parametrize("store_kind", ["dynamodb", "memory"])
+def test_an_answer_on_a_lane_of_an_invocation_s_own_is_recorded_alone(
+    store_kind: str, moto_stack: dict[str, str]
+) -> None:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
+        moto_stack["ENDPOINT_HEALTH_TABLE"]
+    )
+    store: HealthStore = (
+        EndpointHealthTable(table) if store_kind == "dynamodb" else FakeHealthStore()
+    )
+    failed = store.record("sub_1", Observation.FAILURE, now=NOW)
+    assert (failed.consecutive_failures, failed.failing_since, failed.in_flight) == (1, NOW, 0)
+    held = store.record(
+        "sub_1", Observation.THROTTLED, now=NOW, hold_until=NOW + timedelta(seconds=5)
+    )
+    assert held.hold_until == NOW + timedelta(seconds=5)
+    later = NOW + timedelta(seconds=9)
+    ok = store.record("sub_1", Observation.SUCCESS, now=later)
+    assert (ok.consecutive_failures, ok.failing_since, ok.hold_until) == (0, None, None)
+    assert ok.last_success_at == later
+    # An answer that says nothing of the endpoint changes nothing, and is the record as read.
+    assert store.record("sub_1", Observation.NEUTRAL, now=later) == store.read("sub_1") == ok

@@ -25,6 +25,8 @@ from testkit.fakes import TEST_BREAKER, FanoutKit
 
 
 def _run(kit: FanoutKit, body: str) -> None:
+    """One message, in an invocation of its own (which reads the health records afresh)."""
+    kit.fanout.begin_invocation()
     asyncio.run(kit.fanout.handle_message(body))
 
 

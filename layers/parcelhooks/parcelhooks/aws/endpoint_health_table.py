@@ -2,6 +2,8 @@
 
 A lane is an attribute `lease_<token>` holding its expiry, counted in `in_flight`; taking
 one is a single conditional update, and so is giving it back with the endpoint's answer.
+An answer on a lane an invocation holds of its own (core/health.py `lane_share`) is
+recorded alone, when it changes something (`record`).
 A lane whose worker crashed expires and is taken back by the next caller refused for it.
 Times are epoch milliseconds.
 """
@@ -113,8 +115,24 @@ class EndpointHealthTable:
             if not is_condition_failure(error):
                 raise
         # The lane expired and was taken back: record the answer alone.
+        return self.record(
+            subscription_id, observation, now=now, hold_until=hold_until, slow_until=slow_until
+        )
+
+    def record(
+        self,
+        subscription_id: str,
+        observation: Observation,
+        *,
+        now: datetime,
+        hold_until: datetime | None = None,
+        slow_until: datetime | None = None,
+    ) -> EndpointHealth:
+        """Record what the endpoint answered on a lane not taken from here; the record after."""
         update = _Update()
         _record(update, observation, now, hold_until, slow_until)
+        if not update:
+            return self.read(subscription_id)
         return health_of(self._apply(subscription_id, update))
 
     def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None:

@@ -59,21 +59,41 @@ class Observation(StrEnum):
     NEUTRAL = "neutral"
 
 
+def lane_share(max_in_flight: int, invocations: int | None) -> int:
+    """The lanes each fan-out invocation may use without asking the shared record, when at
+    most `invocations` run at once (None: not known, so none): with `invocations` of them
+    each using its share, at least one lane is left for the record to hand out (probes of
+    a paused endpoint, deliveries past a share), and the sum never passes `max_in_flight`."""
+    if invocations is None:
+        return 0
+    return max(0, (max_in_flight - 1) // invocations)
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What the gate lets through for one endpoint right now."""
 
+    # The lanes the shared record hands out: the endpoint's max_in_flight less every
+    # invocation's share.
     max_in_flight: int
     # Seconds between two sends at the rate limit (None: no rate limit), and how far ahead
     # of that pace a burst may run.
     interval_s: float | None
     burst_s: float
+    # Lanes this invocation holds of its own (lane_share): used without a write while the
+    # endpoint is healthy. 0 for a rate-limited endpoint: every send takes a rate slot
+    # from the record, and with it a lane of the whole max_in_flight.
+    share: int = 0
 
     @classmethod
-    def of(cls, subscription: Subscription, *, slowed: bool) -> Limits:
+    def of(
+        cls, subscription: Subscription, *, slowed: bool, invocations: int | None = None
+    ) -> Limits:
         rate = subscription.rate_limit_per_second
         if rate is None:
-            return cls(subscription.max_in_flight, None, 0.0)
+            share = lane_share(subscription.max_in_flight, invocations)
+            shared = share * (invocations or 0)
+            return cls(subscription.max_in_flight - shared, None, 0.0, share)
         interval = (2 if slowed else 1) / rate
         # A burst of up to one second's worth of requests (at least one) at the full rate.
         burst = max(1, math.floor(rate)) - 1

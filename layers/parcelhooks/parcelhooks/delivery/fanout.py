@@ -218,6 +218,10 @@ class Fanout:
             clock=clock,
         )
 
+    def begin_invocation(self) -> None:
+        """Called once per invocation, before its messages (see EndpointGate)."""
+        self._gate.begin_invocation()
+
     async def handle_message(self, body: str) -> None:
         """Process one queue message; raises if any of its work could not be done."""
         message = json.loads(body)
@@ -398,7 +402,7 @@ class Fanout:
         try:
             async with self._limit():
                 admission = await self._gate.admit(subscription)
-                if admission.lease is None:
+                if not admission.admitted:
                     return _PutOff(admission.wait_s, admission.reason)
                 sent_at, result = await self._send(event, outgoing, subscription)
                 health = await self._gate.release(subscription, admission, result)

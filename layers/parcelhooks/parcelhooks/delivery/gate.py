@@ -1,9 +1,13 @@
 """The gate every POST passes: an endpoint's lane before it, its answer recorded after.
 
-Lanes are shared by every fan-out invocation through the health store; within one
-invocation a semaphore per endpoint keeps deliveries over the limit from asking the store
-at all. A delivery refused a lane waits here a little (`wait_budget_s`) when a lane is
-likely to free up soon, and is otherwise put off through the retry queue by the fan-out.
+Lanes are shared by every fan-out invocation through the health store, less each
+invocation's own share (core/health.py `lane_share`, when the number of invocations at
+once is known): while the record this invocation read shows the endpoint healthy, a
+delivery takes a lane of that share with no write at all, and its answer is written only
+when it changes the record (delivery/health.py `worth_recording`). Within one invocation a
+semaphore per endpoint keeps deliveries over the limit from asking the store at all. A
+delivery refused a lane waits here a little (`wait_budget_s`) when a lane is likely to free
+up soon, and is otherwise put off through the retry queue by the fan-out.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -24,17 +28,24 @@ from parcelhooks.delivery.health import (
     hold_after_throttle,
     lease_expiry,
     observe,
+    open_to_its_share,
     probing_after,
     refusal_reason,
     refusal_wait_s,
+    worth_recording,
 )
 from parcelhooks.delivery.outcomes import AttemptResult, retry_after_s
 
 FIRST_PAUSE_S = 0.05
 LONGEST_PAUSE_S = 0.5
+# How long an invocation trusts the record it read for its share lanes, at most: a long
+# invocation reads it again, so what other invocations wrote (a pause, a hold) is seen soon.
+SEEN_FOR_S = 2.0
 
 
 class HealthStore(Protocol):
+    def read(self, subscription_id: str) -> EndpointHealth: ...
+
     def admit(
         self,
         subscription_id: str,
@@ -56,17 +67,55 @@ class HealthStore(Protocol):
         slow_until: datetime | None = None,
     ) -> EndpointHealth: ...
 
+    def record(
+        self,
+        subscription_id: str,
+        observation: Observation,
+        *,
+        now: datetime,
+        hold_until: datetime | None = None,
+        slow_until: datetime | None = None,
+    ) -> EndpointHealth: ...
+
     def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """A lane (`lease`), or a refusal with how long to wait before asking again."""
+    """A lane (a `lease` from the store, or one of the invocation's own `share`), or a
+    refusal with how long to wait before asking again."""
 
     lease: str | None
     health: EndpointHealth
     wait_s: float = 0.0
     reason: str = ""
+    shared: bool = False
+
+    @property
+    def admitted(self) -> bool:
+        return self.shared or self.lease is not None
+
+
+class _Semaphores:
+    """A semaphore per (subscription, size), made on first use."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, int], asyncio.Semaphore] = {}
+
+    def of(self, subscription_id: str, size: int) -> asyncio.Semaphore:
+        key = (subscription_id, size)
+        if key not in self._made:
+            self._made[key] = asyncio.Semaphore(size)
+        return self._made[key]
+
+
+@dataclass
+class _LoopLanes:
+    """One event loop's semaphores: the endpoint's whole limit, and the invocation's share."""
+
+    loop: asyncio.AbstractEventLoop
+    local: _Semaphores = field(default_factory=_Semaphores)
+    shares: _Semaphores = field(default_factory=_Semaphores)
 
 
 class EndpointGate:
@@ -79,16 +128,21 @@ class EndpointGate:
         executor: Executor,
         clock: Callable[[], datetime],
         wait_budget_s: float = 2.0,
+        invocations: int | None = None,
     ) -> None:
+        """`invocations`: how many fan-out invocations may run at once (the event sources'
+        MaximumConcurrency together); None when not known: every lane from the store."""
         self._store = store
         self._policy = policy
         self._delivery_timeout_s = delivery_timeout_s
         self._executor = executor
         self._clock = clock
         self._wait_budget_s = wait_budget_s
-        self._local: dict[tuple[str, int], asyncio.Semaphore] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._invocations = invocations
+        self._loop_lanes: _LoopLanes | None = None
         self._slowed_until: dict[str, datetime] = {}
+        # The record as last read or written here, and when (monotonic).
+        self._seen: dict[str, tuple[float, EndpointHealth]] = {}
 
     @property
     def policy(self) -> BreakerPolicy:
@@ -102,15 +156,19 @@ class EndpointGate:
         """Add to the endpoint's held and pending counts (blocking)."""
         self._store.count(subscription_id, held=held, pending=pending)
 
+    def begin_invocation(self) -> None:
+        """A new invocation reads each record it needs afresh (a warm worker keeps its gate)."""
+        self._seen.clear()
+
     def local_limit(self, subscription: Subscription) -> asyncio.Semaphore:
-        """This invocation's share: never more lanes than the endpoint allows in all."""
+        """Never more lanes in this invocation than the endpoint allows in all."""
+        return self._lanes().local.of(subscription.id, subscription.max_in_flight)
+
+    def _lanes(self) -> _LoopLanes:
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # a semaphore belongs to one loop
-            self._loop, self._local = loop, {}
-        key = (subscription.id, subscription.max_in_flight)
-        if key not in self._local:
-            self._local[key] = asyncio.Semaphore(subscription.max_in_flight)
-        return self._local[key]
+        if self._loop_lanes is None or self._loop_lanes.loop is not loop:
+            self._loop_lanes = _LoopLanes(loop)  # a semaphore belongs to one loop
+        return self._loop_lanes
 
     async def admit(self, subscription: Subscription) -> Admission:
         """Ask for a lane until one is given or waiting longer is not worth it."""
@@ -119,14 +177,16 @@ class EndpointGate:
         while True:
             now = self._clock()
             try:
-                admission = await self._ask(subscription, now)
+                admission = await self._take_share(subscription, now)
+                if admission is None:
+                    admission = await self._ask(subscription, now)
             except Exception:
                 # Without the shared record the limits cannot be kept: the delivery waits.
                 logger.exception("endpoint gate unavailable", subscription_id=subscription.id)
                 return Admission(
                     None, EndpointHealth(), self._wait_budget_s, "endpoint health unavailable"
                 )
-            if admission.lease is not None:
+            if admission.admitted:
                 return admission
             wait = max(admission.wait_s, pause)
             if time.monotonic() + wait > deadline:
@@ -137,9 +197,10 @@ class EndpointGate:
     async def release(
         self, subscription: Subscription, admission: Admission, result: AttemptResult
     ) -> EndpointHealth | None:
-        """Give the lane back with the answer; the record after, or None if not written
-        (the lane then expires by itself)."""
-        assert admission.lease is not None
+        """Give the lane back with the answer; the record after (as last seen, for a lane of
+        the invocation's share whose answer changed nothing), or None if not written (a
+        lease then expires by itself)."""
+        assert admission.admitted
         now = self._clock()
         observation = observe(result)
         hold_until = slow_until = None
@@ -148,25 +209,75 @@ class EndpointGate:
             slow_until = now + SLOW_FOR
         elif observation is Observation.FAILURE and probing_after(admission.health, self._policy):
             hold_until = now + self._policy.probe_interval
+        if admission.shared:
+            self._shares_of(subscription).release()
+            seen = self._seen_of(subscription.id) or admission.health
+            if not worth_recording(observation, seen, now):
+                return seen
         try:
-            return await self._blocking(
-                lambda: self._store.release(
-                    subscription.id,
-                    admission.lease or "",
-                    observation,
-                    now=now,
-                    hold_until=hold_until,
-                    slow_until=slow_until,
+            if admission.shared:
+                health = await self._blocking(
+                    lambda: self._store.record(
+                        subscription.id,
+                        observation,
+                        now=now,
+                        hold_until=hold_until,
+                        slow_until=slow_until,
+                    )
                 )
-            )
+            else:
+                health = await self._blocking(
+                    lambda: self._store.release(
+                        subscription.id,
+                        admission.lease or "",
+                        observation,
+                        now=now,
+                        hold_until=hold_until,
+                        slow_until=slow_until,
+                    )
+                )
         except Exception:
             logger.exception("endpoint lane not released", subscription_id=subscription.id)
             return None
+        self._saw(subscription.id, health)
+        return health
 
-    async def _ask(self, subscription: Subscription, now: datetime) -> Admission:
+    def _limits(self, subscription: Subscription, now: datetime) -> Limits:
         # Slowed by a 429 (as last seen here): half the rate; the store caps the lanes.
         slowed_until = self._slowed_until.get(subscription.id)
-        limits = Limits.of(subscription, slowed=slowed_until is not None and slowed_until > now)
+        slowed = slowed_until is not None and slowed_until > now
+        return Limits.of(subscription, slowed=slowed, invocations=self._invocations)
+
+    def _shares_of(self, subscription: Subscription) -> asyncio.Semaphore:
+        share = self._limits(subscription, self._clock()).share
+        return self._lanes().shares.of(subscription.id, max(share, 1))
+
+    async def _take_share(self, subscription: Subscription, now: datetime) -> Admission | None:
+        """A lane of this invocation's own share, while the record it saw shows the endpoint
+        healthy; None when there is no share, none free, or the endpoint is not healthy."""
+        if self._limits(subscription, now).share == 0 or self._shares_of(subscription).locked():
+            return None
+        health = self._seen_of(subscription.id)
+        if health is None:
+            health = await self._blocking(lambda: self._store.read(subscription.id))
+            self._saw(subscription.id, health)
+        lanes = self._shares_of(subscription)
+        if not open_to_its_share(health, self._policy, now) or lanes.locked():
+            return None  # (the read let other deliveries run: the share may be taken now)
+        await lanes.acquire()  # free: returns at once
+        return Admission(None, health, shared=True)
+
+    def _seen_of(self, subscription_id: str) -> EndpointHealth | None:
+        seen = self._seen.get(subscription_id)
+        if seen is None or time.monotonic() - seen[0] > SEEN_FOR_S:
+            return None
+        return seen[1]
+
+    def _saw(self, subscription_id: str, health: EndpointHealth) -> None:
+        self._seen[subscription_id] = (time.monotonic(), health)
+
+    async def _ask(self, subscription: Subscription, now: datetime) -> Admission:
+        limits = self._limits(subscription, now)
         lease, health = await self._blocking(
             lambda: self._store.admit(
                 subscription.id,
@@ -178,6 +289,7 @@ class EndpointGate:
         )
         if health.slow_until is not None:
             self._slowed_until[subscription.id] = health.slow_until
+        self._saw(subscription.id, health)
         if lease is not None:
             return Admission(lease, health)
         return Admission(

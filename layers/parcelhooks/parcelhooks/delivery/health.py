@@ -2,8 +2,12 @@
 the record (its values are in core/health.py).
 
 Every fan-out invocation shares one record per subscription (aws/endpoint_health_table.py).
-Before a POST it takes a lane (a lease) from that record; after it, it gives the lane
-back with what the endpoint answered. From those answers:
+Before a POST it takes a lane: one of its own share (core/health.py `lane_share`: with at
+most N invocations at once, each may hold (max_in_flight - 1) // N lanes without asking,
+and the record hands out the rest) while the record it read shows the endpoint healthy,
+else a lease from the record. After the POST it gives a lease back with what the endpoint
+answered; an answer on a lane of its own share is written only when it changes the record
+(`worth_recording`). From those answers:
 
 - **healthy**: the last answer was a success (or nothing was sent yet);
 - **failing**: the last answers failed, fewer than `pause_after_failures` in a row;
@@ -41,6 +45,10 @@ MAX_DEFER_S = 900
 # A delivery over its endpoint's in-flight limit waits this long at first, then twice as
 # long each time, up to MAX_DEFER_S.
 BUSY_DEFER_S = 2.0
+
+# A run of successes on invocations' own lanes is written at most this often per
+# invocation: the record's last_success_at is that fresh, not fresher.
+SUCCESS_NOTED_EVERY = timedelta(minutes=1)
 
 HealthState = Literal["healthy", "failing", "paused", "disabled"]
 
@@ -80,6 +88,27 @@ def hold_after_throttle(retry_after_s: float | None) -> timedelta:
 def probing_after(health_at_admission: EndpointHealth, policy: BreakerPolicy) -> bool:
     """Will a failure now leave the endpoint paused (so the next probe must wait)?"""
     return health_at_admission.consecutive_failures + 1 >= policy.pause_after_failures
+
+
+def open_to_its_share(health: EndpointHealth, policy: BreakerPolicy, now: datetime) -> bool:
+    """May an invocation send on a lane of its own share (no write before the POST)? Only
+    while the record it saw shows nothing the record's own rules would narrow: not paused,
+    not held back, not slowed."""
+    return not (health.paused(policy) or health.held_back(now) or health.slowed(now))
+
+
+def worth_recording(observation: Observation, seen: EndpointHealth, now: datetime) -> bool:
+    """Must an answer on a lane of the invocation's own share be written to the record? A
+    failure or a 429 always; a success when it changes the record as this invocation saw it
+    (failures to reset, a hold to lift) or when the last success written is older than
+    SUCCESS_NOTED_EVERY; an answer that says nothing of the endpoint never."""
+    if observation is Observation.NEUTRAL:
+        return False
+    if observation is not Observation.SUCCESS:
+        return True
+    if seen.consecutive_failures or seen.failing_since or seen.hold_until:
+        return True
+    return seen.last_success_at is None or now - seen.last_success_at >= SUCCESS_NOTED_EVERY
 
 
 def breaker_trips(health: EndpointHealth, policy: BreakerPolicy, now: datetime) -> bool:

@@ -12,6 +12,10 @@ from parcelhooks.core.health import BreakerPolicy
 from parcelhooks.core.settings import CsvInts, FunctionSettings, ResourceName, split_csv
 from parcelhooks.delivery.http.netguard import GuardPolicy
 
+# The fan-out's SQS event sources (template.yaml: EventsQueue and RetryQueue), each at most
+# FanoutMaxConcurrency invocations at once.
+FANOUT_EVENT_SOURCES = 2
+
 CsvNetworks = Annotated[tuple[IPv4Network | IPv6Network, ...], BeforeValidator(split_csv)]
 
 
@@ -61,7 +65,15 @@ class FanoutSettings(GuardSettings, BreakerSettings):
     connect_timeout_s: float = Field(gt=0)
     # POSTs at once in one invocation, to all endpoints together (template's DeliveryConcurrency).
     delivery_concurrency: int = Field(ge=1, le=900)
+    # Each SQS event source's MaximumConcurrency (template's FanoutMaxConcurrency).
+    fanout_max_concurrency: int = Field(ge=2, le=1000)
     delivery_log_ttl_days: int = Field(ge=1)
     idempotency_ttl_days: int = Field(ge=1)
     # E-mail destinations: SES sends from this identity (template's EmailFromAddress).
     email_from_address: ResourceName
+
+    @property
+    def invocations(self) -> int:
+        """The most fan-out invocations at once: every event source at its MaximumConcurrency
+        (the lanes each may hold of its own are counted from it: core/health.py)."""
+        return FANOUT_EVENT_SOURCES * self.fanout_max_concurrency

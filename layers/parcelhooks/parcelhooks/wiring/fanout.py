@@ -63,6 +63,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
             delivery_timeout_s=config.delivery_timeout_s,
             executor=executor,
             clock=utcnow,
+            invocations=config.invocations,
         ),
         policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
         executor=executor,
