@@ -202,3 +202,24 @@ def test_only_an_answer_that_changes_the_record_is_worth_a_write(
     else:
         stale = since_success_s is None or timedelta(seconds=since_success_s) >= SUCCESS_NOTED_EVERY
         assert written == stale
+
+
+def test_deliveries_asking_at_once_read_the_record_once_per_invocation() -> None:
+    sub = subscription(max_in_flight=16)
+    kit = FanoutKit([sub], invocations=14)
+
+    async def batch(first: int) -> None:
+        await asyncio.gather(
+            *(
+                kit.fanout.handle_message(shipment_event(event_id=f"evt_{i}").model_dump_json())
+                for i in range(first, first + 6)
+            )
+        )
+
+    kit.fanout.begin_invocation()
+    asyncio.run(batch(0))
+    assert kit.health.reads == 1
+    kit.fanout.begin_invocation()
+    asyncio.run(batch(6))
+    assert kit.health.reads == 2  # each invocation reads it afresh
+    assert len(kit.log.attempts) == 12

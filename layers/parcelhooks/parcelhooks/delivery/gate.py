@@ -111,11 +111,14 @@ class _Semaphores:
 
 @dataclass
 class _LoopLanes:
-    """One event loop's semaphores: the endpoint's whole limit, and the invocation's share."""
+    """One event loop's semaphores (the endpoint's whole limit, the invocation's share) and
+    reads under way."""
 
     loop: asyncio.AbstractEventLoop
     local: _Semaphores = field(default_factory=_Semaphores)
     shares: _Semaphores = field(default_factory=_Semaphores)
+    # Reads of a record under way: the deliveries asking at once share one.
+    reads: dict[str, asyncio.Future[EndpointHealth]] = field(default_factory=dict)
 
 
 class EndpointGate:
@@ -257,15 +260,35 @@ class EndpointGate:
         healthy; None when there is no share, none free, or the endpoint is not healthy."""
         if self._limits(subscription, now).share == 0 or self._shares_of(subscription).locked():
             return None
-        health = self._seen_of(subscription.id)
-        if health is None:
-            health = await self._blocking(lambda: self._store.read(subscription.id))
-            self._saw(subscription.id, health)
+        health = await self._seen_or_read(subscription.id)
         lanes = self._shares_of(subscription)
         if not open_to_its_share(health, self._policy, now) or lanes.locked():
             return None  # (the read let other deliveries run: the share may be taken now)
         await lanes.acquire()  # free: returns at once
         return Admission(None, health, shared=True)
+
+    async def _seen_or_read(self, subscription_id: str) -> EndpointHealth:
+        """The record as seen here lately, or read: once for every delivery asking at once."""
+        health = self._seen_of(subscription_id)
+        if health is not None:
+            return health
+        reads = self._lanes().reads
+        asked_at = time.monotonic()
+        if subscription_id not in reads:
+            reads[subscription_id] = asyncio.ensure_future(
+                self._blocking(lambda: self._store.read(subscription_id))
+            )
+        reading = reads[subscription_id]
+        try:
+            health = await asyncio.shield(reading)
+        finally:
+            if reads.get(subscription_id) is reading and reading.done():
+                del reads[subscription_id]
+        written = self._seen.get(subscription_id)
+        if written is not None and written[0] >= asked_at:
+            return written[1]  # a write answered meanwhile: newer than this read
+        self._saw(subscription_id, health)
+        return health
 
     def _seen_of(self, subscription_id: str) -> EndpointHealth | None:
         seen = self._seen.get(subscription_id)
