@@ -1,5 +1,5 @@
 """What endpoint health costs per delivery: its DynamoDB calls, and throughput with and
-without it, the rest of the bookkeeping (delivery log, success marks) on a real DynamoDB
+without it, the rest of the bookkeeping (the delivery log) on a real DynamoDB
 API (MiniStack on 127.0.0.1) in both rows."""
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from devstack.stack import FAKE_CREDENTIALS, MiniStack, free_port
 from devstack.template import resources
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
-from parcelhooks.aws.idempotency_table import DeliveryMarksTable
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
@@ -91,10 +90,11 @@ def _fanout(tables: dict[str, Any], store: Any, url: str, executor: ThreadPoolEx
     subscriptions = [
         subscription(id=f"sub_{i}", merchant_id=f"m{i}", url=url) for i in range(ENDPOINTS)
     ]
+    log = DeliveryLogTable(tables["DeliveriesTable"], timedelta(days=30))
     return Fanout(
         subscriptions=FakeSubscriptions(subscriptions),
-        marks=DeliveryMarksTable(tables["IdempotencyTable"], timedelta(days=7)),
-        log=DeliveryLogTable(tables["DeliveriesTable"], timedelta(days=30)),
+        marks=log,
+        log=log,
         retries=FakeRetries(),
         dead_letters=FakeDeadLetters(),
         notices=FakeNotices(),
@@ -170,7 +170,7 @@ def health() -> None:
             ministack.stop()
     baseline = rows[0][1]
     print(f"\n### Endpoint health: {EVENTS:,} deliveries to {ENDPOINTS} endpoints, batches of")
-    print(f"{BATCH}, nginx answering 204; delivery log and success marks on MiniStack's DynamoDB\n")
+    print(f"{BATCH}, nginx answering 204; delivery log on MiniStack's DynamoDB\n")
     print("| fan-out | deliveries/s | vs baseline | DynamoDB calls per delivery |")
     print("|---|---:|---:|---|")
     for label, seconds, counted in rows:

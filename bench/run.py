@@ -47,7 +47,6 @@ from testkit.fakes import (  # noqa: E402
     FakeDeadLetters,
     FakeLog,
     FakeMailer,
-    FakeMarks,
     FakeNotices,
     FakeRetries,
     FakeSecrets,
@@ -180,7 +179,7 @@ def throughput() -> None:
 def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLog) -> Fanout:  # type: ignore[type-arg]
     return Fanout(
         subscriptions=FakeSubscriptions(subscriptions),
-        marks=FakeMarks(),
+        marks=log,
         log=log,
         retries=FakeRetries(),
         dead_letters=FakeDeadLetters(),

@@ -158,7 +158,7 @@ signature verifies with the subscription's secret at the time it arrived, with t
 message SQS gave up on), **held** (logged `held`, or its subscription was disabled by a
 `410` or by the breaker: `recover` sends those), **scheduled** (a retry still due when the
 drain deadline passed), else **missing**. A pair the receiver took (2xx) more than once is a
-duplicate (a killed worker's batch is POSTed again where no success mark was written yet; a
+duplicate (a killed worker's batch is POSTed again where no success line was logged yet; a
 restarted receiver's answer never got back); every copy, failed ones too, must carry the same
 `webhook-id` and body, and verify. `operational_notices` are the verified
 `subscription.disabled` and `delivery.exhausted` webhooks the platform sent the merchants'
@@ -220,7 +220,7 @@ counting proxy (one loopback hop more per AWS call; the baseline makes none).
 The ratios are what parcelhooks' work costs over a bare POST on this machine, where MiniStack
 (pure Python) serves every DynamoDB and SQS call on the same 2 cores as the functions: each
 delivery to a healthy endpoint here reads its endpoint health once per invocation and
-writes a log item and a success mark, each a MiniStack request. On AWS those calls take
+writes a log item, each a MiniStack request. On AWS those calls take
 milliseconds on other machines, so the gap there is smaller; docs/benchmarks.md measures
 the delivery path alone.
 """
@@ -402,7 +402,7 @@ How the figures were measured:
   (measured as they are written, plus DynamoDB's 100 bytes of overhead per item, and the
   delivery log's index entries), kept for its table's retention (the
   template's defaults: 30 days for the delivery log and the shipment history, 7 for the
-  duplicate claims and success marks), at `dynamodb_storage_gb_month` plus
+  duplicate claims), at `dynamodb_storage_gb_month` plus
   `dynamodb_pitr_gb_month` (PITR is on for every table). Items updated in place (endpoint
   health, a shipment's state, subscriptions) grow with subscriptions and shipments, not with
   events: not counted.
@@ -413,7 +413,7 @@ How the figures were measured:
 
 In USD. Per-event terms (API Gateway, ingest, authorizer, EventsQueue, Shipments and
 idempotency claims) are paid once per event; per-delivery terms (the fan-out's time, the
-delivery log, endpoint health, success marks, retries, its logs) once per subscription the
+delivery log, endpoint health, retries, its logs) once per subscription the
 event reaches. The carriers' batch size (20 events per request in the chaos phase, 5 and 20
 in the clean phase) divides the per-request terms.
 

@@ -13,7 +13,7 @@ from random import Random
 
 from parcelhooks.core.api_keys import ApiKeyRecord
 from parcelhooks.core.attempts import EmailPlan
-from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.core.deliveries import DONE, AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
@@ -71,20 +71,6 @@ class FakeSubscriptions:
             update={"enabled": False, "disabled_reason": reason, "disabled_at": at}
         )
         return True
-
-
-class FakeMarks:
-    def __init__(self) -> None:
-        self.done: set[str] = set()
-        self.broken = False
-
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
-        return self.done & set(delivery_ids)
-
-    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None:
-        if self.broken:
-            raise UnavailableError("marks")
-        self.done.update(delivery_ids)
 
 
 class FakeTelemetry:
@@ -151,11 +137,21 @@ class FakeLog:
     def __init__(self) -> None:
         self.attempts: list[AttemptRecord] = []
         self.refuse: Callable[[AttemptRecord], bool] = lambda record: False
+        self.lookups = 0
 
     def record(self, attempts: Sequence[AttemptRecord]) -> None:
         if any(self.refuse(attempt) for attempt in attempts):
             raise UnavailableError("delivery log")
         self.attempts.extend(attempts)
+
+    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
+        self.lookups += 1
+        return {a.delivery_id for a in self.attempts if a.outcome in DONE} & set(delivery_ids)
+
+    @property
+    def done(self) -> set[str]:
+        """Every delivery a line ended."""
+        return {a.delivery_id for a in self.attempts if a.outcome in DONE}
 
 
 class FakeRetries:
@@ -359,7 +355,6 @@ class FanoutKit:
         invocations: int | None = KIT_INVOCATIONS,
     ) -> None:
         self.subscriptions = FakeSubscriptions(subscriptions)
-        self.marks = FakeMarks()
         self.telemetry = FakeTelemetry()
         self.log = FakeLog()
         self.retries = FakeRetries()
@@ -381,7 +376,7 @@ class FanoutKit:
         )
         self.fanout = Fanout(
             subscriptions=self.subscriptions,
-            marks=self.marks,
+            marks=self.log,
             log=self.log,
             retries=self.retries,
             dead_letters=self.dead_letters,

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from parcelhooks.aws.queues import FIRST_QUEUED
 from parcelhooks.core.observability import logger, metrics
 from parcelhooks.wiring import fanout as wiring
 
@@ -21,7 +22,17 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS)
 
 
 async def handle_record(record: SQSRecord) -> None:
-    await wiring.fanout().handle_message(record.body)
+    await wiring.fanout().handle_message(record.body, first_sight=first_sight(record))
+
+
+def first_sight(record: SQSRecord) -> bool:
+    """Handed over for the first time, of an event ingest queued for the first time."""
+    marked = record.message_attributes[FIRST_QUEUED]  # None when absent
+    return (
+        record.attributes.approximate_receive_count == "1"
+        and marked is not None
+        and marked.string_value == "true"
+    )
 
 
 @metrics.log_metrics

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
-from parcelhooks.aws.idempotency_table import DeliveryMarksTable, EventClaimsTable
+from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
@@ -208,8 +208,8 @@ def test_the_delivery_log_filters_by_type_tracking_code_and_time_on_dynamodb() -
     assert attempts(combined) == [1]
 
 
-@pytest.mark.usefixtures("aws")
-def test_a_deliverys_attempts_are_read_newest_first_up_to_a_limit() -> None:
+def _log_with_its_index() -> Any:
+    """The deliveries table with its keys-only by-delivery index, as template.yaml makes it."""
     table = _table("deliveries", "subscription_id", "sk")
     table.update(
         AttributeDefinitions=[{"AttributeName": "delivery_id", "AttributeType": "S"}],
@@ -226,6 +226,12 @@ def test_a_deliverys_attempts_are_read_newest_first_up_to_a_limit() -> None:
             }
         ],
     )
+    return table
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_deliverys_attempts_are_read_newest_first_up_to_a_limit() -> None:
+    table = _log_with_its_index()
     log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
     log.record([_attempt(n, n) for n in (1, 2, 3)])
     log.record([_attempt(1, 4).model_copy(update={"delivery_id": "dlv_other"})])
@@ -239,11 +245,24 @@ def test_a_deliverys_attempts_are_read_newest_first_up_to_a_limit() -> None:
 
 
 @pytest.mark.usefixtures("aws")
-def test_delivery_marks_remember_successes() -> None:
-    marks = DeliveryMarksTable(_table("idem", "id"), timedelta(days=7))
-    marks.mark_delivered(["dlv_a"], NOW)
-    ids = ["dlv_a", "dlv_b"] + [f"dlv_{i}" for i in range(150)]
-    assert marks.delivered(ids) == {"dlv_a"}
+def test_the_log_tells_which_deliveries_ended_from_their_lines() -> None:
+    log = DeliveryLogTable(_log_with_its_index(), timedelta(days=30))
+
+    def line(delivery: str, n: int, outcome: str) -> AttemptRecord:
+        return _attempt(n, n, outcome).model_copy(update={"delivery_id": delivery})
+
+    log.record(
+        [
+            line("dlv_ok", 1, "retry"),
+            line("dlv_ok", 2, "delivered"),
+            line("dlv_ok", 3, "deferred"),  # a redelivery's line after the success
+            line("dlv_stale", 1, "skipped_stale"),
+            line("dlv_failing", 1, "retry"),
+            line("dlv_held", 1, "held"),
+        ]
+    )
+    ids = ["dlv_ok", "dlv_stale", "dlv_failing", "dlv_held"] + [f"dlv_{i}" for i in range(120)]
+    assert log.delivered(ids) == {"dlv_ok", "dlv_stale"}
 
 
 @pytest.mark.usefixtures("aws")

@@ -12,11 +12,13 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from devstack.template import parameter_default
 from parcelhooks.auth.keys import create_key, generate_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
+from parcelhooks.aws.queues import FIRST_QUEUED
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.core.api_keys import Role
 from parcelhooks.core.deliveries import DeliveryJob
@@ -117,8 +119,8 @@ def test_the_fanout_logs_marks_retries_and_disables_through_aws(
     assert sorted(item["subscription_id"] for item in log) == ["sub_failing", "sub_gone", "sub_ok"]
     # The merchant's other subscriptions hear of the disable through the events queue.
     assert _messages(moto_stack["EVENTS_QUEUE_URL"]) == 1
-    # The same event again (an SQS redelivery): the success mark spares sub_ok a second POST,
-    # and sub_gone, disabled now, holds it.
+    # The same event again (an SQS redelivery): its success line in the log spares sub_ok a
+    # second POST, and sub_gone, disabled now, holds it.
     again = fanout_app.handler(sqs_event([event.model_dump_json()]), LambdaContextStub())
     assert again == {"batchItemFailures": []}
     log = _resource(moto_stack["DELIVERIES_TABLE"]).scan()["Items"]
@@ -129,6 +131,20 @@ def test_the_fanout_logs_marks_retries_and_disables_through_aws(
         ("sub_gone", "held"),
         ("sub_ok", "delivered"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("receives", "marked", "first"),
+    [("1", "true", True), ("2", "true", False), ("1", None, False), ("1", "false", False)],
+)
+def test_only_a_first_receive_of_an_event_ingest_queued_first_is_a_first_sight(
+    fanout_app: Any, receives: str, marked: str | None, first: bool
+) -> None:
+    [record] = sqs_event(["{}"])["Records"]
+    record["attributes"]["ApproximateReceiveCount"] = receives
+    if marked is not None:
+        record["messageAttributes"] = {FIRST_QUEUED: {"stringValue": marked, "dataType": "String"}}
+    assert fanout_app.first_sight(SQSRecord(record)) is first
 
 
 def test_the_fanout_defers_early_retries_and_dead_letters_the_last_one(

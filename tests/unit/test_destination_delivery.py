@@ -118,7 +118,7 @@ def test_a_template_that_fails_on_the_event_is_logged_render_error_and_sends_not
     # Counted in its own metric; never retried blindly, never dead-lettered, not done.
     assert kit.telemetry.unrendered_records == [line]
     assert kit.retries.jobs == [] and kit.dead_letters.dead == []
-    assert delivery_id("evt_01TEST", broken.id) not in kit.marks.done
+    assert delivery_id("evt_01TEST", broken.id) not in kit.log.done
 
 
 def test_a_render_error_is_sent_by_the_merchants_retry_once_the_template_is_fixed() -> None:

@@ -200,7 +200,7 @@ def test_an_event_for_a_disabled_subscription_is_held_in_its_log() -> None:
     assert kit.sender.requests == []
     assert (line.outcome, line.attempt, line.error) == (HELD, 1, "disabled by the merchant")
     assert line.event is not None and line.event.event_id == "evt_0000"
-    assert kit.marks.done == set()  # not done: the merchant's recover sends it
+    assert kit.log.done == set()  # not done: the merchant's recover sends it
     assert kit.health.health(sub.id).held == 1
 
 

@@ -208,7 +208,7 @@ def test_a_retry_sqs_refuses_is_dead_lettered_not_a_failed_batch() -> None:
     [dead] = kit.dead_letters.dead
     assert dead.subscription_id == "sub_fail" and dead.attempts == 1
     assert "could not be scheduled" in (dead.last_error or "")
-    assert kit.marks.done == {delivery_id("evt_01TEST", "sub_ok")}
+    assert kit.log.done == {delivery_id("evt_01TEST", "sub_ok")}
 
 
 def test_a_failure_whose_retry_sqs_refuses_is_logged_exhausted_not_waiting() -> None:
@@ -242,9 +242,10 @@ def _dlv(sub_id: str) -> str:
 
 
 def assert_bookkept(kit: FanoutKit, *, logged: set[str]) -> None:
-    """Marks, disables and retries are as the outcomes say; `logged` are in the log."""
+    """Disables and retries are as the outcomes say; `logged` are in the log, and the
+    success is done (never sent again) exactly when its line is."""
     assert {a.subscription_id for a in kit.log.attempts} == logged
-    assert kit.marks.done == {_dlv(DELIVERED)}
+    assert kit.log.done == ({_dlv(DELIVERED)} if DELIVERED in logged else set())
     assert [job.subscription_id for job in kit.retries.jobs] == [RETRIED]
     gone = kit.subscriptions.get("merchant-a", GONE)
     assert gone is not None and not gone.enabled
@@ -278,12 +279,23 @@ def test_a_log_that_takes_no_line_fails_the_message_after_every_other_write() ->
     assert_bookkept(kit, logged=set())
 
 
-def test_lost_success_marks_leave_the_rest_written() -> None:
-    kit = three_deliveries()
-    kit.marks.broken = True
+def test_an_event_processed_again_sends_only_what_its_log_does_not_show_ended() -> None:
+    kit = three_deliveries({DELIVERED: [204], RETRIED: [500, 204]})
     _run(kit, shipment_event().model_dump_json())
-    assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
-    assert [job.subscription_id for job in kit.retries.jobs] == [RETRIED]
+    sent = len(kit.sender.requests)
+    _run(kit, shipment_event().model_dump_json())  # SQS hands the same message back
+    # Only the one that failed goes again (the 410's subscription is disabled: held).
+    assert [r.url for r in kit.sender.requests[sent:]] == [f"https://{RETRIED}.example/h"]
+    assert kit.log.done == {_dlv(DELIVERED), _dlv(RETRIED)}
+
+
+def test_first_sight_of_an_event_asks_the_log_nothing() -> None:
+    kit = three_deliveries()
+    event = shipment_event().model_dump_json()
+    asyncio.run(kit.fanout.handle_message(event, first_sight=True))
+    assert kit.log.lookups == 0 and len(kit.sender.requests) == 3
+    asyncio.run(kit.fanout.handle_message(event))  # handed back: the log is asked
+    assert kit.log.lookups == 1
 
 
 def test_a_retry_queue_that_raises_dead_letters_the_retries_and_writes_the_rest() -> None:
@@ -292,7 +304,7 @@ def test_a_retry_queue_that_raises_dead_letters_the_retries_and_writes_the_rest(
     _run(kit, shipment_event().model_dump_json())
     assert [dead.subscription_id for dead in kit.dead_letters.dead] == [RETRIED]
     assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
-    assert kit.marks.done == {_dlv(DELIVERED)}
+    assert kit.log.done == {_dlv(DELIVERED)}
 
 
 def test_a_dead_letter_queue_that_raises_fails_the_message_after_the_rest_is_written() -> None:
@@ -301,7 +313,7 @@ def test_a_dead_letter_queue_that_raises_fails_the_message_after_the_rest_is_wri
     with pytest.raises(UnavailableError):
         _run(kit, shipment_event().model_dump_json())
     assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
-    assert kit.marks.done == {_dlv(DELIVERED)}
+    assert kit.log.done == {_dlv(DELIVERED)}
     assert len(kit.telemetry.dead) == 1
 
 

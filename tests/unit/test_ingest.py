@@ -1,6 +1,6 @@
 """Duplicates, claims and enqueue failures, with small in-memory fakes."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -46,10 +46,14 @@ class FakeQueue:
     def __init__(self, refuse: set[str] | None = None) -> None:
         self.sent: list[ShipmentEvent] = []
         self.refuse = refuse or set()
+        self.first_queued: set[str] = set()
 
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+    def publish(
+        self, events: Sequence[ShipmentEvent], first_queued: Collection[str] = ()
+    ) -> list[str]:
         failed = [e.event_id for e in events if e.carrier_event_id in self.refuse]
         self.sent.extend(e for e in events if e.event_id not in failed)
+        self.first_queued |= set(first_queued)
         return failed
 
 
@@ -134,6 +138,17 @@ def test_a_claim_left_pending_by_a_crash_is_queued_again_once_stale() -> None:
     assert [e.event_id for e in queue.sent] == ["evt_old"]
 
 
+def test_only_events_no_earlier_request_queued_are_marked_queued_for_the_first_time() -> None:
+    # A taken-over claim's event may have been queued by the request that died: the
+    # fan-out must ask the delivery log what of it was sent.
+    claims, queue = FakeClaims(), FakeQueue()
+    claims.claims[("correios", "a")] = Claim("evt_old", False, STALE)
+    answer = _ingest(claims, queue).accept("correios", _events("a", "b"))
+    taken_over, new = (e.event_id for e in answer.events)
+    assert taken_over == "evt_old" and {e.event_id for e in queue.sent} == {taken_over, new}
+    assert queue.first_queued == {new}
+
+
 def test_a_taken_over_claim_is_answered_as_queued_now_not_as_a_duplicate() -> None:
     # Class B: the event is queued for the first time by this request.
     claims = FakeClaims()
@@ -176,7 +191,9 @@ def test_a_claim_that_fails_releases_the_others_and_queues_nothing(pooled: bool)
 class ExplodingQueue(FakeQueue):
     """Raises while queueing, as an event that cannot be serialized once did."""
 
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+    def publish(
+        self, events: Sequence[ShipmentEvent], first_queued: Collection[str] = ()
+    ) -> list[str]:
         raise ValueError("Maximum serialization depth exceeded")
 
 

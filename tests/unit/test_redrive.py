@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
@@ -73,7 +73,9 @@ class Sinks:
         self.jobs: list[DeliveryJob] = []
         self.refuse = refuse or set()
 
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+    def publish(
+        self, events: Sequence[ShipmentEvent], first_queued: Collection[str] = ()
+    ) -> list[str]:
         self.events += [e for e in events if e.event_id not in self.refuse]
         return [e.event_id for e in events if e.event_id in self.refuse]
 

@@ -4,7 +4,7 @@ concurrent requests and through the handlers: tests/component/test_shipments.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -216,7 +216,9 @@ class PickyQueue:
         self.refuse = refuse
         self.sent: list[ShipmentEvent] = []
 
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
+    def publish(
+        self, events: Sequence[ShipmentEvent], first_queued: Collection[str] = ()
+    ) -> list[str]:
         self.sent += [e for e in events if e.carrier_event_id not in self.refuse]
         return [e.event_id for e in events if e.carrier_event_id in self.refuse]
 

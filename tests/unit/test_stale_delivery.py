@@ -36,7 +36,7 @@ def test_a_stale_event_is_sent_flagged_by_default_and_skipped_where_include_stal
     skipped = next(r for r in kit.log.attempts if r.subscription_id == FRESH_ONLY.id)
     assert (skipped.outcome, skipped.status_code, skipped.attempt) == (SKIPPED_STALE, None, 1)
     assert skipped.event == late  # kept, so the merchant's retry can send it
-    assert delivery_id(late.event_id, FRESH_ONLY.id) in kit.marks.done
+    assert delivery_id(late.event_id, FRESH_ONLY.id) in kit.log.done
     # The same message again (SQS redelivery): nothing is sent or logged twice.
     _run(kit, late.model_dump_json())
     assert len(kit.sender.requests) == 1 and len(kit.log.attempts) == 2

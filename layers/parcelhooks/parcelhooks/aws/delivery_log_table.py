@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.deliveries import (
+    DONE,
     HELD,
     SKIPPED_STALE,
     AttemptRecord,
@@ -104,21 +105,52 @@ class DeliveryLogTable:
         keys = [{k: item[k] for k in self.KEY} for item in items]
         return self._lines(keys), more
 
+    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
+        """The deliveries among these whose log has a line that ended them (DONE): each
+        delivery's keys from the by-delivery index, then their outcomes in one read."""
+        keys: list[dict[str, Any]] = []
+        for delivery_id in dict.fromkeys(delivery_ids):
+            items, _ = self._items(
+                DONE_LOOKUP_LINES,
+                {
+                    "IndexName": BY_DELIVERY_INDEX,
+                    "KeyConditionExpression": "delivery_id = :d",
+                    "ExpressionAttributeValues": {":d": delivery_id},
+                    "ScanIndexForward": False,
+                },
+            )
+            keys += [{k: item[k] for k in self.KEY} for item in items]
+        found = self._batch_get(keys, projection=("delivery_id", "outcome"))
+        return {str(item["delivery_id"]) for item in found.values() if item["outcome"] in DONE}
+
     def _lines(self, keys: Sequence[Mapping[str, Any]]) -> list[AttemptRecord]:
         """The lines with these keys, in the keys' order (a line gone meanwhile is left out)."""
+        found = self._batch_get(keys)
+        ordered = (found.get((key["subscription_id"], key["sk"])) for key in keys)
+        return [_attempt(item) for item in ordered if item is not None]
+
+    def _batch_get(
+        self, keys: Sequence[Mapping[str, Any]], projection: Sequence[str] = ()
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The items with these keys, by key (`projection`: only those attributes, and the
+        keys)."""
         client = self._table.meta.client
         name = self._table.name
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for start in range(0, len(keys), BATCH_GET_MAX):
             # The resource's client takes and returns plain values, like Table does.
-            request: dict[str, Any] = {name: {"Keys": list(keys[start : start + BATCH_GET_MAX])}}
+            wanted: dict[str, Any] = {"Keys": list(keys[start : start + BATCH_GET_MAX])}
+            if projection:
+                names = {f"#p{i}": n for i, n in enumerate([*self.KEY, *projection])}
+                wanted["ProjectionExpression"] = ", ".join(names)
+                wanted["ExpressionAttributeNames"] = names
+            request: dict[str, Any] = {name: wanted}
             while request:
                 response = client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(name, []):
                     found[(item["subscription_id"], item["sk"])] = item
                 request = response.get("UnprocessedKeys") or {}
-        ordered = (found.get((key["subscription_id"], key["sk"])) for key in keys)
-        return [_attempt(item) for item in ordered if item is not None]
+        return found
 
     def _read(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[AttemptRecord], bool]:
         """At most `limit` lines of the query; and whether more exist."""
@@ -140,6 +172,9 @@ class DeliveryLogTable:
 # Keys only (template.yaml): the lines are read from the table by those keys.
 BY_DELIVERY_INDEX = "by-delivery-keys"
 BATCH_GET_MAX = 100
+# A delivery's newest lines read to find the one that ended it: the success is its last line
+# but for a deferred or held line a redelivery may have added after it.
+DONE_LOOKUP_LINES = 20
 _EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 # Sorts after `.` and `Z`, what follows the second in a sort key: a bound of `<second>~`
 # takes every line of that second and none of the next.

@@ -1,4 +1,4 @@
-"""The Idempotency table: ingest's event claims and the fan-out's success marks."""
+"""The Idempotency table: ingest's event claims (the carrier event ids it remembers)."""
 
 from __future__ import annotations
 
@@ -92,39 +92,3 @@ def _claim(item: dict[str, Any]) -> Claim:
         confirmed=item.get("state") == "queued",
         claimed_at=datetime.fromisoformat(str(item["claimed_at"])),
     )
-
-
-class DeliveryMarksTable:
-    """`delivered#<delivery_id>` items in the Idempotency table: what must not be POSTed again."""
-
-    BATCH_GET_MAX = 100
-
-    def __init__(self, table: Any, window: timedelta) -> None:
-        self._table = table
-        self._window = window
-
-    @staticmethod
-    def _id(delivery_id: str) -> str:
-        return f"delivered#{delivery_id}"
-
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
-        client = self._table.meta.client
-        name = self._table.name
-        found: set[str] = set()
-        ids = list(dict.fromkeys(delivery_ids))
-        for start in range(0, len(ids), self.BATCH_GET_MAX):
-            # The resource's client takes and returns plain values, like Table does.
-            keys = [{"id": self._id(i)} for i in ids[start : start + self.BATCH_GET_MAX]]
-            request: dict[str, Any] = {name: {"Keys": keys, "ProjectionExpression": "id"}}
-            while request:
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(name, []):
-                    found.add(str(item["id"]).removeprefix("delivered#"))
-                request = response.get("UnprocessedKeys") or {}
-        return found
-
-    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None:
-        expiration = epoch(at + self._window)
-        with self._table.batch_writer(overwrite_by_pkeys=["id"]) as batch:
-            for delivery_id in delivery_ids:
-                batch.put_item(Item={"id": self._id(delivery_id), "expiration": expiration})

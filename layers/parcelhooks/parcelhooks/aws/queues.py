@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
 from parcelhooks.core.models import ShipmentEvent
@@ -14,6 +14,9 @@ from parcelhooks.core.operational import OperationalEvent
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+# On an event ingest queues for the first time (its claim is new): the fan-out need not ask
+# the delivery log what was sent of it when SQS hands it over for the first time too.
+FIRST_QUEUED = "FirstQueued"
 SQS_BATCH_SIZE = 10
 SQS_MAX_DELAY_S = 900
 SEND_ROUNDS = 3
@@ -27,8 +30,9 @@ class _BatchSender:
         self._client = client
         self._url = queue_url
 
-    def send(self, messages: dict[str, tuple[str, int]]) -> list[str]:
-        """Send `{key: (body, delay_s)}`; return the keys that never got through."""
+    def send(self, messages: dict[str, tuple[str, int]], marked: Collection[str] = ()) -> list[str]:
+        """Send `{key: (body, delay_s)}`, those in `marked` with the FIRST_QUEUED attribute;
+        return the keys that never got through."""
         pending = dict(messages)
         for round_number in range(SEND_ROUNDS):
             if round_number:
@@ -37,19 +41,26 @@ class _BatchSender:
             keys = list(pending)
             for start in range(0, len(keys), SQS_BATCH_SIZE):
                 chunk = {k: pending[k] for k in keys[start : start + SQS_BATCH_SIZE]}
-                failed.update(self._send_chunk(chunk))
+                failed.update(self._send_chunk(chunk, marked))
             pending = failed
             if not pending:
                 return []
         return list(pending)
 
-    def _send_chunk(self, messages: dict[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
+    def _send_chunk(
+        self, messages: dict[str, tuple[str, int]], marked: Collection[str]
+    ) -> dict[str, tuple[str, int]]:
         # Entry ids must be short and simple: index them and map back.
         order = list(messages)
-        entries = [
+        entries: list[dict[str, Any]] = [
             {"Id": str(index), "MessageBody": messages[key][0], "DelaySeconds": messages[key][1]}
             for index, key in enumerate(order)
         ]
+        for entry, key in zip(entries, order, strict=True):
+            if key in marked:
+                entry["MessageAttributes"] = {
+                    FIRST_QUEUED: {"DataType": "String", "StringValue": "true"}
+                }
         try:
             response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
         except Exception:
@@ -72,8 +83,16 @@ class EventsQueue:
     def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._batch = _BatchSender(client, queue_url)
 
-    def publish(self, events: Sequence[ShipmentEvent | OperationalEvent]) -> list[str]:
-        return self._batch.send({e.event_id: (e.model_dump_json(), 0) for e in events})
+    def publish(
+        self,
+        events: Sequence[ShipmentEvent | OperationalEvent],
+        first_queued: Collection[str] = (),
+    ) -> list[str]:
+        """Queue the events (those whose ids are in `first_queued` marked so); the ids of
+        those SQS kept refusing."""
+        return self._batch.send(
+            {e.event_id: (e.model_dump_json(), 0) for e in events}, marked=first_queued
+        )
 
 
 class RetryQueue:

@@ -50,6 +50,9 @@ DEFERRED = "deferred"
 RENDER_ERROR = "render_error"
 # Outcomes that are no attempt: no latency, no delivery metric.
 NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD, DEFERRED, RENDER_ERROR})
+# Outcomes that end a delivery for good: a line with one of them is what keeps processing the
+# same event again (a redelivered or re-queued message) from sending it a second time.
+DONE = frozenset({"delivered", SKIPPED_STALE})
 
 # The outcome filter of the delivery log: "failure" leaves out what was never attempted;
 # "exhausted" is the last failure of each dead-lettered delivery (a failure too).

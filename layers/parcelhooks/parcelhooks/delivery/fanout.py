@@ -3,7 +3,8 @@
 All POSTs of a batch run at once on the event loop, at most `concurrency` at a time (the
 invocation's bound over every endpoint; a subscription's `max_in_flight` bounds its one
 endpoint over every invocation), so a slow receiver holds up only itself. What follows
-from the answers — the log, success marks, retries with the next delay of the schedule,
+from the answers — the log (whose success lines keep a delivery from going out twice),
+retries with the next delay of the schedule,
 the dead-letter queue — is written once per message, in batches, on a worker thread
 (boto3 blocks).
 
@@ -209,7 +210,6 @@ class Fanout:
         self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._books = Bookkeeping(
             subscriptions=subscriptions,
-            marks=marks,
             log=log,
             retries=retries,
             dead_letters=dead_letters,
@@ -222,17 +222,22 @@ class Fanout:
         """Called once per invocation, before its messages (see EndpointGate)."""
         self._gate.begin_invocation()
 
-    async def handle_message(self, body: str) -> None:
-        """Process one queue message; raises if any of its work could not be done."""
+    async def handle_message(self, body: str, *, first_sight: bool = False) -> None:
+        """Process one queue message; raises if any of its work could not be done.
+
+        `first_sight`: SQS hands this message over for the first time and ingest queued its
+        event for the first time, so no delivery of it can have been made: the log is not
+        asked which ones were (any other message is: a redelivery, a re-queued or redriven
+        event, a retry, an operational event)."""
         message = json.loads(body)
         if message.get("kind") == "retry":
             await self.retry(DeliveryJob.model_validate(message))
         elif message.get("kind") == "operational":
             await self.fan_out(OperationalEvent.model_validate(message))
         else:
-            await self.fan_out(ShipmentEvent.model_validate(message))
+            await self.fan_out(ShipmentEvent.model_validate(message), first_sight=first_sight)
 
-    async def fan_out(self, event: WebhookEvent) -> None:
+    async def fan_out(self, event: WebhookEvent, *, first_sight: bool = False) -> None:
         subscriptions = await self._blocking(
             self._subscriptions.list_for_merchant, event.merchant_id
         )
@@ -243,7 +248,11 @@ class Fanout:
         if not wanted:
             return
         ids = {sub.id: delivery_id(event.event_id, sub.id) for sub in wanted}
-        done = await self._blocking(self._marks.delivered, list(ids.values()))
+        done = (
+            set()
+            if first_sight
+            else await self._blocking(self._marks.delivered, list(ids.values()))
+        )
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
         pending = [_Planned(sub, 1, None, 1) for sub in wanted if ids[sub.id] not in done]
         live = [p for p in pending if p.subscription.enabled]
@@ -377,8 +386,6 @@ class Fanout:
         )
         if outcome == HELD:
             bump(settlement.held, plan.subscription.id)
-        elif outcome == SKIPPED_STALE:
-            settlement.delivered.append(dlv_id)
 
     async def _deliver(
         self, event: WebhookEvent, body: bytes, plan: _Planned
@@ -499,8 +506,7 @@ class Fanout:
             )
         )
         if outcome is Outcome.DELIVERED:
-            settlement.delivered.append(dlv_id)
-            return
+            return  # its line is what keeps it from being sent again
         if outcome is Outcome.DISABLE:
             reason = f"endpoint answered {result.status_code} Gone at attempt {attempt}"
             settlement.gone[subscription.id] = Gone(subscription, "gone", reason, sent.health)

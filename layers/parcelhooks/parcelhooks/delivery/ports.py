@@ -26,11 +26,10 @@ class SubscriptionSource(Protocol):
 
 
 class DeliveryMarks(Protocol):
-    """Which deliveries already succeeded, so processing an event again sends no duplicate."""
+    """Which deliveries already ended (their log has the line that ended them), so processing
+    an event again sends no duplicate."""
 
     def delivered(self, delivery_ids: Sequence[str]) -> set[str]: ...
-
-    def mark_delivered(self, delivery_ids: Sequence[str], at: datetime) -> None: ...
 
 
 class DeliveryLog(Protocol):

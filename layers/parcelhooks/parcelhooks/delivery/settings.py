@@ -52,7 +52,6 @@ class BreakerSettings(FunctionSettings):
 class FanoutSettings(GuardSettings, BreakerSettings):
     subscriptions_table: ResourceName
     deliveries_table: ResourceName
-    idempotency_table: ResourceName
     retry_queue_url: ResourceName
     deliveries_dlq_url: ResourceName
     # Operational events go out through the events queue like shipment events.
@@ -68,7 +67,6 @@ class FanoutSettings(GuardSettings, BreakerSettings):
     # Each SQS event source's MaximumConcurrency (template's FanoutMaxConcurrency).
     fanout_max_concurrency: int = Field(ge=2, le=1000)
     delivery_log_ttl_days: int = Field(ge=1)
-    idempotency_ttl_days: int = Field(ge=1)
     # E-mail destinations: SES sends from this identity (template's EmailFromAddress).
     email_from_address: ResourceName
 

@@ -1,9 +1,10 @@
-"""Writing down what one message's attempts decided: the success marks, disables and their
-notices, retries, dead letters, the endpoints' held/pending counts, and the delivery log.
+"""Writing down what one message's attempts decided: disables and their notices, retries,
+dead letters, the endpoints' held/pending counts, and the delivery log (whose success lines
+keep a message processed again from sending those deliveries twice).
 
 Runs on a worker thread (boto3 blocks). Each write stands alone, so one store failing
 loses no other bookkeeping; only a log that takes no line, or a dead-letter queue that
-takes nothing, fails the message (SQS then re-POSTs what has no success mark).
+takes nothing, fails the message (SQS then re-POSTs what has no success line).
 
 The log is written after the dead-letter queue: a failure's line says `exhausted` only
 once its dead letter is in the queue, so a message that fails there and comes back (its
@@ -27,7 +28,6 @@ from parcelhooks.delivery import notices
 from parcelhooks.delivery.ports import (
     DeadLetterSink,
     DeliveryLog,
-    DeliveryMarks,
     NoticeSink,
     RetryScheduler,
     SubscriptionSource,
@@ -51,7 +51,6 @@ class Settlement:
     """Everything one message's attempts leave to be written."""
 
     records: list[AttemptRecord] = field(default_factory=list)
-    delivered: list[str] = field(default_factory=list)
     gone: dict[str, Gone] = field(default_factory=dict)
     retries: list[DeliveryJob] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
@@ -92,7 +91,6 @@ class Bookkeeping:
         self,
         *,
         subscriptions: SubscriptionSource,
-        marks: DeliveryMarks,
         log: DeliveryLog,
         retries: RetryScheduler,
         dead_letters: DeadLetterSink,
@@ -101,7 +99,6 @@ class Bookkeeping:
         clock: Callable[[], datetime],
     ) -> None:
         self._subscriptions = subscriptions
-        self._marks = marks
         self._log = log
         self._retries = retries
         self._dead_letters = dead_letters
@@ -110,17 +107,13 @@ class Bookkeeping:
         self._clock = clock
 
     def settle(self, settlement: Settlement) -> None:
-        """Write what the attempts decided; successes first, so a crash re-POSTs least.
+        """Write what the attempts decided.
 
         Each write stands alone: one that fails is logged and the others are still made.
-        A lost mark, disable or single log line does not fail the message, which SQS would
-        hand back to POST its siblings again and start second retry chains.
+        A lost disable or single log line does not fail the message, which SQS would hand
+        back to POST its siblings again and start second retry chains.
         """
         now = self._clock()
-        if settlement.delivered:
-            _written(
-                "success marks", partial(self._marks.mark_delivered, settlement.delivered, now)
-            )
         notices_out = [self._disable(settlement, gone, now) for gone in settlement.gone.values()]
         queued: list[DeliveryJob] = []
         if settlement.retries:
@@ -137,7 +130,7 @@ class Bookkeeping:
                 self._dead_letters.send(settlement.dead)
             except Exception:
                 # Raises: a delivery neither retried nor dead-lettered must come back, and SQS
-                # redelivery re-POSTs only deliveries without a success mark. Its line stays
+                # redelivery re-POSTs only deliveries without a success line. Its line stays
                 # `retry`: the attempt is made again when the message is handed back.
                 self._write_log(settlement.records)
                 raise
@@ -147,7 +140,7 @@ class Bookkeeping:
         self._tell([notice for notice in notices_out if notice is not None])
         if not logged:
             # The log is down, not one line bad: fail so SQS brings the message back, which
-            # re-POSTs only the deliveries without a success mark and logs them then.
+            # re-POSTs only the deliveries without a success line and logs them then.
             raise DeliveryLogUnavailableError(f"{len(settlement.records)} attempts not logged")
 
     def _disable(

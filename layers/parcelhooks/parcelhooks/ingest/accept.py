@@ -24,7 +24,7 @@ failed confirm: the resend is queued again with the same event_id and the same p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,8 +67,11 @@ class ClaimStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[ShipmentEvent]) -> list[str]:
-        """Enqueue every event; return the event ids that could not be enqueued."""
+    def publish(
+        self, events: Sequence[ShipmentEvent], first_queued: Collection[str] = ()
+    ) -> list[str]:
+        """Enqueue every event (saying of those in `first_queued` that no earlier request
+        queued them); return the event ids that could not be enqueued."""
         ...
 
 
@@ -117,7 +120,8 @@ class Ingest:
             if to_publish and self._shipments is not None:
                 placement = self._shipments.place(to_publish)
                 to_publish = placement.events
-            failed_ids = set(self._publisher.publish(to_publish)) if to_publish else set()
+            new = {c.event_id for c in claims.values() if c.state is ClaimState.NEW}
+            failed_ids = set(self._publisher.publish(to_publish, new)) if to_publish else set()
         except BaseException:
             # Nothing is known to be queued: a claim left fresh would answer the resend 503,
             # and a placed event would stand in its shipment without ever being sent.

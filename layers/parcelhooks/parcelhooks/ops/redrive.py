@@ -3,9 +3,9 @@
 SQS has no filtered move, so a run receives, decides, sends and deletes. Every message a
 run receives stays invisible to others until the run is done with it: a moved one is
 deleted only after it was sent (a crash in between sends it again: the same delivery id,
-so the same `webhook-id`, and the success mark keeps a delivered one from going out
-twice); one that stays is made visible again when the run ends (or, after a crash, when
-its visibility timeout runs out). Two runs at once never see the same message.
+so the same `webhook-id`, and its success line in the log keeps a delivered one from going
+out twice); one that stays is made visible again when the run ends (or, after a crash,
+when its visibility timeout runs out). Two runs at once never see the same message.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from functools import cache
 from parcelhooks.aws import clients
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
-from parcelhooks.aws.idempotency_table import DeliveryMarksTable
 from parcelhooks.aws.queues import DeadLetterQueue, EventsQueue, RetryQueue
 from parcelhooks.aws.secret_box import KmsOpener
 from parcelhooks.aws.ses_mailer import SesMailer
@@ -37,14 +36,14 @@ def resolver() -> Resolver:
 
 def build_fanout(config: FanoutSettings) -> Fanout:
     executor = ThreadPoolExecutor(max_workers=AWS_WORKERS, thread_name_prefix="aws")
+    log = DeliveryLogTable(
+        clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
+    )
     return Fanout(
         subscriptions=SubscriptionsTable(clients.table(config.subscriptions_table)),
-        marks=DeliveryMarksTable(
-            clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
-        ),
-        log=DeliveryLogTable(
-            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
-        ),
+        # The log's success lines are what keeps a delivery from being sent twice.
+        marks=log,
+        log=log,
         retries=RetryQueue(clients.sqs(), config.retry_queue_url),
         dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
         notices=EventsQueue(clients.sqs(), config.events_queue_url),
