@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from parcelhooks.core.deliveries import HELD, AttemptRecord
+from parcelhooks.core.deliveries import AttemptRecord, Outcome
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import CarrierStatus, ShipmentEvent, Subscription
 from parcelhooks.core.operational import OperationalEvent, SubscriptionDisabled, WebhookEvent
@@ -106,7 +106,7 @@ def held_attempt(
         subscription_id=subscription_id,
         attempt=attempt,
         attempted_at=at,
-        outcome=HELD,
+        outcome=Outcome.HELD,
         status_code=None,
         error="disabled by the merchant",
         latency_ms=0.0,

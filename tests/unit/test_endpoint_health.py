@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from standardwebhooks import Webhook
 
-from parcelhooks.core.deliveries import HELD, DeliveryJob
+from parcelhooks.core.deliveries import DeliveryJob, Outcome
 from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
@@ -198,7 +198,7 @@ def test_an_event_for_a_disabled_subscription_is_held_in_its_log() -> None:
     _send(kit, 1)
     [line] = kit.log.attempts
     assert kit.sender.requests == []
-    assert (line.outcome, line.attempt, line.error) == (HELD, 1, "disabled by the merchant")
+    assert (line.outcome, line.attempt, line.error) == (Outcome.HELD, 1, "disabled by the merchant")
     assert line.event is not None and line.event.event_id == "evt_0000"
     assert kit.log.done == set()  # not done: the merchant's recover sends it
     assert kit.health.health(sub.id).held == 1
@@ -212,7 +212,7 @@ def test_a_retry_pending_when_the_subscription_was_disabled_is_held() -> None:
     kit.now = job.due_at
     _run(kit, job.model_dump_json())
     held = kit.log.attempts[-1]
-    assert (held.outcome, held.attempt, held.delivery_id) == (HELD, 2, job.delivery_id)
+    assert (held.outcome, held.attempt, held.delivery_id) == (Outcome.HELD, 2, job.delivery_id)
     health = kit.health.health(sub.id)
     assert (health.held, health.pending) == (1, 0)
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parcelhooks.core.deliveries import RENDER_ERROR, AttemptRecord, DeliveryJob
+from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob, Outcome
 from parcelhooks.core.errors import EnqueueFailedError
 from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.ids import delivery_id
@@ -154,7 +154,7 @@ def test_recover_sends_a_render_error_again_as_the_attempt_that_was_never_made()
     line = attempt_record(
         event=event,
         event_id=event.event_id,
-        outcome=RENDER_ERROR,
+        outcome=Outcome.RENDER_ERROR,
         status_code=None,
         error="template: line 1: 'dict object' has no attribute 'buyer_phone'",
         attempted_at=NOW - timedelta(hours=1),

@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from parcelhooks.core.deliveries import SKIPPED_STALE, DeliveryJob
+from parcelhooks.core.deliveries import DeliveryJob, Outcome
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import WithdrawnEvent
 from parcelhooks.core.operational import OPERATIONAL_EVENT_TYPES
@@ -34,7 +34,11 @@ def test_a_stale_event_is_sent_flagged_by_default_and_skipped_where_include_stal
     [request] = kit.sender.requests
     assert request.url == ALL.url and json.loads(request.body)["data"]["stale"] is True
     skipped = next(r for r in kit.log.attempts if r.subscription_id == FRESH_ONLY.id)
-    assert (skipped.outcome, skipped.status_code, skipped.attempt) == (SKIPPED_STALE, None, 1)
+    assert (skipped.outcome, skipped.status_code, skipped.attempt) == (
+        Outcome.SKIPPED_STALE,
+        None,
+        1,
+    )
     assert skipped.event == late  # kept, so the merchant's retry can send it
     assert delivery_id(late.event_id, FRESH_ONLY.id) in kit.log.done
     # The same message again (SQS redelivery): nothing is sent or logged twice.
@@ -67,7 +71,7 @@ def _job(*, force: bool) -> DeliveryJob:
 def test_a_scheduled_retry_of_a_stale_event_is_skipped_but_the_merchants_retry_is_sent() -> None:
     kit = FanoutKit([FRESH_ONLY])
     _run(kit, _job(force=False).model_dump_json())
-    assert kit.sender.requests == [] and kit.log.attempts[0].outcome == SKIPPED_STALE
+    assert kit.sender.requests == [] and kit.log.attempts[0].outcome == Outcome.SKIPPED_STALE
     _run(kit, _job(force=True).model_dump_json())
     assert [r.url for r in kit.sender.requests] == [FRESH_ONLY.url]
 

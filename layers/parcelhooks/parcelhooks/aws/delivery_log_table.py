@@ -14,8 +14,6 @@ from parcelhooks.aws.items import epoch
 from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.deliveries import (
     DONE,
-    HELD,
-    SKIPPED_STALE,
     AttemptRecord,
     LogFilter,
     Outcome,
@@ -182,12 +180,16 @@ _END_OF_SECOND = "~"
 # Each outcome filter: its condition on the item and the values that condition names.
 _OUTCOMES: Mapping[OutcomeFilter, tuple[str, dict[str, str]]] = {
     "success": ("outcome = :delivered", {":delivered": Outcome.DELIVERED.value}),
-    "skipped": ("outcome = :skipped", {":skipped": SKIPPED_STALE}),
-    "held": ("outcome = :held", {":held": HELD}),
+    "skipped": ("outcome = :skipped", {":skipped": Outcome.SKIPPED_STALE.value}),
+    "held": ("outcome = :held", {":held": Outcome.HELD.value}),
     "exhausted": ("outcome = :exhausted", {":exhausted": Outcome.EXHAUSTED.value}),
     "failure": (
         "outcome <> :delivered AND outcome <> :skipped AND outcome <> :held",
-        {":delivered": Outcome.DELIVERED.value, ":skipped": SKIPPED_STALE, ":held": HELD},
+        {
+            ":delivered": Outcome.DELIVERED.value,
+            ":skipped": Outcome.SKIPPED_STALE.value,
+            ":held": Outcome.HELD.value,
+        },
     ),
 }
 

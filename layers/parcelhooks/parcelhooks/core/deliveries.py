@@ -22,7 +22,8 @@ def is_valid_status(code: int) -> bool:
 
 
 class Outcome(StrEnum):
-    """What an attempt's answer meant for the delivery (delivery/outcomes.py decides)."""
+    """Every outcome a delivery-log line can have: what an attempt's answer meant for the
+    delivery (delivery/outcomes.py decides), or why no attempt was made."""
 
     DELIVERED = "delivered"
     RETRY = "retry"
@@ -30,29 +31,30 @@ class Outcome(StrEnum):
     # A failure the delivery is dead-lettered after: never what `classify` says of an
     # answer, but what the log says once the dead-letter queue took it.
     EXHAUSTED = "exhausted"
+    # A stale event a subscription with include_stale: false was not sent.
+    SKIPPED_STALE = "skipped_stale"
+    # Not attempted because its subscription is disabled: kept for the log's retention,
+    # sent by the merchant's recover once the endpoint is enabled again.
+    HELD = "held"
+    # Put off by its endpoint's limits or circuit breaker: the same attempt waits in the
+    # retry queue until `next_attempt_at` (so it is never out of sight).
+    DEFERRED = "deferred"
+    # Its destination's templates could not render from the event: nothing sent, no retry
+    # on its own (the same template fails the same way); the merchant fixes the template,
+    # then retries or recovers it.
+    RENDER_ERROR = "render_error"
 
 
 # Put in place of the receiver's text when a log line could not be written with it.
 WITHHELD_EXCERPT = "(the response excerpt could not be logged)"
 
-# The log's outcome for a stale event a subscription with include_stale: false was not sent
-# (next to the attempts' outcomes above).
-SKIPPED_STALE = "skipped_stale"
-# The outcome of a delivery not attempted because its subscription is disabled: kept for
-# the log's retention, sent by the merchant's recover once the endpoint is enabled again.
-HELD = "held"
-# The outcome of a delivery its endpoint's limits or circuit breaker put off: the same
-# attempt waits in the retry queue until `next_attempt_at` (so it is never out of sight).
-DEFERRED = "deferred"
-# The outcome of a delivery its destination's templates could not render from the event:
-# nothing sent, no retry on its own (the same template fails the same way); the merchant
-# fixes the template, then retries or recovers it.
-RENDER_ERROR = "render_error"
 # Outcomes that are no attempt: no latency, no delivery metric.
-NOT_ATTEMPTED = frozenset({SKIPPED_STALE, HELD, DEFERRED, RENDER_ERROR})
+NOT_ATTEMPTED = frozenset(
+    {Outcome.SKIPPED_STALE, Outcome.HELD, Outcome.DEFERRED, Outcome.RENDER_ERROR}
+)
 # Outcomes that end a delivery for good: a line with one of them is what keeps processing the
 # same event again (a redelivered or re-queued message) from sending it a second time.
-DONE = frozenset({"delivered", SKIPPED_STALE})
+DONE = frozenset({Outcome.DELIVERED, Outcome.SKIPPED_STALE})
 
 # The outcome filter of the delivery log: "failure" leaves out what was never attempted;
 # "exhausted" is the last failure of each dead-lettered delivery (a failure too).

@@ -43,11 +43,7 @@ from datetime import UTC, datetime
 
 from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import (
-    DEFERRED,
-    HELD,
     NOT_ATTEMPTED,
-    RENDER_ERROR,
-    SKIPPED_STALE,
     AttemptRecord,
     DeadLetter,
     DeliveryJob,
@@ -148,7 +144,7 @@ def _deferred(job: DeliveryJob, plan: _Planned, reason: str, at: datetime) -> At
         merchant_id=job.merchant_id,
         attempt=job.attempt,
         attempted_at=at,
-        outcome=DEFERRED,
+        outcome=Outcome.DEFERRED,
         error=reason,
         latency_ms=0.0,
         next_attempt_at=job.due_at,
@@ -314,9 +310,9 @@ class Fanout:
             if plan.job is not None and plan.job.counted:
                 bump(settlement.taken, plan.subscription.id)
         for plan in skipped:
-            self._not_attempted(settlement, event=event, plan=plan, outcome=SKIPPED_STALE)
+            self._not_attempted(settlement, event=event, plan=plan, outcome=Outcome.SKIPPED_STALE)
         for plan in held:
-            self._not_attempted(settlement, event=event, plan=plan, outcome=HELD)
+            self._not_attempted(settlement, event=event, plan=plan, outcome=Outcome.HELD)
         for plan, sent in zip(planned, results, strict=True):
             if isinstance(sent, _PutOff):
                 job = self._put_off(event, plan, sent.wait_s)
@@ -324,7 +320,11 @@ class Fanout:
                 settlement.records.append(_deferred(job, plan, sent.reason, self._clock()))
             elif isinstance(sent, _Unrendered):
                 self._not_attempted(
-                    settlement, event=event, plan=plan, outcome=RENDER_ERROR, error=sent.error
+                    settlement,
+                    event=event,
+                    plan=plan,
+                    outcome=Outcome.RENDER_ERROR,
+                    error=sent.error,
                 )
             else:
                 self._decide(settlement, event=event, plan=plan, sent=sent)
@@ -336,7 +336,7 @@ class Fanout:
     def _report(self, settlement: Settlement) -> None:
         """Telemetry, on the loop's thread: its buffers need no lock."""
         for record in settlement.records:
-            if record.outcome == RENDER_ERROR:
+            if record.outcome == Outcome.RENDER_ERROR:
                 self._telemetry.unrendered(record)
             elif record.outcome in NOT_ATTEMPTED:
                 # Not an attempt: no latency, no delivery metric; one DEBUG line (the delivery
@@ -378,13 +378,13 @@ class Fanout:
                 attempt=plan.attempt,
                 attempted_at=self._clock(),
                 outcome=outcome,
-                error=plan.subscription.disabled_reason if outcome == HELD else error,
+                error=plan.subscription.disabled_reason if outcome == Outcome.HELD else error,
                 latency_ms=0.0,
                 origin=plan.origin,
                 event=event,
             )
         )
-        if outcome == HELD:
+        if outcome == Outcome.HELD:
             bump(settlement.held, plan.subscription.id)
 
     async def _deliver(

@@ -16,14 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, Field
 
-from parcelhooks.core.deliveries import (
-    HELD,
-    RENDER_ERROR,
-    SKIPPED_STALE,
-    AttemptRecord,
-    DeliveryJob,
-    LogFilter,
-)
+from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob, LogFilter, Outcome
 from parcelhooks.core.errors import (
     EnqueueFailedError,
     NotFoundError,
@@ -215,13 +208,17 @@ def _out(record: AttemptRecord) -> AttemptOut:
 def next_attempt(record: AttemptRecord) -> int:
     """The attempt number a re-send gets: a held line's attempt was never made, so a re-send
     makes it (a skipped_stale line keeps counting, as it always has)."""
-    return record.attempt if record.outcome in {HELD, RENDER_ERROR} else record.attempt + 1
+    return (
+        record.attempt
+        if record.outcome in {Outcome.HELD, Outcome.RENDER_ERROR}
+        else record.attempt + 1
+    )
 
 
 def is_recoverable(record: AttemptRecord, now: datetime) -> bool:
     """Its latest line failed or was held, and no retry of it is waiting."""
     return (
-        record.outcome not in {"delivered", SKIPPED_STALE}
+        record.outcome not in {"delivered", Outcome.SKIPPED_STALE}
         and record.event is not None
         and (record.next_attempt_at is None or record.next_attempt_at <= now)
     )
@@ -308,7 +305,7 @@ class DeliveryAdmin:
         _require_enabled(subscription)
         now = self._clock()
         job = self._job(subscription, latest.event, next_attempt(latest), now)
-        self._queue([job], now, held=[latest] if latest.outcome == HELD else [])
+        self._queue([job], now, held=[latest] if latest.outcome == Outcome.HELD else [])
         return Resent(delivery_id=job.delivery_id, event_id=job.event.event_id, attempt=job.attempt)
 
     def recover(self, merchant_id: str, subscription_id: str, since: datetime) -> Recovered:
@@ -334,7 +331,7 @@ class DeliveryAdmin:
             for r in chosen
             if r.event is not None
         ]
-        held = [r for r in chosen if r.outcome == HELD]
+        held = [r for r in chosen if r.outcome == Outcome.HELD]
         if jobs:
             self._queue(jobs, now, held=held)
         resent = [
