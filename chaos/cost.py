@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from chaos.deployed import Invocations
 from chaos.proxy import CallCount, Counts
+from devstack.template import resources
 
 MILLION = 1_000_000
 GB = 1024**3
@@ -48,6 +49,12 @@ KEYS_INDEX_ITEM_BYTES = 150
 # marks `DuplicateWindowDays`. Items only updated in place (endpoint health, a shipment's
 # state, subscriptions) grow with subscriptions and shipments, not events: not counted.
 RETENTION_DAYS = {"DeliveriesTable": 30, "ShipmentsTable": 30, "IdempotencyTable": 7}
+# The tables with point-in-time recovery on, as the template says.
+PITR_TABLES = frozenset(
+    name
+    for name, table in resources("AWS::DynamoDB::Table").items()
+    if (table.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+)
 # DynamoDB bills storage per GB-month, with 100 bytes of overhead for each item.
 ITEM_OVERHEAD_BYTES = 100
 DAYS_PER_MONTH = 30.4
@@ -198,9 +205,8 @@ def _storage_lines(
     usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
 ) -> list[Line]:
     """What storing the items one event adds costs, kept for their table's retention, with
-    point-in-time recovery (on for every table in the template): bytes written by new-item
-    calls, plus DynamoDB's per-item overhead, and their index's copy (whole, or keys)."""
-    per_gb_month = prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"]
+    point-in-time recovery where the template turns it on: bytes written by new-item calls,
+    plus DynamoDB's per-item overhead, and their index's copy (whole, or keys)."""
     lines = []
     for table, function in sorted({(_table_of(key), key.split("|")[0]) for key in usage.calls}):
         days = RETENTION_DAYS.get(table)
@@ -213,8 +219,13 @@ def _storage_lines(
             stored *= 2
         elif INDEXES.get(table) == "keys":
             stored += items * (KEYS_INDEX_ITEM_BYTES + ITEM_OVERHEAD_BYTES)
+        recovered = table in PITR_TABLES
+        per_gb_month = prices["dynamodb_storage_gb_month"] + (
+            prices["dynamodb_pitr_gb_month"] if recovered else 0.0
+        )
         usd = stored / GB * per_gb_month * days / DAYS_PER_MONTH
-        what = f"{table} storage + PITR, {days} days ({function.removesuffix('Function').lower()})"
+        kept = "storage + PITR" if recovered else "storage"
+        what = f"{table} {kept}, {days} days ({function.removesuffix('Function').lower()})"
         if function == "FanoutFunction":
             lines.append(Line("DynamoDB", what, 0.0, usd * per_delivery))
         else:

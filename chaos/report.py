@@ -402,8 +402,9 @@ How the figures were measured:
   (measured as they are written, plus DynamoDB's 100 bytes of overhead per item, and the
   delivery log's index entries), kept for its table's retention (the
   template's defaults: 30 days for the delivery log and the shipment history, 7 for the
-  duplicate claims), at `dynamodb_storage_gb_month` plus
-  `dynamodb_pitr_gb_month` (PITR is on for every table). Items updated in place (endpoint
+  duplicate claims), at `dynamodb_storage_gb_month`, plus `dynamodb_pitr_gb_month` where
+  the template turns point-in-time recovery on (not for the duplicate claims, which expire
+  within days). Items updated in place (endpoint
   health, a shipment's state, subscriptions) grow with subscriptions and shipments, not with
   events: not counted.
 

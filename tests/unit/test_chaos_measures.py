@@ -322,3 +322,19 @@ def test_a_pair_is_taken_only_once_its_receiver_answered_2xx() -> None:
     )
     fleet = Fleet(merchant_ids=["m0"], members=[member])
     assert taken_pairs(fleet) == {("evt_ok", "sub_a")}
+
+
+def test_storage_of_a_table_without_pitr_is_paid_without_it() -> None:
+    calls = {
+        "IngestFunction|DynamoDB.PutItem|s-IdempotencyTable-X": {
+            "calls": 1000,
+            "write_units": 1000,
+            "read_units": 0,
+            "items_written": 1000,
+            "item_bytes_written": 1000 * 924,
+        },
+    }
+    lines = {line.what: line for line in bill(Usage(1000, 1000, calls, {}))}
+    claims = lines["IdempotencyTable storage, 7 days (ingest)"]
+    expected = 1024 / 1024**3 * PRICES["dynamodb_storage_gb_month"] * 7 / 30.4 * 1_000_000
+    assert claims.per_event_usd == pytest.approx(expected)
