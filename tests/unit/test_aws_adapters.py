@@ -50,3 +50,42 @@ class DownSqs:
 def test_events_that_never_get_through_are_returned_as_failed() -> None:
     events = [shipment_event(event_id="evt_0")]
     assert EventsQueue(DownSqs(), "url").publish(events) == ["evt_0"]  # type: ignore[arg-type]
+
+
+class SqsThatLosesItsFirstAnswer:
+    """Queues every entry, but the first call's answer never arrives (a read timeout)."""
+
+    def __init__(self, refuse: str | None = None) -> None:
+        self.queued: list[tuple[str, bool]] = []
+        self.calls = 0
+        self.refuse = refuse
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        self.calls += 1
+        failed = []
+        for entry in Entries:
+            event_id = json.loads(entry["MessageBody"])["event_id"]
+            if event_id == self.refuse and self.calls == 1:
+                failed.append({"Id": entry["Id"], "SenderFault": False, "Code": "InternalError"})
+                continue
+            self.queued.append((event_id, queues.FIRST_QUEUED in entry.get("MessageAttributes", {})))
+        if self.calls == 1 and self.refuse is None:
+            raise TimeoutError("read timed out")
+        return {"Successful": [], "Failed": failed}
+
+
+def test_a_message_sent_again_after_a_lost_answer_loses_its_first_queued_mark() -> None:
+    """Two marked copies would each skip the delivery log and both be POSTed: the copy sent
+    again is unmarked, so the fan-out asks the log before sending either."""
+    sqs = SqsThatLosesItsFirstAnswer()
+    events = [shipment_event(event_id=f"evt_{i}") for i in range(2)]
+    assert EventsQueue(sqs, "url").publish(events, first_queued={"evt_0"}) == []  # type: ignore[arg-type]
+    assert sqs.queued == [("evt_0", True), ("evt_1", False), ("evt_0", False), ("evt_1", False)]
+
+
+def test_a_message_sqs_refused_keeps_its_mark_when_sent_again() -> None:
+    """A refusal is an answer: no copy was queued, so the one sent again is still the first."""
+    sqs = SqsThatLosesItsFirstAnswer(refuse="evt_0")
+    events = [shipment_event(event_id=f"evt_{i}") for i in range(2)]
+    assert EventsQueue(sqs, "url").publish(events, first_queued={"evt_0", "evt_1"}) == []  # type: ignore[arg-type]
+    assert sqs.queued == [("evt_1", True), ("evt_0", True)]

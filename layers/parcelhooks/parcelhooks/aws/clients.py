@@ -26,6 +26,17 @@ def sqs() -> "SQSClient":
     return boto3.client("sqs", config=_CONFIG)
 
 
+# Ingest's queue sends: the answer to a send that is sent again by boto3 after a lost answer
+# cannot say which copy SQS kept, so every send is one attempt and EventsQueue's own rounds
+# send again (without the first-queued mark, queues.py).
+_SINGLE_ATTEMPT = Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=128)
+
+
+@cache
+def sqs_single_attempt() -> "SQSClient":
+    return boto3.client("sqs", config=_SINGLE_ATTEMPT)
+
+
 # SES throttling and outages are retried by the delivery's own schedule (through the retry
 # queue), not by boto3 inside one invocation while other deliveries wait.
 _SES_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=64)

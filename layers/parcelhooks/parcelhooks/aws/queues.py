@@ -32,8 +32,13 @@ class _BatchSender:
 
     def send(self, messages: dict[str, tuple[str, int]], marked: Collection[str] = ()) -> list[str]:
         """Send `{key: (body, delay_s)}`, those in `marked` with the FIRST_QUEUED attribute;
-        return the keys that never got through."""
+        return the keys that never got through.
+
+        A message is marked only while no copy of it can be in the queue: one sent again after
+        a call whose answer was lost (it may have been queued) goes without the mark, so the
+        fan-out asks the delivery log before sending either copy."""
         pending = dict(messages)
+        still_marked = set(marked)
         for round_number in range(SEND_ROUNDS):
             if round_number:
                 time.sleep(ROUND_PAUSE_S * round_number)  # back off before resending
@@ -41,7 +46,10 @@ class _BatchSender:
             keys = list(pending)
             for start in range(0, len(keys), SQS_BATCH_SIZE):
                 chunk = {k: pending[k] for k in keys[start : start + SQS_BATCH_SIZE]}
-                failed.update(self._send_chunk(chunk, marked))
+                refused, unanswered = self._send_chunk(chunk, still_marked)
+                failed.update(refused)
+                if unanswered:
+                    still_marked.difference_update(chunk)
             pending = failed
             if not pending:
                 return []
@@ -49,7 +57,9 @@ class _BatchSender:
 
     def _send_chunk(
         self, messages: dict[str, tuple[str, int]], marked: Collection[str]
-    ) -> dict[str, tuple[str, int]]:
+    ) -> tuple[dict[str, tuple[str, int]], bool]:
+        """The messages SQS did not take, and whether the call went unanswered (then any of
+        them may have been queued all the same)."""
         # Entry ids must be short and simple: index them and map back.
         order = list(messages)
         entries: list[dict[str, Any]] = [
@@ -64,9 +74,9 @@ class _BatchSender:
         try:
             response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
         except Exception:
-            return messages
+            return messages, True
         failed = [order[int(entry["Id"])] for entry in response.get("Failed", [])]
-        return {key: messages[key] for key in failed}
+        return {key: messages[key] for key in failed}, False
 
 
 def sqs_delay_s(due_at: datetime, now: datetime) -> int:

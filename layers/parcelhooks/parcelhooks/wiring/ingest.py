@@ -33,7 +33,7 @@ def ingest() -> Ingest:
         claims=EventClaimsTable(
             clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
         ),
-        publisher=EventsQueue(clients.sqs(), config.events_queue_url),
+        publisher=EventsQueue(clients.sqs_single_attempt(), config.events_queue_url),
         executor=pool,
         shipments=ShipmentBook(
             ShipmentsTable(clients.table(config.shipments_table)),
