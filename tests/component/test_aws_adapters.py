@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from parcelhooks.aws.delivery_log_table import DeliveryLogTable
+from parcelhooks.aws.delivery_log_table import DONE_LOOKUP_LINES, DeliveryLogTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
@@ -259,10 +259,14 @@ def test_the_log_tells_which_deliveries_ended_from_their_lines() -> None:
             line("dlv_stale", 1, "skipped_stale"),
             line("dlv_failing", 1, "retry"),
             line("dlv_held", 1, "held"),
+            line("dlv_long", 1, "delivered"),
+            # More lines after the success than one page of the index holds.
+            *(line("dlv_long", n, "deferred") for n in range(2, 3 + 2 * DONE_LOOKUP_LINES)),
         ]
     )
-    ids = ["dlv_ok", "dlv_stale", "dlv_failing", "dlv_held"] + [f"dlv_{i}" for i in range(120)]
-    assert log.delivered(ids) == {"dlv_ok", "dlv_stale"}
+    ids = ["dlv_ok", "dlv_stale", "dlv_failing", "dlv_held", "dlv_long"]
+    ids += [f"dlv_{i}" for i in range(120)]
+    assert log.delivered(ids) == {"dlv_ok", "dlv_stale", "dlv_long"}
 
 
 @pytest.mark.usefixtures("aws")

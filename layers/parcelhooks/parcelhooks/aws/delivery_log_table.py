@@ -105,21 +105,40 @@ class DeliveryLogTable:
 
     def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
         """The deliveries among these whose log has a line that ended them (DONE): each
-        delivery's keys from the by-delivery index, then their outcomes in one read."""
-        keys: list[dict[str, Any]] = []
-        for delivery_id in dict.fromkeys(delivery_ids):
-            items, _ = self._items(
-                DONE_LOOKUP_LINES,
-                {
-                    "IndexName": BY_DELIVERY_INDEX,
-                    "KeyConditionExpression": "delivery_id = :d",
-                    "ExpressionAttributeValues": {":d": delivery_id},
-                    "ScanIndexForward": False,
-                },
-            )
-            keys += [{k: item[k] for k in self.KEY} for item in items]
-        found = self._batch_get(keys, projection=("delivery_id", "outcome"))
-        return {str(item["delivery_id"]) for item in found.values() if item["outcome"] in DONE}
+        delivery's newest keys from the by-delivery index, then their outcomes in one read;
+        a delivery not yet found ended and with older lines is asked again for the next page."""
+        done: set[str] = set()
+        pages: dict[str, dict[str, Any] | None] = dict.fromkeys(delivery_ids)
+        while pages:
+            keys: list[dict[str, Any]] = []
+            more: dict[str, dict[str, Any] | None] = {}
+            for delivery_id, start in pages.items():
+                items, last = self._newest_keys(delivery_id, start)
+                keys += items
+                if last is not None:
+                    more[delivery_id] = last
+            found = self._batch_get(keys, projection=("delivery_id", "outcome"))
+            done |= {str(item["delivery_id"]) for item in found.values() if item["outcome"] in DONE}
+            pages = {d: last for d, last in more.items() if d not in done}
+        return done
+
+    def _newest_keys(
+        self, delivery_id: str, start: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """A page of the delivery's line keys, newest first, from `start`; and where the next
+        page starts (None: no older line)."""
+        query: dict[str, Any] = {
+            "IndexName": BY_DELIVERY_INDEX,
+            "KeyConditionExpression": "delivery_id = :d",
+            "ExpressionAttributeValues": {":d": delivery_id},
+            "ScanIndexForward": False,
+            "Limit": DONE_LOOKUP_LINES,
+        }
+        if start is not None:
+            query["ExclusiveStartKey"] = start
+        response = self._table.query(**query)
+        keys = [{k: item[k] for k in self.KEY} for item in response.get("Items", [])]
+        return keys, response.get("LastEvaluatedKey")
 
     def _lines(self, keys: Sequence[Mapping[str, Any]]) -> list[AttemptRecord]:
         """The lines with these keys, in the keys' order (a line gone meanwhile is left out)."""
@@ -170,8 +189,8 @@ class DeliveryLogTable:
 # Keys only (template.yaml): the lines are read from the table by those keys.
 BY_DELIVERY_INDEX = "by-delivery-keys"
 BATCH_GET_MAX = 100
-# A delivery's newest lines read to find the one that ended it: the success is its last line
-# but for a deferred or held line a redelivery may have added after it.
+# A delivery's lines read per page to find the one that ended it: the success is its last
+# line but for deferred or held lines redeliveries may have added after it (then the next page).
 DONE_LOOKUP_LINES = 20
 _EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 # Sorts after `.` and `Z`, what follows the second in a sort key: a bound of `<second>~`
