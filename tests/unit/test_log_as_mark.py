@@ -16,7 +16,8 @@ from parcelhooks.core.ids import delivery_id
 from testkit.factories import shipment_event, subscription
 from testkit.fakes import FanoutKit, Scripted
 
-# The bookkeeping's writes, in the order Bookkeeping.settle makes them.
+# The bookkeeping's writes, in the order Bookkeeping.settle makes them (the log is written
+# twice: the lines that ended deliveries first, the others after the dead-letter queue).
 STEPS = ("disable", "schedule", "count", "dead_letter", "log", "notices")
 EVENT_ID = "evt_01TEST"
 
@@ -110,3 +111,33 @@ def test_a_success_logged_before_the_crash_is_not_sent_again(step: str) -> None:
     assert len(posts_to_ok) == (1 if logged else 2)
     assert len({r.headers["webhook-id"] for r in posts_to_ok}) == 1
     assert delivery_id(EVENT_ID, ok.id) in kit.log.done
+
+
+@pytest.mark.parametrize(
+    ("step", "answer", "schedule_s"),
+    [
+        ("disable", 410, (1,)),
+        ("schedule", 500, (1,)),
+        ("count", 500, (1,)),
+        ("dead_letter", 500, ()),
+        ("notices", 410, (1,)),
+    ],
+)
+def test_a_success_is_logged_before_the_rest_of_the_bookkeeping(
+    step: str, answer: Scripted, schedule_s: tuple[int, ...]
+) -> None:
+    """A worker that dies while settling a sibling's failure has already written the
+    success: the message handed back does not send it again."""
+    ok, failing = (
+        subscription(id="sub_ok", url="https://ok.example/h"),
+        subscription(id="sub_failing", url="https://failing.example/h"),
+    )
+    kit = FanoutKit([ok, failing], scripts={failing.url: [answer, 204]}, schedule_s=schedule_s)
+    body = shipment_event(event_id=EVENT_ID).model_dump_json()
+    undo = _crash_at(kit, step)
+    with pytest.raises(Crash):
+        _process(kit, body)
+    undo()
+    assert delivery_id(EVENT_ID, ok.id) in kit.log.done
+    _process(kit, body)
+    assert len([r for r in kit.sender.requests if r.url == ok.url]) == 1

@@ -6,9 +6,12 @@ Runs on a worker thread (boto3 blocks). Each write stands alone, so one store fa
 loses no other bookkeeping; only a log that takes no line, or a dead-letter queue that
 takes nothing, fails the message (SQS then re-POSTs what has no success line).
 
-The log is written after the dead-letter queue: a failure's line says `exhausted` only
-once its dead letter is in the queue, so a message that fails there and comes back (its
-attempt made again) leaves no `exhausted` line behind for a delivery that was not.
+The lines that end a delivery (`delivered`, `skipped_stale`) are written first: a worker
+that dies before the rest is written leaves those deliveries ended, and the message handed
+back sends only the others. The other lines are written after the dead-letter queue: a
+failure's line says `exhausted` only once its dead letter is in the queue, so a message that
+fails there and comes back (its attempt made again) leaves no `exhausted` line behind for a
+delivery that was not.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import datetime
 from functools import partial
 from typing import Protocol
 
-from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob, Outcome
+from parcelhooks.core.deliveries import DONE, AttemptRecord, DeadLetter, DeliveryJob, Outcome
 from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.observability import logger
@@ -113,6 +116,12 @@ class Bookkeeping:
         A lost disable or single log line does not fail the message, which SQS would hand
         back to POST its siblings again and start second retry chains.
         """
+        ended = [record for record in settlement.records if record.outcome in DONE]
+        ended_logged = bool(ended) and self._write_log(ended)
+
+        def still_to_log() -> list[AttemptRecord]:
+            return [r for r in settlement.records if not (ended_logged and r.outcome in DONE)]
+
         now = self._clock()
         notices_out = [self._disable(settlement, gone, now) for gone in settlement.gone.values()]
         queued: list[DeliveryJob] = []
@@ -132,11 +141,11 @@ class Bookkeeping:
                 # Raises: a delivery neither retried nor dead-lettered must come back, and SQS
                 # redelivery re-POSTs only deliveries without a success line. Its line stays
                 # `retry`: the attempt is made again when the message is handed back.
-                self._write_log(settlement.records)
+                self._write_log(still_to_log())
                 raise
             settlement.records = mark_exhausted(settlement.records, settlement.dead)
             notices_out += [notices.delivery_exhausted(dead) for dead in settlement.dead]
-        logged = self._write_log(settlement.records)
+        logged = self._write_log(still_to_log())
         self._tell([notice for notice in notices_out if notice is not None])
         if not logged:
             # The log is down, not one line bad: fail so SQS brings the message back, which
