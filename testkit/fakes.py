@@ -301,6 +301,8 @@ class FakeHealthStore:
                     hold_until=hold_until or health.hold_until,
                     slow_until=slow_until or health.slow_until,
                 )
+            elif hold_until is not None:  # NEUTRAL: only the hold
+                health = replace(health, hold_until=hold_until)
             endpoint.health = health
             return health
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import boto3
@@ -158,3 +159,8 @@ def test_an_answer_on_a_lane_of_an_invocation_s_own_is_recorded_alone(
     assert ok.last_success_at == later
     # An answer that says nothing of the endpoint changes nothing, and is the record as read.
     assert store.record("sub_1", Observation.NEUTRAL, now=later) == store.read("sub_1") == ok
+    # A hold alone (the probe's, set after a failure paused the endpoint) is only the hold.
+    hold = later + timedelta(seconds=30)
+    assert store.record("sub_1", Observation.NEUTRAL, now=later, hold_until=hold) == replace(
+        ok, hold_until=hold
+    )

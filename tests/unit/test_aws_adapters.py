@@ -68,7 +68,8 @@ class SqsThatLosesItsFirstAnswer:
             if event_id == self.refuse and self.calls == 1:
                 failed.append({"Id": entry["Id"], "SenderFault": False, "Code": "InternalError"})
                 continue
-            self.queued.append((event_id, queues.FIRST_QUEUED in entry.get("MessageAttributes", {})))
+            marked = queues.FIRST_QUEUED in entry.get("MessageAttributes", {})
+            self.queued.append((event_id, marked))
         if self.calls == 1 and self.refuse is None:
             raise TimeoutError("read timed out")
         return {"Successful": [], "Failed": failed}

@@ -5,6 +5,8 @@ tests/unit/test_endpoint_health.py and tests/component/test_endpoint_health.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -15,6 +17,7 @@ from parcelhooks.core.health import EndpointHealth, Limits, Observation, lane_sh
 from parcelhooks.core.models import DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.health import SUCCESS_NOTED_EVERY, worth_recording
+from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
 from parcelhooks.delivery.settings import FANOUT_EVENT_SOURCES
 from testkit.factories import NOW, shipment_event, subscription
@@ -223,3 +226,53 @@ def test_deliveries_asking_at_once_read_the_record_once_per_invocation() -> None
     asyncio.run(batch(6))
     assert kit.health.reads == 2  # each invocation reads it afresh
     assert len(kit.log.attempts) == 12
+
+
+def test_a_share_is_given_back_when_its_send_is_cut_off() -> None:
+    """A delivery cancelled mid-send (the invocation's deadline) leaves its lane free for
+    the next delivery of the same loop: no lease from the record, no lane lost."""
+    sub = subscription(id="sub_1", max_in_flight=16)  # a share of one lane with 14 invocations
+    kit = FanoutKit([sub], invocations=14)
+    answer = kit.sender.send
+
+    async def cut_off_once(request: WebhookRequest) -> AttemptResult:
+        if len(kit.sender.requests) == 0:
+            kit.sender.requests.append(request)
+            raise asyncio.CancelledError
+        return await answer(request)
+
+    kit.sender.send = cut_off_once  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        first = shipment_event(event_id="evt_0").model_dump_json()
+        with contextlib.suppress(asyncio.CancelledError):
+            await kit.fanout.handle_message(first)
+        await kit.fanout.handle_message(shipment_event(event_id="evt_1").model_dump_json())
+
+    kit.fanout.begin_invocation()
+    asyncio.run(scenario())
+    assert len(kit.sender.requests) == 2
+    assert kit.health.admissions == 0  # the second delivery had the share back
+
+
+def test_a_failure_on_a_share_that_pauses_the_endpoint_holds_the_next_probe() -> None:
+    """The invocation saw a healthy record, but other invocations' failures meanwhile make
+    this failure the one that pauses the endpoint: the record gets the probe's hold all the
+    same, so the next probe waits for it."""
+    sub = subscription(id="sub_1", max_in_flight=16)
+    kit = FanoutKit([sub], scripts={sub.url: [204, 500]}, invocations=14)
+    kit.fanout.begin_invocation()
+
+    async def scenario() -> None:
+        # A success on the share: the healthy record is read, kept, and nothing written.
+        await kit.fanout.handle_message(shipment_event(event_id="evt_0").model_dump_json())
+        failures_elsewhere = TEST_BREAKER.pause_after_failures - 1
+        endpoint = kit.health.endpoints[sub.id]
+        endpoint.health = replace(endpoint.health, consecutive_failures=failures_elsewhere)
+        await kit.fanout.handle_message(shipment_event(event_id="evt_1").model_dump_json())
+
+    asyncio.run(scenario())
+    assert kit.health.admissions == 0  # both on the share
+    health = kit.health.health(sub.id)
+    assert health.paused(TEST_BREAKER)
+    assert health.hold_until == kit.now + TEST_BREAKER.probe_interval

@@ -290,6 +290,8 @@ def _record(
             update.set("hold_until", _ms(hold_until))
         if slow_until is not None:
             update.set("slow_until", _ms(slow_until))
+    elif hold_until is not None:  # NEUTRAL: only the hold
+        update.set("hold_until", _ms(hold_until))
 
 
 class _Update:

@@ -411,8 +411,11 @@ class Fanout:
                 admission = await self._gate.admit(subscription)
                 if not admission.admitted:
                     return _PutOff(admission.wait_s, admission.reason)
-                sent_at, result = await self._send(event, outgoing, subscription)
-                health = await self._gate.release(subscription, admission, result)
+                try:
+                    sent_at, result = await self._send(event, outgoing, subscription)
+                    health = await self._gate.release(subscription, admission, result)
+                finally:
+                    admission.give_back_share()  # given back already unless something raised
                 return _Sent(sent_at, result, health)
         finally:
             local.release()

@@ -80,6 +80,20 @@ class HealthStore(Protocol):
     def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None: ...
 
 
+class ShareLane:
+    """One lane of the invocation's share of an endpoint, given back exactly once."""
+
+    __slots__ = ("_lanes",)
+
+    def __init__(self, lanes: asyncio.Semaphore) -> None:
+        self._lanes: asyncio.Semaphore | None = lanes
+
+    def give_back(self) -> None:
+        if self._lanes is not None:
+            self._lanes.release()
+            self._lanes = None
+
+
 @dataclass(frozen=True, slots=True)
 class Admission:
     """A lane (a `lease` from the store, or one of the invocation's own `share`), or a
@@ -89,11 +103,21 @@ class Admission:
     health: EndpointHealth
     wait_s: float = 0.0
     reason: str = ""
-    shared: bool = False
+    share: ShareLane | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.share is not None
 
     @property
     def admitted(self) -> bool:
         return self.shared or self.lease is not None
+
+    def give_back_share(self) -> None:
+        """The share's lane back, if not already (a send or release that raised: the
+        invocation's semaphore must not keep a lane nobody uses)."""
+        if self.share is not None:
+            self.share.give_back()
 
 
 class _Semaphores:
@@ -213,7 +237,7 @@ class EndpointGate:
         elif observation is Observation.FAILURE and probing_after(admission.health, self._policy):
             hold_until = now + self._policy.probe_interval
         if admission.shared:
-            self._shares_of(subscription).release()
+            admission.give_back_share()
             seen = self._seen_of(subscription.id) or admission.health
             if not worth_recording(observation, seen, now):
                 return seen
@@ -239,11 +263,37 @@ class EndpointGate:
                         slow_until=slow_until,
                     )
                 )
+            paused_here = self._paused_without_a_hold(observation, hold_until, health, now)
+            if admission.shared and paused_here:
+                # Other invocations' failures, unseen here, made this one the pausing failure:
+                # the next probe waits as if this lane had been a probe.
+                health = await self._blocking(
+                    lambda: self._store.record(
+                        subscription.id,
+                        Observation.NEUTRAL,
+                        now=now,
+                        hold_until=now + self._policy.probe_interval,
+                    )
+                )
         except Exception:
             logger.exception("endpoint lane not released", subscription_id=subscription.id)
             return None
         self._saw(subscription.id, health)
         return health
+
+    def _paused_without_a_hold(
+        self,
+        observation: Observation,
+        hold_until: datetime | None,
+        health: EndpointHealth,
+        now: datetime,
+    ) -> bool:
+        return (
+            observation is Observation.FAILURE
+            and hold_until is None
+            and health.paused(self._policy)
+            and not health.held_back(now)
+        )
 
     def _limits(self, subscription: Subscription, now: datetime) -> Limits:
         # Slowed by a 429 (as last seen here): half the rate; the store caps the lanes.
@@ -265,7 +315,7 @@ class EndpointGate:
         if not open_to_its_share(health, self._policy, now) or lanes.locked():
             return None  # (the read let other deliveries run: the share may be taken now)
         await lanes.acquire()  # free: returns at once
-        return Admission(None, health, shared=True)
+        return Admission(None, health, share=ShareLane(lanes))
 
     async def _seen_or_read(self, subscription_id: str) -> EndpointHealth:
         """The record as seen here lately, or read: once for every delivery asking at once."""

@@ -145,7 +145,7 @@ class Bookkeeping:
                 raise
             settlement.records = mark_exhausted(settlement.records, settlement.dead)
             notices_out += [notices.delivery_exhausted(dead) for dead in settlement.dead]
-        logged = self._write_log(still_to_log())
+        logged = self._write_log(still_to_log()) or ended_logged
         self._tell([notice for notice in notices_out if notice is not None])
         if not logged:
             # The log is down, not one line bad: fail so SQS brings the message back, which
