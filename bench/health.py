@@ -70,7 +70,13 @@ ROWS = (
     Row("without endpoint health (baseline)", False, None, False, True),
     Row("before: a lease per delivery, a success mark per success", True, None, True, False),
     Row("now: lanes of the invocation's own, the log as the mark", True, INVOCATIONS, False, True),
-    Row("now, an event processed again (the log asked)", True, INVOCATIONS, False, False),
+    Row(
+        "now, an event not marked first-queued (the log asked, no line yet)",
+        True,
+        INVOCATIONS,
+        False,
+        False,
+    ),
 )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from random import Random
 
+from devstack.template import parameter_default
 from parcelhooks.core.api_keys import ApiKeyRecord
 from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import DONE, AttemptRecord, DeadLetter, DeliveryJob
@@ -21,6 +22,7 @@ from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
+from parcelhooks.delivery.settings import FANOUT_EVENT_SOURCES
 from testkit.factories import NOW
 
 # One pool for every kit: a pool per kit would leave idle threads behind each property example.
@@ -29,9 +31,9 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=8)
 TEST_BREAKER = BreakerPolicy(
     disable_after=timedelta(hours=1), disable_min_failures=8, probe_interval=timedelta(seconds=30)
 )
-# The template's defaults: 2 event sources at 7 invocations each (tests/unit/test_lane_share.py
-# checks them), so the kit's fan-out holds a lane of its own on a default endpoint.
-KIT_INVOCATIONS = 14
+# The template's defaults (2 event sources at FanoutMaxConcurrency invocations each), so the
+# kit's fan-out holds a lane of its own on a default endpoint as a deployed one does.
+KIT_INVOCATIONS = FANOUT_EVENT_SOURCES * int(parameter_default("FanoutMaxConcurrency"))
 # What a scripted sender does on a call: a status, no answer (None), a result, or an exception.
 Scripted = int | None | AttemptResult | Exception
 

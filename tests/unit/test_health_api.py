@@ -166,5 +166,5 @@ def test_recover_sends_a_render_error_again_as_the_attempt_that_was_never_made()
     )
     assert recovered.recovered == 1
     [job] = queue.jobs
-    # Nothing was sent, so the re-send is attempt 1 still, forced past any success mark.
+    # Nothing was sent, so the re-send is attempt 1 still, sent whatever the log says.
     assert (job.event.event_id, job.attempt, job.force) == (event.event_id, 1, True)

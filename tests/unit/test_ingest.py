@@ -113,7 +113,7 @@ def test_a_repeat_inside_one_request_is_queued_once() -> None:
 
 def test_events_that_could_not_be_queued_keep_their_event_id_for_the_resend() -> None:
     # SQS may have queued an event whose send timed out: the resend must reuse its event_id,
-    # so a second copy is the same webhook (the fan-out's success marks send it once).
+    # so a second copy is the same webhook (the fan-out's delivery log lookup sends it once).
     claims, queue = FakeClaims(), FakeQueue(refuse={"b"})
     with pytest.raises(EnqueueFailedError):
         _ingest(claims, queue).accept("correios", _events("a", "b"))

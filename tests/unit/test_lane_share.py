@@ -167,7 +167,7 @@ def test_a_paused_endpoint_is_probed_through_the_record_not_the_share() -> None:
     kit = FanoutKit([sub], scripts={sub.url: [500] * 5}, invocations=14)
     _events(kit, 5)
     assert kit.health.health("sub_1").paused(TEST_BREAKER)
-    kit.now += timedelta(minutes=5)  # past the probe's hold; past what the gate last saw
+    kit.now += timedelta(minutes=5)  # past the probe's hold (the gate's copy shows a pause)
     admissions = kit.health.admissions
     _events(kit, 1)
     assert kit.health.admissions == admissions + 1  # the probe's lane came from the record

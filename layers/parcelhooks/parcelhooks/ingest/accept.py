@@ -186,8 +186,8 @@ class Ingest:
 
     def _hand_back(self, carrier: str, claims: Mapping[str, _Claimed], now: datetime) -> None:
         """Claims of events SQS did not take are made stale, not released: a refusal after a
-        timeout may still have queued the event, so the resend must reuse its event_id
-        (the fan-out's success marks then keep a second copy from being POSTed)."""
+        timeout may still have queued the event, so the resend must reuse its event_id (the
+        fan-out finds the first copy's lines in the delivery log and does not POST it again)."""
         stale_at = now - STALE_CLAIM_AFTER - timedelta(seconds=1)
         for ceid, claim in claims.items():
             ours = Claim(claim.event_id, confirmed=False, claimed_at=now)

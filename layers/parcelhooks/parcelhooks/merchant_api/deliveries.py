@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, Field
 
-from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob, LogFilter, Outcome
+from parcelhooks.core.deliveries import DONE, AttemptRecord, DeliveryJob, LogFilter, Outcome
 from parcelhooks.core.errors import (
     EnqueueFailedError,
     NotFoundError,
@@ -218,7 +218,7 @@ def next_attempt(record: AttemptRecord) -> int:
 def is_recoverable(record: AttemptRecord, now: datetime) -> bool:
     """Its latest line failed or was held, and no retry of it is waiting."""
     return (
-        record.outcome not in {"delivered", Outcome.SKIPPED_STALE}
+        record.outcome not in DONE
         and record.event is not None
         and (record.next_attempt_at is None or record.next_attempt_at <= now)
     )
