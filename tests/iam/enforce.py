@@ -498,6 +498,12 @@ class FunctionClients:
         )
 
     @cache  # noqa: B019
+    def sqs_single_attempt(self) -> Any:
+        return self.guard.watch(
+            _session().client("sqs", config=clients._SINGLE_ATTEMPT, **self.guard.credentials())
+        )
+
+    @cache  # noqa: B019
     def ses(self) -> Any:
         return self.guard.watch(
             _session().client("ses", config=clients._SES_CONFIG, **self.guard.credentials())

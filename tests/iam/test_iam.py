@@ -38,6 +38,7 @@ from tests.iam.enforce import (
     MANAGED_POLICIES,
     MOTO_ONLY_VARIABLE,
     NOT_ALLOWED,
+    FunctionClients,
     Ledger,
     StackLookupError,
     UnmappedCallError,
@@ -528,3 +529,18 @@ def test_moto_alone_would_refuse_what_aws_allows(
             session.client("sqs").send_message_batch(
                 QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "allowed by AWS"}]
             )
+
+
+def test_each_function_s_clients_stand_in_for_every_client_the_package_makes() -> None:
+    """A client maker of parcelhooks.aws.clients with no stand-in would reach AWS with no
+    role (the component tier fails on it with an AttributeError, far from the cause)."""
+    from parcelhooks.aws import clients
+
+    makers = {
+        name
+        for name, value in vars(clients).items()
+        if callable(value)
+        and not name.startswith("_")
+        and getattr(value, "__module__", "") == clients.__name__
+    }
+    assert makers <= set(dir(FunctionClients))
