@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
-from parcelhooks.core.models import Model
-from parcelhooks.core.operational import WebhookEvent
+from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.models import Model, ShipmentEvent, Subscription
+from parcelhooks.core.operational import OperationalEvent, WebhookEvent
 
 # RFC 9110 §15: every valid status code is three digits from 100 to 599.
 MIN_STATUS, MAX_STATUS = 100, 599
@@ -108,6 +109,109 @@ class DeliveryJob(Model):
     # Counted in the endpoint's `pending` when queued: counted out when taken.
     counted: bool = False
 
+    # One constructor per way a delivery comes to wait for an attempt.
+
+    @classmethod
+    def after_failure(
+        cls,
+        event: WebhookEvent,
+        subscription: Subscription,
+        *,
+        attempt: int,
+        due_at: datetime,
+        first_attempt_at: datetime,
+        sent_at: datetime,
+        status: int | None,
+        error: str | None,
+        schedule_from: int,
+    ) -> DeliveryJob:
+        """The attempt after one that failed (`attempt` is the next one's number)."""
+        return cls(
+            delivery_id=delivery_id(event.event_id, subscription.id),
+            event=event,
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            attempt=attempt,
+            due_at=due_at,
+            first_attempt_at=first_attempt_at,
+            last_attempt_at=sent_at,
+            last_status=status,
+            last_error=error,
+            schedule_from=schedule_from,
+        )
+
+    @classmethod
+    def put_off(
+        cls,
+        event: WebhookEvent,
+        subscription: Subscription,
+        *,
+        waiting: DeliveryJob | None,
+        attempt: int,
+        due_at: datetime,
+        first_attempt_at: datetime,
+        schedule_from: int,
+        origin: Origin,
+        now: datetime,
+    ) -> DeliveryJob:
+        """The same attempt, later (the endpoint's limits or breaker said not now): what
+        `waiting` (the job that brought it, None for an event's first attempt) carried."""
+        return cls(
+            delivery_id=delivery_id(event.event_id, subscription.id),
+            event=event,
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            attempt=attempt,
+            due_at=due_at,
+            first_attempt_at=first_attempt_at,
+            last_attempt_at=waiting.last_attempt_at if waiting else now,
+            last_status=waiting.last_status if waiting else None,
+            last_error=waiting.last_error if waiting else None,
+            schedule_from=schedule_from,
+            force=waiting.force if waiting else False,
+            origin=origin,
+            deferrals=(waiting.deferrals if waiting else 0) + 1,
+        )
+
+    @classmethod
+    def asked_by_merchant(
+        cls, event: WebhookEvent, subscription: Subscription, *, attempt: int, now: datetime
+    ) -> DeliveryJob:
+        """A retry or recovery the merchant asked for: sent whatever the log says, on a fresh
+        schedule from `attempt`, counted in the endpoint's pending when queued."""
+        return cls(
+            delivery_id=delivery_id(event.event_id, subscription.id),
+            event=event,
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            attempt=attempt,
+            due_at=now,
+            first_attempt_at=now,
+            last_attempt_at=now,
+            schedule_from=attempt,
+            force=True,
+            origin="merchant",
+            counted=True,
+        )
+
+    @classmethod
+    def redriven(cls, dead: DeadLetter, now: datetime) -> DeliveryJob:
+        """The next attempt of a dead-lettered delivery, on a fresh schedule, due now."""
+        return cls(
+            delivery_id=dead.delivery_id,
+            event=dead.event,
+            subscription_id=dead.subscription_id,
+            merchant_id=dead.merchant_id,
+            attempt=dead.attempts + 1,
+            due_at=now,
+            first_attempt_at=dead.first_attempt_at,
+            last_attempt_at=dead.last_attempt_at,
+            last_status=dead.last_status,
+            last_error=dead.last_error,
+            schedule_from=dead.attempts + 1,
+            origin="redrive",
+        )
+
 
 class DeadLetter(Model):
     """What DeliveriesDLQ holds once every attempt has failed."""
@@ -136,6 +240,30 @@ class DeadLetter(Model):
             first_attempt_at=job.first_attempt_at,
             last_attempt_at=job.last_attempt_at,
         )
+
+
+def _message_kind(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if kind in ("retry", "operational") else "shipment"
+
+
+# Every message the fan-out's queues carry, told apart by `kind` (a shipment event has none):
+# an event to fan out (EventsQueue: ingest, redrive, the fan-out's own notices) or a delivery
+# waiting for its next attempt (RetryQueue).
+QueueMessage = Annotated[
+    Annotated[ShipmentEvent, Tag("shipment")]
+    | Annotated[OperationalEvent, Tag("operational")]
+    | Annotated[DeliveryJob, Tag("retry")],
+    Discriminator(_message_kind),
+]
+_QUEUE_MESSAGE: TypeAdapter[ShipmentEvent | OperationalEvent | DeliveryJob] = TypeAdapter(
+    QueueMessage
+)
+
+
+def queue_message(body: str | bytes) -> ShipmentEvent | OperationalEvent | DeliveryJob:
+    """A queue message's body, as the kind it is (a ValidationError if it is none)."""
+    return _QUEUE_MESSAGE.validate_json(body)
 
 
 class AttemptRecord(Model):

@@ -34,7 +34,6 @@ body template, or an e-mail through SES; a template that cannot render the event
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -49,6 +48,7 @@ from parcelhooks.core.deliveries import (
     DeliveryJob,
     Origin,
     Outcome,
+    queue_message,
 )
 from parcelhooks.core.health import EndpointHealth, Observation
 from parcelhooks.core.ids import delivery_id
@@ -225,13 +225,13 @@ class Fanout:
         event for the first time, so no delivery of it can have been made: the log is not
         asked which ones were (any other message is: a redelivery, a re-queued or redriven
         event, a retry, an operational event)."""
-        message = json.loads(body)
-        if message.get("kind") == "retry":
-            await self.retry(DeliveryJob.model_validate(message))
-        elif message.get("kind") == "operational":
-            await self.fan_out(OperationalEvent.model_validate(message))
-        else:
-            await self.fan_out(ShipmentEvent.model_validate(message), first_sight=first_sight)
+        match queue_message(body):
+            case DeliveryJob() as job:
+                await self.retry(job)
+            case OperationalEvent() as notice:
+                await self.fan_out(notice)
+            case ShipmentEvent() as event:
+                await self.fan_out(event, first_sight=first_sight)
 
     async def fan_out(self, event: WebhookEvent, *, first_sight: bool = False) -> None:
         subscriptions = await self._blocking(
@@ -460,24 +460,17 @@ class Fanout:
     def _put_off(self, event: WebhookEvent, plan: _Planned, wait_s: float) -> DeliveryJob:
         """The same attempt, later: the endpoint's limits or its breaker said not now."""
         now = self._clock()
-        job = plan.job
-        deferrals = job.deferrals if job else 0
-        delay = defer_s(wait_s, deferrals, self._rng)
-        return DeliveryJob(
-            delivery_id=delivery_id(event.event_id, plan.subscription.id),
-            event=event,
-            subscription_id=plan.subscription.id,
-            merchant_id=plan.subscription.merchant_id,
+        delay = defer_s(wait_s, plan.job.deferrals if plan.job else 0, self._rng)
+        return DeliveryJob.put_off(
+            event,
+            plan.subscription,
+            waiting=plan.job,
             attempt=plan.attempt,
             due_at=due_after(now, delay),
             first_attempt_at=plan.first_at or now,
-            last_attempt_at=job.last_attempt_at if job else now,
-            last_status=job.last_status if job else None,
-            last_error=job.last_error if job else None,
             schedule_from=plan.schedule_from,
-            force=job.force if job else False,
             origin=plan.origin,
-            deferrals=deferrals + 1,
+            now=now,
         )
 
     def _decide(
@@ -524,17 +517,15 @@ class Fanout:
             settlement.gone.setdefault(
                 subscription.id, Gone(subscription, "breaker", reason, health)
             )
-        job = DeliveryJob(
-            delivery_id=dlv_id,
-            event=event,
-            subscription_id=subscription.id,
-            merchant_id=subscription.merchant_id,
+        job = DeliveryJob.after_failure(
+            event,
+            subscription,
             attempt=attempt + 1,
             due_at=next_at or sent_at,
             first_attempt_at=first_at or sent_at,
-            last_attempt_at=sent_at,
-            last_status=result.status_code,
-            last_error=result.error,
+            sent_at=sent_at,
+            status=result.status_code,
+            error=result.error,
             schedule_from=plan.schedule_from,
         )
         if next_at is None:  # the schedule is exhausted

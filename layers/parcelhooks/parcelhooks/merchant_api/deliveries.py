@@ -425,21 +425,8 @@ class DeliveryAdmin:
     def _job(
         subscription: Subscription, event: WebhookEvent, attempt: int, now: datetime
     ) -> DeliveryJob:
-        return DeliveryJob(
-            delivery_id=delivery_id(event.event_id, subscription.id),
-            event=event,
-            subscription_id=subscription.id,
-            merchant_id=subscription.merchant_id,
-            attempt=attempt,
-            due_at=now,
-            first_attempt_at=now,
-            last_attempt_at=now,
-            schedule_from=attempt,
-            force=True,
-            origin="merchant",
-            # Counted in the endpoint's pending here; the fan-out counts it out.
-            counted=True,
-        )
+        # Counted in the endpoint's pending here; the fan-out counts it out.
+        return DeliveryJob.asked_by_merchant(event, subscription, attempt=attempt, now=now)
 
 
 def _require_enabled(subscription: Subscription) -> None:

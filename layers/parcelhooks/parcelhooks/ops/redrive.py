@@ -10,21 +10,19 @@ when its visibility timeout runs out). Two runs at once never see the same messa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, ValidationError
 
-from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
+from parcelhooks.core.deliveries import DeadLetter, DeliveryJob, queue_message
 from parcelhooks.core.held_messages import HeldMessage
 from parcelhooks.core.ids import OWNER_ID_PATTERN
 from parcelhooks.core.models import Model, StrictModel, Subscription, Timestamp
 from parcelhooks.core.operational import WebhookEvent
 
-_EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 MAX_PER_RUN = 1000
 # A run looks at no more than this many dead letters, matching or not (bounds its time).
 MAX_EXAMINED = 10_000
@@ -106,9 +104,8 @@ class _Run:
 def _read(message: HeldMessage, queue: str) -> _Letter | None:
     """Parse a dead letter; None for anything unreadable (it stays, and is counted left)."""
     try:
-        content = json.loads(message.body)
         if queue == "deliveries":
-            dead = DeadLetter.model_validate(content)
+            dead = DeadLetter.model_validate_json(message.body)
             return _Letter(
                 dead.delivery_id,
                 dead.merchant_id,
@@ -117,20 +114,25 @@ def _read(message: HeldMessage, queue: str) -> _Letter | None:
                 dead.last_attempt_at,
                 dead=dead,
             )
-        if isinstance(content, dict) and content.get("kind") == "retry":
-            job = DeliveryJob.model_validate(content)  # a retry that kept failing to process
-            return _Letter(
-                job.delivery_id,
-                job.merchant_id,
-                job.subscription_id,
-                job.event.type,
-                message.sent_at,
-                job=job,
-            )
-        event = _EVENT.validate_python(content)  # a shipment or an operational event
-        return _Letter(
-            event.event_id, event.merchant_id, None, event.type, message.sent_at, event=event
-        )
+        match queue_message(message.body):
+            case DeliveryJob() as job:  # a retry that kept failing to process
+                return _Letter(
+                    job.delivery_id,
+                    job.merchant_id,
+                    job.subscription_id,
+                    job.event.type,
+                    message.sent_at,
+                    job=job,
+                )
+            case event:  # a shipment or an operational event
+                return _Letter(
+                    event.event_id,
+                    event.merchant_id,
+                    None,
+                    event.type,
+                    message.sent_at,
+                    event=event,
+                )
     except (ValueError, ValidationError):
         return None
 
@@ -144,29 +146,11 @@ def _matches(letter: _Letter, request: RedriveRequest) -> bool:
     )
 
 
-def _fresh_job(dead: DeadLetter, now: datetime) -> DeliveryJob:
-    """The next attempt of an exhausted delivery, on a fresh schedule, due now."""
-    return DeliveryJob(
-        delivery_id=dead.delivery_id,
-        event=dead.event,
-        subscription_id=dead.subscription_id,
-        merchant_id=dead.merchant_id,
-        attempt=dead.attempts + 1,
-        due_at=now,
-        first_attempt_at=dead.first_attempt_at,
-        last_attempt_at=dead.last_attempt_at,
-        last_status=dead.last_status,
-        last_error=dead.last_error,
-        schedule_from=dead.attempts + 1,
-        origin="redrive",
-    )
-
-
 def _job_for(letter: _Letter, now: datetime) -> DeliveryJob:
     if letter.job is not None:  # a retry message that was poison: due again now
         return letter.job.model_copy(update={"due_at": now})
     assert letter.dead is not None
-    return _fresh_job(letter.dead, now)
+    return DeliveryJob.redriven(letter.dead, now)
 
 
 class Redrive:
