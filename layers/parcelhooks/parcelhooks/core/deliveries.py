@@ -82,6 +82,16 @@ class LogFilter:
 Origin = Literal["schedule", "merchant", "redrive"]
 
 
+def _addressed(event: WebhookEvent, subscription: Subscription) -> dict[str, Any]:
+    """What names a delivery: its id, its event and whom it goes to."""
+    return {
+        "delivery_id": delivery_id(event.event_id, subscription.id),
+        "event": event,
+        "subscription_id": subscription.id,
+        "merchant_id": subscription.merchant_id,
+    }
+
+
 class DeliveryJob(Model):
     """A delivery waiting for its next attempt, as it travels on RetryQueue."""
 
@@ -127,10 +137,7 @@ class DeliveryJob(Model):
     ) -> DeliveryJob:
         """The attempt after one that failed (`attempt` is the next one's number)."""
         return cls(
-            delivery_id=delivery_id(event.event_id, subscription.id),
-            event=event,
-            subscription_id=subscription.id,
-            merchant_id=subscription.merchant_id,
+            **_addressed(event, subscription),
             attempt=attempt,
             due_at=due_at,
             first_attempt_at=first_attempt_at,
@@ -157,10 +164,7 @@ class DeliveryJob(Model):
         """The same attempt, later (the endpoint's limits or breaker said not now): what
         `waiting` (the job that brought it, None for an event's first attempt) carried."""
         return cls(
-            delivery_id=delivery_id(event.event_id, subscription.id),
-            event=event,
-            subscription_id=subscription.id,
-            merchant_id=subscription.merchant_id,
+            **_addressed(event, subscription),
             attempt=attempt,
             due_at=due_at,
             first_attempt_at=first_attempt_at,
@@ -180,10 +184,7 @@ class DeliveryJob(Model):
         """A retry or recovery the merchant asked for: sent whatever the log says, on a fresh
         schedule from `attempt`, counted in the endpoint's pending when queued."""
         return cls(
-            delivery_id=delivery_id(event.event_id, subscription.id),
-            event=event,
-            subscription_id=subscription.id,
-            merchant_id=subscription.merchant_id,
+            **_addressed(event, subscription),
             attempt=attempt,
             due_at=now,
             first_attempt_at=now,
