@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from devstack.template import parameter_default, resources
 from parcelhooks.core.health import EndpointHealth, Limits, Observation, lane_share
 from parcelhooks.core.models import DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT
-from parcelhooks.delivery.gate import EndpointGate
+from parcelhooks.delivery.gate import SHARE_WAIT_S, EndpointGate
 from parcelhooks.delivery.health import SUCCESS_NOTED_EVERY, worth_recording
 from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
@@ -276,3 +276,41 @@ def test_a_failure_on_a_share_that_pauses_the_endpoint_holds_the_next_probe() ->
     health = kit.health.health(sub.id)
     assert health.paused(TEST_BREAKER)
     assert health.hold_until == kit.now + TEST_BREAKER.probe_interval
+
+
+def _gather_events(kit: FanoutKit, n: int) -> None:
+    async def batch() -> None:
+        await asyncio.gather(
+            *(
+                kit.fanout.handle_message(shipment_event(event_id=f"evt_{i}").model_dump_json())
+                for i in range(n)
+            )
+        )
+
+    kit.fanout.begin_invocation()
+    asyncio.run(batch())
+
+
+def test_siblings_to_a_healthy_endpoint_wait_for_the_share_instead_of_leasing() -> None:
+    """One invocation's messages to the same endpoint, a share of one lane: each waits for
+    the lane its sibling frees (answers arrive at once), and none writes for a lease."""
+    sub = subscription(id="sub_1", max_in_flight=16)
+    kit = FanoutKit([sub], invocations=14)
+    _gather_events(kit, 6)
+    assert len(kit.sender.requests) == 6
+    assert kit.health.admissions == 0
+
+
+def test_a_sibling_slower_than_the_wait_leaves_the_next_delivery_to_lease() -> None:
+    sub = subscription(id="sub_1", max_in_flight=16)
+    kit = FanoutKit([sub], invocations=14)
+    answer = kit.sender.send
+
+    async def slow(request: WebhookRequest) -> AttemptResult:
+        await asyncio.sleep(SHARE_WAIT_S * 2)  # the receiver takes its time
+        return await answer(request)
+
+    kit.sender.send = slow  # type: ignore[method-assign]
+    _gather_events(kit, 2)
+    assert len(kit.sender.requests) == 2
+    assert kit.health.admissions == 1  # one on the share, one leased after the wait

@@ -41,6 +41,9 @@ LONGEST_PAUSE_S = 0.5
 # How long an invocation trusts the record it read for its share lanes, at most: a long
 # invocation reads it again, so what other invocations wrote (a pause, a hold) is seen soon.
 SEEN_FOR_S = 2.0
+# How long a delivery waits for a lane of its invocation's share of a healthy endpoint (its
+# siblings' POSTs to the same endpoint) before it takes one from the record instead.
+SHARE_WAIT_S = 0.5
 
 
 class HealthStore(Protocol):
@@ -308,13 +311,22 @@ class EndpointGate:
     async def _take_share(self, subscription: Subscription, now: datetime) -> Admission | None:
         """A lane of this invocation's own share, while the record it saw shows the endpoint
         healthy; None when there is no share, none free, or the endpoint is not healthy."""
-        if self._limits(subscription, now).share == 0 or self._shares_of(subscription).locked():
+        if self._limits(subscription, now).share == 0:
             return None
         health = await self._seen_or_read(subscription.id)
+        if not open_to_its_share(health, self._policy, now):
+            return None
         lanes = self._shares_of(subscription)
-        if not open_to_its_share(health, self._policy, now) or lanes.locked():
-            return None  # (the read let other deliveries run: the share may be taken now)
-        await lanes.acquire()  # free: returns at once
+        try:
+            # A lane of the share frees up as soon as a sibling's answer arrives: worth a
+            # short wait rather than two writes for a lease.
+            await asyncio.wait_for(lanes.acquire(), SHARE_WAIT_S)
+        except TimeoutError:
+            return None
+        health = self._seen_of(subscription.id) or health
+        if not open_to_its_share(health, self._policy, self._clock()):
+            lanes.release()  # a sibling's answer meanwhile: no longer healthy
+            return None
         return Admission(None, health, share=ShareLane(lanes))
 
     async def _seen_or_read(self, subscription_id: str) -> EndpointHealth:
