@@ -3,7 +3,7 @@ delivery comes to wait for an attempt built by its own constructor."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -65,36 +65,30 @@ def test_the_attempt_after_a_failure_carries_its_answer_and_its_schedule() -> No
     assert (job.force, job.origin, job.deferrals, job.counted) == (False, "schedule", 0, False)
 
 
-def test_a_put_off_attempt_keeps_what_its_job_carried_and_counts_the_wait() -> None:
-    merchant = DeliveryJob.asked_by_merchant(EVENT, SUB, attempt=3, now=NOW)
-    later = DeliveryJob.put_off(
+def _put_off(waiting: DeliveryJob | None, attempt: int, now: datetime) -> DeliveryJob:
+    return DeliveryJob.put_off(
         EVENT,
         SUB,
-        waiting=merchant,
-        attempt=3,
+        waiting=waiting,
+        attempt=attempt,
         due_at=LATER,
         first_attempt_at=NOW,
-        schedule_from=3,
-        origin="merchant",
-        now=LATER,
+        schedule_from=attempt,
+        origin=waiting.origin if waiting else "schedule",
+        now=now,
     )
+
+
+def test_a_put_off_attempt_keeps_what_its_job_carried_and_counts_the_wait() -> None:
+    merchant = DeliveryJob.asked_by_merchant(EVENT, SUB, attempt=3, now=NOW)
+    later = _put_off(merchant, 3, LATER)
     assert (later.force, later.origin, later.deferrals, later.due_at) == (
         True,
         "merchant",
         1,
         LATER,
     )
-    first = DeliveryJob.put_off(
-        EVENT,
-        SUB,
-        waiting=None,
-        attempt=1,
-        due_at=LATER,
-        first_attempt_at=NOW,
-        schedule_from=1,
-        origin="schedule",
-        now=NOW,
-    )
+    first = _put_off(None, 1, NOW)
     assert (first.deferrals, first.last_attempt_at, first.force) == (1, NOW, False)
 
 

@@ -266,8 +266,9 @@ class EndpointGate:
                         slow_until=slow_until,
                     )
                 )
-            paused_here = self._paused_without_a_hold(observation, hold_until, health, now)
-            if admission.shared and paused_here:
+            if admission.shared and self._pausing_without_a_hold(
+                observation, hold_until, health, now
+            ):
                 # Other invocations' failures, unseen here, made this one the pausing failure:
                 # the next probe waits as if this lane had been a probe.
                 health = await self._blocking(
@@ -284,13 +285,14 @@ class EndpointGate:
         self._saw(subscription.id, health)
         return health
 
-    def _paused_without_a_hold(
+    def _pausing_without_a_hold(
         self,
         observation: Observation,
         hold_until: datetime | None,
         health: EndpointHealth,
         now: datetime,
     ) -> bool:
+        """A failure that left the endpoint paused with no probe hold set or in force."""
         return (
             observation is Observation.FAILURE
             and hold_until is None
@@ -310,7 +312,8 @@ class EndpointGate:
 
     async def _take_share(self, subscription: Subscription, now: datetime) -> Admission | None:
         """A lane of this invocation's own share, while the record it saw shows the endpoint
-        healthy; None when there is no share, none free, or the endpoint is not healthy."""
+        healthy; None when there is no share, none frees within SHARE_WAIT_S, or the endpoint
+        is not healthy."""
         if self._limits(subscription, now).share == 0:
             return None
         health = await self._seen_or_read(subscription.id)
