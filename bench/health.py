@@ -30,11 +30,12 @@ from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
 from parcelhooks.core.deliveries import AttemptRecord
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
-from parcelhooks.delivery.fanout import Fanout, RetryPolicy
+from parcelhooks.delivery.fanout import Fanout, QueuedMessage, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.netguard import GuardPolicy, system_resolver
 from parcelhooks.delivery.http.sender import HttpSender
 from parcelhooks.delivery.settings import FANOUT_EVENT_SOURCES
+from parcelhooks.delivery.settlement import Bookkeeping
 from testkit.factories import shipment_event, subscription
 from testkit.fakes import (
     FakeDeadLetters,
@@ -158,13 +159,24 @@ def _fanout(
         SuccessMarksBefore(log, tables["IdempotencyTable"]) if row.marks_before else log
     )
     store = EndpointHealthTable(tables["EndpointHealthTable"]) if row.health else NoGate()
+    gate = EndpointGate(
+        store,
+        BREAKER,
+        delivery_timeout_s=10,
+        executor=executor,
+        clock=lambda: datetime.now(UTC),
+        invocations=row.invocations,
+    )
     return Fanout(
-        subscriptions=FakeSubscriptions(subscriptions),
-        marks=books,
-        log=books,
-        retries=FakeRetries(),
-        dead_letters=FakeDeadLetters(),
-        notices=FakeNotices(),
+        books=Bookkeeping(
+            subscriptions=FakeSubscriptions(subscriptions),
+            log=books,
+            retries=FakeRetries(),
+            dead_letters=FakeDeadLetters(),
+            notices=FakeNotices(),
+            counts=gate,
+            clock=lambda: datetime.now(UTC),
+        ),
         sender=HttpSender(
             connect_timeout_s=3,
             total_timeout_s=10,
@@ -174,14 +186,7 @@ def _fanout(
         ),
         mailer=FakeMailer(),
         secrets=FakeSecrets(),
-        gate=EndpointGate(
-            store,
-            BREAKER,
-            delivery_timeout_s=10,
-            executor=executor,
-            clock=lambda: datetime.now(UTC),
-            invocations=row.invocations,
-        ),
+        gate=gate,
         policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
         executor=executor,
         telemetry=FakeTelemetry(),
@@ -200,9 +205,10 @@ def _run(fanout: Fanout, label: str, first_sight: bool) -> float:
             ).model_dump_json()
             for i in range(first, first + BATCH)
         ]
-        await asyncio.gather(
-            *(fanout.handle_message(body, first_sight=first_sight) for body in bodies)
+        failed = await fanout.handle_batch(
+            [QueuedMessage(f"msg-{i}", body, first_sight) for i, body in enumerate(bodies)]
         )
+        assert not failed, failed
 
     async def all_batches() -> None:
         for first in range(0, EVENTS, BATCH):

@@ -35,11 +35,12 @@ from servers import nginx_204, slow_server  # noqa: E402
 
 from devstack.stack import build as build_stack  # noqa: E402
 from devstack.template import function_environment, resources  # noqa: E402
-from parcelhooks.delivery.fanout import Fanout, RetryPolicy  # noqa: E402
+from parcelhooks.delivery.fanout import Fanout, QueuedMessage, RetryPolicy  # noqa: E402
 from parcelhooks.delivery.gate import EndpointGate  # noqa: E402
 from parcelhooks.delivery.http.netguard import GuardPolicy, system_resolver  # noqa: E402
 from parcelhooks.delivery.http.sender import HttpSender, WebhookRequest  # noqa: E402
 from parcelhooks.delivery.outcomes import classify  # noqa: E402
+from parcelhooks.delivery.settlement import Bookkeeping  # noqa: E402
 from parcelhooks.delivery.signing import webhook_headers  # noqa: E402
 from parcelhooks.delivery.webhook import webhook_body  # noqa: E402
 from testkit.factories import shipment_event, subscription  # noqa: E402
@@ -177,13 +178,23 @@ def throughput() -> None:
 
 
 def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLog) -> Fanout:  # type: ignore[type-arg]
+    gate = EndpointGate(
+        NoGate(),
+        BREAKER,
+        delivery_timeout_s=timeout_s,
+        executor=EXECUTOR,
+        clock=lambda: datetime.now(UTC),
+    )
     return Fanout(
-        subscriptions=FakeSubscriptions(subscriptions),
-        marks=log,
-        log=log,
-        retries=FakeRetries(),
-        dead_letters=FakeDeadLetters(),
-        notices=FakeNotices(),
+        books=Bookkeeping(
+            subscriptions=FakeSubscriptions(subscriptions),
+            log=log,
+            retries=FakeRetries(),
+            dead_letters=FakeDeadLetters(),
+            notices=FakeNotices(),
+            counts=gate,
+            clock=lambda: datetime.now(UTC),
+        ),
         sender=HttpSender(
             connect_timeout_s=min(3, timeout_s),
             total_timeout_s=timeout_s,
@@ -194,13 +205,7 @@ def _fanout(subscriptions: list, concurrency: int, timeout_s: float, log: FakeLo
         # The delivery engine alone: endpoint health has its own benchmark (bench/health.py).
         mailer=FakeMailer(),
         secrets=FakeSecrets(),
-        gate=EndpointGate(
-            NoGate(),
-            BREAKER,
-            delivery_timeout_s=timeout_s,
-            executor=EXECUTOR,
-            clock=lambda: datetime.now(UTC),
-        ),
+        gate=gate,
         policy=RetryPolicy(schedule_s=(5, 300), jitter=0.2),
         executor=EXECUTOR,
         telemetry=FakeTelemetry(),
@@ -247,7 +252,10 @@ def _batch(urls_per_event: list[list[str]]) -> tuple[list, list[str]]:  # type: 
 
 
 async def _process(fanout: Fanout, bodies: list[str]) -> None:
-    await asyncio.gather(*(fanout.handle_message(body) for body in bodies))
+    failed = await fanout.handle_batch(
+        [QueuedMessage(f"msg-{i}", body) for i, body in enumerate(bodies)]
+    )
+    assert not failed, failed
 
 
 def _run_batch(fanout: Fanout, bodies: list[str]) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
 from parcelhooks.delivery.settings import FANOUT_EVENT_SOURCES
+from parcelhooks.delivery.settlement import Bookkeeping
 from testkit.factories import NOW
 
 # One pool for every kit: a pool per kit would leave idle threads behind each property example.
@@ -252,6 +253,11 @@ class FakeHealthStore:
             self.reads += 1
             return self.endpoints[subscription_id].health
 
+    def read_many(self, subscription_ids: Collection[str]) -> dict[str, EndpointHealth]:
+        with self._lock:
+            self.reads += 1
+            return {id_: self.endpoints[id_].health for id_ in subscription_ids}
+
     def record(
         self,
         subscription_id: str,
@@ -378,13 +384,17 @@ class FanoutKit:
             wait_budget_s=wait_budget_s,
             invocations=invocations,
         )
-        self.fanout = Fanout(
+        self.books = Bookkeeping(
             subscriptions=self.subscriptions,
-            marks=self.log,
             log=self.log,
             retries=self.retries,
             dead_letters=self.dead_letters,
             notices=self.notices,
+            counts=self.gate,
+            clock=lambda: self.now,
+        )
+        self.fanout = Fanout(
+            books=self.books,
             sender=self.sender,
             mailer=self.mailer,
             secrets=self.secrets,

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
-from parcelhooks.core.health import Limits, Observation
+from parcelhooks.core.health import EndpointHealth, Limits, Observation
 from parcelhooks.delivery.gate import EndpointGate, HealthStore
 from testkit.factories import NOW, subscription
 from testkit.fakes import TEST_BREAKER, FakeHealthStore
@@ -164,3 +164,16 @@ def test_an_answer_on_a_lane_of_an_invocation_s_own_is_recorded_alone(
     assert store.record("sub_1", Observation.NEUTRAL, now=later, hold_until=hold) == replace(
         ok, hold_until=hold
     )
+
+
+def test_records_are_read_together_and_an_endpoint_never_written_reads_fresh(
+    health_table: EndpointHealthTable,
+) -> None:
+    now = NOW
+    health_table.record("sub_a", Observation.FAILURE, now=now)
+    health_table.record("sub_b", Observation.SUCCESS, now=now)
+    read = health_table.read_many(["sub_a", "sub_b", "sub_never"])
+    assert read["sub_a"].consecutive_failures == 1
+    assert read["sub_b"].last_success_at == now
+    assert read["sub_never"] == EndpointHealth()
+    assert read == {id_: health_table.read(id_) for id_ in read}

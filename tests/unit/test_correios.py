@@ -361,7 +361,7 @@ def test_only_events_newly_queued_as_unknown_are_counted(caplog: pytest.LogCaptu
 def test_the_webhook_carries_detail_action_and_estimated_delivery() -> None:
     event = _one(_raw_event(codigo="LDI", tipo="01", dtPrevista="2026-12-01"))
     kit = FanoutKit([subscription(merchant_id="merchant-a")])
-    asyncio.run(kit.fanout.fan_out(_shipment(event)))
+    asyncio.run(kit.fanout.handle_message(_shipment(event).model_dump_json()))
     data = json.loads(kit.sender.requests[0].body)["data"]
     assert data["status"] == "available_for_pickup"
     assert (data["status_detail"], data["action_required"]) == ("post_office", True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from devstack.template import parameter_default, resources
 from parcelhooks.core.health import EndpointHealth, Limits, Observation, lane_share
 from parcelhooks.core.models import DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT
+from parcelhooks.delivery.fanout import QueuedMessage
 from parcelhooks.delivery.gate import SHARE_WAIT_S, EndpointGate
 from parcelhooks.delivery.health import SUCCESS_NOTED_EVERY, worth_recording
 from parcelhooks.delivery.http.sender import WebhookRequest
@@ -314,3 +316,24 @@ def test_a_sibling_slower_than_the_wait_leaves_the_next_delivery_to_lease() -> N
     _gather_events(kit, 2)
     assert len(kit.sender.requests) == 2
     assert kit.health.admissions == 1  # one on the share, one leased after the wait
+
+
+def test_the_records_of_every_endpoint_asked_for_at_once_are_read_in_one_call() -> None:
+    subs = [subscription(id=f"sub_{i}", url=f"https://h{i}.example/h") for i in range(3)]
+    kit = FanoutKit(subs, invocations=1)
+    asked: list[set[str]] = []
+    original = kit.health.read_many
+
+    def read_many(ids: Collection[str]) -> dict[str, EndpointHealth]:
+        asked.append(set(ids))
+        return original(ids)
+
+    kit.health.read_many = read_many  # type: ignore[method-assign]
+    messages = [
+        QueuedMessage(f"msg-{i}", shipment_event(event_id=f"evt_{i}").model_dump_json())
+        for i in range(4)
+    ]
+    kit.fanout.begin_invocation()
+    assert asyncio.run(kit.fanout.handle_batch(messages)) == []
+    assert asked == [{"sub_0", "sub_1", "sub_2"}]
+    assert len(kit.sender.requests) == 12

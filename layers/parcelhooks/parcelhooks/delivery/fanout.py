@@ -1,12 +1,14 @@
-"""Fan-out: one queued message in, a signed POST to every subscription that wants it.
+"""Fan-out: an invocation's batch of queued messages in, a signed POST to every
+subscription that wants each event.
 
-All POSTs of a batch run at once on the event loop, at most `concurrency` at a time (the
-invocation's bound over every endpoint; a subscription's `max_in_flight` bounds its one
-endpoint over every invocation), so a slow receiver holds up only itself. What follows
-from the answers — the log (whose success lines keep a delivery from going out twice),
-retries with the next delay of the schedule,
-the dead-letter queue — is written once per message, in batches, on a worker thread
-(boto3 blocks).
+A batch is handled at once: each merchant's subscriptions are read once for all its
+messages, every POST of every message runs at once on the event loop, at most
+`concurrency` at a time (the invocation's bound over every endpoint; a subscription's
+`max_in_flight` bounds its one endpoint over every invocation), so a slow receiver holds up
+only itself. What follows from the answers — the log (whose lines that end a delivery keep
+it from going out twice), retries with the next delay of the schedule, the dead-letter
+queue — is written once for the whole batch, in batches, on a worker thread (boto3 blocks),
+and what could not be written fails only the messages it belongs to (delivery/settlement.py).
 
 One delivery cannot sink another: a POST that raises is that delivery's failed attempt,
 and each write of the bookkeeping stands alone, the log falling back to line by line.
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,19 +70,8 @@ from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.health import breaker_reason, breaker_trips, defer_s, observe
 from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult, classify, retry_after_s
-from parcelhooks.delivery.ports import (
-    DeadLetterSink,
-    DeliveryLog,
-    DeliveryMarks,
-    Mailer,
-    NoticeSink,
-    RetryScheduler,
-    SecretValues,
-    Sender,
-    SubscriptionSource,
-    Telemetry,
-)
-from parcelhooks.delivery.settlement import Bookkeeping, Gone, Settlement, bump
+from parcelhooks.delivery.ports import Books, Mailer, SecretValues, Sender, Telemetry
+from parcelhooks.delivery.settlement import Gone, Settlement, bump
 from parcelhooks.delivery.signing import webhook_headers
 from parcelhooks.delivery.webhook import webhook_body
 
@@ -126,8 +117,32 @@ class _Unrendered:
     error: str
 
 
-class RetrySchedulingError(RuntimeError):
-    """SQS would not take a retry message."""
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """One message of an invocation's batch, as SQS handed it over.
+
+    `first_sight`: SQS hands this message over for the first time and ingest queued its
+    event for the first time, so no delivery of it can have been made: the log is not asked
+    which ones were (any other message is: a redelivery, a re-queued or redriven event, a
+    retry, an operational event)."""
+
+    message_id: str
+    body: str
+    first_sight: bool = False
+
+
+class _Listings:
+    """Each merchant's subscriptions, read once per batch: the messages asking at once
+    share the read (and its failure)."""
+
+    def __init__(self, read: Callable[[str], Awaitable[list[Subscription]]]) -> None:
+        self._read = read
+        self._reads: dict[str, asyncio.Future[list[Subscription]]] = {}
+
+    async def of(self, merchant_id: str) -> list[Subscription]:
+        if merchant_id not in self._reads:
+            self._reads[merchant_id] = asyncio.ensure_future(self._read(merchant_id))
+        return await asyncio.shield(self._reads[merchant_id])
 
 
 def utcnow() -> datetime:
@@ -173,12 +188,7 @@ class Fanout:
     def __init__(
         self,
         *,
-        subscriptions: SubscriptionSource,
-        marks: DeliveryMarks,
-        log: DeliveryLog,
-        retries: RetryScheduler,
-        dead_letters: DeadLetterSink,
-        notices: NoticeSink,
+        books: Books,
         sender: Sender,
         mailer: Mailer,
         secrets: SecretValues,
@@ -190,9 +200,7 @@ class Fanout:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
-        self._subscriptions = subscriptions
-        self._marks = marks
-        self._retries = retries
+        self._books = books
         self._sender = sender
         self._mailer = mailer
         self._secrets = secrets
@@ -204,55 +212,76 @@ class Fanout:
         self._clock = clock
         self._rng = rng or random.Random()
         self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-        self._books = Bookkeeping(
-            subscriptions=subscriptions,
-            log=log,
-            retries=retries,
-            dead_letters=dead_letters,
-            notices=notices,
-            counts=gate,
-            clock=clock,
-        )
 
     def begin_invocation(self) -> None:
         """Called once per invocation, before its messages (see EndpointGate)."""
         self._gate.begin_invocation()
 
+    async def handle_batch(self, messages: Sequence[QueuedMessage]) -> list[str]:
+        """Process an invocation's batch; the ids of the messages whose work could not all
+        be done (SQS hands them over again), the others settled."""
+        failures = await self._handle_all(messages)
+        for message_id, error in failures.items():
+            logger.error(
+                "message not settled: SQS hands it back",
+                message_id=message_id,
+                error=repr(error),
+            )
+        return list(failures)
+
     async def handle_message(self, body: str, *, first_sight: bool = False) -> None:
-        """Process one queue message; raises if any of its work could not be done.
+        """Process one queue message as a batch of one; raises what kept it from settling."""
+        failures = await self._handle_all([QueuedMessage("message", body, first_sight)])
+        for error in failures.values():
+            raise error
 
-        `first_sight`: SQS hands this message over for the first time and ingest queued its
-        event for the first time, so no delivery of it can have been made: the log is not
-        asked which ones were (any other message is: a redelivery, a re-queued or redriven
-        event, a retry, an operational event)."""
-        match queue_message(body):
-            case DeliveryJob() as job:
-                await self.retry(job)
-            case OperationalEvent() as notice:
-                await self.fan_out(notice)
-            case ShipmentEvent() as event:
-                await self.fan_out(event, first_sight=first_sight)
-
-    async def fan_out(self, event: WebhookEvent, *, first_sight: bool = False) -> None:
-        subscriptions = await self._blocking(
-            self._subscriptions.list_for_merchant, event.merchant_id
+    async def _handle_all(self, messages: Sequence[QueuedMessage]) -> dict[str, BaseException]:
+        listings = _Listings(
+            lambda merchant_id: self._blocking(self._books.subscriptions_of, merchant_id)
         )
+        made = await asyncio.gather(
+            *(self._settlement_of(message, listings) for message in messages),
+            return_exceptions=True,
+        )
+        failures: dict[str, BaseException] = {}
+        settlements: dict[str, Settlement] = {}
+        for message, settlement in zip(messages, made, strict=True):
+            if isinstance(settlement, BaseException):
+                failures[message.message_id] = settlement
+            else:
+                settlements[message.message_id] = settlement
+        try:
+            failures |= await self._blocking(self._books.settle, settlements)
+        finally:
+            for settlement in settlements.values():
+                self._report(settlement)
+        return failures
+
+    async def _settlement_of(self, message: QueuedMessage, listings: _Listings) -> Settlement:
+        match queue_message(message.body):
+            case DeliveryJob() as job:
+                return await self._retry(job, listings)
+            case OperationalEvent() as notice:
+                return await self._fan_out(notice, listings)
+            case ShipmentEvent() as event:
+                return await self._fan_out(event, listings, first_sight=message.first_sight)
+
+    async def _fan_out(
+        self, event: WebhookEvent, listings: _Listings, *, first_sight: bool = False
+    ) -> Settlement:
+        subscriptions = await listings.of(event.merchant_id)
         body = webhook_body(event)  # the same bytes for every subscription and retry
         # Parsed back only when a filter has to read it.
         envelope = envelope_of(body) if any(s.filter for s in subscriptions) else {}
         wanted = [sub for sub in subscriptions if _wants(sub, event, envelope)]
         if not wanted:
-            return
+            return Settlement()
         ids = {sub.id: delivery_id(event.event_id, sub.id) for sub in wanted}
-        done = (
-            set()
-            if first_sight
-            else await self._blocking(self._marks.delivered, list(ids.values()))
-        )
+        done = set() if first_sight else await self._blocking(self._books.ended, list(ids.values()))
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
         pending = [_Planned(sub, 1, None, 1) for sub in wanted if ids[sub.id] not in done]
         live = [p for p in pending if p.subscription.enabled]
-        await self._attempt_all(
+        return await self._attempt_all(
             event,
             [p for p in live if not _skips(p.subscription, event)],
             skipped=[p for p in live if _skips(p.subscription, event)],
@@ -260,18 +289,16 @@ class Fanout:
             body=body,
         )
 
-    async def retry(self, job: DeliveryJob) -> None:
+    async def _retry(self, job: DeliveryJob, listings: _Listings) -> Settlement:
         now = self._clock()
         if job.due_at > now:
             # SQS delays at most 15 minutes: longer waits come back early and go round again.
-            if await self._blocking(self._retries.schedule, [job], now):
-                raise RetrySchedulingError(job.delivery_id)  # SQS will hand it back to us
-            return
-        subscription = await self._blocking(
-            self._subscriptions.get, job.merchant_id, job.subscription_id
+            return Settlement(requeued=[job])
+        subscription = next(
+            (s for s in await listings.of(job.merchant_id) if s.id == job.subscription_id), None
         )
         if subscription is None:
-            return  # deleted since: nobody is waiting for it any more
+            return Settlement()  # deleted since: nobody is waiting for it any more
         planned = _Planned(
             subscription,
             job.attempt,
@@ -281,17 +308,16 @@ class Fanout:
             job=job,
         )
         if not job.force:
-            done = await self._blocking(self._marks.delivered, [job.delivery_id])
+            done = await self._blocking(self._books.ended, [job.delivery_id])
             if done:
-                await self._attempt_all(job.event, [], taken=[planned])
-                return  # SQS delivered this retry twice and the first one succeeded
+                # SQS delivered this retry twice and the first one succeeded.
+                return await self._attempt_all(job.event, [], taken=[planned])
         if not subscription.enabled:
-            await self._attempt_all(job.event, [], held=[planned])
+            return await self._attempt_all(job.event, [], held=[planned])
         # The merchant's own retry sends a stale event all the same: they asked for it.
-        elif not job.force and _skips(subscription, job.event):
-            await self._attempt_all(job.event, [], skipped=[planned])
-        else:
-            await self._attempt_all(job.event, [planned])
+        if not job.force and _skips(subscription, job.event):
+            return await self._attempt_all(job.event, [], skipped=[planned])
+        return await self._attempt_all(job.event, [planned])
 
     async def _attempt_all(
         self,
@@ -302,7 +328,7 @@ class Fanout:
         held: Sequence[_Planned] = (),
         taken: Sequence[_Planned] = (),
         body: bytes | None = None,
-    ) -> None:
+    ) -> Settlement:
         body = body or webhook_body(event)  # the same bytes for every subscription and retry
         results = await asyncio.gather(*(self._deliver(event, body, p) for p in planned))
         settlement = Settlement()
@@ -328,10 +354,7 @@ class Fanout:
                 )
             else:
                 self._decide(settlement, event=event, plan=plan, sent=sent)
-        try:
-            await self._blocking(self._books.settle, settlement)
-        finally:
-            self._report(settlement)
+        return settlement
 
     def _report(self, settlement: Settlement) -> None:
         """Telemetry, on the loop's thread: its buffers need no lock."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,7 +47,7 @@ SHARE_WAIT_S = 0.5
 
 
 class HealthStore(Protocol):
-    def read(self, subscription_id: str) -> EndpointHealth: ...
+    def read_many(self, subscription_ids: Collection[str]) -> dict[str, EndpointHealth]: ...
 
     def admit(
         self,
@@ -146,6 +146,8 @@ class _LoopLanes:
     shares: _Semaphores = field(default_factory=_Semaphores)
     # Reads of a record under way: the deliveries asking at once share one.
     reads: dict[str, asyncio.Future[EndpointHealth]] = field(default_factory=dict)
+    # Records asked for on this turn of the loop, not read yet: read together.
+    unread: list[str] = field(default_factory=list)
 
 
 class EndpointGate:
@@ -333,27 +335,54 @@ class EndpointGate:
         return Admission(None, health, share=ShareLane(lanes))
 
     async def _seen_or_read(self, subscription_id: str) -> EndpointHealth:
-        """The record as seen here lately, or read: once for every delivery asking at once."""
+        """The record as seen here lately, or read: once for every delivery asking at once,
+        in one read with every other record asked for on the same turn of the loop."""
         health = self._seen_of(subscription_id)
         if health is not None:
             return health
-        reads = self._lanes().reads
+        lanes = self._lanes()
         asked_at = time.monotonic()
-        if subscription_id not in reads:
-            reads[subscription_id] = asyncio.ensure_future(
-                self._blocking(lambda: self._store.read(subscription_id))
-            )
-        reading = reads[subscription_id]
-        try:
-            health = await asyncio.shield(reading)
-        finally:
-            if reads.get(subscription_id) is reading and reading.done():
-                del reads[subscription_id]
+        reading = lanes.reads.get(subscription_id)
+        if reading is None or reading.done():
+            reading = lanes.loop.create_future()
+            lanes.reads[subscription_id] = reading
+            if not lanes.unread:
+                lanes.loop.call_soon(self._read_together, lanes)
+            lanes.unread.append(subscription_id)
+        health = await asyncio.shield(reading)
         written = self._seen.get(subscription_id)
         if written is not None and written[0] >= asked_at:
             return written[1]  # a write answered meanwhile: newer than this read
         self._saw(subscription_id, health)
         return health
+
+    def _read_together(self, lanes: _LoopLanes) -> None:
+        """Read the records asked for on this turn of the loop, in one call."""
+        ids, lanes.unread = lanes.unread, []
+        wanted = {id_: lanes.reads[id_] for id_ in ids}
+        started = time.monotonic()
+
+        def answer(call: asyncio.Future[dict[str, EndpointHealth]]) -> None:
+            for id_, reading in wanted.items():
+                if lanes.reads.get(id_) is reading:
+                    del lanes.reads[id_]
+                if reading.done():
+                    continue
+                if call.cancelled():
+                    reading.cancel()
+                elif (error := call.exception()) is not None:
+                    reading.set_exception(error)
+                else:
+                    health = call.result()[id_]
+                    seen = self._seen.get(id_)
+                    if seen is None or seen[0] < started:
+                        # Seen at once: a delivery asking before the readers resume reads
+                        # nothing again (a write answered meanwhile is newer: kept).
+                        self._saw(id_, health)
+                    reading.set_result(health)
+
+        read = asyncio.ensure_future(self._blocking(lambda: self._store.read_many(ids)))
+        read.add_done_callback(answer)
 
     def _seen_of(self, subscription_id: str) -> EndpointHealth | None:
         seen = self._seen.get(subscription_id)

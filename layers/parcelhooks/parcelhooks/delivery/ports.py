@@ -3,9 +3,9 @@ production (aws/), small fakes in the unit tests."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
@@ -13,6 +13,9 @@ from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
 from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
+
+if TYPE_CHECKING:
+    from parcelhooks.delivery.settlement import Settlement
 
 
 class SubscriptionSource(Protocol):
@@ -25,15 +28,13 @@ class SubscriptionSource(Protocol):
         ...
 
 
-class DeliveryMarks(Protocol):
-    """Which deliveries already ended (their log has the line that ended them), so processing
-    an event again sends no duplicate."""
-
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]: ...
-
-
 class DeliveryLog(Protocol):
     def record(self, attempts: Sequence[AttemptRecord]) -> None: ...
+
+    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
+        """Which deliveries already ended (the log has the line that ended them), so
+        processing an event again sends no duplicate."""
+        ...
 
 
 class RetryScheduler(Protocol):
@@ -49,6 +50,20 @@ class DeadLetterSink(Protocol):
 class NoticeSink(Protocol):
     def publish(self, events: Sequence[OperationalEvent]) -> list[str]:
         """Return the event ids that could not be queued."""
+        ...
+
+
+class Books(Protocol):
+    """The fan-out's bookkeeping as one port (delivery/settlement.py `Bookkeeping` puts the
+    stores above behind it; blocking calls, made off the event loop)."""
+
+    def subscriptions_of(self, merchant_id: str) -> list[Subscription]: ...
+
+    def ended(self, delivery_ids: Sequence[str]) -> set[str]: ...
+
+    def settle(self, settlements: Mapping[str, Settlement]) -> dict[str, Exception]:
+        """Write what a batch's attempts decided, by message; the messages that must come
+        back (SQS hands them over again), each with why."""
         ...
 
 

@@ -1,10 +1,16 @@
-"""Writing down what one message's attempts decided: disables and their notices, retries,
-dead letters, the endpoints' held/pending counts, and the delivery log (whose success lines
-keep a message processed again from sending those deliveries twice).
+"""The fan-out's bookkeeping, as one port: whom an event goes to, which of its deliveries
+already ended, and writing down what a batch's attempts decided — disables and their
+notices, retries, dead letters, the endpoints' held/pending counts, and the delivery log
+(whose lines that end a delivery keep a message processed again from sending it twice).
 
-Runs on a worker thread (boto3 blocks). Each write stands alone, so one store failing
-loses no other bookkeeping; only a log that takes no line, or a dead-letter queue that
-takes nothing, fails the message (SQS then re-POSTs what has no success line).
+A whole invocation's batch is settled at once: every message's lines go to the log in the
+same batched writes, every retry to the retry queue in the same sends, and the endpoints'
+counts are added up first; what could not be written fails only the messages it belongs
+to. Runs on a worker thread (boto3 blocks). Each write stands alone, so one store failing
+loses no other bookkeeping; only a log that takes none of a message's lines, a dead-letter
+queue that takes none of its dead letters, or a retry queue that will not take a job sent
+back unchanged fails that message (SQS then hands it back, and it re-POSTs only what the
+log does not show ended).
 
 The lines that end a delivery (`delivered`, `skipped_stale`) are written first: a worker
 that dies before the rest is written leaves those deliveries ended, and the message handed
@@ -16,7 +22,7 @@ delivery that was not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -57,6 +63,9 @@ class Settlement:
     gone: dict[str, Gone] = field(default_factory=dict)
     retries: list[DeliveryJob] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    # A retry job not due yet, sent back to the retry queue as it is (SQS delays at most 15
+    # minutes); the message fails if the queue will not take it.
+    requeued: list[DeliveryJob] = field(default_factory=list)
     # Per subscription: deliveries newly held, and retry jobs taken (counted out of pending).
     held: dict[str, int] = field(default_factory=dict)
     taken: dict[str, int] = field(default_factory=dict)
@@ -65,6 +74,10 @@ class Settlement:
 
 class DeliveryLogUnavailableError(RuntimeError):
     """The delivery log took none of a message's lines: the store itself is failing."""
+
+
+class RetrySchedulingError(RuntimeError):
+    """SQS would not take a retry job sent back unchanged."""
 
 
 def _unschedulable(job: DeliveryJob) -> DeadLetter:
@@ -90,6 +103,8 @@ def bump(counts: dict[str, int], key: str, by: int = 1) -> None:
 
 
 class Bookkeeping:
+    """The fan-out's stores behind one port (delivery/ports.py `Books`)."""
+
     def __init__(
         self,
         *,
@@ -109,48 +124,93 @@ class Bookkeeping:
         self._counts = counts
         self._clock = clock
 
-    def settle(self, settlement: Settlement) -> None:
-        """Write what the attempts decided.
+    def subscriptions_of(self, merchant_id: str) -> list[Subscription]:
+        return self._subscriptions.list_for_merchant(merchant_id)
+
+    def ended(self, delivery_ids: Sequence[str]) -> set[str]:
+        """Which of these deliveries the log shows ended."""
+        return self._log.delivered(delivery_ids)
+
+    def settle(self, settlements: Mapping[str, Settlement]) -> dict[str, Exception]:
+        """Write what a batch's attempts decided (`settlements` by message); the messages
+        that must come back, each with why.
 
         Each write stands alone: one that fails is logged and the others are still made.
-        A lost disable or single log line does not fail the message, which SQS would hand
+        A lost disable or single log line does not fail its message, which SQS would hand
         back to POST its siblings again and start second retry chains.
         """
-        ended = [record for record in settlement.records if record.outcome in DONE]
-        ended_logged = bool(ended) and self._write_log(ended)
-
-        def still_to_log() -> list[AttemptRecord]:
-            return [r for r in settlement.records if not (ended_logged and r.outcome in DONE)]
-
+        failures: dict[str, Exception] = {}
+        everything = list(settlements.values())
+        written = self._write_log([r for s in everything for r in s.records if r.outcome in DONE])
         now = self._clock()
-        notices_out = [self._disable(settlement, gone, now) for gone in settlement.gone.values()]
-        queued: list[DeliveryJob] = []
-        if settlement.retries:
-            counted = [job.model_copy(update={"counted": True}) for job in settlement.retries]
-            # A retry SQS will not take is parked in the DLQ rather than failing the whole
-            # message, which would POST its siblings again and start a second retry chain.
-            refused = self._schedule(counted, now)
-            settlement.dead.extend(_unschedulable(job) for job in refused)
-            refused_ids = {id(job) for job in refused}
-            queued = [job for job in counted if id(job) not in refused_ids]
-        self._count(settlement, queued)
-        if settlement.dead:
-            try:
-                self._dead_letters.send(settlement.dead)
-            except Exception:
-                # Raises: a delivery neither retried nor dead-lettered must come back, and SQS
-                # redelivery re-POSTs only deliveries without a success line. Its line stays
-                # `retry`: the attempt is made again when the message is handed back.
-                self._write_log(still_to_log())
-                raise
-            settlement.records = mark_exhausted(settlement.records, settlement.dead)
-            notices_out += [notices.delivery_exhausted(dead) for dead in settlement.dead]
-        logged = self._write_log(still_to_log()) or ended_logged
+        notices_out = [self._disable(s, gone, now) for s in everything for gone in s.gone.values()]
+        queued = self._schedule_all(settlements, failures, now)
+        self._count(everything, queued)
+        undead = self._send_dead(settlements)
+        for key, settlement in settlements.items():
+            if key in undead:
+                # A delivery neither retried nor dead-lettered must come back: its line stays
+                # `retry`, and the attempt is made again when the message is handed back.
+                failures.setdefault(key, undead[key])
+            elif settlement.dead:
+                settlement.records = mark_exhausted(settlement.records, settlement.dead)
+                notices_out += [notices.delivery_exhausted(dead) for dead in settlement.dead]
+        written |= self._write_log(
+            [r for s in everything for r in s.records if id(r) not in written]
+        )
         self._tell([notice for notice in notices_out if notice is not None])
-        if not logged:
-            # The log is down, not one line bad: fail so SQS brings the message back, which
-            # re-POSTs only the deliveries without a success line and logs them then.
-            raise DeliveryLogUnavailableError(f"{len(settlement.records)} attempts not logged")
+        for key, settlement in settlements.items():
+            if settlement.records and not any(id(r) in written for r in settlement.records):
+                # The log is down, not one line bad: SQS brings the message back, which
+                # re-POSTs only the deliveries the log does not show ended, and logs them then.
+                failures.setdefault(
+                    key, DeliveryLogUnavailableError(f"{len(settlement.records)} lines not logged")
+                )
+        return failures
+
+    def _schedule_all(
+        self, settlements: Mapping[str, Settlement], failures: dict[str, Exception], now: datetime
+    ) -> list[DeliveryJob]:
+        """Every message's retries in one go; the jobs queued as new retries. A new retry SQS
+        will not take is parked in the DLQ rather than failing its message (which would POST
+        its siblings again and start a second retry chain); a job sent back unchanged that
+        SQS will not take fails its message."""
+        fresh = [
+            (key, job.model_copy(update={"counted": True}))
+            for key, settlement in settlements.items()
+            for job in settlement.retries
+        ]
+        again = [(key, job) for key, s in settlements.items() for job in s.requeued]
+        if not fresh and not again:
+            return []
+        refused = {id(job) for job in self._schedule([job for _, job in fresh + again], now)}
+        for key, job in again:
+            if id(job) in refused:
+                failures.setdefault(key, RetrySchedulingError(job.delivery_id))
+        for key, job in fresh:
+            if id(job) in refused:
+                settlements[key].dead.append(_unschedulable(job))
+        return [job for _, job in fresh if id(job) not in refused]
+
+    def _send_dead(self, settlements: Mapping[str, Settlement]) -> dict[str, Exception]:
+        """Every message's dead letters in one go, or message by message if that fails; the
+        messages whose dead letters the queue would not take."""
+        dead = {key: s.dead for key, s in settlements.items() if s.dead}
+        if not dead:
+            return {}
+        try:
+            self._dead_letters.send([letter for letters in dead.values() for letter in letters])
+            return {}
+        except Exception:
+            logger.exception("dead letters not sent together", messages=len(dead))
+        refused: dict[str, Exception] = {}
+        for key, letters in dead.items():
+            try:
+                self._dead_letters.send(letters)
+            except Exception as error:
+                logger.exception("dead letters not sent", count=len(letters))
+                refused[key] = error
+        return refused
 
     def _disable(
         self, settlement: Settlement, gone: Gone, now: datetime
@@ -171,17 +231,24 @@ class Bookkeeping:
             subscription, by=gone.by, reason=gone.reason, at=now, health=gone.health
         )
 
-    def _count(self, settlement: Settlement, queued: Sequence[DeliveryJob]) -> None:
-        """Keep the endpoints' held and pending counts (what their health shows)."""
+    def _count(self, settlements: Sequence[Settlement], queued: Sequence[DeliveryJob]) -> None:
+        """Keep the endpoints' held and pending counts (what their health shows): one write
+        per endpoint for the whole batch."""
         pending: dict[str, int] = {}
+        held: dict[str, int] = {}
         for job in queued:
             bump(pending, job.subscription_id)
-        for subscription_id, count in settlement.taken.items():
-            bump(pending, subscription_id, -count)
-        for subscription_id in pending.keys() | settlement.held.keys():
-            held, waiting = settlement.held.get(subscription_id, 0), pending.get(subscription_id, 0)
-            if held or waiting:
-                count_it = partial(self._counts.count, subscription_id, held=held, pending=waiting)
+        for settlement in settlements:
+            for subscription_id, count in settlement.taken.items():
+                bump(pending, subscription_id, -count)
+            for subscription_id, count in settlement.held.items():
+                bump(held, subscription_id, count)
+        for subscription_id in pending.keys() | held.keys():
+            newly_held, waiting = held.get(subscription_id, 0), pending.get(subscription_id, 0)
+            if newly_held or waiting:
+                count_it = partial(
+                    self._counts.count, subscription_id, held=newly_held, pending=waiting
+                )
                 _written(f"health counts of {subscription_id}", count_it)
 
     def _tell(self, events: list[OperationalEvent]) -> None:
@@ -197,20 +264,23 @@ class Bookkeeping:
         if refused:
             logger.error("operational events not queued", event_ids=refused)
 
-    def _write_log(self, records: list[AttemptRecord]) -> bool:
+    def _write_log(self, records: list[AttemptRecord]) -> set[int]:
         """The log in one batch; if that fails, line by line, so one bad line sinks no other.
-        Whether any line was written (a line refused on its own would be refused again)."""
-        if not records or _written("delivery log", partial(self._log.record, records)):
-            return True
-        logged = False
+        The lines written (by `id()`: a line refused on its own would be refused again)."""
+        if not records:
+            return set()
+        if _written("delivery log", partial(self._log.record, records)):
+            return {id(record) for record in records}
+        written: set[int] = set()
         for record in records:
             # Writing a line the failed batch did write is harmless: it has the same key.
             what = f"log line of {record.delivery_id} attempt {record.attempt}"
-            logged |= _written(what, partial(self._log.record, [record])) or _written(
+            if _written(what, partial(self._log.record, [record])) or _written(
                 f"{what} without its excerpt",
                 partial(self._log.record, [record.without_response_excerpt()]),
-            )
-        return logged
+            ):
+                written.add(id(record))
+        return written
 
     def _schedule(self, jobs: list[DeliveryJob], now: datetime) -> list[DeliveryJob]:
         """The jobs RetryQueue did not take: all of them if it raised."""

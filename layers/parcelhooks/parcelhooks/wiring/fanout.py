@@ -18,6 +18,7 @@ from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.netguard import Resolver, system_resolver
 from parcelhooks.delivery.http.sender import HttpSender
 from parcelhooks.delivery.settings import FanoutSettings
+from parcelhooks.delivery.settlement import Bookkeeping
 from parcelhooks.delivery.telemetry import PowertoolsTelemetry
 
 # Only AWS calls use threads (the POSTs are on the event loop).
@@ -36,17 +37,28 @@ def resolver() -> Resolver:
 
 def build_fanout(config: FanoutSettings) -> Fanout:
     executor = ThreadPoolExecutor(max_workers=AWS_WORKERS, thread_name_prefix="aws")
-    log = DeliveryLogTable(
-        clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
+    gate = EndpointGate(
+        EndpointHealthTable(clients.table(config.endpoint_health_table)),
+        config.breaker_policy,
+        delivery_timeout_s=config.delivery_timeout_s,
+        executor=executor,
+        clock=utcnow,
+        invocations=config.invocations,
     )
-    return Fanout(
+    books = Bookkeeping(
         subscriptions=SubscriptionsTable(clients.table(config.subscriptions_table)),
-        # The log's success lines are what keeps a delivery from being sent twice.
-        marks=log,
-        log=log,
+        # The log's lines that end a delivery are what keeps it from being sent twice.
+        log=DeliveryLogTable(
+            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
+        ),
         retries=RetryQueue(clients.sqs(), config.retry_queue_url),
         dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
         notices=EventsQueue(clients.sqs(), config.events_queue_url),
+        counts=gate,
+        clock=utcnow,
+    )
+    return Fanout(
+        books=books,
         sender=HttpSender(
             connect_timeout_s=config.connect_timeout_s,
             total_timeout_s=config.delivery_timeout_s,
@@ -56,14 +68,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
         ),
         mailer=SesMailer(clients.ses(), config.email_from_address, executor),
         secrets=KmsOpener(clients.kms()),
-        gate=EndpointGate(
-            EndpointHealthTable(clients.table(config.endpoint_health_table)),
-            config.breaker_policy,
-            delivery_timeout_s=config.delivery_timeout_s,
-            executor=executor,
-            clock=utcnow,
-            invocations=config.invocations,
-        ),
+        gate=gate,
         policy=RetryPolicy(schedule_s=config.retry_schedule_s, jitter=config.retry_jitter),
         executor=executor,
         concurrency=config.delivery_concurrency,
