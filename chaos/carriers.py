@@ -35,13 +35,15 @@ class Answer:
 
 @dataclass(frozen=True)
 class Accepted:
-    """An event the pipeline took, once, and when it said so (monotonic seconds)."""
+    """An event the pipeline took, once, when its request left and when the pipeline said
+    it took it (monotonic seconds)."""
 
     event_id: str
     carrier_event_id: str
     merchant: int
     event_type: str
     acked_at: float
+    sent_at: float
 
 
 @dataclass
@@ -185,8 +187,11 @@ def _carrier(
             due = shared.load.started_at + index * len(batch) / rate_per_s
             time.sleep(max(0.0, due - time.monotonic()))  # pacing: leave at the batch's slot
         again = _resend(shared, rng) if rng.random() < resend_share else []
+        sent_at = time.monotonic()
         answers = channel.send(again + batch)
-        _record(shared, again + batch, answers, resent=len(again), at=time.monotonic())
+        _record(
+            shared, again + batch, answers, resent=len(again), sent_at=sent_at, at=time.monotonic()
+        )
 
 
 def _resend(shared: _Shared, rng: random.Random) -> list[PlannedEvent]:
@@ -198,7 +203,13 @@ def _resend(shared: _Shared, rng: random.Random) -> list[PlannedEvent]:
 
 
 def _record(
-    shared: _Shared, sent: list[PlannedEvent], answers: list[Answer], *, resent: int, at: float
+    shared: _Shared,
+    sent: list[PlannedEvent],
+    answers: list[Answer],
+    *,
+    resent: int,
+    sent_at: float,
+    at: float,
 ) -> None:
     by_id = {answer.carrier_event_id: answer for answer in answers}
     with shared.lock:
@@ -211,17 +222,17 @@ def _record(
             if answer is None:
                 load.ingest_mismatches.append(f"{carrier_event_id}: no answer in the 202")
                 continue
-            _account(load, event, answer, at)
+            _account(load, event, answer, sent_at, at)
         shared.sent.append(sent[resent:])
 
 
-def _account(load: Load, event: PlannedEvent, answer: Answer, at: float) -> None:
+def _account(load: Load, event: PlannedEvent, answer: Answer, sent_at: float, at: float) -> None:
     """A first answer is an acceptance (a duplicate answer too, if our own retry of a
     request that failed is what ingest saw twice); a later one must name the same event."""
     first = load.by_carrier_id.get(answer.carrier_event_id)
     if first is None:
         accepted = Accepted(
-            answer.event_id, answer.carrier_event_id, event.merchant, event.event_type, at
+            answer.event_id, answer.carrier_event_id, event.merchant, event.event_type, at, sent_at
         )
         load.accepted[answer.event_id] = load.by_carrier_id[answer.carrier_event_id] = accepted
         return

@@ -290,3 +290,75 @@ def alternatives(subscriptions: int, prices: Mapping[str, float] = PRICES) -> di
         "EventBridge bus, API destinations": prices["eventbridge_events_per_million"]
         + subscriptions * prices["eventbridge_api_destination_per_million"],
     }
+
+
+# The floor (docs/cost.md "Targets and floor"): the bytes each delivery's outcome adds to the
+# one record of an event's deliveries (its status, answer excerpt kept short, times, ids).
+FLOOR_OUTCOME_BYTES = 200
+FLOOR_RETENTION_DAYS = 30
+# The event's size when the run wrote no history item to measure it by.
+WRITE_UNIT_GUESS = 1000.0
+
+
+def calls_per(usage: Usage, function: str) -> float:
+    """The AWS calls `function`'s code made, in all."""
+    return sum(c["calls"] for key, c in usage.calls.items() if key.split("|")[0] == function)
+
+
+def mean_item_bytes(usage: Usage, table: str, function: str) -> float:
+    """The mean size of the items `function` wrote new to `table` (0 if none)."""
+    rows = _calls_of(usage, table, function, NEW_ITEM_OPERATIONS)
+    items = sum(c.get("items_written", 0) for c in rows)
+    return sum(c.get("item_bytes_written", 0) for c in rows) / items if items else 0.0
+
+
+def floor_total(
+    lines: list[Line], usage: Usage, subscriptions: int, prices: Mapping[str, float] = PRICES
+) -> float:
+    """The whole pipeline per million events with DynamoDB at what the guarantees need and
+    every other term as measured: at ingest one conditional write per event (its dedupe
+    claim and its place in the shipment's history as one item of the event's size) and the
+    shipment's state read and written as measured; one write per event for the record of
+    its deliveries (an event's subscriptions are one merchant's, so one item holds every
+    delivery's outcome); the reads of the fan-out as measured; both new items stored for
+    their retention with point-in-time recovery."""
+    event_bytes = mean_item_bytes(usage, "ShipmentsTable", "IngestFunction") or WRITE_UNIT_GUESS
+    record_bytes = event_bytes + FLOOR_OUTCOME_BYTES * subscriptions
+    write = prices["dynamodb_write_per_million"]
+    writes = _units(event_bytes) + _units(record_bytes)
+    state = [
+        line.for_subscriptions(subscriptions)
+        for line in lines
+        if line.service == "DynamoDB"
+        and not line.what.startswith(("DeliveriesTable", "IdempotencyTable", "ShipmentsTable"))
+    ]
+    per_gb_month = prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"]
+    stored = (event_bytes + record_bytes + 2 * ITEM_OVERHEAD_BYTES) * MILLION
+    storage = stored / GB * per_gb_month * FLOOR_RETENTION_DAYS / DAYS_PER_MONTH
+    others = sum(
+        line.for_subscriptions(subscriptions) for line in lines if line.service != "DynamoDB"
+    )
+    shipment_state = _state_cost(usage, prices)
+    return others + sum(state) + shipment_state + writes * write + storage
+
+
+def _units(item_bytes: float) -> int:
+    """Write units of one item of this size (a unit per started KB)."""
+    return max(1, -(-int(item_bytes + 0.999) // 1024))
+
+
+def _state_cost(usage: Usage, prices: Mapping[str, float]) -> float:
+    """Ingest's read and compare-and-set of each shipment's state, as measured, per million
+    events."""
+    rows = [
+        c
+        for key, c in usage.calls.items()
+        if _table_of(key) == "ShipmentsTable"
+        and key.split("|")[0] == "IngestFunction"
+        and key.split("|")[1] in {"DynamoDB.GetItem", "DynamoDB.UpdateItem"}
+    ]
+    usd = (
+        sum(c["write_units"] for c in rows) * prices["dynamodb_write_per_million"]
+        + sum(c["read_units"] for c in rows) * prices["dynamodb_read_per_million"]
+    ) / MILLION
+    return usd * MILLION / max(1, usage.events)

@@ -1,4 +1,5 @@
-"""Latency and throughput of a pipeline: acknowledgement -> first arrival at the receiver."""
+"""Latency and throughput of a pipeline: acknowledgement (and request sent) -> first arrival
+at the receiver."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ ARRIVAL_POLL_S = 0.2
 
 @dataclass(frozen=True)
 class Sample:
-    """One pair's latency, placed at its acknowledgement (seconds since the phase began)."""
+    """One pair's latency, placed at its acknowledgement (seconds since the phase began): from
+    the acknowledgement, and from the moment its request left."""
 
     at_s: float
     latency_s: float
+    from_sent_s: float
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,9 @@ class Figures:
     def deliveries_per_s(self) -> float:
         return self.arrived / self.span_s if self.span_s > 0 else 0.0
 
-    def percentile_ms(self, q: float) -> float:
-        return 1000 * percentile(sorted(s.latency_s for s in self.samples), q)
+    def percentile_ms(self, q: float, *, from_sent: bool = False) -> float:
+        latencies = (s.from_sent_s if from_sent else s.latency_s for s in self.samples)
+        return 1000 * percentile(sorted(latencies), q)
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -67,7 +71,13 @@ def figures(
             arrived = arrivals.get((event_id, subscription))
             if arrived is None:
                 continue
-            samples.append(Sample(accepted.acked_at - load.started_at, arrived - accepted.acked_at))
+            samples.append(
+                Sample(
+                    accepted.acked_at - load.started_at,
+                    arrived - accepted.acked_at,
+                    arrived - accepted.sent_at,
+                )
+            )
             last = max(last, arrived)
     deliveries = sum(len(wanted.get(e, ())) for e in load.accepted)
     return Figures(

@@ -307,3 +307,21 @@ def test_a_line_stored_with_an_impossible_status_reads_back_without_one() -> Non
     table.put_item(Item={**item, "status_code": 999})  # as lines written before the bound
     [line], _ = log.page("sub_1", 10, None)
     assert line.status_code is None and line.attempt == 1
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_line_keeps_its_event_packed_and_reads_lines_written_before_packing() -> None:
+    table = _table("deliveries", "subscription_id", "sk")
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
+    event = shipment_event()
+    packed = _attempt(1, 0).model_copy(update={"event": event})
+    log.record([packed])
+    [item] = table.scan()["Items"]
+    text = event.model_dump_json()
+    stored = item["event"].value  # a binary attribute, smaller than the JSON
+    assert isinstance(stored, bytes) and len(stored) < len(text)
+    # A line written before packing holds the JSON text: it reads back the same.
+    old = {**item, "sk": item["sk"].replace("#001", "#002"), "attempt": 2, "event": text}
+    table.put_item(Item=old)
+    lines, _ = log.page("sub_1", 10, None)
+    assert [line.event for line in lines] == [event, event]

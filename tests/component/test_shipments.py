@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from parcelhooks.aws.items import unpacked_json
 from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.statuses import Status
@@ -384,3 +385,24 @@ def test_a_code_no_url_reaches_is_a_400_naming_tracking_code_and_nothing_is_queu
 def test_an_escaped_character_no_code_holds_is_a_404(history: list[str], path: str) -> None:
     status, body = _get(path)
     assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_history_items_keep_the_event_packed_and_read_items_written_before_packing(
+    moto_stack: dict[str, str], history: list[str]
+) -> None:
+    table = _table(moto_stack)
+    raw = table._table
+    items = [i for i in raw.scan()["Items"] if str(i["sk"]).startswith("event#")]
+    assert items and all(isinstance(i["event"].value, bytes) for i in items)
+    # An item written before packing holds the JSON text: the history reads it the same.
+    first = min(items, key=lambda i: str(i["sk"]))
+    before, _ = table.events(*_shipment_of(first), limit=10)
+    text = unpacked_json(first["event"])
+    raw.put_item(Item={**first, "event": text})
+    after, _ = table.events(*_shipment_of(first), limit=10)
+    assert after == before and [e.event_id for e in after] == history
+
+
+def _shipment_of(item: dict[str, Any]) -> tuple[str, str, str]:
+    merchant_id, tracking_code = str(item["merchant_tracking"]).split("#", 1)
+    return merchant_id, tracking_code, str(item["sk"]).split("#")[1]

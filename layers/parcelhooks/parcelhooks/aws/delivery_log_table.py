@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from pydantic import TypeAdapter
 
-from parcelhooks.aws.items import epoch
+from parcelhooks.aws.items import epoch, packed_json, unpacked_json
 from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.deliveries import (
     DONE,
@@ -41,8 +41,8 @@ class DeliveryLogTable:
             for attempt in attempts:
                 item = attempt.model_dump(mode="json", exclude_none=True, exclude={"event"})
                 if attempt.event is not None:
-                    # A string, not a map: metadata may hold floats DynamoDB would refuse.
-                    item["event"] = attempt.event.model_dump_json()
+                    # JSON, not a map (metadata may hold floats DynamoDB would refuse), packed.
+                    item["event"] = packed_json(attempt.event.model_dump_json())
                 if isinstance(attempt.event, ShipmentEvent):
                     # On the item itself, so a listing can filter by it.
                     item["tracking_code"] = attempt.event.tracking_code
@@ -277,5 +277,5 @@ def _attempt(item: dict[str, Any]) -> AttemptRecord:
         # Lines written before status codes were bounded may hold any number: not a status.
         fields["status_code"] = status if is_valid_status(status) else None
     if "event" in fields:
-        fields["event"] = _EVENT.validate_json(fields["event"])
+        fields["event"] = _EVENT.validate_json(unpacked_json(fields["event"]))
     return AttemptRecord.model_validate(fields)

@@ -20,7 +20,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from parcelhooks.aws.items import deserialize, epoch, is_condition_failure
+from parcelhooks.aws.items import (
+    deserialize,
+    epoch,
+    is_condition_failure,
+    packed_json,
+    unpacked_json,
+)
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.shipments import Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status
@@ -102,8 +108,9 @@ class ShipmentsTable:
                     Item={
                         "merchant_tracking": partition(event.merchant_id, event.tracking_code),
                         "sk": _event_sk(event.carrier, event.sequence),
-                        # A string, not a map: metadata may hold floats DynamoDB would refuse.
-                        "event": event.model_dump_json(),
+                        # JSON, not a map (metadata may hold floats DynamoDB would refuse),
+                        # packed.
+                        "event": packed_json(event.model_dump_json()),
                         "expires_at": epoch(expires),
                     }
                 )
@@ -128,7 +135,7 @@ class ShipmentsTable:
         items = self._query(
             partition(merchant_id, tracking_code), f"{EVENT}{carrier}#", limit=limit + 1
         )
-        events = [ShipmentEvent.model_validate_json(str(item["event"])) for item in items]
+        events = [ShipmentEvent.model_validate_json(unpacked_json(item["event"])) for item in items]
         return list(reversed(events[:limit])), len(events) > limit
 
     def _query(self, pk: str, prefix: str, limit: int | None) -> list[dict[str, Any]]:
