@@ -63,13 +63,22 @@ class Row:
     invocations: int | None  # the fan-out's invocations at once (None: no share, a lease each)
     marks_before: bool  # a success mark per success (the design before) or the log as the mark
     first_sight: bool  # the message is a first receive of an event ingest queued first
+    # Each message settled on its own (the design before), or the invocation's batch at once.
+    per_message: bool = False
 
 
 # The template's defaults: 2 event sources at FanoutMaxConcurrency (7) invocations each.
 INVOCATIONS = FANOUT_EVENT_SOURCES * int(parameter_default("FanoutMaxConcurrency"))
 ROWS = (
     Row("without endpoint health (baseline)", False, None, False, True),
-    Row("before: a lease per delivery, a success mark per success", True, None, True, False),
+    Row(
+        "before: a lease per delivery, a success mark per success, each message settled alone",
+        True,
+        None,
+        True,
+        False,
+        per_message=True,
+    ),
     Row("now: lanes of the invocation's own, the log as the mark", True, INVOCATIONS, False, True),
     Row(
         "now, an event not marked first-queued (the log asked, no line yet)",
@@ -195,7 +204,7 @@ def _fanout(
     )
 
 
-def _run(fanout: Fanout, label: str, first_sight: bool) -> float:
+def _run(fanout: Fanout, label: str, row: Row) -> float:
     """Seconds for EVENTS events, BATCH at a time (one invocation's batch), one endpoint each."""
 
     async def one_batch(first: int) -> None:
@@ -205,8 +214,13 @@ def _run(fanout: Fanout, label: str, first_sight: bool) -> float:
             ).model_dump_json()
             for i in range(first, first + BATCH)
         ]
+        if row.per_message:
+            await asyncio.gather(
+                *(fanout.handle_message(body, first_sight=row.first_sight) for body in bodies)
+            )
+            return
         failed = await fanout.handle_batch(
-            [QueuedMessage(f"msg-{i}", body, first_sight) for i, body in enumerate(bodies)]
+            [QueuedMessage(f"msg-{i}", body, row.first_sight) for i, body in enumerate(bodies)]
         )
         assert not failed, failed
 
@@ -237,9 +251,9 @@ def health() -> None:
                 for row in ROWS:
                     fanout = _fanout(tables, row, url, executor)
                     # Pools and tables warm, as in a warm Lambda.
-                    _run(fanout, f"warm-{len(rows)}", row.first_sight)
+                    _run(fanout, f"warm-{len(rows)}", row)
                     calls.clear()
-                    seconds = _run(fanout, f"run-{len(rows)}", row.first_sight)
+                    seconds = _run(fanout, f"run-{len(rows)}", row)
                     rows.append((row.label, seconds, dict(calls)))
         finally:
             ministack.stop()

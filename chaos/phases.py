@@ -262,9 +262,14 @@ class LatencyOptions:
 
 
 def measure_parcelhooks(
-    deployment: Deployment, carrier_key: str, options: LatencyOptions, seed: int
+    deployment: Deployment,
+    carrier_key: str,
+    options: LatencyOptions,
+    seed: int,
+    warmed: Callable[[], None] = lambda: None,
 ) -> list[Figures]:
-    """Paced, then burst load through the API to receivers that answer at once."""
+    """Paced, then burst load through the API to receivers that answer at once; `warmed`
+    is called once the warm-up's deliveries have arrived (what is counted starts there)."""
     rng = random.Random(seed)
     plans = plan_subscriptions(options.merchants, rng, chaos=None)
     fleet = start_fleet(deployment, plans, tag="lat", chaos=None, seed=seed)
@@ -282,7 +287,9 @@ def measure_parcelhooks(
             load = run_load(channels, batches(events, batch), rng=rng, rate_per_s=rate)
             wanted = pairs_of_event(expected_pairs(fleet, load))
             _wait_for_pairs(lambda: first_arrivals(fleet), wanted)
-            if name != WARM_UP:
+            if name == WARM_UP:
+                warmed()
+            else:
                 results.append(figures("parcelhooks", name, load, wanted, first_arrivals(fleet)))
         return results
     finally:
