@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from parcelhooks.aws.items import unpacked_json
 from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.shipments import ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.tracking_codes import TRACKING_CODE_RULE, s10_check_digit
@@ -406,3 +407,15 @@ def test_history_items_keep_the_event_packed_and_read_items_written_before_packi
 def _shipment_of(item: dict[str, Any]) -> tuple[str, str, str]:
     merchant_id, tracking_code = str(item["merchant_tracking"]).split("#", 1)
     return merchant_id, tracking_code, str(item["sk"]).split("#")[1]
+
+
+def test_the_states_of_a_requests_shipments_are_read_together(
+    moto_stack: dict[str, str], history: list[str]
+) -> None:
+    table = _table(moto_stack)
+    [state] = [i for i in table._table.scan()["Items"] if str(i["sk"]).startswith("state#")]
+    seen = ShipmentKey(str(state["merchant_id"]), str(state["carrier"]), "TRK-0001")
+    unseen = ShipmentKey(str(state["merchant_id"]), str(state["carrier"]), "TRK-9999")
+    states = table.load_many([seen, unseen])
+    assert states[seen] == table.load(seen) and states[seen].last_sequence == 3
+    assert states[unseen] == ShipmentState()

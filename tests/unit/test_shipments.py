@@ -163,6 +163,9 @@ class RacingStore:
     def load(self, key: ShipmentKey) -> ShipmentState:
         return self.state
 
+    def load_many(self, keys: Collection[ShipmentKey]) -> dict[ShipmentKey, ShipmentState]:
+        return {key: self.load(key) for key in keys}
+
     def save(
         self, key: ShipmentKey, state: ShipmentState, previous: ShipmentState, expires: datetime
     ) -> ShipmentState | None:

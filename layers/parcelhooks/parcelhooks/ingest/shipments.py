@@ -3,11 +3,11 @@
 Events are placed after they are claimed and before they are queued, because what the
 placement tells (sequence, previous status, stale, what a correction withdrew) travels in
 the queued event. The events of one shipment in one request are placed together, in
-request order: one read and one conditional write of the shipment's state, whatever their
-number. Each write is a compare-and-set on the state's version; a request that loses the
-race gets the winner's state back with the refusal and places its events again on it, so
-concurrent requests never share a sequence and the latest event is always the one that
-occurred last.
+request order: one conditional write of the shipment's state, whatever their number, and
+the states of every shipment of the request read together first. Each write is a
+compare-and-set on the state's version; a request that loses the race gets the winner's
+state back with the refusal and places its events again on it, so concurrent requests
+never share a sequence and the latest event is always the one that occurred last.
 
 An event placed but not queued is forgotten again (`forget`): its sequence is not reused
 (a gap), and a correction among them is undone. The history item of an event is written
@@ -35,6 +35,10 @@ MAX_PLACE_ATTEMPTS = 8
 
 class ShipmentStore(Protocol):
     def load(self, key: ShipmentKey) -> ShipmentState: ...
+
+    def load_many(self, keys: Collection[ShipmentKey]) -> dict[ShipmentKey, ShipmentState]:
+        """Each shipment's state (a fresh one for a shipment not seen yet), read together."""
+        ...
 
     def save(
         self, key: ShipmentKey, state: ShipmentState, previous: ShipmentState, expires: datetime
@@ -78,7 +82,16 @@ class ShipmentBook:
         groups: dict[ShipmentKey, list[ShipmentEvent]] = defaultdict(list)
         for event in events:
             groups[ShipmentKey.of(event)].append(event)
-        outcomes = self._each(groups.items(), self._place_shipment)
+        try:
+            stored = self._store.load_many(list(groups))
+        except Exception as error:
+            raise EnqueueFailedError(
+                "the events could not be recorded; send the request again"
+            ) from error
+        outcomes = self._each(
+            [(key, (group, stored[key])) for key, group in groups.items()],
+            lambda key, todo: self._place_shipment(key, *todo),
+        )
         placed: dict[str, ShipmentEvent] = {}
         added: dict[ShipmentKey, list[str]] = {}
         errors: list[BaseException] = []
@@ -124,10 +137,9 @@ class ShipmentBook:
             self._store.keep(events, self._clock() + self._retention)
 
     def _place_shipment(
-        self, key: ShipmentKey, events: list[ShipmentEvent]
+        self, key: ShipmentKey, events: list[ShipmentEvent], stored: ShipmentState
     ) -> tuple[list[ShipmentEvent], list[str]]:
         expires = self._clock() + self._retention
-        stored = self._store.load(key)
         for _ in range(MAX_PLACE_ATTEMPTS):
             state, placed, added = stored, [], []
             for event in events:
