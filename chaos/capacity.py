@@ -133,13 +133,17 @@ def _get(request: Mapping[str, Any], response: Mapping[str, Any]) -> Units:
 
 def _batch_get(request: Mapping[str, Any], response: Mapping[str, Any]) -> Units:
     units = 0.0
-    for table, items in response.get("Responses", {}).items():
-        consistent = bool(request.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
+    responses = response.get("Responses", {})
+    for table, spec in request.get("RequestItems", {}).items():
+        consistent = bool(spec.get("ConsistentRead"))
+        items = responses.get(table, [])
         units += sum(read_units(item_size(item), consistent=consistent) for item in items)
-    # A key that found no item still costs a read unit's minimum.
-    found = sum(len(items) for items in response.get("Responses", {}).values())
-    asked = sum(len(spec.get("Keys", [])) for spec in request.get("RequestItems", {}).values())
-    return Units(read=units + max(0, asked - found) * read_units(0, consistent=False))
+        # A key that found no item still costs the minimum of its kind of read (a key left
+        # unprocessed was not read).
+        unread = len(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+        missing = max(0, len(spec.get("Keys", [])) - len(items) - unread)
+        units += missing * read_units(0, consistent=consistent)
+    return Units(read=units)
 
 
 def _query(request: Mapping[str, Any], response: Mapping[str, Any]) -> Units:

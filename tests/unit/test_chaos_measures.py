@@ -338,3 +338,22 @@ def test_storage_of_a_table_without_pitr_is_paid_without_it() -> None:
     claims = lines["IdempotencyTable storage, 7 days (ingest)"]
     expected = 1024 / 1024**3 * PRICES["dynamodb_storage_gb_month"] * 7 / 30.4 * 1_000_000
     assert claims.per_event_usd == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("consistent", "units"), [(True, 3.0), (False, 1.5)])
+def test_a_batch_get_costs_each_key_it_read_at_its_kind_of_read(
+    consistent: bool, units: float
+) -> None:
+    item = {"pk": {"S": "a"}}
+    request = {
+        "RequestItems": {
+            "T": {"Keys": [item, {"pk": {"S": "b"}}, {"pk": {"S": "c"}}, {"pk": {"S": "d"}}]}
+            | ({"ConsistentRead": True} if consistent else {})
+        }
+    }
+    # One found, two not found (each the minimum), one left unprocessed (not read).
+    response = {
+        "Responses": {"T": [item]},
+        "UnprocessedKeys": {"T": {"Keys": [{"pk": {"S": "d"}}]}},
+    }
+    assert capacity_of("DynamoDB.BatchGetItem", request, response, ok=True).read == units
