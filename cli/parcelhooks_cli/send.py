@@ -15,12 +15,14 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 
-from parcelhooks.ingest.rastro import BRASILIA
+from parcelhooks.core.brazil_zones import zone_of
 from parcelhooks_cli.errors import (
     EXIT_CANNOT_RUN,
     EXIT_FAILED,
@@ -64,7 +66,8 @@ def stamp_times(payload: Any, now: datetime) -> int:
             continue
         stamped += _stamp(event, EVENT_TIME_FIELDS, now, _rfc3339)
         if isinstance(correios := event.get("correios"), dict):
-            stamped += _stamp(correios, RASTRO_TIME_FIELDS, now, _as_rastro_writes_it)
+            local = partial(_as_rastro_writes_it, zone=_unit_zone(correios))
+            stamped += _stamp(correios, RASTRO_TIME_FIELDS, now, local)
     return stamped
 
 
@@ -86,9 +89,22 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _as_rastro_writes_it(moment: datetime) -> str:
-    """Brasília time without an offset, as Correios' Rastro writes its times."""
-    return moment.astimezone(BRASILIA).replace(tzinfo=None).isoformat(timespec="seconds")
+def _unit_zone(correios: dict[str, Any]) -> ZoneInfo:
+    """The zone ingest reads the unit's local times in (its state's, else Brasília)."""
+    unit = correios.get("unidade")
+    address = unit.get("endereco") if isinstance(unit, dict) else None
+    fields = address if isinstance(address, dict) else {}
+    state, city = fields.get("uf"), fields.get("cidade")
+    return ZoneInfo(
+        zone_of(
+            state if isinstance(state, str) else None, city if isinstance(city, str) else None
+        ).name
+    )
+
+
+def _as_rastro_writes_it(moment: datetime, *, zone: ZoneInfo) -> str:
+    """The unit's local time without an offset, as Correios' Rastro writes its times."""
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def post_events(api_url: str, carrier_key: str, body: bytes) -> dict[str, Any]:

@@ -153,6 +153,16 @@ class WithdrawnEvent(Model):
     occurred_at: datetime
 
 
+class OccurredAtZone(Model):
+    """The zone a carrier's local time was read in: an IANA name, and why that one."""
+
+    name: str = Field(description="IANA time zone, e.g. America/Manaus")
+    source: Literal["unit_state", "default"] = Field(
+        description="unit_state: the zone of the unit's state (UF); default: no state was "
+        "known, Brasília time (America/Sao_Paulo)"
+    )
+
+
 class ShipmentEvent(Model):
     """An accepted event: what travels on the queues and in the webhook's `data`."""
 
@@ -166,6 +176,12 @@ class ShipmentEvent(Model):
     status: Status
     occurred_at: datetime
     received_at: datetime
+    occurred_at_zone: OccurredAtZone | None = Field(
+        default=None,
+        description="When `occurred_at` came from the carrier as a local time without an "
+        "offset (Correios' `dtHrCriado`): the time zone it was read in, and why (the unit's "
+        "state, or Brasília time by default). Null when the carrier gave the offset.",
+    )
     description: str | None = None
     location: Location | None = None
     order_id: str | None = None

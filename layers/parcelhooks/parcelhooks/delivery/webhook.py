@@ -14,6 +14,7 @@ DATA_FIELDS = (
     "status_detail",
     "action_required",
     "occurred_at",
+    "occurred_at_zone",
     "estimated_delivery",
     "description",
     "location",

@@ -35,7 +35,7 @@ from typing import Protocol
 from parcelhooks.core.claims import Claim
 from parcelhooks.core.errors import Detail, EnqueueFailedError
 from parcelhooks.core.ids import new_event_id
-from parcelhooks.core.models import ShipmentEvent
+from parcelhooks.core.models import OccurredAtZone, ShipmentEvent
 from parcelhooks.ingest.events import (
     MAX_EVENTS_PER_REQUEST,
     AcceptedEvent,
@@ -79,10 +79,12 @@ def to_shipment_event(
     event: CarrierEventIn, carrier: str, event_id: str, received_at: datetime
 ) -> ShipmentEvent:
     assert event.status is not None  # CarrierEventIn guarantees it after validation
+    zone = event.occurred_at_zone
     return ShipmentEvent(
         event_id=event_id,
         carrier=carrier,
         received_at=received_at,
+        occurred_at_zone=OccurredAtZone(name=zone.name, source=zone.source) if zone else None,
         **event.model_dump(exclude_none=False),
     )
 

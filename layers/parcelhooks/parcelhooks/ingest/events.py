@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     Field,
+    PrivateAttr,
     Strict,
     StringConstraints,
     ValidationError,
@@ -28,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from parcelhooks.core.brazil_zones import AssumedZone
 from parcelhooks.core.errors import (
     Detail,
     InvalidRequestError,
@@ -142,6 +144,8 @@ class CarrierEventIn(StrictModel):
     )
     estimated_delivery: DateOrTimestamp | None = None
     metadata: Annotated[dict[MetadataKey, Any] | None, AfterValidator(_metadata_fits)] = None
+    # Set from `correios` (never sent as such): the zone a local time was read in.
+    _occurred_at_zone: AssumedZone | None = PrivateAttr(default=None)
 
     @field_validator("occurred_at")
     @classmethod
@@ -190,8 +194,16 @@ class CarrierEventIn(StrictModel):
         self.status_detail = self.status_detail or detail
         return self
 
+    @property
+    def occurred_at_zone(self) -> AssumedZone | None:
+        """The zone `occurred_at` was read in, when it came from a local time (Rastro's
+        `dtHrCriado` without an offset); None when the carrier gave the offset."""
+        return self._occurred_at_zone
+
     def _fill_from(self, raw: RastroEvent) -> None:
         """Rastro's fields for those the event left out (what the event sent wins)."""
+        if self.occurred_at is None:
+            self._occurred_at_zone = raw.occurred_at_zone
         self.occurred_at = self.occurred_at or raw.occurred_at
         self.description = self.description or raw.description
         self.location = self.location or raw.location()

@@ -10,10 +10,15 @@ the event leaves them out:
 | `codigo` (`BDE`)                  | `carrier_status.type`                  |
 | `tipo` (`01`)                     | `carrier_status.code`                  |
 | `descricao` (+ ` - ` `detalhe`)   | `description`, `carrier_status.description` |
-| `dtHrCriado`                      | `occurred_at` (no offset: Brasília, UTC-03:00) |
+| `dtHrCriado`                      | `occurred_at` (no offset: the unit's state's zone) |
 | `unidade.endereco.cidade/uf/cep`  | `location.city/state/postal_code`      |
 | `unidade.endereco.siglaPais`      | `location.country` (`BR` when only `uf` is given) |
 | `dtPrevista`                      | `estimated_delivery`                   |
+
+A `dtHrCriado` without an offset is the unit's local time: it is read in the zone of the
+unit's state (`unidade.endereco.uf`; Fernando de Noronha by its city), with that zone's
+daylight saving on that date (core/brazil_zones.py), or in Brasília time when no state is
+known; the event says which (`occurred_at_zone`).
 
 The fields are Rastro's own names; anything else is refused, like anywhere in an event.
 `unidade.codSro/tipo/nome`, the address lines, `unidadeDestino`, `urlIcone` and
@@ -23,8 +28,9 @@ The fields are Rastro's own names; anything else is refused, like anywhere in an
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AwareDatetime,
@@ -37,6 +43,7 @@ from pydantic import (
     model_validator,
 )
 
+from parcelhooks.core.brazil_zones import AssumedZone, zone_of
 from parcelhooks.core.models import (
     CarrierStatus,
     Location,
@@ -46,9 +53,6 @@ from parcelhooks.core.models import (
 )
 from parcelhooks.ingest.timing import check_estimate, check_occurred_at, request_time
 
-# Official Brasília time, without daylight saving since 2019: what Rastro's times are in
-# when they carry no offset (other time zones of Brazil are not told apart by Rastro).
-BRASILIA = timezone(timedelta(hours=-3), "BRT")
 MAX_DESCRIPTION = 500
 
 # `2024-03-15T14:19:48`, with a fraction or an offset if Correios ever adds them.
@@ -83,9 +87,8 @@ def _moment(value: object, shape: str) -> datetime:
 
 
 def rastro_time(value: object) -> datetime:
-    """A Rastro time: as sent when it has an offset, in Brasília time when it has none."""
-    parsed = _moment(value, "2024-03-15T14:19:48 (an offset is optional)")
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=BRASILIA)
+    """A Rastro time as sent: with its offset, or naive (a local time) when it has none."""
+    return _moment(value, "2024-03-15T14:19:48 (an offset is optional)")
 
 
 def rastro_date(value: object) -> date:
@@ -101,8 +104,9 @@ def rastro_date(value: object) -> date:
 
 
 # Rastro's strings are not RFC 3339 (no offset, or a Brazilian date): the schema says so.
+# A time without an offset is placed in its unit's zone by RastroEvent.
 RastroTime = Annotated[
-    AwareDatetime,
+    datetime,
     BeforeValidator(rastro_time),
     WithJsonSchema({"type": "string", "pattern": f"^{_RASTRO_TIME.pattern}$"}),
 ]
@@ -136,6 +140,12 @@ class RastroUnit(StrictModel):
     endereco: RastroAddress | None = None
 
 
+def unit_zone(unit: RastroUnit | None) -> AssumedZone:
+    """The zone of a unit's local times: its state's (Brasília when it names none)."""
+    address = unit.endereco if unit else None
+    return zone_of(address.uf if address else None, address.cidade if address else None)
+
+
 class RastroEvent(StrictModel):
     """One event of Correios' Rastro API, with its object's `dtPrevista`."""
 
@@ -143,15 +153,17 @@ class RastroEvent(StrictModel):
     tipo: Code = Field(description="The status number under the type: 01, 20, ...")
     descricao: Text500 | None = None
     detalhe: Text500 | None = None
+    # Before dtHrCriado: its state says the zone of a time without an offset.
+    unidade: RastroUnit | None = None
     dtHrCriado: RastroTime | None = Field(  # noqa: N815 - Rastro's name
         default=None,
-        description="When it happened: 2024-03-15T14:19:48 is Brasília time (UTC-03:00)",
+        description="When it happened: without an offset, the unit's local time (the zone "
+        "of its state, `unidade.endereco.uf`; Brasília time when no state is given)",
     )
     dtPrevista: RastroDate | None = Field(  # noqa: N815 - Rastro's name
         default=None,
         description="Estimated delivery: 2024-03-19T23:59:59, 2024-03-19 or 19/03/2024",
     )
-    unidade: RastroUnit | None = None
     unidadeDestino: RastroUnit | None = None  # noqa: N815 - Rastro's name
     urlIcone: Annotated[PlainText, Field(max_length=500)] | None = None  # noqa: N815
     finalizador: Text32 | None = None
@@ -159,7 +171,11 @@ class RastroEvent(StrictModel):
     @field_validator("dtHrCriado")
     @classmethod
     def _recent(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        return None if value is None else check_occurred_at(value, request_time(info))
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = unit_zone(info.data.get("unidade")).localize(value)
+        return check_occurred_at(value, request_time(info))
 
     @field_validator("dtPrevista")
     @classmethod
@@ -177,6 +193,14 @@ class RastroEvent(StrictModel):
     @property
     def occurred_at(self) -> datetime | None:
         return self.dtHrCriado
+
+    @property
+    def occurred_at_zone(self) -> AssumedZone | None:
+        """The zone `dtHrCriado` was read in; None when it came with its offset."""
+        moment = self.dtHrCriado
+        if moment is None or not isinstance(moment.tzinfo, ZoneInfo):
+            return None
+        return unit_zone(self.unidade)
 
     @property
     def estimated_delivery(self) -> date | None:
