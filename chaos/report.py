@@ -474,6 +474,12 @@ How the figures were measured:
   within days). Items updated in place (endpoint
   health, a shipment's state, subscriptions) grow with subscriptions and shipments, not with
   events: not counted.
+- **Not counted, per shipment**: ShipmentsTable's `by-order` index (keys only, for
+  `GET /v1/shipments?order_id=`) is written when a shipment is first filed under an order,
+  not at each event (an update that leaves `merchant_order` as it was does not write the
+  index): one write unit and about 250 bytes per shipment, $0.625 per million shipments
+  (about $0.13 per million events at five events per shipment), and its lookups one `Query`
+  each.
 
 {usage}
 

@@ -59,7 +59,7 @@ from parcelhooks.merchant_api.models import (
 from parcelhooks.merchant_api.openapi import build_document, ok
 from parcelhooks.merchant_api.presets import PresetPage, preset_page
 from parcelhooks.merchant_api.previews import PreviewEventIn, PreviewIn, PreviewOut
-from parcelhooks.merchant_api.shipments import ShipmentsOut
+from parcelhooks.merchant_api.shipments import OrderShipmentsOut, ShipmentsOut
 from parcelhooks.wiring import admin as wiring
 
 # A missing or malformed setting fails the cold start with its name, not the first request.
@@ -278,6 +278,26 @@ def get_shipment(
     # API Gateway REST leaves the path percent-encoded and the resolver matches it as it is:
     # decoded here, once, so that `%2D` is `-` as in the code ingest stored.
     return wiring.shipments().get(_merchant(), unquote(tracking_code), carrier)
+
+
+@app.get(
+    "/v1/shipments",
+    tags=["shipments"],
+    responses=ok(200, OrderShipmentsOut, "The shipments of this order, by tracking code"),
+)
+def find_shipments_of_order(
+    order_id: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=128,
+            description="The order id the carrier's events named (`order_id`), as sent",
+        ),
+    ],
+) -> OrderShipmentsOut:
+    """Every shipment of one of your orders, each as `GET /v1/shipments/{tracking_code}`
+    gives it: for an order shipped in several parcels, or when only the order is known."""
+    return wiring.shipments().of_order(_merchant(), order_id)
 
 
 @app.post(

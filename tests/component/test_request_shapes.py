@@ -39,6 +39,10 @@ def _routes() -> list[tuple[str, str, bool]]:
 ROUTES = _routes()
 BODY_ROUTES = [(m, p) for m, p, body in ROUTES if body]
 BODYLESS_ROUTES = [(m, p) for m, p, body in ROUTES if not body]
+# The query parameters a route cannot do without.
+REQUIRED_QUERY: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/v1/shipments"): {"order_id": "order-1"},
+}
 
 
 def _valid_body(method: str, path: str) -> dict[str, Any]:
@@ -224,13 +228,15 @@ def test_a_route_that_takes_no_body_refuses_one_and_takes_an_empty_object(
     path: str,
 ) -> None:
     concrete = _concrete(path, subscription_id)
+    query = REQUIRED_QUERY.get((method, path))
     before = state()
-    refused = _send(handlers, method, concrete, '{"event_types": ["shipment.delivered"]}')
+    body = '{"event_types": ["shipment.delivered"]}'
+    refused = _send(handlers, method, concrete, body, query=query)
     assert refused["statusCode"] == 400, refused["body"]
     _assert_declared(refused, method, path)
     assert json.loads(refused["body"])["error"]["details"][0]["loc"] == "body"
     assert state() == before
-    empty = _send(handlers, method, concrete, "{}")
+    empty = _send(handlers, method, concrete, "{}", query=query)
     assert empty["statusCode"] != 400, empty["body"]
 
 

@@ -419,3 +419,32 @@ def test_the_states_of_a_requests_shipments_are_read_together(
     states = table.load_many([seen, unseen])
     assert states[seen] == table.load(seen) and states[seen].last_sequence == 3
     assert states[unseen] == ShipmentState()
+
+
+@pytest.mark.usefixtures("moto_stack")
+def test_an_orders_shipments_are_found_by_its_order_id_and_only_the_merchants_own() -> None:
+    def sent(n: int, code: str, order_id: str | None, merchant: str = "merchant-a") -> Any:
+        event = _sent(5 - n, "posted", n, order_id=order_id, merchant_id=merchant)
+        return {**event, "tracking_code": code, "carrier_event_id": f"ord-{n}"}
+
+    _post_events([sent(1, "TRK-0002", "order-7"), sent(2, "TRK-0001", "order-7")])
+    _post_events([sent(3, "TRK-0003", None), sent(4, "TRK-0004", "order-8")], carrier="jadlog")
+    _post_events([sent(5, "TRK-0005", "order-7", merchant="merchant-b")])
+    # A later event without the order keeps the shipment filed under it.
+    _post_events([{**sent(6, "TRK-0001", None), "status": "in_transit"}])
+    status, body = _get("/v1/shipments", query={"order_id": "order-7"})
+    assert status == 200, body
+    assert body["order_id"] == "order-7"
+    assert [(s["tracking_code"], s["carrier"], s["status"]) for s in body["data"]] == [
+        ("TRK-0001", "correios", "in_transit"),
+        ("TRK-0002", "correios", "posted"),
+    ]
+    # Each shipment as GET /v1/shipments/{tracking_code} gives it.
+    _, one = _get("/v1/shipments/TRK-0002")
+    assert body["data"][1] == one["data"][0]
+    assert _get("/v1/shipments", query={"order_id": "order-9"}) == (
+        200,
+        {"order_id": "order-9", "data": []},
+    )
+    status, refused = _get("/v1/shipments")
+    assert status == 400 and refused["error"]["details"][0]["loc"] == "query.order_id"

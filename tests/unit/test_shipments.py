@@ -167,7 +167,12 @@ class RacingStore:
         return {key: self.load(key) for key in keys}
 
     def save(
-        self, key: ShipmentKey, state: ShipmentState, previous: ShipmentState, expires: datetime
+        self,
+        key: ShipmentKey,
+        state: ShipmentState,
+        previous: ShipmentState,
+        expires: datetime,
+        order_id: str | None = None,
     ) -> ShipmentState | None:
         self.saves += 1
         if self.races > 0:
@@ -203,8 +208,8 @@ def test_a_shipment_that_keeps_changing_fails_the_request_and_forgets_the_others
         def load(self, key: ShipmentKey) -> ShipmentState:
             return stores[key.tracking_code].load(key)
 
-        def save(self, key: ShipmentKey, *args: Any) -> ShipmentState | None:
-            return stores[key.tracking_code].save(key, *args)
+        def save(self, key: ShipmentKey, *args: Any, **kwargs: Any) -> ShipmentState | None:
+            return stores[key.tracking_code].save(key, *args, **kwargs)
 
     book = ShipmentBook(Routed(), timedelta(days=30))
     with pytest.raises(EnqueueFailedError):

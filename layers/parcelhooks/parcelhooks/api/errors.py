@@ -114,6 +114,7 @@ ROUTE_ERRORS: Mapping[tuple[str, str], tuple[ErrorCode, ...]] = {
         ErrorCode.ENQUEUE_FAILED,
     ),
     ("GET", "/v1/shipments/{tracking_code}"): (ErrorCode.NOT_FOUND,),
+    ("GET", "/v1/shipments"): (),
 }
 
 

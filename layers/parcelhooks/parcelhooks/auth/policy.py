@@ -27,6 +27,7 @@ ROLE_ROUTES: dict[Role, tuple[str, ...]] = {
         "*/v1/subscriptions/*",
         "*/v1/deliveries/*",
         "*/v1/shipments/*",
+        "GET/v1/shipments",
         "GET/v1/presets",
         "POST/v1/portal/links",
     ),

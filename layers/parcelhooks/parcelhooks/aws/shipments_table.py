@@ -32,6 +32,7 @@ from parcelhooks.core.shipments import Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status
 
 SEQUENCE_DIGITS = 12
+BY_ORDER_INDEX = "by-order"
 BATCH_GET_MAX = 100
 STATE = "state#"
 EVENT = "event#"
@@ -39,6 +40,11 @@ EVENT = "event#"
 
 def partition(merchant_id: str, tracking_code: str) -> str:
     return f"{merchant_id}#{tracking_code}"
+
+
+def order_key(merchant_id: str, order_id: str) -> str:
+    """The `by-order` index's key: an order id is the merchant's own (owner ids hold no #)."""
+    return f"{merchant_id}#{order_id}"
 
 
 def _state_key(key: ShipmentKey) -> dict[str, str]:
@@ -82,9 +88,15 @@ class ShipmentsTable:
         return found
 
     def save(
-        self, key: ShipmentKey, state: ShipmentState, previous: ShipmentState, expires: datetime
+        self,
+        key: ShipmentKey,
+        state: ShipmentState,
+        previous: ShipmentState,
+        expires: datetime,
+        order_id: str | None = None,
     ) -> ShipmentState | None:
-        """Write `state` if the stored one is still `previous`; else the stored one."""
+        """Write `state` if the stored one is still `previous`; else the stored one. An
+        `order_id` files the shipment under that order (the `by-order` index)."""
         values: dict[str, Any] = {
             ":seq": state.last_sequence,
             ":version": state.version,
@@ -99,13 +111,18 @@ class ShipmentsTable:
         else:
             condition = "version = :previous"
             values[":previous"] = previous.version
+        update = (
+            "SET last_sequence = :seq, version = :version, entries = :entries, "
+            "merchant_id = :m, carrier = :c, tracking_code = :t, expires_at = :expires"
+        )
+        if order_id is not None:
+            # The same value again is no change: the keys-only index is written when it is.
+            update += ", merchant_order = :o"
+            values[":o"] = order_key(key.merchant_id, order_id)
         try:
             self._table.update_item(
                 Key=_state_key(key),
-                UpdateExpression=(
-                    "SET last_sequence = :seq, version = :version, entries = :entries, "
-                    "merchant_id = :m, carrier = :c, tracking_code = :t, expires_at = :expires"
-                ),
+                UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
                 # The winner's state comes back with the refusal: no second read to retry.
@@ -136,6 +153,24 @@ class ShipmentsTable:
                 )
 
     # -- merchant API: reading -----------------------------------------------------------
+
+    def shipments_of_order(self, merchant_id: str, order_id: str) -> list[tuple[str, str]]:
+        """(tracking code, carrier) of every shipment of this merchant filed under the order,
+        by tracking code."""
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_ORDER_INDEX,
+            "KeyConditionExpression": "merchant_order = :o",
+            "ExpressionAttributeValues": {":o": order_key(merchant_id, order_id)},
+        }
+        found: list[tuple[str, str]] = []
+        while True:
+            response = self._table.query(**kwargs)
+            for item in response.get("Items", []):
+                tracking_code = str(item["merchant_tracking"]).split("#", 1)[1]
+                found.append((tracking_code, str(item["sk"]).removeprefix(STATE)))
+            if "LastEvaluatedKey" not in response:
+                return sorted(found)
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def states(
         self, merchant_id: str, tracking_code: str, carrier: str | None

@@ -41,9 +41,15 @@ class ShipmentStore(Protocol):
         ...
 
     def save(
-        self, key: ShipmentKey, state: ShipmentState, previous: ShipmentState, expires: datetime
+        self,
+        key: ShipmentKey,
+        state: ShipmentState,
+        previous: ShipmentState,
+        expires: datetime,
+        order_id: str | None = None,
     ) -> ShipmentState | None:
-        """Write `state` if the stored one is still `previous`; else return the stored one."""
+        """Write `state` if the stored one is still `previous`; else return the stored one.
+        `order_id`: the order the shipment is filed under (GET /v1/shipments?order_id=)."""
         ...
 
     def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None: ...
@@ -140,6 +146,8 @@ class ShipmentBook:
         self, key: ShipmentKey, events: list[ShipmentEvent], stored: ShipmentState
     ) -> tuple[list[ShipmentEvent], list[str]]:
         expires = self._clock() + self._retention
+        # The newest order id the request's events name (a shipment belongs to one order).
+        order_id = next((e.order_id for e in reversed(events) if e.order_id), None)
         for _ in range(MAX_PLACE_ATTEMPTS):
             state, placed, added = stored, [], []
             for event in events:
@@ -150,7 +158,7 @@ class ShipmentBook:
                 placed.append(placed_event(event, entry, state))
             if not added:
                 return placed, added  # every event was placed already: nothing to write
-            current = self._store.save(key, state, stored, expires)
+            current = self._store.save(key, state, stored, expires, order_id=order_id)
             if current is None:
                 return placed, added
             stored = current  # another request won: place ours after its events

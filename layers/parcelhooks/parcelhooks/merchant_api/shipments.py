@@ -1,4 +1,5 @@
-"""What a merchant can read of its shipments: `GET /v1/shipments/{tracking_code}`.
+"""What a merchant can read of its shipments: `GET /v1/shipments/{tracking_code}`, and
+`GET /v1/shipments?order_id=` for every shipment of one of its orders.
 
 For a system that was down (an ERP, a WhatsApp service) and must catch up without waiting
 for webhooks: each shipment's latest status and its events in sequence order, each event
@@ -35,6 +36,8 @@ class ShipmentReader(Protocol):
     def events(
         self, merchant_id: str, tracking_code: str, carrier: str, limit: int
     ) -> tuple[list[ShipmentEvent], bool]: ...
+
+    def shipments_of_order(self, merchant_id: str, order_id: str) -> list[tuple[str, str]]: ...
 
 
 class BuyerMessageOut(Model):
@@ -79,6 +82,14 @@ class ShipmentsOut(Model):
     data: list[ShipmentOut] = Field(description="One shipment per carrier, by carrier id.")
 
 
+class OrderShipmentsOut(Model):
+    order_id: str
+    data: list[ShipmentOut] = Field(
+        description="Every shipment an event named this order in, by tracking code, then "
+        "carrier (empty when none did)."
+    )
+
+
 class Shipments:
     def __init__(self, reader: ShipmentReader, max_events: int = MAX_EVENTS) -> None:
         self._reader = reader
@@ -100,6 +111,17 @@ class Shipments:
             for name, state in sorted(states.items())
         ]
         return ShipmentsOut(tracking_code=tracking_code, data=shipments)
+
+    def of_order(self, merchant_id: str, order_id: str) -> OrderShipmentsOut:
+        """The merchant's shipments filed under `order_id` (by an event that named it)."""
+        shipments = []
+        for tracking_code, carrier in self._reader.shipments_of_order(merchant_id, order_id):
+            states = self._reader.states(merchant_id, tracking_code, carrier)
+            if carrier in states:  # expired since the index was read: left out
+                shipments.append(
+                    self._shipment(merchant_id, tracking_code, carrier, states[carrier])
+                )
+        return OrderShipmentsOut(order_id=order_id, data=shipments)
 
     def _shipment(
         self, merchant_id: str, tracking_code: str, carrier: str, state: ShipmentState
