@@ -45,7 +45,7 @@ from devstack.stack import (
 )
 from parcelhooks.auth.portal import PortalAuth
 from parcelhooks.aws.portal_table import PortalTable
-from parcelhooks.core.api_keys import Role
+from parcelhooks.core.api_keys import Role, Vocabulary
 
 # Overridable so a test can run `make run` beside a developer's own (whose state is here).
 STATE = Path(os.environ.get("PARCELHOOKS_STATE_DIR") or ROOT / ".parcelhooks")
@@ -87,7 +87,8 @@ def _load(path: Path) -> dict[str, Any]:
 def _keys(deployment: Deployment, previous: dict[str, Any]) -> tuple[str, str]:
     carrier, merchant = previous.get("carrier_key"), previous.get("merchant_key")
     if not (carrier and key_works(deployment, carrier)):
-        carrier = issue_key(deployment, Role.CARRIER, DEMO_CARRIER)
+        # The samples in events/carrier/ send Correios' codes.
+        carrier = issue_key(deployment, Role.CARRIER, DEMO_CARRIER, vocabulary=Vocabulary.CORREIOS)
         log("issued a new carrier key")
     if not (merchant and key_works(deployment, merchant)):
         merchant = issue_key(deployment, Role.MERCHANT, DEMO_MERCHANT)

@@ -28,7 +28,7 @@ import botocore.config
 from devstack.mail import SmtpReceiver
 from parcelhooks.auth.keys import create_key, key_is_live
 from parcelhooks.aws.api_keys_table import ApiKeysTable
-from parcelhooks.core.api_keys import Role
+from parcelhooks.core.api_keys import Role, Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / ".venvs"
@@ -563,9 +563,20 @@ def api_keys_table(deployment: Deployment) -> ApiKeysTable:
 
 
 def issue_key(
-    deployment: Deployment, role: Role, owner_id: str, merchants: list[str] | None = None
+    deployment: Deployment,
+    role: Role,
+    owner_id: str,
+    merchants: list[str] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> str:
-    key, _ = create_key(api_keys_table(deployment), role, owner_id, "local stack", merchants)
+    key, _ = create_key(
+        api_keys_table(deployment),
+        role,
+        owner_id,
+        "local stack",
+        merchants,
+        vocabulary=vocabulary,
+    )
     return key
 
 

@@ -15,7 +15,7 @@ from parcelhooks.auth.keys import create_key
 from parcelhooks.auth.portal import PortalAuth
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.portal_table import PortalTable
-from parcelhooks.core.api_keys import ApiKeyRecord, Role
+from parcelhooks.core.api_keys import ApiKeyRecord, Role, Vocabulary
 from parcelhooks.ops.redrive import MAX_PER_RUN
 from parcelhooks_cli import dlq
 from parcelhooks_cli.errors import EXIT_CANNOT_RUN, EXIT_FAILED, CommandFailed, Problem
@@ -61,15 +61,19 @@ def _key_json(record: ApiKeyRecord) -> dict[str, Any]:
 def keys_create(args: argparse.Namespace, out: Output) -> int:
     table = _keys_table(_target(args))
     merchants = None if args.merchants is None else _id_list(args.merchants)
+    vocabulary = None if args.vocabulary is None else Vocabulary(args.vocabulary)
     try:
-        key, record = create_key(table, Role(args.role), args.owner, args.description, merchants)
+        key, record = create_key(
+            table, Role(args.role), args.owner, args.description, merchants, vocabulary=vocabulary
+        )
     except ValueError as error:
         raise CommandFailed(Problem("bad_input", str(error), EXIT_CANNOT_RUN)) from None
     if out.json_mode:
         out.data({**_key_json(record), "key": key})
     else:
         scope = f" for {','.join(record.merchants)}" if record.merchants is not None else ""
-        out.line(f"{record.key_id} {record.role.value} {record.owner_id}{scope}")
+        codes = f" reading {record.vocabulary.value} codes" if record.vocabulary else ""
+        out.line(f"{record.key_id} {record.role.value} {record.owner_id}{scope}{codes}")
         out.line(key)
     out.note("Store the key now: it cannot be shown again.")
     return 0
@@ -81,7 +85,7 @@ def keys_list(args: argparse.Namespace, out: Output) -> int:
         out.data([_key_json(record) for record in records])
         return 0
     out.table(
-        ["key id", "role", "owner", "state", "merchants"],
+        ["key id", "role", "owner", "state", "merchants", "vocabulary"],
         [
             (
                 r.key_id,
@@ -89,10 +93,32 @@ def keys_list(args: argparse.Namespace, out: Output) -> int:
                 r.owner_id,
                 f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active",
                 ",".join(r.merchants) if r.merchants else None,
+                _vocabulary_label(r),
             )
             for r in records
         ],
     )
+    return 0
+
+
+def _vocabulary_label(record: ApiKeyRecord) -> str | None:
+    if record.role is not Role.CARRIER:
+        return None
+    if record.vocabulary is None:
+        return f"{record.reads.value} (not set: set-vocabulary)"
+    return record.vocabulary.value
+
+
+def keys_set_vocabulary(args: argparse.Namespace, out: Output) -> int:
+    vocabulary = Vocabulary(args.vocabulary)
+    before = _keys_table(_target(args)).set_vocabulary(args.key_id, vocabulary)
+    if before is None:
+        raise CommandFailed(Problem("not_found", f"no carrier key {args.key_id}", EXIT_FAILED))
+    if out.json_mode:
+        out.data({"key_id": args.key_id, "vocabulary": vocabulary.value, "was": before.reads})
+    else:
+        out.line(f"{args.key_id} reads {vocabulary.value} codes (was {before.reads.value})")
+    out.note("The authorizer's cache may keep the old vocabulary for AuthorizerCacheTtl.")
     return 0
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from parcelhooks.core.api_keys import Role
+from parcelhooks.core.api_keys import Role, Vocabulary
 from parcelhooks.core.statuses import EVENT_TYPES, TEST_EVENT_TYPE
 from parcelhooks.ops.redrive import MAX_PER_RUN
 from parcelhooks_cli import commands
@@ -117,7 +117,22 @@ def _add_keys(commands_: Subcommands, shared: Parents) -> None:
         help="carrier keys: the only merchant ids it may send for, comma-separated "
         "(default: any merchant)",
     )
+    create.add_argument(
+        "--vocabulary",
+        choices=[v.value for v in Vocabulary],
+        help="carrier keys: whose codes its carrier_status speaks (default: canonical, a "
+        "carrier that sends our statuses; correios: Correios' SRO codes)",
+    )
     _command(keys, "list", "list keys (never the keys)", shared, commands.keys_list)
+    vocabulary = _command(
+        keys,
+        "set-vocabulary",
+        "set a carrier key's vocabulary (keys made before vocabularies read correios codes)",
+        shared,
+        commands.keys_set_vocabulary,
+    )
+    vocabulary.add_argument("key_id")
+    vocabulary.add_argument("vocabulary", choices=[v.value for v in Vocabulary])
     revoke = _command(keys, "revoke", "revoke a key by its id", shared, commands.keys_revoke)
     revoke.add_argument("key_id")
 

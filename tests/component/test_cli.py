@@ -215,12 +215,33 @@ def test_keys_list_json_has_ids_roles_owners_and_state_never_a_key(
         "description": None,
         "revoked_at": None,
         "merchants": None,
+        "vocabulary": "canonical",  # a new carrier key's default
         "active": True,
     }
     assert all("key" not in key and "key_hash" not in key for key in listed)
     assert _json(capsys, "keys", "revoke", created["key_id"]) == {"revoked": created["key_id"]}
     code, out, _ = _run(capsys, "keys", "list")
     assert code == 0 and created["key_id"] in out and "revoked" in out
+
+
+def test_a_carrier_keys_vocabulary_is_set_at_creation_and_migrated_explicitly(
+    outputs: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    created = _json(
+        capsys, "keys", "create", "--role", "carrier", "--owner", "c-2", "--vocabulary", "correios"
+    )
+    assert created["vocabulary"] == "correios"
+    moved = _json(capsys, "keys", "set-vocabulary", created["key_id"], "canonical")
+    assert moved == {"key_id": created["key_id"], "vocabulary": "canonical", "was": "correios"}
+    listed = _json(capsys, "keys", "list")
+    assert next(k for k in listed if k["key_id"] == created["key_id"])["vocabulary"] == "canonical"
+    merchant = _json(capsys, "keys", "create", "--role", "merchant", "--owner", "shop-2")
+    code, _, err = _run(capsys, "keys", "set-vocabulary", merchant["key_id"], "correios")
+    assert code == 1 and f"no carrier key {merchant['key_id']}" in err
+    code, _, err = _run(
+        capsys, "keys", "create", "--role", "merchant", "--owner", "s", "--vocabulary", "correios"
+    )
+    assert code == 2 and "--vocabulary is a carrier key's" in err
 
 
 def test_revoking_an_unknown_key_fails_with_exit_1(

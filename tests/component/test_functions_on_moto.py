@@ -20,7 +20,7 @@ from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import FIRST_QUEUED
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
-from parcelhooks.core.api_keys import Role
+from parcelhooks.core.api_keys import Role, Vocabulary
 from parcelhooks.core.deliveries import DeliveryJob
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.wiring import fanout as fanout_wiring
@@ -214,3 +214,26 @@ def test_redrive_sends_an_events_dead_letter_back_and_releases_the_rest(
     assert (result["matched"], result["moved"], result["left"]) == (1, 1, 1)
     assert _messages(moto_stack["EVENTS_QUEUE_URL"]) == 1
     assert _messages(moto_stack["EVENTS_DLQ_URL"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "status"),
+    [(Vocabulary.CANONICAL, "unknown"), (Vocabulary.CORREIOS, "delivery_attempted")],
+)
+def test_the_keys_vocabulary_decides_what_its_codes_mean_from_authorizer_to_queue(
+    moto_stack: dict[str, str], vocabulary: Vocabulary, status: str
+) -> None:
+    keys = ApiKeysTable(_resource(moto_stack["API_KEYS_TABLE"]))
+    key, _ = create_key(keys, Role.CARRIER, "some-carrier", vocabulary=vocabulary)
+    authorizer = json.loads((EVENTS_DIR / "lambda" / "authorizer-request.json").read_text())
+    authorizer["headers"] = {"Authorization": f"Bearer {key}"}
+    decision = load_function("authorizer").handler(authorizer, LambdaContextStub())
+    body = carrier_event(status=None, carrier_status={"type": "BDE", "code": "20"})
+    request = api_event("POST", "/v1/events", body, role="carrier", owner_id="some-carrier")
+    request["requestContext"]["authorizer"] = decision["context"]
+    response = load_function("ingest").handler(request, LambdaContextStub())
+    assert response["statusCode"] == 202, response["body"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    [message] = sqs.receive_message(QueueUrl=moto_stack["EVENTS_QUEUE_URL"])["Messages"]
+    queued = json.loads(message["Body"])
+    assert (queued["status"], queued["carrier_status"]["code"]) == (status, "20")

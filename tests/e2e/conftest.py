@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.mail import Mailbox
 from devstack.stack import ROOT, Deployment, issue_key, running_stack
-from parcelhooks.core.api_keys import Role
+from parcelhooks.core.api_keys import Role, Vocabulary
 from parcelhooks.ingest.tracking_codes import s10_check_digit
 from tests.e2e.schemathesis_runs import Run, start_run
 
@@ -49,7 +49,9 @@ class Api:
 
 @pytest.fixture(scope="session")
 def carrier(stack: Deployment) -> Api:
-    return Api(stack, issue_key(stack, Role.CARRIER, "it-carrier"), "it-carrier")
+    # A Correios carrier: the tests send its codes (events/carrier/ samples too).
+    key = issue_key(stack, Role.CARRIER, "it-carrier", vocabulary=Vocabulary.CORREIOS)
+    return Api(stack, key, "it-carrier")
 
 
 SCHEMATHESIS_MODULE = "test_schemathesis.py"

@@ -5,7 +5,7 @@ import pytest
 from parcelhooks.api.errors import ROUTE_ERRORS
 from parcelhooks.auth.keys import generate_key, hash_key
 from parcelhooks.auth.policy import UnauthorizedError, authorize, bearer_token
-from parcelhooks.core.api_keys import ApiKeyRecord, Role
+from parcelhooks.core.api_keys import ApiKeyRecord, Role, Vocabulary
 from testkit.factories import NOW
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:api123/prod/{}"
@@ -38,8 +38,24 @@ def test_a_carrier_key_is_allowed_to_post_events_and_nothing_else() -> None:
         ARN.format("POST/v1/events"),
         _store(_record(key, Role.CARRIER, "correios")),
     )
-    assert decision["context"] == {"role": "carrier", "owner_id": "correios", "key_id": "key_1"}
+    # A key made before vocabularies reads Correios' codes, as every key did then.
+    assert decision["context"] == {
+        "role": "carrier",
+        "owner_id": "correios",
+        "key_id": "key_1",
+        "vocabulary": "correios",
+    }
     assert _resources(decision) == [ARN.format("POST/v1/events")]
+
+
+@pytest.mark.parametrize("vocabulary", list(Vocabulary))
+def test_a_carrier_keys_vocabulary_reaches_ingest_in_the_context(vocabulary: Vocabulary) -> None:
+    key = generate_key()
+    record = _record(key, Role.CARRIER, "loggi").model_copy(update={"vocabulary": vocabulary})
+    decision = authorize(
+        {"Authorization": f"Bearer {key}"}, ARN.format("POST/v1/events"), _store(record)
+    )
+    assert decision["context"]["vocabulary"] == vocabulary.value
 
 
 def test_a_merchant_key_is_allowed_the_admin_routes_only() -> None:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from parcelhooks.core.api_keys import Vocabulary
 from parcelhooks.core.errors import ParcelhooksError, ValidationFailedError
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.observability import metrics
@@ -330,7 +331,9 @@ def _shipment(event: CarrierEventIn) -> ShipmentEvent:
     return to_shipment_event(event, "correios", "evt_1", NOW)
 
 
-def test_only_events_newly_queued_as_unknown_are_counted(caplog: pytest.LogCaptureFixture) -> None:
+def test_only_events_newly_queued_as_unknown_are_counted(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     metrics.clear_metrics()
     events = parse_events(
         json.dumps(
@@ -350,12 +353,22 @@ def test_only_events_newly_queued_as_unknown_are_counted(caplog: pytest.LogCaptu
         for e, dup in zip(events, [False, False, True, True], strict=True)
     ]
     response = IngestResponse.model_validate({"accepted": 2, "duplicates": 2, "events": answers})
-    assert report_unmapped("correios", events, response, PowertoolsIngestTelemetry()) == 1
+    telemetry = PowertoolsIngestTelemetry()
+    assert report_unmapped("correios", Vocabulary.CORREIOS, events, response, telemetry) == 1
     emf = metrics.serialize_metric_set()
     metrics.clear_metrics()
     assert emf["UnmappedCarrierStatus"] in (1.0, [1.0])
     [line] = [r for r in caplog.records if r.getMessage() == "unmapped carrier status"]
     assert (line.carrier_status_type, line.carrier_status_code) == ("XYZ", "7")  # type: ignore[attr-defined]
+    assert line.vocabulary == "correios"  # type: ignore[attr-defined]
+    # Counted per vocabulary too: one EMF document of its own, with the vocabulary dimension.
+    [per_vocabulary] = [
+        json.loads(out)
+        for out in capsys.readouterr().out.splitlines()
+        if "UnmappedCarrierStatusByVocabulary" in out
+    ]
+    assert per_vocabulary["vocabulary"] == "correios"
+    assert per_vocabulary["UnmappedCarrierStatusByVocabulary"] in (1.0, [1.0])
 
 
 def test_the_webhook_carries_detail_action_and_estimated_delivery() -> None:

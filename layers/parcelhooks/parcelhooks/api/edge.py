@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from parcelhooks.api.errors import ErrorCode, error_body
-from parcelhooks.core.api_keys import Role
+from parcelhooks.core.api_keys import LEGACY_VOCABULARY, Role, Vocabulary
 from parcelhooks.core.errors import (
     ConflictError,
     Detail,
@@ -71,6 +71,8 @@ class Caller:
     key_id: str
     # The merchants a scoped carrier key may send for; None when it is not scoped.
     merchants: frozenset[str] | None = None
+    # A carrier key's vocabulary (a verdict cached from before vocabularies: the legacy one).
+    vocabulary: Vocabulary = LEGACY_VOCABULARY
 
 
 def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
@@ -79,11 +81,13 @@ def caller_of(app: APIGatewayRestResolver, role: Role) -> Caller:
     if context.get("role") != role.value or not context.get("owner_id"):
         raise ForbiddenError(f"this route needs a {role.value} key")
     merchants = context.get("merchants")
+    vocabulary = context.get("vocabulary")
     return Caller(
         role=role,
         owner_id=str(context["owner_id"]),
         key_id=str(context.get("key_id")),
         merchants=None if merchants is None else frozenset(filter(None, merchants.split(","))),
+        vocabulary=Vocabulary(vocabulary) if vocabulary else LEGACY_VOCABULARY,
     )
 
 

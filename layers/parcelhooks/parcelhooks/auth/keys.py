@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Protocol
 
-from parcelhooks.core.api_keys import ApiKeyRecord, Role
+from parcelhooks.core.api_keys import ApiKeyRecord, Role, Vocabulary
 from parcelhooks.core.ids import new_key_id
 
 KEY_PREFIX = "phk_"
@@ -40,10 +40,17 @@ def create_key(
     owner_id: str,
     description: str | None = None,
     merchants: list[str] | None = None,
+    *,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[str, ApiKeyRecord]:
-    """Store a new key's hash and return the key: the only time anyone sees it."""
+    """Store a new key's hash and return the key: the only time anyone sees it. A new
+    carrier key reads `vocabulary`, `canonical` unless said."""
     if merchants is not None and role is not Role.CARRIER:
         raise ValueError("--merchants scopes carrier keys only")
+    if vocabulary is not None and role is not Role.CARRIER:
+        raise ValueError("--vocabulary is a carrier key's")
+    if role is Role.CARRIER and vocabulary is None:
+        vocabulary = Vocabulary.CANONICAL
     if merchants is not None and not merchants:
         raise ValueError("--merchants needs at least one merchant id")
     key = generate_key()
@@ -55,6 +62,7 @@ def create_key(
         created_at=datetime.now(UTC),
         description=description,
         merchants=merchants,
+        vocabulary=vocabulary,
     )
     store.put(record)
     return key, record

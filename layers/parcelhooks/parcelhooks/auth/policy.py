@@ -102,6 +102,8 @@ def policy_for(record: ApiKeyRecord, method_arn: str) -> dict[str, Any]:
 def _context(record: ApiKeyRecord) -> dict[str, str]:
     """What the functions learn of the caller (API Gateway passes strings only)."""
     context = {"role": record.role.value, "owner_id": record.owner_id, "key_id": record.key_id}
+    if record.role is Role.CARRIER:
+        context["vocabulary"] = record.reads.value
     if record.merchants is not None:
         # Owner ids never hold a comma, so the list survives as one string.
         context["merchants"] = ",".join(sorted(record.merchants))

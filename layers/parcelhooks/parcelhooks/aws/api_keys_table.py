@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from parcelhooks.core.api_keys import ApiKeyRecord, Role, check_owner_ids
+from parcelhooks.core.api_keys import ApiKeyRecord, Role, Vocabulary, check_owner_ids
 
 BY_OWNER_INDEX = "by-owner"
 
@@ -60,6 +60,19 @@ class ApiKeysTable:
             if "LastEvaluatedKey" not in response:
                 return records
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def set_vocabulary(self, key_id: str, vocabulary: Vocabulary) -> ApiKeyRecord | None:
+        """Set a carrier key's vocabulary; the key as it was, or None if there is no such
+        carrier key."""
+        for record in self.all():
+            if record.key_id == key_id and record.role is Role.CARRIER:
+                self._table.update_item(
+                    Key={"key_hash": record.key_hash},
+                    UpdateExpression="SET vocabulary = :v",
+                    ExpressionAttributeValues={":v": vocabulary.value},
+                )
+                return record
+        return None
 
     def revoke(self, key_id: str, when: datetime) -> bool:
         for record in self.all():

@@ -14,6 +14,19 @@ class Role(StrEnum):
     MERCHANT = "merchant"
 
 
+class Vocabulary(StrEnum):
+    """Whose codes a carrier key's `carrier_status` speaks: its codes are looked up in that
+    carrier's table only (`canonical`: a carrier that sends our statuses, no table)."""
+
+    CANONICAL = "canonical"
+    CORREIOS = "correios"
+
+
+# What a carrier key made before keys had a vocabulary reads, until ops set one: the
+# Correios table, as every key did then.
+LEGACY_VOCABULARY = Vocabulary.CORREIOS
+
+
 class ApiKeyRecord(Model):
     """What the ApiKeys table holds for a key; never the key itself."""
 
@@ -26,10 +39,17 @@ class ApiKeyRecord(Model):
     revoked_at: datetime | None = None
     # A carrier key may send only for these merchants; None means any merchant.
     merchants: list[str] | None = None
+    # A carrier key's codes; None on a key made before vocabularies (LEGACY_VOCABULARY).
+    vocabulary: Vocabulary | None = None
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def reads(self) -> Vocabulary:
+        """The vocabulary this key's events are read in."""
+        return self.vocabulary or LEGACY_VOCABULARY
 
 
 class InvalidOwnerIdError(ValueError):

@@ -5,4 +5,5 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger(service="parcelhooks")
-metrics = Metrics(namespace="parcelhooks", service="parcelhooks")
+NAMESPACE = "parcelhooks"
+metrics = Metrics(namespace=NAMESPACE, service="parcelhooks")

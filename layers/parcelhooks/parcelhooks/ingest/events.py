@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from parcelhooks.core.api_keys import LEGACY_VOCABULARY, Vocabulary
 from parcelhooks.core.brazil_zones import AssumedZone
 from parcelhooks.core.errors import (
     Detail,
@@ -50,7 +51,7 @@ from parcelhooks.core.models import (
     Timestamp,
 )
 from parcelhooks.core.statuses import Status, StatusDetail, belongs, details_of
-from parcelhooks.ingest.carrier_codes import lookup
+from parcelhooks.ingest.carrier_codes import lookup_in
 from parcelhooks.ingest.rastro import RastroEvent
 from parcelhooks.ingest.timing import check_estimate, check_occurred_at, request_time
 from parcelhooks.ingest.tracking_codes import (
@@ -83,12 +84,21 @@ def _metadata_fits(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+def key_vocabulary(info: ValidationInfo) -> Vocabulary:
+    """The carrier key's vocabulary, from the validation context (the legacy one if none)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    vocabulary = context.get("vocabulary")
+    return vocabulary if isinstance(vocabulary, Vocabulary) else LEGACY_VOCABULARY
+
+
 def _has_code(carrier_status: CarrierStatus | None) -> bool:
     return carrier_status is not None and bool(carrier_status.type or carrier_status.code)
 
 
 def resolve_status(
-    status: Status | None, carrier_status: CarrierStatus | None
+    status: Status | None,
+    carrier_status: CarrierStatus | None,
+    vocabulary: Vocabulary = LEGACY_VOCABULARY,
 ) -> tuple[Status | None, StatusDetail | None]:
     """The event's status and the detail its carrier code gives, if any.
 
@@ -96,7 +106,9 @@ def resolve_status(
     Without a status: the code's status, else `unknown` when there is a code to keep,
     else None (nothing says what happened).
     """
-    known = lookup(carrier_status.type, carrier_status.code) if carrier_status else None
+    known = (
+        lookup_in(vocabulary, carrier_status.type, carrier_status.code) if carrier_status else None
+    )
     if status is not None:
         return status, known.detail if known and known.status is status else None
     if known is not None:
@@ -167,10 +179,10 @@ class CarrierEventIn(StrictModel):
         if value is None or not {"status", "carrier_status", "correios"} <= fields.keys():
             return value
         correios: RastroEvent | None = fields["correios"]
-        carrier_status = fields["carrier_status"] or (
-            correios.carrier_status() if correios else None
-        )
-        status, _ = resolve_status(fields["status"], carrier_status)
+        sent: CarrierStatus | None = fields["carrier_status"]
+        carrier_status = sent or (correios.carrier_status() if correios else None)
+        vocabulary = key_vocabulary(info) if sent else Vocabulary.CORREIOS
+        status, _ = resolve_status(fields["status"], carrier_status, vocabulary)
         if status is not None and not belongs(status, value):
             allowed = ", ".join(details_of(status)) or "none"
             raise ValueError(
@@ -179,12 +191,15 @@ class CarrierEventIn(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _complete(self) -> CarrierEventIn:
+    def _complete(self, info: ValidationInfo) -> CarrierEventIn:
+        # A raw Correios object's code is Correios' whatever the key; the key's own codes
+        # are read in its vocabulary.
+        vocabulary = key_vocabulary(info) if self.carrier_status else Vocabulary.CORREIOS
         if self.correios is not None:
             self._fill_from(self.correios)
         if self.occurred_at is None:
             raise ValueError("occurred_at is required unless correios.dtHrCriado is given")
-        status, detail = resolve_status(self.status, self.carrier_status)
+        status, detail = resolve_status(self.status, self.carrier_status, vocabulary)
         if status is None:
             raise ValueError(
                 "status is required unless carrier_status {type, code} (or correios "
@@ -227,10 +242,16 @@ class IngestResponse(Model):
     events: list[AcceptedEvent]
 
 
-def parse_events(body: str | bytes | None, *, now: datetime | None = None) -> list[CarrierEventIn]:
+def parse_events(
+    body: str | bytes | None,
+    *,
+    now: datetime | None = None,
+    vocabulary: Vocabulary = LEGACY_VOCABULARY,
+) -> list[CarrierEventIn]:
     """One event or `{"events": [...]}`; every problem of the request in one error.
 
-    `now` is the time of the request (the current time unless a test gives its own).
+    `now` is the time of the request (the current time unless a test gives its own);
+    `vocabulary` the carrier key's, whose table its `carrier_status` codes are read in.
     """
     if body is None or len(body) == 0:
         raise InvalidRequestError("the request body is empty", [_body_problem("empty")])
@@ -239,7 +260,7 @@ def parse_events(body: str | bytes | None, *, now: datetime | None = None) -> li
         raise InvalidRequestError(
             'the body must be an event or {"events": [...]}', [_body_problem("not an object")]
         )
-    context = {"now": now or datetime.now(UTC)}
+    context = {"now": now or datetime.now(UTC), "vocabulary": vocabulary}
     try:
         if "events" in payload:
             return CarrierEventBatchIn.model_validate(payload, context=context).events

@@ -10,18 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from parcelhooks.core.api_keys import Vocabulary
 from parcelhooks.core.statuses import Status
 from parcelhooks.ingest.events import CarrierEventIn, IngestResponse
 
 
 class IngestTelemetry(Protocol):
-    def unmapped_carrier_status(self, carrier: str, event: CarrierEventIn) -> None:
-        """One event queued with a carrier code we could not map."""
+    def unmapped_carrier_status(
+        self, carrier: str, vocabulary: Vocabulary, event: CarrierEventIn
+    ) -> None:
+        """One event queued with a carrier code its vocabulary's table does not map."""
         ...
 
 
 def report_unmapped(
     carrier: str,
+    vocabulary: Vocabulary,
     events: Sequence[CarrierEventIn],
     response: IngestResponse,
     telemetry: IngestTelemetry,
@@ -31,6 +35,6 @@ def report_unmapped(
     # The answer lists the events in request order, a repeat marked as a duplicate.
     for event, answer in zip(events, response.events, strict=True):
         if event.status is Status.UNKNOWN and not answer.duplicate:
-            telemetry.unmapped_carrier_status(carrier, event)
+            telemetry.unmapped_carrier_status(carrier, vocabulary, event)
             told += 1
     return told
