@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from chaos.deployed import Invocations
 from chaos.proxy import CallCount, Counts
-from devstack.template import resources
+from devstack.template import parameter_default, resources
 
 MILLION = 1_000_000
 GB = 1024**3
@@ -45,10 +45,14 @@ ESM_REQUESTS_PER_INVOCATION = 2
 INDEXES = {"DeliveriesTable": "keys"}
 KEYS_INDEX_ITEM_BYTES = 150
 # How long each table keeps the items one event adds (the template's defaults): the delivery
-# log and the shipment history `DeliveryLogRetentionDays`, duplicate claims and success
-# marks `DuplicateWindowDays`. Items only updated in place (endpoint health, a shipment's
-# state, subscriptions) grow with subscriptions and shipments, not events: not counted.
-RETENTION_DAYS = {"DeliveriesTable": 30, "ShipmentsTable": 30, "IdempotencyTable": 7}
+# log `DeliveryLogRetentionDays`, the shipment history `ShipmentQuietDays`, duplicate claims
+# `DuplicateWindowDays`. Items only updated in place (endpoint health, a shipment's state,
+# subscriptions) grow with subscriptions and shipments, not events: not counted.
+RETENTION_DAYS = {
+    "DeliveriesTable": int(parameter_default("DeliveryLogRetentionDays")),
+    "ShipmentsTable": int(parameter_default("ShipmentQuietDays")),
+    "IdempotencyTable": int(parameter_default("DuplicateWindowDays")),
+}
 # The tables with point-in-time recovery on, as the template says.
 PITR_TABLES = frozenset(
     name
@@ -295,7 +299,6 @@ def alternatives(subscriptions: int, prices: Mapping[str, float] = PRICES) -> di
 # The floor (docs/cost.md "Targets and floor"): the bytes each delivery's outcome adds to the
 # one record of an event's deliveries (its status, answer excerpt kept short, times, ids).
 FLOOR_OUTCOME_BYTES = 200
-FLOOR_RETENTION_DAYS = 30
 # The event's size when the run wrote no history item to measure it by.
 WRITE_UNIT_GUESS = 1000.0
 
@@ -333,8 +336,14 @@ def floor_total(
         and not line.what.startswith(("DeliveriesTable", "IdempotencyTable", "ShipmentsTable"))
     ]
     per_gb_month = prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"]
-    stored = (event_bytes + record_bytes + 2 * ITEM_OVERHEAD_BYTES) * MILLION
-    storage = stored / GB * per_gb_month * FLOOR_RETENTION_DAYS / DAYS_PER_MONTH
+    kept = [
+        (event_bytes, RETENTION_DAYS["ShipmentsTable"]),
+        (record_bytes, RETENTION_DAYS["DeliveriesTable"]),
+    ]
+    storage = sum(
+        (size + ITEM_OVERHEAD_BYTES) * MILLION / GB * per_gb_month * days / DAYS_PER_MONTH
+        for size, days in kept
+    )
     others = sum(
         line.for_subscriptions(subscriptions) for line in lines if line.service != "DynamoDB"
     )

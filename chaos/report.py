@@ -10,6 +10,7 @@ from chaos.baseline import MAX_CONCURRENCY
 from chaos.cost import (
     FLOOR_OUTCOME_BYTES,
     PRICES,
+    RETENTION_DAYS,
     Line,
     Usage,
     alternatives,
@@ -270,6 +271,9 @@ def cost_md(result: Mapping[str, Any]) -> str:
         dominant=_dominant(clean_lines),
         targets=_targets_table(result, clean, clean_lines),
         floor_bytes=FLOOR_OUTCOME_BYTES,
+        log_days=RETENTION_DAYS["DeliveriesTable"],
+        history_days=RETENTION_DAYS["ShipmentsTable"],
+        claim_days=RETENTION_DAYS["IdempotencyTable"],
     )
 
 
@@ -468,10 +472,11 @@ How the figures were measured:
 - **Storage and point-in-time recovery, modelled** from the bytes each new item holds
   (measured as they are written, plus DynamoDB's 100 bytes of overhead per item, and the
   delivery log's index entries), kept for its table's retention (the
-  template's defaults: 30 days for the delivery log and the shipment history, 7 for the
-  duplicate claims), at `dynamodb_storage_gb_month`, plus `dynamodb_pitr_gb_month` where
-  the template turns point-in-time recovery on (not for the duplicate claims, which expire
-  within days). Items updated in place (endpoint
+  template's defaults: {log_days} days for the delivery log, {history_days} for the
+  shipment history, {claim_days} for the duplicate claims), at
+  `dynamodb_storage_gb_month`, plus `dynamodb_pitr_gb_month` where the template turns
+  point-in-time recovery on (not for the duplicate claims, which expire within weeks).
+  Items updated in place (endpoint
   health, a shipment's state, subscriptions) grow with subscriptions and shipments, not with
   events: not counted.
 - **Not counted, per shipment**: ShipmentsTable's `by-order` index (keys only, for
@@ -533,7 +538,8 @@ conditional write per event that is both its dedupe claim and its place in the
 shipment's history (an item of the event's measured size), plus the shipment's state read
 and compare-and-set as measured; one write per event for the record of its deliveries
 (an event's subscriptions are one merchant's, so one item can hold every delivery's
-outcome, {floor_bytes} bytes each on top of the event); both items stored for 30 days
+outcome, {floor_bytes} bytes each on top of the event); each item stored as long as its
+table keeps it today (the history `ShipmentQuietDays`, the log `DeliveryLogRetentionDays`)
 with point-in-time recovery. Today's design writes a log line and its keys-only index
 entry per delivery, and at ingest a claim, its confirmation and a history item per event
 beside the state.

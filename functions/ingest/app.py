@@ -32,7 +32,11 @@ telemetry = PowertoolsIngestTelemetry()
 @app.post("/v1/events")
 def post_events() -> Response[str]:
     carrier = caller_of(app, Role.CARRIER)
-    events = parse_events(request_body(app.current_event.raw_event), vocabulary=carrier.vocabulary)
+    events = parse_events(
+        request_body(app.current_event.raw_event),
+        vocabulary=carrier.vocabulary,
+        window=wiring.settings().event_window,
+    )
     wiring.merchant_gate().check(carrier.owner_id, carrier.merchants, events)
     result = wiring.ingest().accept(carrier.owner_id, events)
     report_unmapped(carrier.owner_id, carrier.vocabulary, events, result, telemetry)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chaos.capacity import capacity_of, item_size, number_size
-from chaos.cost import PRICES, Usage, alternatives, bill, total
+from chaos.cost import PRICES, RETENTION_DAYS, Usage, alternatives, bill, total
 from chaos.drain import (
     Depth,
     LoggedAttempt,
@@ -335,8 +335,9 @@ def test_storage_of_a_table_without_pitr_is_paid_without_it() -> None:
         },
     }
     lines = {line.what: line for line in bill(Usage(1000, 1000, calls, {}))}
-    claims = lines["IdempotencyTable storage, 7 days (ingest)"]
-    expected = 1024 / 1024**3 * PRICES["dynamodb_storage_gb_month"] * 7 / 30.4 * 1_000_000
+    days = RETENTION_DAYS["IdempotencyTable"]  # the template's DuplicateWindowDays
+    claims = lines[f"IdempotencyTable storage, {days} days (ingest)"]
+    expected = 1024 / 1024**3 * PRICES["dynamodb_storage_gb_month"] * days / 30.4 * 1_000_000
     assert claims.per_event_usd == pytest.approx(expected)
 
 

@@ -20,7 +20,7 @@ from parcelhooks.ingest.events import (
     CarrierEventIn,
     parse_events,
 )
-from parcelhooks.ingest.timing import MAX_CLOCK_SKEW, MAX_EVENT_AGE
+from parcelhooks.ingest.timing import DEFAULT_EVENT_WINDOW, MAX_CLOCK_SKEW, MAX_EVENT_AGE
 from parcelhooks_cli.send import read_event_file
 from testkit.factories import EVENTS_DIR, NOW, carrier_event, nested
 
@@ -337,7 +337,7 @@ def test_merchant_id_follows_the_owner_id_rule(merchant_id: str) -> None:
         "0001-01-01T00:00:00Z",
         "9999-12-31T23:59:59-14:00",
         "9999-12-31T23:59:59Z",
-        (NOW - MAX_EVENT_AGE - timedelta(seconds=1)).isoformat(),
+        (NOW - DEFAULT_EVENT_WINDOW - timedelta(seconds=1)).isoformat(),
         (NOW + MAX_CLOCK_SKEW + timedelta(seconds=1)).isoformat(),
     ],
 )
@@ -347,7 +347,7 @@ def test_occurred_at_outside_the_window_around_now_is_refused(occurred_at: str) 
     assert [d["loc"] for d in error.details] == ["occurred_at"]
 
 
-@pytest.mark.parametrize("offset", [-MAX_EVENT_AGE, MAX_CLOCK_SKEW, timedelta(0)])
+@pytest.mark.parametrize("offset", [-DEFAULT_EVENT_WINDOW, MAX_CLOCK_SKEW, timedelta(0)])
 def test_occurred_at_at_the_edges_of_the_window_is_accepted(offset: timedelta) -> None:
     body = json.dumps(_event(occurred_at=(NOW + offset).isoformat()))
     assert _parse(body)[0].occurred_at == NOW + offset

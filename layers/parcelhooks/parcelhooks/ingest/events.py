@@ -14,7 +14,7 @@ delivered with its raw code rather than refused. A raw Correios Rastro event in
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
@@ -53,7 +53,13 @@ from parcelhooks.core.models import (
 from parcelhooks.core.statuses import Status, StatusDetail, belongs, details_of
 from parcelhooks.ingest.carrier_codes import lookup_in
 from parcelhooks.ingest.rastro import RastroEvent
-from parcelhooks.ingest.timing import check_estimate, check_occurred_at, request_time
+from parcelhooks.ingest.timing import (
+    DEFAULT_EVENT_WINDOW,
+    check_estimate,
+    check_occurred_at,
+    event_window,
+    request_time,
+)
 from parcelhooks.ingest.tracking_codes import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -162,7 +168,9 @@ class CarrierEventIn(StrictModel):
     @field_validator("occurred_at")
     @classmethod
     def _recent(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        return None if value is None else check_occurred_at(value, request_time(info))
+        if value is None:
+            return None
+        return check_occurred_at(value, request_time(info), event_window(info))
 
     @field_validator("estimated_delivery")
     @classmethod
@@ -247,11 +255,13 @@ def parse_events(
     *,
     now: datetime | None = None,
     vocabulary: Vocabulary = LEGACY_VOCABULARY,
+    window: timedelta = DEFAULT_EVENT_WINDOW,
 ) -> list[CarrierEventIn]:
     """One event or `{"events": [...]}`; every problem of the request in one error.
 
     `now` is the time of the request (the current time unless a test gives its own);
-    `vocabulary` the carrier key's, whose table its `carrier_status` codes are read in.
+    `vocabulary` the carrier key's, whose table its `carrier_status` codes are read in;
+    `window` how long ago an event may have occurred (the duplicate window).
     """
     if body is None or len(body) == 0:
         raise InvalidRequestError("the request body is empty", [_body_problem("empty")])
@@ -260,7 +270,7 @@ def parse_events(
         raise InvalidRequestError(
             'the body must be an event or {"events": [...]}', [_body_problem("not an object")]
         )
-    context = {"now": now or datetime.now(UTC), "vocabulary": vocabulary}
+    context = {"now": now or datetime.now(UTC), "vocabulary": vocabulary, "event_window": window}
     try:
         if "events" in payload:
             return CarrierEventBatchIn.model_validate(payload, context=context).events

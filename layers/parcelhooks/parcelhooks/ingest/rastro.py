@@ -51,7 +51,12 @@ from parcelhooks.core.models import (
     PlainText,
     StrictModel,
 )
-from parcelhooks.ingest.timing import check_estimate, check_occurred_at, request_time
+from parcelhooks.ingest.timing import (
+    check_estimate,
+    check_occurred_at,
+    event_window,
+    request_time,
+)
 
 MAX_DESCRIPTION = 500
 
@@ -175,7 +180,7 @@ class RastroEvent(StrictModel):
             return None
         if value.tzinfo is None:
             value = unit_zone(info.data.get("unidade")).localize(value)
-        return check_occurred_at(value, request_time(info))
+        return check_occurred_at(value, request_time(info), event_window(info))
 
     @field_validator("dtPrevista")
     @classmethod

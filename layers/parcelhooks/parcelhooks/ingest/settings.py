@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from parcelhooks.core.settings import FunctionSettings, ResourceName
 
@@ -12,9 +15,27 @@ class IngestSettings(FunctionSettings):
     events_queue_url: ResourceName
     # Read to refuse events for merchants that were never issued a key.
     api_keys_table: ResourceName
-    # How long a carrier_event_id is remembered; a re-send after that is a new event.
+    # How long a carrier_event_id is remembered, and so how old an event may be when it
+    # arrives (an older one is refused: a re-send never comes back as a new event).
     idempotency_ttl_days: int = Field(ge=1)
     # Each shipment's state and history (sequence, latest, stale, corrections).
     shipments_table: ResourceName
-    # How long after its last event a shipment is kept (the delivery log's retention).
+    # How long after its last event a shipment is kept (ShipmentQuietDays); at least the
+    # duplicate window, or a shipment could be forgotten while its events may still come
+    # back, and start its sequence again at 1.
     shipment_ttl_days: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _windows_agree(self) -> Self:
+        if self.shipment_ttl_days < self.idempotency_ttl_days:
+            raise ValueError(
+                f"SHIPMENT_TTL_DAYS ({self.shipment_ttl_days}) must be at least "
+                f"IDEMPOTENCY_TTL_DAYS ({self.idempotency_ttl_days}): ShipmentQuietDays "
+                "cannot be shorter than DuplicateWindowDays"
+            )
+        return self
+
+    @property
+    def event_window(self) -> timedelta:
+        """How long ago an event may have occurred: what dedupe remembers."""
+        return timedelta(days=self.idempotency_ttl_days)

@@ -1,9 +1,11 @@
 """The window of times ingest believes: when an event may have occurred, and when a
 delivery may be expected, relative to the time of the request.
 
-Older than `MAX_EVENT_AGE` is a replay or a bug, not tracking news; later than
-`MAX_CLOCK_SKEW`, a wrong clock. An estimated delivery may lie as far in the past as an
-event (a late parcel keeps its old promise) and at most `MAX_ESTIMATE_AHEAD` ahead.
+An event older than the event window is refused: the window is what dedupe remembers
+(DuplicateWindowDays), so an old batch sent again is a duplicate or refused, never new
+events with new sequence numbers. Later than `MAX_CLOCK_SKEW` is a wrong clock. An
+estimated delivery may lie up to `MAX_EVENT_AGE` in the past (a late parcel keeps its old
+promise) and at most `MAX_ESTIMATE_AHEAD` ahead.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import ValidationInfo
 
 MAX_EVENT_AGE = timedelta(days=365)
+# The event window when the request's context names none (tests, tools): the template's
+# DuplicateWindowDays default.
+DEFAULT_EVENT_WINDOW = timedelta(days=30)
 MAX_CLOCK_SKEW = timedelta(days=1)
 MAX_ESTIMATE_AHEAD = timedelta(days=365)
 
@@ -24,11 +29,21 @@ def request_time(info: ValidationInfo) -> datetime:
     return now if isinstance(now, datetime) else datetime.now(UTC)
 
 
-def check_occurred_at(value: datetime, now: datetime) -> datetime:
-    if not now - MAX_EVENT_AGE <= value <= now + MAX_CLOCK_SKEW:
+def event_window(info: ValidationInfo) -> timedelta:
+    """How long ago an event may have occurred, from the validation context."""
+    context = info.context if isinstance(info.context, dict) else {}
+    window = context.get("event_window")
+    return window if isinstance(window, timedelta) else DEFAULT_EVENT_WINDOW
+
+
+def check_occurred_at(
+    value: datetime, now: datetime, window: timedelta = DEFAULT_EVENT_WINDOW
+) -> datetime:
+    if not now - window <= value <= now + MAX_CLOCK_SKEW:
         raise ValueError(
-            f"must be at most {MAX_EVENT_AGE.days} days before and {MAX_CLOCK_SKEW.days} day "
-            f"after the time of the request ({now.isoformat(timespec='seconds')})"
+            f"must be at most {window.days} days before and {MAX_CLOCK_SKEW.days} day "
+            f"after the time of the request ({now.isoformat(timespec='seconds')}): an older "
+            "event is past what duplicate detection remembers"
         )
     return value
 
