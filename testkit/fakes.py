@@ -176,11 +176,14 @@ class FakeDeadLetters:
     def __init__(self) -> None:
         self.dead: list[DeadLetter] = []
         self.broken = False
+        self.refuse: Callable[[DeadLetter], bool] = lambda letter: False
 
-    def send(self, dead: Sequence[DeadLetter]) -> None:
+    def send(self, dead: Sequence[DeadLetter]) -> list[DeadLetter]:
         if self.broken:
             raise UnavailableError("dead-letter queue")
-        self.dead.extend(dead)
+        refused = [letter for letter in dead if self.refuse(letter)]
+        self.dead.extend(letter for letter in dead if letter not in refused)
+        return refused
 
 
 class FakeNotices:

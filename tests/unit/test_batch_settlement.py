@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from parcelhooks.core.deliveries import DeadLetter, DeliveryJob
+from parcelhooks.core.deliveries import DeliveryJob
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.delivery.fanout import QueuedMessage
 from testkit.factories import NOW, shipment_event, subscription
-from testkit.fakes import FanoutKit, UnavailableError
+from testkit.fakes import FanoutKit
 
 A, B, C = "merchant-a", "merchant-b", "merchant-c"
 
@@ -103,19 +103,27 @@ def test_dead_letters_refused_for_one_message_fail_only_that_message() -> None:
         {"https://merchant-a.example/h": [500], "https://merchant-b.example/h": [500]},
         schedule_s=(),  # no retries: straight to the dead-letter queue
     )
-    sent: list[DeadLetter] = []
-
-    def send(dead: Sequence[DeadLetter]) -> None:
-        if any(letter.merchant_id == B for letter in dead):
-            raise UnavailableError("dead-letter queue")
-        sent.extend(dead)
-
-    kit.dead_letters.send = send  # type: ignore[method-assign]
+    sends: list[int] = []
+    kit.dead_letters.refuse = lambda letter: letter.merchant_id == B
+    kit.dead_letters.send = _counting(sends, kit.dead_letters.send)  # type: ignore[method-assign]
     assert _handle(kit, _batch(A, B)) == ["msg-1"]
-    assert [letter.merchant_id for letter in sent] == [A]
+    # One send for the batch; the letter the queue took is not sent a second time.
+    assert len(sends) == 1
+    assert [letter.merchant_id for letter in kit.dead_letters.dead] == [A]
     outcomes = {a.merchant_id: a.outcome for a in kit.log.attempts}
     # B's line says retry: the attempt is made again when SQS hands its message back.
     assert outcomes == {A: "exhausted", B: "retry"}
+
+
+def test_a_dead_letter_queue_that_fails_outright_fails_every_message_with_letters() -> None:
+    kit = _kit(
+        {"https://merchant-a.example/h": [500], "https://merchant-b.example/h": [500]},
+        schedule_s=(),
+    )
+    kit.dead_letters.broken = True
+    assert sorted(_handle(kit, _batch(A, B, C))) == ["msg-0", "msg-1"]
+    outcomes = {a.merchant_id: a.outcome for a in kit.log.attempts}
+    assert outcomes == {A: "retry", B: "retry", C: "delivered"}
 
 
 def test_a_job_not_due_that_the_retry_queue_refuses_fails_only_its_message() -> None:

@@ -7,9 +7,9 @@ from standardwebhooks import Webhook
 from parcelhooks.core.deliveries import WITHHELD_EXCERPT
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.delivery.outcomes import UNEXPECTED_ERROR, AttemptResult
-from parcelhooks.delivery.settlement import DeliveryLogUnavailableError
+from parcelhooks.delivery.settlement import DeadLetterRefusedError, DeliveryLogUnavailableError
 from testkit.factories import NOW, shipment_event, subscription
-from testkit.fakes import FanoutKit, Scripted, UnavailableError
+from testkit.fakes import FanoutKit, Scripted
 
 
 def _run(kit: FanoutKit, body: str) -> None:
@@ -310,7 +310,7 @@ def test_a_retry_queue_that_raises_dead_letters_the_retries_and_writes_the_rest(
 def test_a_dead_letter_queue_that_raises_fails_the_message_after_the_rest_is_written() -> None:
     kit = three_deliveries({RETRIED: [None]}, schedule_s=())  # no retry: straight to the DLQ
     kit.dead_letters.broken = True
-    with pytest.raises(UnavailableError):
+    with pytest.raises(DeadLetterRefusedError):
         _run(kit, shipment_event().model_dump_json())
     assert {a.subscription_id for a in kit.log.attempts} == {DELIVERED, RETRIED, GONE}
     assert kit.log.done == {_dlv(DELIVERED)}
@@ -324,7 +324,7 @@ def test_a_last_failure_the_dead_letter_queue_refused_says_retry_until_it_is_dea
     kit = FanoutKit([sub], scripts={sub.url: [500, 502]}, schedule_s=())
     kit.dead_letters.broken = True
     body = shipment_event().model_dump_json()
-    with pytest.raises(UnavailableError):
+    with pytest.raises(DeadLetterRefusedError):
         _run(kit, body)
     # Not dead-lettered: SQS hands the message back and the attempt is made again.
     [line] = kit.log.attempts

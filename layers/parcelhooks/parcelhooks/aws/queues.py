@@ -126,7 +126,7 @@ class DeadLetterQueue:
     def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._batch = _BatchSender(client, queue_url)
 
-    def send(self, dead: Sequence[DeadLetter]) -> None:
-        failed = self._batch.send({d.delivery_id: (d.model_dump_json(), 0) for d in dead})
-        if failed:
-            raise QueueWriteError(f"could not dead-letter {failed}")
+    def send(self, dead: Sequence[DeadLetter]) -> list[DeadLetter]:
+        """Dead-letter each delivery; return the letters SQS kept refusing."""
+        failed = set(self._batch.send({d.delivery_id: (d.model_dump_json(), 0) for d in dead}))
+        return [letter for letter in dead if letter.delivery_id in failed]

@@ -44,7 +44,9 @@ class RetryScheduler(Protocol):
 
 
 class DeadLetterSink(Protocol):
-    def send(self, dead: Sequence[DeadLetter]) -> None: ...
+    def send(self, dead: Sequence[DeadLetter]) -> list[DeadLetter]:
+        """Return the letters the queue kept refusing (the others are in it)."""
+        ...
 
 
 class NoticeSink(Protocol):

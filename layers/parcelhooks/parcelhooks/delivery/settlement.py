@@ -8,9 +8,9 @@ same batched writes, every retry to the retry queue in the same sends, and the e
 counts are added up first; what could not be written fails only the messages it belongs
 to. Runs on a worker thread (boto3 blocks). Each write stands alone, so one store failing
 loses no other bookkeeping; only a log that takes none of a message's lines, a dead-letter
-queue that takes none of its dead letters, or a retry queue that will not take a job sent
-back unchanged fails that message (SQS then hands it back, and it re-POSTs only what the
-log does not show ended).
+queue that refuses one of its dead letters (those it took are not sent again), or a retry
+queue that will not take a job sent back unchanged fails that message (SQS then hands it
+back, and it re-POSTs only what the log does not show ended).
 
 The lines that end a delivery (`delivered`, `skipped_stale`) are written first: a worker
 that dies before the rest is written leaves those deliveries ended, and the message handed
@@ -74,6 +74,13 @@ class Settlement:
 
 class DeliveryLogUnavailableError(RuntimeError):
     """The delivery log took none of a message's lines: the store itself is failing."""
+
+
+class DeadLetterRefusedError(RuntimeError):
+    """The dead-letter queue would not take some of a message's dead letters."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} dead letters refused by the queue")
 
 
 class RetrySchedulingError(RuntimeError):
@@ -146,15 +153,17 @@ class Bookkeeping:
         notices_out = [self._disable(s, gone, now) for s in everything for gone in s.gone.values()]
         queued = self._schedule_all(settlements, failures, now)
         self._count(everything, queued)
-        undead = self._send_dead(settlements)
+        refused = self._send_dead(settlements)
         for key, settlement in settlements.items():
-            if key in undead:
+            kept_out = refused.get(key, [])
+            if kept_out:
                 # A delivery neither retried nor dead-lettered must come back: its line stays
                 # `retry`, and the attempt is made again when the message is handed back.
-                failures.setdefault(key, undead[key])
-            elif settlement.dead:
-                settlement.records = mark_exhausted(settlement.records, settlement.dead)
-                notices_out += [notices.delivery_exhausted(dead) for dead in settlement.dead]
+                failures.setdefault(key, DeadLetterRefusedError(len(kept_out)))
+            sent = [d for d in settlement.dead if all(d is not k for k in kept_out)]
+            if sent:
+                settlement.records = mark_exhausted(settlement.records, sent)
+                notices_out += [notices.delivery_exhausted(dead) for dead in sent]
         written |= self._write_log(
             [r for s in everything for r in s.records if id(r) not in written]
         )
@@ -192,25 +201,26 @@ class Bookkeeping:
                 settlements[key].dead.append(_unschedulable(job))
         return [job for _, job in fresh if id(job) not in refused]
 
-    def _send_dead(self, settlements: Mapping[str, Settlement]) -> dict[str, Exception]:
-        """Every message's dead letters in one go, or message by message if that fails; the
-        messages whose dead letters the queue would not take."""
-        dead = {key: s.dead for key, s in settlements.items() if s.dead}
+    def _send_dead(self, settlements: Mapping[str, Settlement]) -> dict[str, list[DeadLetter]]:
+        """Every message's dead letters in one send; by message, the letters the queue kept
+        refusing (all of them if the send failed). A letter the queue took is never sent
+        again: that would be a second copy of the delivery in the dead-letter queue."""
+        dead = [letter for s in settlements.values() for letter in s.dead]
         if not dead:
             return {}
         try:
-            self._dead_letters.send([letter for letters in dead.values() for letter in letters])
-            return {}
+            kept_out = self._dead_letters.send(dead)
         except Exception:
-            logger.exception("dead letters not sent together", messages=len(dead))
-        refused: dict[str, Exception] = {}
-        for key, letters in dead.items():
-            try:
-                self._dead_letters.send(letters)
-            except Exception as error:
-                logger.exception("dead letters not sent", count=len(letters))
-                refused[key] = error
-        return refused
+            logger.exception("dead letters not sent", count=len(dead))
+            kept_out = dead
+        if kept_out:
+            logger.error("dead letters refused", delivery_ids=[d.delivery_id for d in kept_out])
+        refused_ids = {id(letter) for letter in kept_out}
+        return {
+            key: [letter for letter in s.dead if id(letter) in refused_ids]
+            for key, s in settlements.items()
+            if any(id(letter) in refused_ids for letter in s.dead)
+        }
 
     def _disable(
         self, settlement: Settlement, gone: Gone, now: datetime
