@@ -38,6 +38,15 @@ RELATIVE_TIME = re.compile(r"now(?:([+-])([0-9]{1,4})([mhd]))?")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 EVENT_TIME_FIELDS = ("occurred_at", "estimated_delivery")
 RASTRO_TIME_FIELDS = ("dtHrCriado", "dtPrevista")
+MELHOR_ENVIO_TIME_FIELDS = (
+    "created_at",
+    "paid_at",
+    "generated_at",
+    "posted_at",
+    "delivered_at",
+    "canceled_at",
+    "expired_at",
+)
 
 
 def read_event_file(name: str, *, now: datetime | None = None) -> bytes:
@@ -68,7 +77,27 @@ def stamp_times(payload: Any, now: datetime) -> int:
         if isinstance(correios := event.get("correios"), dict):
             local = partial(_as_rastro_writes_it, zone=_unit_zone(correios))
             stamped += _stamp(correios, RASTRO_TIME_FIELDS, now, local)
+        stamped += _stamp_raw(event, now)
     return stamped
+
+
+def _stamp_raw(event: dict[str, Any], now: datetime) -> int:
+    """A raw Loggi package's or Melhor Envio webhook's relative times, as they write them."""
+    stamped = 0
+    if isinstance(loggi := event.get("loggi"), dict):
+        stamped += _stamp(loggi, ("requestTime",), now, _rfc3339)
+        stamped += _stamp(loggi, ("promisedDate",), now, _day)
+        if isinstance(status := loggi.get("status"), dict):
+            stamped += _stamp(status, ("updatedTime",), now, _rfc3339)
+    melhor_envio = event.get("melhor_envio")
+    data = melhor_envio.get("data") if isinstance(melhor_envio, dict) else None
+    if isinstance(data, dict):
+        stamped += _stamp(data, MELHOR_ENVIO_TIME_FIELDS, now, _rfc3339)
+    return stamped
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("America/Sao_Paulo")).date().isoformat()
 
 
 def _stamp(

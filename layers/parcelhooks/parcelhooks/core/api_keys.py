@@ -20,6 +20,12 @@ class Vocabulary(StrEnum):
 
     CANONICAL = "canonical"
     CORREIOS = "correios"
+    LOGGI = "loggi"
+    JADLOG = "jadlog"
+    TOTAL_EXPRESS = "total_express"
+    JT_EXPRESS = "jt_express"
+    MERCADO_ENVIOS = "mercado_envios"
+    MELHOR_ENVIO = "melhor_envio"
 
 
 # What a carrier key made before keys had a vocabulary reads, until ops set one: the

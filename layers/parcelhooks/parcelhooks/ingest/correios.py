@@ -15,9 +15,8 @@ only place a code is mapped.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from parcelhooks.core.statuses import Status, StatusDetail
+from parcelhooks.ingest.carriers.table import CodeMeaning
 
 S = Status
 D = StatusDetail
@@ -27,12 +26,8 @@ D = StatusDetail
 BAIXA = ("BDE", "BDI", "BDR")
 
 
-class SroEvent(NamedTuple):
-    """What one SRO (type, status) pair stands for, and Correios' own words for it."""
-
-    status: Status
-    detail: StatusDetail
-    text: str
+# What one SRO (type, status) pair stands for, and Correios' own words for it.
+SroEvent = CodeMeaning
 
 
 _FORWARDED = "Objeto em trânsito - por favor aguarde / Objeto encaminhado"

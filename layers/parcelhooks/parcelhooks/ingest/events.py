@@ -7,15 +7,17 @@ time of the request (ingest/timing.py).
 Each event ends up with a canonical status and, where one is known, a detail: as the
 carrier sent them, or from its carrier code (ingest/carrier_codes.py). A code that is not
 in the table, on an event without `status`, gives the status `unknown`: the event is
-delivered with its raw code rather than refused. A raw Correios Rastro event in
-`correios` (ingest/rastro.py) fills the fields the event leaves out.
+delivered with its raw code rather than refused. A raw object in a carrier's own format
+fills the fields the event leaves out, its code read in that carrier's table: a Correios
+Rastro event in `correios` (ingest/rastro.py), a Loggi package in `loggi` or a Melhor
+Envio webhook in `melhor_envio` (ingest/carriers/raw.py); at most one per event.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -52,6 +54,7 @@ from parcelhooks.core.models import (
 )
 from parcelhooks.core.statuses import Status, StatusDetail, belongs, details_of
 from parcelhooks.ingest.carrier_codes import lookup_in
+from parcelhooks.ingest.carriers.raw import LoggiPackage, MelhorEnvioWebhook
 from parcelhooks.ingest.rastro import RastroEvent
 from parcelhooks.ingest.timing import (
     DEFAULT_EVENT_WINDOW,
@@ -95,6 +98,31 @@ def key_vocabulary(info: ValidationInfo) -> Vocabulary:
     context = info.context if isinstance(info.context, dict) else {}
     vocabulary = context.get("vocabulary")
     return vocabulary if isinstance(vocabulary, Vocabulary) else LEGACY_VOCABULARY
+
+
+class RawCarrierEvent(Protocol):
+    """A carrier's own tracking object, read into the fields an event leaves out."""
+
+    VOCABULARY: Vocabulary
+
+    @property
+    def occurred_at(self) -> datetime | None: ...
+    @property
+    def occurred_at_zone(self) -> AssumedZone | None: ...
+    @property
+    def estimated_delivery(self) -> date | None: ...
+    @property
+    def description(self) -> str | None: ...
+    def carrier_status(self) -> CarrierStatus: ...
+    def location_of(self) -> Location | None: ...
+
+
+RAW_OBJECTS = ("correios", "loggi", "melhor_envio")
+
+
+def _raw_of(fields: dict[str, Any]) -> RawCarrierEvent | None:
+    """The event's raw carrier object, if it sent one."""
+    return next((fields[name] for name in RAW_OBJECTS if fields.get(name) is not None), None)
 
 
 def _has_code(carrier_status: CarrierStatus | None) -> bool:
@@ -142,7 +170,10 @@ class CarrierEventIn(StrictModel):
     ]
     status: Annotated[Status, Strict(False)] | None = None
     occurred_at: Timestamp | None = Field(
-        default=None, description="Required unless `correios.dtHrCriado` is given"
+        default=None,
+        description="Required unless a raw carrier object gives the time "
+        "(`correios.dtHrCriado`, `loggi.status.updatedTime`, the `melhor_envio` event's "
+        "`data.*_at`)",
     )
     description: Annotated[PlainText, Field(max_length=500)] | None = None
     location: Location | None = None
@@ -153,6 +184,17 @@ class CarrierEventIn(StrictModel):
         default=None,
         exclude=True,
         description="A raw Correios Rastro event; fills the fields this event leaves out",
+    )
+    loggi: LoggiPackage | None = Field(
+        default=None,
+        exclude=True,
+        description="One package of Loggi's tracking webhook; fills the fields this event "
+        "leaves out",
+    )
+    melhor_envio: MelhorEnvioWebhook | None = Field(
+        default=None,
+        exclude=True,
+        description="Melhor Envio's webhook body; fills the fields this event leaves out",
     )
     # After the fields it is checked against, so that they are validated when it is.
     status_detail: Annotated[StatusDetail, Strict(False)] | None = Field(
@@ -184,12 +226,12 @@ class CarrierEventIn(StrictModel):
     ) -> StatusDetail | None:
         fields = info.data
         # A field that failed to validate is reported on its own; nothing to check against.
-        if value is None or not {"status", "carrier_status", "correios"} <= fields.keys():
+        if value is None or not {"status", "carrier_status", *RAW_OBJECTS} <= fields.keys():
             return value
-        correios: RastroEvent | None = fields["correios"]
+        raw = _raw_of(fields)
         sent: CarrierStatus | None = fields["carrier_status"]
-        carrier_status = sent or (correios.carrier_status() if correios else None)
-        vocabulary = key_vocabulary(info) if sent else Vocabulary.CORREIOS
+        carrier_status = sent or (raw.carrier_status() if raw else None)
+        vocabulary = key_vocabulary(info) if sent or raw is None else raw.VOCABULARY
         status, _ = resolve_status(fields["status"], carrier_status, vocabulary)
         if status is not None and not belongs(status, value):
             allowed = ", ".join(details_of(status)) or "none"
@@ -200,22 +242,42 @@ class CarrierEventIn(StrictModel):
 
     @model_validator(mode="after")
     def _complete(self, info: ValidationInfo) -> CarrierEventIn:
-        # A raw Correios object's code is Correios' whatever the key; the key's own codes
-        # are read in its vocabulary.
-        vocabulary = key_vocabulary(info) if self.carrier_status else Vocabulary.CORREIOS
-        if self.correios is not None:
-            self._fill_from(self.correios)
+        # A raw object's code is its carrier's whatever the key; the key's own codes are
+        # read in its vocabulary.
+        sent = [name for name in RAW_OBJECTS if getattr(self, name) is not None]
+        if len(sent) > 1:
+            raise ValueError(f"send at most one raw carrier object, not {' and '.join(sent)}")
+        raw = _raw_of({name: getattr(self, name) for name in RAW_OBJECTS})
+        own = self.carrier_status is not None or raw is None
+        vocabulary = key_vocabulary(info) if own or raw is None else raw.VOCABULARY
+        if raw is not None:
+            self._fill_from(raw)
         if self.occurred_at is None:
-            raise ValueError("occurred_at is required unless correios.dtHrCriado is given")
+            raise ValueError(
+                "occurred_at is required unless a raw carrier object gives the time "
+                "(correios.dtHrCriado, loggi.status.updatedTime, or the data.*_at of the "
+                "melhor_envio event)"
+            )
         status, detail = resolve_status(self.status, self.carrier_status, vocabulary)
         if status is None:
             raise ValueError(
-                "status is required unless carrier_status {type, code} (or correios "
-                "{codigo, tipo}) gives the carrier's code"
+                "status is required unless carrier_status {type, code} (or a raw carrier "
+                "object) gives the carrier's code"
             )
         self.status = status
         self.status_detail = self.status_detail or detail
+        self._describe(vocabulary)
         return self
+
+    def _describe(self, vocabulary: Vocabulary) -> None:
+        """A known code's words in its carrier's table, where the carrier sent none."""
+        code = self.carrier_status
+        known = lookup_in(vocabulary, code.type, code.code) if code else None
+        if code is None or known is None:
+            return
+        if code.description is None:
+            self.carrier_status = code.model_copy(update={"description": known.text})
+        self.description = self.description or known.text
 
     @property
     def occurred_at_zone(self) -> AssumedZone | None:
@@ -223,13 +285,13 @@ class CarrierEventIn(StrictModel):
         `dtHrCriado` without an offset); None when the carrier gave the offset."""
         return self._occurred_at_zone
 
-    def _fill_from(self, raw: RastroEvent) -> None:
-        """Rastro's fields for those the event left out (what the event sent wins)."""
+    def _fill_from(self, raw: RawCarrierEvent) -> None:
+        """The raw object's fields for those the event left out (what the event sent wins)."""
         if self.occurred_at is None:
             self._occurred_at_zone = raw.occurred_at_zone
         self.occurred_at = self.occurred_at or raw.occurred_at
         self.description = self.description or raw.description
-        self.location = self.location or raw.location()
+        self.location = self.location or raw.location_of()
         self.carrier_status = self.carrier_status or raw.carrier_status()
         self.estimated_delivery = self.estimated_delivery or raw.estimated_delivery
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -43,6 +43,7 @@ from pydantic import (
     model_validator,
 )
 
+from parcelhooks.core.api_keys import Vocabulary
 from parcelhooks.core.brazil_zones import AssumedZone, zone_of
 from parcelhooks.core.models import (
     CarrierStatus,
@@ -154,6 +155,8 @@ def unit_zone(unit: RastroUnit | None) -> AssumedZone:
 class RastroEvent(StrictModel):
     """One event of Correios' Rastro API, with its object's `dtPrevista`."""
 
+    VOCABULARY: ClassVar[Vocabulary] = Vocabulary.CORREIOS
+
     codigo: Code = Field(description="The event type: letters such as BDE, OEC, PAR")
     tipo: Code = Field(description="The status number under the type: 01, 20, ...")
     descricao: Text500 | None = None
@@ -220,7 +223,7 @@ class RastroEvent(StrictModel):
         # Rastro's `codigo` is the old service's `tipo` (the letters), its `tipo` the number.
         return CarrierStatus(type=self.codigo, code=self.tipo, description=self.descricao)
 
-    def location(self) -> Location | None:
+    def location_of(self) -> Location | None:
         address = self.unidade.endereco if self.unidade else None
         if address is None or not (address.cidade or address.uf or address.cep):
             return None
