@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from chaos import sweep_cost
 from chaos.baseline import MAX_CONCURRENCY
 from chaos.cost import (
     FLOOR_OUTCOME_BYTES,
@@ -274,6 +275,7 @@ def cost_md(result: Mapping[str, Any]) -> str:
         log_days=RETENTION_DAYS["DeliveriesTable"],
         history_days=RETENTION_DAYS["ShipmentsTable"],
         claim_days=RETENTION_DAYS["IdempotencyTable"],
+        sweep=sweep_cost.render(fanout_per_event=total(clean_lines, 1) / 1_000_000),
     )
 
 
@@ -528,6 +530,7 @@ Levers, each with the term it moves:
   of the rest) traces cost about $0.25 per million requests ($5.00 per million traces), not
   counted above.
 
+{sweep}
 ## Targets and floor
 
 What the cost work set out to reach, beside this run (the latency ratios from

@@ -58,6 +58,9 @@ DEMO_JSON = STATE / "demo-subscription.json"
 STACK_NAME = "parcelhooks-local"
 DEMO_CARRIER = "demo-carrier"
 DEMO_MERCHANT = "demo-merchant"
+# Every shipment event, and the sweep's alerts (which "*" does not take).
+DEMO_EVENT_TYPES = ["*", "shipment.stalled", "shipment.late"]
+STALLED_SAMPLE = ROOT / "events" / "carrier" / "stalled_in_transit.json"
 # Set by the Makefile's `run` recipe, which execs us as make's own child.
 STOP_WITH_PARENT_ENV = "PARCELHOOKS_STOP_WITH_PARENT"
 PARENT_POLL_S = 0.2
@@ -100,14 +103,19 @@ def _demo_subscription(api_url: str, merchant_key: str, receiver_url: str) -> st
     """The demo subscription's secret, reusing the one from the last run if it still exists."""
     demo = _load(DEMO_JSON)
     if demo.get("url") == receiver_url and demo.get("id"):
-        found = _api("GET", f"{api_url}/v1/subscriptions/{demo['id']}", merchant_key)
-        if found is not None:
+        url = f"{api_url}/v1/subscriptions/{demo['id']}"
+        if _api("GET", url, merchant_key) is not None:
+            _api("PATCH", url, merchant_key, {"event_types": DEMO_EVENT_TYPES})
             return str(demo["secret"])
     created = _api(
         "POST",
         f"{api_url}/v1/subscriptions",
         merchant_key,
-        {"url": receiver_url, "event_types": ["*"], "description": "make run demo receiver"},
+        {
+            "url": receiver_url,
+            "event_types": DEMO_EVENT_TYPES,
+            "description": "make run demo receiver",
+        },
     )
     write_json(DEMO_JSON, {"id": created["id"], "url": receiver_url, "secret": created["secret"]})
     log(f"created demo subscription {created['id']} -> {receiver_url}")
@@ -145,6 +153,19 @@ def _curl(api_url: str, carrier_key: str) -> str:
         f"  -H 'content-type: application/json' \\\n"
         f"  -d '{event}'"
     )
+
+
+def _stalled_hint() -> str:
+    return (
+        "\n\nA shipment that has not moved for 10 days: the sweep (every minute here) tells "
+        "the demo receiver `shipment.stalled` (and `shipment.late`) within a minute:\n\n"
+        f"  {_shown_cli()} --local send {STALLED_SAMPLE.relative_to(ROOT)}"
+    )
+
+
+def _shown_cli() -> str:
+    cli = Path(sys.executable).parent / "parcelhooks"
+    return _shown(cli).rstrip("/")
 
 
 def _print_mail(message: EmailMessage) -> None:
@@ -253,7 +274,7 @@ def main() -> int:
         wait_until(lambda: receiver is None or receiver.poll() is None, 5, "the demo receiver")
         log(f"ready in {time.monotonic() - started:.1f}s; settings in {LOCAL_JSON}")
         print("\nSend a carrier event (paste this in another terminal):\n", flush=True)
-        print(_curl(deployment.api_url, carrier_key), flush=True)
+        print(_curl(deployment.api_url, carrier_key) + _stalled_hint(), flush=True)
         print(
             f"\nThe merchant portal, signed in as {DEMO_MERCHANT} (the link works once, for "
             f"{PORTAL_LINK_TTL_TEXT}; `parcelhooks --local portal-link --merchant "

@@ -397,6 +397,8 @@ def deploy(
         "DisableAfterFailingHours": LOCAL_DISABLE_AFTER_FAILING_HOURS,
         "DisableAfterFailures": "6",
         "BreakerProbeSeconds": "2",
+        # The stalled/late sweep every minute, so an alert can be watched (and tested).
+        "SweepSchedule": "rate(1 minute)",
         "LogLevel": "INFO",
         **(extra_parameters or {}),
     }

@@ -17,6 +17,7 @@ FUNCTIONS = {
     "FanoutFunction": "fanout",
     "AdminFunction": "admin",
     "RedriveFunction": "redrive",
+    "SweepFunction": "sweep",
 }
 
 

@@ -13,9 +13,17 @@ from types import ModuleType
 
 from devstack.template import FUNCTIONS, function_environment, resources
 from parcelhooks.aws import clients
-from parcelhooks.wiring import admin, authorizer, fanout, ingest, redrive
+from parcelhooks.wiring import admin, authorizer, fanout, ingest, redrive, sweep
 
-CACHED_MODULES: tuple[ModuleType, ...] = (clients, authorizer, fanout, ingest, admin, redrive)
+CACHED_MODULES: tuple[ModuleType, ...] = (
+    clients,
+    authorizer,
+    fanout,
+    ingest,
+    admin,
+    redrive,
+    sweep,
+)
 
 
 def functions_environment(physical: dict[str, str]) -> dict[str, str]:

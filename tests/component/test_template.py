@@ -18,6 +18,7 @@ from parcelhooks.delivery.settings import FanoutSettings
 from parcelhooks.ingest.settings import IngestSettings
 from parcelhooks.merchant_api.settings import AdminSettings
 from parcelhooks.ops.settings import RedriveSettings
+from parcelhooks.watch.settings import SweepSettings
 
 ROOT = TEMPLATE.parent
 SETTINGS: dict[str, type[FunctionSettings]] = {
@@ -26,6 +27,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "FanoutFunction": FanoutSettings,
     "AdminFunction": AdminSettings,
     "RedriveFunction": RedriveSettings,
+    "SweepFunction": SweepSettings,
 }
 PLACEHOLDERS = {
     name: name

@@ -172,7 +172,9 @@ class RacingStore:
         state: ShipmentState,
         previous: ShipmentState,
         expires: datetime,
+        *,
         order_id: str | None = None,
+        due_at: datetime | None = None,
     ) -> ShipmentState | None:
         self.saves += 1
         if self.races > 0:

@@ -68,7 +68,9 @@ class Shipments:
         state: ShipmentState,
         previous: ShipmentState,
         expires: datetime,
+        *,
         order_id: str | None = None,
+        due_at: datetime | None = None,
     ) -> ShipmentState | None:
         self.state = state
         return None

@@ -7,6 +7,12 @@ so the first "#" splits it), sort key `sk`:
   written by ingest with a compare-and-set on `version`;
 - `event#<carrier>#<sequence, 12 digits>`: one item per event, the event as queued.
 
+A state item also holds what the stalled/late sweep needs (`promised_day`, `seen_uf`,
+`told_episodes`)
+and, while an alert is pending, `due_at` (epoch seconds) with `due_shard`: the sparse
+`by-due` index (partition `due_shard`, one of DUE_SHARDS, sort `due_at`) lists exactly the
+shipments the sweep has to look at, earliest first, and nothing else.
+
 One partition holds every carrier's shipment of one tracking code, so the merchant API
 answers `GET /v1/shipments/{tracking_code}` without knowing the carriers. Every item
 expires (TTL `expires_at`) after the retention; the state's is pushed on by each event.
@@ -14,8 +20,9 @@ expires (TTL `expires_at`) after the retention; the state's is pushed on by each
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -33,6 +40,9 @@ from parcelhooks.core.statuses import Status
 
 SEQUENCE_DIGITS = 12
 BY_ORDER_INDEX = "by-order"
+BY_DUE_INDEX = "by-due"
+# The by-due index's partitions: writes spread over them, the sweep queries each.
+DUE_SHARDS = 4
 BATCH_GET_MAX = 100
 STATE = "state#"
 EVENT = "event#"
@@ -54,6 +64,10 @@ def _state_key(key: ShipmentKey) -> dict[str, str]:
     }
 
 
+def due_shard(merchant_tracking: str) -> str:
+    return str(zlib.crc32(merchant_tracking.encode()) % DUE_SHARDS)
+
+
 def _event_sk(carrier: str, sequence: int) -> str:
     return f"{EVENT}{carrier}#{sequence:0{SEQUENCE_DIGITS}d}"
 
@@ -71,21 +85,11 @@ class ShipmentsTable:
     def load_many(self, keys: Collection[ShipmentKey]) -> dict[ShipmentKey, ShipmentState]:
         """Each shipment's state, a fresh one for a shipment not seen yet: one consistent
         BatchGetItem per hundred."""
-        client = self._table.meta.client
-        name = self._table.name
-        wanted = list(dict.fromkeys(keys))
-        by_key = {tuple(_state_key(key).values()): key for key in wanted}
-        found: dict[ShipmentKey, ShipmentState] = dict.fromkeys(wanted, ShipmentState())
-        for start in range(0, len(wanted), BATCH_GET_MAX):
-            chunk = [_state_key(key) for key in wanted[start : start + BATCH_GET_MAX]]
-            request: dict[str, Any] = {name: {"Keys": chunk, "ConsistentRead": True}}
-            while request:
-                # The resource's client takes and returns plain values, like Table does.
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(name, []):
-                    found[by_key[(item["merchant_tracking"], item["sk"])]] = _state(item)
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        wanted = {tuple(_state_key(key).values()): key for key in keys}
+        found = self._batch_get([(pk, sk) for pk, sk in wanted])
+        return {
+            key: _state(found[k]) if k in found else ShipmentState() for k, key in wanted.items()
+        }
 
     def save(
         self,
@@ -93,10 +97,13 @@ class ShipmentsTable:
         state: ShipmentState,
         previous: ShipmentState,
         expires: datetime,
+        *,
         order_id: str | None = None,
+        due_at: datetime | None = None,
     ) -> ShipmentState | None:
         """Write `state` if the stored one is still `previous`; else the stored one. An
-        `order_id` files the shipment under that order (the `by-order` index)."""
+        `order_id` files the shipment under that order (the `by-order` index); `due_at`
+        under the time the sweep should look at it (the `by-due` index; None: out of it)."""
         values: dict[str, Any] = {
             ":seq": state.last_sequence,
             ":version": state.version,
@@ -119,6 +126,12 @@ class ShipmentsTable:
             # The same value again is no change: the keys-only index is written when it is.
             update += ", merchant_order = :o"
             values[":o"] = order_key(key.merchant_id, order_id)
+        sets, removes = _watch_fields(state, due_at, _state_key(key)["merchant_tracking"])
+        for name, value in sets.items():
+            update += f", {name} = :{name}"
+            values[f":{name}"] = value
+        if removes:
+            update += " REMOVE " + ", ".join(removes)
         try:
             self._table.update_item(
                 Key=_state_key(key),
@@ -135,6 +148,102 @@ class ShipmentsTable:
             # Stores that do not return it (MiniStack) are read again.
             return _state(deserialize(raw)) if raw else self.load(key)
         return None
+
+    # -- the sweep: shipments due an alert ----------------------------------------------
+
+    def due_states(self, now: datetime, limit: int) -> list[tuple[ShipmentKey, ShipmentState]]:
+        """The shipments filed as due at or before `now` (at most `limit` per shard,
+        earliest first), with their states read consistently."""
+        keys = [key for shard in range(DUE_SHARDS) for key in self._due(str(shard), now, limit)]
+        items = self._batch_get(keys)
+        return [
+            (
+                ShipmentKey(str(i["merchant_id"]), str(i["carrier"]), str(i["tracking_code"])),
+                _state(i),
+            )
+            for i in items.values()
+        ]
+
+    def latest_events(
+        self, wanted: Sequence[tuple[ShipmentKey, int]]
+    ) -> dict[tuple[ShipmentKey, int], ShipmentEvent]:
+        """The history items of these (shipment, sequence) that still exist."""
+        keys = {
+            (partition(key.merchant_id, key.tracking_code), _event_sk(key.carrier, sequence)): (
+                key,
+                sequence,
+            )
+            for key, sequence in wanted
+        }
+        items = self._batch_get(list(keys))
+        return {
+            keys[found]: ShipmentEvent.model_validate_json(unpacked_json(item["event"]))
+            for found, item in items.items()
+        }
+
+    def mark(self, key: ShipmentKey, state: ShipmentState, due_at: datetime | None) -> bool:
+        """Write the sweep's marks (`told_episodes`, the next `due_at`) if the stored state
+        is still `state.version`, bumping it (an ingest racing it places its events again);
+        False when an event changed the shipment meanwhile."""
+        state_key = _state_key(key)
+        sets, removes = _watch_fields(state, due_at, state_key["merchant_tracking"])
+        values = {f":{name}": value for name, value in sets.items()}
+        values |= {":version": state.version + 1, ":previous": state.version}
+        update = "SET " + ", ".join(["version = :version", *(f"{n} = :{n}" for n in sets)])
+        if removes:
+            update += " REMOVE " + ", ".join(removes)
+        try:
+            self._table.update_item(
+                Key=state_key,
+                UpdateExpression=update,
+                ConditionExpression="version = :previous",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _due(self, shard: str, now: datetime, limit: int) -> list[tuple[str, str]]:
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_DUE_INDEX,
+            "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
+            "ExpressionAttributeValues": {":shard": shard, ":now": epoch(now)},
+            "Limit": limit,
+        }
+        found: list[tuple[str, str]] = []
+        while len(found) < limit:
+            response = self._table.query(**kwargs)
+            found += [
+                (str(i["merchant_tracking"]), str(i["sk"])) for i in response.get("Items", [])
+            ]
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            kwargs["Limit"] = limit - len(found)
+        return found
+
+    def _batch_get(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """The items of these (merchant_tracking, sk) that exist, read consistently."""
+        client = self._table.meta.client
+        name = self._table.name
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], Any] = {}
+        for start in range(0, len(wanted), BATCH_GET_MAX):
+            chunk = wanted[start : start + BATCH_GET_MAX]
+            request: dict[str, Any] = {
+                name: {
+                    "Keys": [{"merchant_tracking": pk, "sk": sk} for pk, sk in chunk],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(name, []):
+                    found[(str(item["merchant_tracking"]), str(item["sk"]))] = item
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None:
         """One history item per event (a resend overwrites its own item: same key)."""
@@ -247,9 +356,30 @@ def _entry(item: dict[str, Any]) -> Entry:
     )
 
 
+def _watch_fields(
+    state: ShipmentState, due_at: datetime | None, merchant_tracking: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The sweep's attributes to set, and those to remove (an empty set cannot be stored;
+    without `due_at` the item leaves the by-due index)."""
+    values: dict[str, Any] = {
+        # Names with "_": no DynamoDB reserved word has one.
+        "promised_day": state.promised.isoformat() if state.promised else None,
+        "seen_uf": state.region,
+        "told_episodes": sorted(state.told) or None,
+        "due_at": epoch(due_at) if due_at else None,
+        "due_shard": due_shard(merchant_tracking) if due_at else None,
+    }
+    sets = {name: value for name, value in values.items() if value is not None}
+    return sets, [name for name, value in values.items() if value is None]
+
+
 def _state(item: dict[str, Any]) -> ShipmentState:
+    promised = item.get("promised_day")
     return ShipmentState(
         last_sequence=int(item.get("last_sequence", 0)),
         version=int(item.get("version", 0)),
         entries=tuple(_entry(e) for e in item.get("entries", [])),
+        promised=date.fromisoformat(str(promised)) if promised else None,
+        region=str(item["seen_uf"]) if item.get("seen_uf") else None,
+        told=frozenset(str(t) for t in item.get("told_episodes", [])),
     )

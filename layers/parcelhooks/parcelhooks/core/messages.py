@@ -42,6 +42,23 @@ CORRECTION_SENTENCE = (
     "update.",
 )
 
+# Told by parcelhooks (core/watch.py), whatever status the shipment is in: an apology and a
+# promise to follow it up, never a blame on the buyer.
+ALERT_SENTENCES: Mapping[str, tuple[str, str]] = {
+    "stalled": (
+        "O envio do seu pedido[ {order}] está demorando mais que o normal. Já estamos "
+        "acompanhando com a transportadora e avisaremos assim que ele se mover.",
+        "Your order[ {order}] is taking longer than usual to move. We are following it up "
+        "with the carrier and will let you know as soon as it moves.",
+    ),
+    "late": (
+        "Seu pedido[ {order}] passou da data de entrega prevista[ ({date})]. Já estamos "
+        "acompanhando com a transportadora; desculpe pela demora.",
+        "Your order[ {order}] is past its estimated delivery date[ ({date})]. We are "
+        "following it up with the carrier; sorry for the delay.",
+    ),
+}
+
 # (status, detail) -> (pt_BR, en); (status, None) for an event without a detail.
 SENTENCES: Mapping[tuple[Status, StatusDetail | None], tuple[str, str]] = {
     (S.LABEL_CREATED, None): (
@@ -431,13 +448,15 @@ def sentence_templates(status: Status, detail: StatusDetail | None) -> tuple[str
 def buyer_message(event: ShipmentEvent) -> BuyerMessage:
     """The sentence for the event's status and detail, with the order, place and date filled
     in when the event has them."""
-    if event.correction:
+    if event.alert is not None:
+        pt_br, en = ALERT_SENTENCES[event.alert.kind]
+    elif event.correction:
         pt_br, en = CORRECTION_SENTENCE
     else:
         pt_br, en = sentence_templates(event.status, event.status_detail)
     order = _present(event.order_id)
     place = place_name(event.location)
-    estimate = event.estimated_delivery
+    estimate = event.alert.promised if event.alert else event.estimated_delivery
     day_pt_br = date_pt_br(estimate) if estimate else None
     day_en = date_en(estimate) if estimate else None
     return BuyerMessage(

@@ -20,7 +20,7 @@ from parcelhooks.core.ids import OWNER_ID_PATTERN, OWNER_ID_RULE, is_owner_id
 from parcelhooks.core.statuses import (
     ALL_EVENT_TYPES,
     CORRECTION_EVENT_TYPE,
-    OPERATIONAL_EVENT_TYPES,
+    NAMED_ONLY_EVENT_TYPES,
     TEST_EVENT_TYPE,
     Status,
     StatusDetail,
@@ -163,6 +163,23 @@ class OccurredAtZone(Model):
     )
 
 
+class ShipmentAlert(Model):
+    """What a `shipment.stalled` or `shipment.late` tells: since when, and how long."""
+
+    kind: Literal["stalled", "late"]
+    stalled_since: datetime = Field(
+        description="When the shipment's latest event occurred (nothing has happened since)"
+    )
+    promised: date | None = Field(
+        default=None, description="The carrier's promised delivery date, if it gave one"
+    )
+    business_days: int = Field(
+        description="stalled: whole business days without an event; late: business days "
+        "past `promised` (Brazil's national holidays, the state's, and Carnaval are not "
+        "business days)"
+    )
+
+
 class ShipmentEvent(Model):
     """An accepted event: what travels on the queues and in the webhook's `data`."""
 
@@ -213,11 +230,19 @@ class ShipmentEvent(Model):
         description="On a shipment.correction: the event the carrier withdrew (null on "
         "every other event, and when no earlier event was known).",
     )
+    alert: ShipmentAlert | None = Field(
+        default=None,
+        description="On shipment.stalled and shipment.late (told by parcelhooks, not by the "
+        "carrier; the other fields are the shipment's latest event): why it was told. Null "
+        "on every other event.",
+    )
 
     @property
     def type(self) -> str:
         if self.test:
             return TEST_EVENT_TYPE
+        if self.alert is not None:
+            return f"shipment.{self.alert.kind}"
         return CORRECTION_EVENT_TYPE if self.correction else f"shipment.{self.status.value}"
 
     @property
@@ -308,7 +333,7 @@ class Subscription(Model):
     def wants(self, event_type: str) -> bool:
         if event_type in self.event_types:
             return True
-        return ALL_EVENT_TYPES in self.event_types and event_type not in OPERATIONAL_EVENT_TYPES
+        return ALL_EVENT_TYPES in self.event_types and event_type not in NAMED_ONLY_EVENT_TYPES
 
     def live_secrets(self, now: datetime) -> list[str]:
         return [s.secret for s in self.secrets if s.expires_at is None or s.expires_at > now]

@@ -20,8 +20,8 @@ it, in an item small enough to cost one write unit. Pure code: the table lives i
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 from parcelhooks.core.models import ShipmentEvent, WithdrawnEvent
 from parcelhooks.core.statuses import Status, StatusDetail
@@ -93,6 +93,11 @@ class ShipmentState:
     last_sequence: int = 0
     version: int = 0
     entries: tuple[Entry, ...] = ()
+    # What the stalled/late alerts are counted on (core/watch.py): the carrier's newest
+    # promised date, the state (UF) the shipment was last seen in, the episodes told.
+    promised: date | None = None
+    region: str | None = None
+    told: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def latest(self) -> Entry | None:
@@ -121,7 +126,14 @@ class ShipmentState:
         if is_correction(event):
             entries, entry = _withdraw(entries, entry)
         entries.append(entry)
-        placed = ShipmentState(entry.sequence, self.version + 1, _newest(entries, entry))
+        placed = replace(
+            self,
+            last_sequence=entry.sequence,
+            version=self.version + 1,
+            entries=_newest(entries, entry),
+            promised=_promised(event) or self.promised,
+            region=self.region if entry.stale else _region(event) or self.region,
+        )
         return placed, entry
 
     def without(self, event_ids: Collection[str]) -> ShipmentState:
@@ -131,10 +143,22 @@ class ShipmentState:
         restored = tuple(
             replace(e, withdrawn_by=None) if e.withdrawn_by in event_ids else e for e in kept
         )
-        return ShipmentState(self.last_sequence, self.version + 1, restored)
+        return replace(self, version=self.version + 1, entries=restored)
 
     def withdrawn_by(self, correction: Entry) -> Entry | None:
         return self.find(correction.corrects) if correction.corrects else None
+
+
+def _promised(event: ShipmentEvent) -> date | None:
+    """The carrier's promised day (a promised time is read as its own day)."""
+    promised = event.estimated_delivery
+    return promised.date() if isinstance(promised, datetime) else promised
+
+
+def _region(event: ShipmentEvent) -> str | None:
+    """The event's state as a two-letter UF, if it gives one."""
+    state = (event.location.state or "").strip().upper() if event.location else ""
+    return state if len(state) == 2 and state.isalpha() else None
 
 
 def _withdraw(entries: list[Entry], correction: Entry) -> tuple[list[Entry], Entry]:

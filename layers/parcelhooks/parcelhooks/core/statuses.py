@@ -210,7 +210,12 @@ TEST_EVENT_TYPE = "webhook.test"
 # A carrier withdrew its previous event (core/shipments.py); not a status of its own.
 CORRECTION_EVENT_TYPE = "shipment.correction"
 ALL_EVENT_TYPES = "*"
+# Told by the sweep about a shipment (core/watch.py), not by a carrier: no new status.
+ALERT_EVENT_TYPES: tuple[str, ...] = ("shipment.stalled", "shipment.late")
 # About the merchant's own endpoints (core/operational.py): only for subscriptions that name
 # them, so a receiver written for shipment events never gets a body it does not know.
 OPERATIONAL_EVENT_TYPES: tuple[str, ...] = ("subscription.disabled", "delivery.exhausted")
 EVENT_TYPES: tuple[str, ...] = tuple(f"shipment.{status.value}" for status in Status)
+# Only to subscriptions that name them ("*" is every carrier's shipment event): a receiver
+# written before them never gets a kind of event it did not ask for.
+NAMED_ONLY_EVENT_TYPES: tuple[str, ...] = (*OPERATIONAL_EVENT_TYPES, *ALERT_EVENT_TYPES)

@@ -24,11 +24,21 @@ from parcelhooks.core.operational import (
     DeliveryExhausted,
     SubscriptionDisabled,
 )
-from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, EVENT_TYPES, TEST_EVENT_TYPE
+from parcelhooks.core.statuses import (
+    ALERT_EVENT_TYPES,
+    CORRECTION_EVENT_TYPE,
+    EVENT_TYPES,
+    TEST_EVENT_TYPE,
+)
 from parcelhooks.delivery.webhook import DATA_FIELDS
 
 # Every type a webhook can have, in the order the documentation lists them.
-WEBHOOK_TYPES: tuple[str, ...] = (*EVENT_TYPES, CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE)
+WEBHOOK_TYPES: tuple[str, ...] = (
+    *EVENT_TYPES,
+    CORRECTION_EVENT_TYPE,
+    *ALERT_EVENT_TYPES,
+    TEST_EVENT_TYPE,
+)
 
 
 def _data_field(name: str) -> tuple[Any, Any]:

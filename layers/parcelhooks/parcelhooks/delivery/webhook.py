@@ -26,6 +26,8 @@ DATA_FIELDS = (
     "previous_status",
     "stale",
     "corrects",
+    # On shipment.stalled / shipment.late (core/watch.py).
+    "alert",
 )
 
 

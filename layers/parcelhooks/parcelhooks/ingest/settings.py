@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from parcelhooks.core.settings import FunctionSettings, ResourceName
+from parcelhooks.core.watch import parse_rules
 
 
 class IngestSettings(FunctionSettings):
@@ -24,6 +25,13 @@ class IngestSettings(FunctionSettings):
     # duplicate window, or a shipment could be forgotten while its events may still come
     # back, and start its sequence again at 1.
     shipment_ttl_days: int = Field(ge=1)
+    # StalledAfterBusinessDays (core/watch.py): when each shipment is next due an alert.
+    stalled_after: str = Field(default="", max_length=512)
+
+    @model_validator(mode="after")
+    def _rules_read(self) -> Self:
+        parse_rules(self.stalled_after)
+        return self
 
     @model_validator(mode="after")
     def _windows_agree(self) -> Self:

@@ -9,6 +9,9 @@ compare-and-set on the state's version; a request that loses the race gets the w
 state back with the refusal and places its events again on it, so concurrent requests
 never share a sequence and the latest event is always the one that occurred last.
 
+Each write also files when the shipment is next due a stalled or late alert (core/watch.py),
+on the weekends-only calendar: never later than Brazil's, which the sweep applies.
+
 An event placed but not queued is forgotten again (`forget`): its sequence is not reused
 (a gap), and a correction among them is undone. The history item of an event is written
 (`keep`) only once it is queued, so the history shows nothing a merchant was not sent.
@@ -17,16 +20,19 @@ An event placed but not queued is forgotten again (`forget`): its sequence is no
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from parcelhooks.core.business_days import WeekendsOnly
 from parcelhooks.core.errors import EnqueueFailedError
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.observability import logger
 from parcelhooks.core.shipments import ShipmentKey, ShipmentState, placed_event
+from parcelhooks.core.statuses import Status
+from parcelhooks.core.watch import STALL_AFTER, next_due, still_relevant
 
 # Writers of one shipment that keep colliding are rare (a shipment has a few events a
 # day); past this many lost races the request fails and the carrier sends it again.
@@ -46,10 +52,13 @@ class ShipmentStore(Protocol):
         state: ShipmentState,
         previous: ShipmentState,
         expires: datetime,
+        *,
         order_id: str | None = None,
+        due_at: datetime | None = None,
     ) -> ShipmentState | None:
         """Write `state` if the stored one is still `previous`; else return the stored one.
-        `order_id`: the order the shipment is filed under (GET /v1/shipments?order_id=)."""
+        `order_id`: the order the shipment is filed under (GET /v1/shipments?order_id=);
+        `due_at`: when the sweep should look at it next (None: never)."""
         ...
 
     def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None: ...
@@ -75,8 +84,10 @@ class ShipmentBook:
         retention: timedelta,
         executor: Executor | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stall_after: Mapping[Status, int] = STALL_AFTER,
     ) -> None:
         self._store = store
+        self._stall_after = stall_after
         self._retention = retention
         # One shipment's events are placed in order; different shipments at once.
         self._executor = executor
@@ -158,7 +169,10 @@ class ShipmentBook:
                 placed.append(placed_event(event, entry, state))
             if not added:
                 return placed, added  # every event was placed already: nothing to write
-            current = self._store.save(key, state, stored, expires, order_id=order_id)
+            state, due_at = self._watched(state)
+            current = self._store.save(
+                key, state, stored, expires, order_id=order_id, due_at=due_at
+            )
             if current is None:
                 return placed, added
             stored = current  # another request won: place ours after its events
@@ -168,11 +182,17 @@ class ShipmentBook:
         expires = self._clock() + self._retention
         stored = self._store.load(key)
         for _ in range(MAX_PLACE_ATTEMPTS):
-            current = self._store.save(key, stored.without(event_ids), stored, expires)
+            state, due_at = self._watched(stored.without(event_ids))
+            current = self._store.save(key, state, stored, expires, due_at=due_at)
             if current is None:
                 return
             stored = current
         raise ShipmentContentionError(f"{key} kept changing while events were taken out")
+
+    def _watched(self, state: ShipmentState) -> tuple[ShipmentState, datetime | None]:
+        """The state with only its current episodes' told marks, and when it is next due."""
+        state = replace(state, told=still_relevant(state, self._stall_after))
+        return state, next_due(state, self._stall_after, WeekendsOnly())
 
     def _each[T, R](
         self,

@@ -23,6 +23,7 @@ from parcelhooks.core.models import (
     Subscription,
 )
 from parcelhooks.core.statuses import (
+    ALERT_EVENT_TYPES,
     ALL_EVENT_TYPES,
     CORRECTION_EVENT_TYPE,
     EVENT_TYPES,
@@ -197,8 +198,9 @@ def receivable_types(event_types: Sequence[str]) -> list[str]:
     events is tested with a sample of the first it names."""
     shipment = [t for t in EVENT_TYPES if t in event_types or ALL_EVENT_TYPES in event_types]
     extra = [CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE] if shipment else []
+    alerts = [t for t in ALERT_EVENT_TYPES if t in event_types]
     operational = [t for t in OPERATIONAL_EVENT_TYPES if t in event_types]
-    return [*shipment, *extra, *operational]
+    return [*shipment, *extra, *alerts, *operational]
 
 
 def render_problems(

@@ -42,6 +42,10 @@ EventTypeFilter = Literal[
     "shipment.cancelled",
     # A carrier code not in our table yet, delivered with its raw code (docs/statuses.md).
     "shipment.unknown",
+    # Told by parcelhooks when a shipment stops moving or passes its promised date (named:
+    # "*" does not take them).
+    "shipment.stalled",
+    "shipment.late",
     # Operational events about the merchant's other subscriptions (named: "*" does not take them).
     "subscription.disabled",
     "delivery.exhausted",

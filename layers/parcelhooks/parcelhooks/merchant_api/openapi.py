@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from parcelhooks.api.errors import STATUS_OF, ErrorResponse, route_errors
 from parcelhooks.core.operational import DELIVERY_EXHAUSTED, SUBSCRIPTION_DISABLED
-from parcelhooks.core.statuses import CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE
+from parcelhooks.core.statuses import ALERT_EVENT_TYPES, CORRECTION_EVENT_TYPE, TEST_EVENT_TYPE
 from parcelhooks.delivery.public import OPERATIONAL_PAYLOADS, WEBHOOK_TYPES, WebhookPayload
 from parcelhooks.ingest.public import CarrierEventBatchIn, CarrierEventIn, IngestResponse
 
@@ -134,6 +134,12 @@ def _webhook_summary(event_type: str) -> str:
             "The carrier withdrew its previous event: `data.corrects` names it, `data.status` "
             "is the shipment's status without it. Also sent to subscriptions that want the "
             "withdrawn event's type."
+        )
+    if event_type in ALERT_EVENT_TYPES:
+        return (
+            f"Told by parcelhooks, not the carrier: the shipment is "
+            f"{event_type.removeprefix('shipment.')} (`data.alert`); the other fields are its "
+            "latest event. Only to subscriptions that name it."
         )
     if event_type == TEST_EVENT_TYPE:
         return "A test event sent from POST /v1/subscriptions/{subscription_id}/test"

@@ -11,7 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from parcelhooks.core.models import CarrierStatus, Location, ShipmentEvent, WithdrawnEvent
+from parcelhooks.core.models import (
+    CarrierStatus,
+    Location,
+    ShipmentAlert,
+    ShipmentEvent,
+    WithdrawnEvent,
+)
 from parcelhooks.core.operational import (
     DELIVERY_EXHAUSTED,
     SUBSCRIPTION_DISABLED,
@@ -21,6 +27,7 @@ from parcelhooks.core.operational import (
     WebhookEvent,
 )
 from parcelhooks.core.statuses import (
+    ALERT_EVENT_TYPES,
     CORRECTION_EVENT_TYPE,
     TEST_EVENT_TYPE,
     VOCABULARY,
@@ -98,7 +105,11 @@ def sample_event(event_type: str, merchant_id: str, now: datetime) -> WebhookEve
 def _shipment_sample(event_type: str, merchant_id: str, now: datetime) -> ShipmentEvent:
     correction = event_type == CORRECTION_EVENT_TYPE
     test = event_type == TEST_EVENT_TYPE
-    status = Status.DELIVERED if correction or test else Status(event_type.split(".", 1)[1])
+    alert = _sample_alert(event_type, now)
+    named = correction or test or alert is not None
+    status = Status.DELIVERED if named else Status(event_type.split(".", 1)[1])
+    if alert is not None:
+        status = Status.IN_TRANSIT
     details = list(VOCABULARY.get(status, {}))
     return ShipmentEvent(
         event_id="evt_sample",
@@ -130,6 +141,19 @@ def _shipment_sample(event_type: str, merchant_id: str, now: datetime) -> Shipme
             if correction
             else None
         ),
+        alert=alert,
+    )
+
+
+def _sample_alert(event_type: str, now: datetime) -> ShipmentAlert | None:
+    if event_type not in ALERT_EVENT_TYPES:
+        return None
+    stalled = event_type == "shipment.stalled"
+    return ShipmentAlert(
+        kind="stalled" if stalled else "late",
+        stalled_since=now - timedelta(days=6),
+        promised=(now - timedelta(days=2)).date(),
+        business_days=4 if stalled else 2,
     )
 
 
