@@ -51,7 +51,7 @@ KEYS_INDEX_ITEM_BYTES = 150
 RETENTION_DAYS = {
     "DeliveriesTable": int(parameter_default("DeliveryLogRetentionDays")),
     "ShipmentsTable": int(parameter_default("ShipmentQuietDays")),
-    "IdempotencyTable": int(parameter_default("DuplicateWindowDays")),
+    "IdempotencyTable": int(parameter_default("DuplicateWindowDays")) + 1,  # + clock skew
 }
 # The tables with point-in-time recovery on, as the template says.
 PITR_TABLES = frozenset(
@@ -364,7 +364,8 @@ def _state_cost(usage: Usage, prices: Mapping[str, float]) -> float:
         for key, c in usage.calls.items()
         if _table_of(key) == "ShipmentsTable"
         and key.split("|")[0] == "IngestFunction"
-        and key.split("|")[1] in {"DynamoDB.GetItem", "DynamoDB.UpdateItem"}
+        and key.split("|")[1]
+        in {"DynamoDB.GetItem", "DynamoDB.BatchGetItem", "DynamoDB.UpdateItem"}
     ]
     usd = (
         sum(c["write_units"] for c in rows) * prices["dynamodb_write_per_million"]

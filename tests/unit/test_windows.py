@@ -20,6 +20,7 @@ from parcelhooks.ingest.accept import Ingest
 from parcelhooks.ingest.events import parse_events
 from parcelhooks.ingest.settings import IngestSettings
 from parcelhooks.ingest.shipments import ShipmentBook
+from parcelhooks.ingest.timing import MAX_CLOCK_SKEW
 from testkit.factories import carrier_event
 
 T0 = datetime(2026, 11, 2, 12, tzinfo=UTC)
@@ -27,15 +28,17 @@ WINDOW = timedelta(days=30)
 
 
 class ForgetfulClaims:
-    """Claims remembered for the window, then forgotten (as the table's TTL does)."""
+    """Claims remembered for `memory` (the window by default), then forgotten (as the
+    table's TTL does)."""
 
-    def __init__(self, clock: list[datetime]) -> None:
+    def __init__(self, clock: list[datetime], memory: timedelta = WINDOW) -> None:
         self._clock = clock
+        self._memory = memory
         self._claims: dict[str, Claim] = {}
 
     def claim(self, carrier: str, ceid: str, event_id: str, now: datetime) -> Claim | None:
         held = self._claims.get(ceid)
-        if held is not None and now - held.claimed_at < WINDOW:
+        if held is not None and now - held.claimed_at < self._memory:
             return held
         self._claims[ceid] = Claim(event_id, confirmed=False, claimed_at=now)
         return None
@@ -130,6 +133,32 @@ def test_an_old_batch_sent_again_is_duplicates_then_refused_never_new_sequences(
     ]
     assert [(e.event_id, e.sequence) for e in queue.sent] == first
     assert shipments.state.last_sequence == 3
+
+
+def test_an_event_dated_ahead_stays_a_duplicate_as_long_as_it_stays_acceptable() -> None:
+    memory = _settings(30, 90).claim_memory
+    assert memory == WINDOW + MAX_CLOCK_SKEW
+    clock = [T0]
+    queue, shipments = Queue(), Shipments()
+    ingest = Ingest(
+        ForgetfulClaims(clock, memory),
+        queue,
+        clock=lambda: clock[0],
+        shipments=ShipmentBook(shipments, WINDOW * 3, clock=lambda: clock[0]),
+    )
+    # A carrier clock 20 hours ahead: still inside the accepted skew.
+    body = json.dumps(carrier_event(occurred_at=(T0 + timedelta(hours=20)).isoformat()))
+
+    def send_at(moment: datetime) -> bool:
+        clock[0] = moment
+        [event] = parse_events(body, now=moment, window=WINDOW)
+        return ingest.accept("carrier-x", [event]).events[0].duplicate
+
+    assert send_at(T0) is False
+    # Past the window since the first send, the event is still acceptable (it is dated
+    # ahead), and it is still remembered: a duplicate, never a second event.
+    assert send_at(T0 + WINDOW + timedelta(hours=12)) is True
+    assert len(queue.sent) == 1
 
 
 def _settings(duplicate_days: int, quiet_days: int) -> IngestSettings:

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from parcelhooks.core.settings import FunctionSettings, ResourceName
 from parcelhooks.core.watch import parse_rules
+from parcelhooks.ingest.timing import MAX_CLOCK_SKEW
 
 
 class IngestSettings(FunctionSettings):
@@ -45,5 +46,12 @@ class IngestSettings(FunctionSettings):
 
     @property
     def event_window(self) -> timedelta:
-        """How long ago an event may have occurred: what dedupe remembers."""
+        """How long ago an event may have occurred."""
         return timedelta(days=self.idempotency_ttl_days)
+
+    @property
+    def claim_memory(self) -> timedelta:
+        """How long a carrier_event_id is remembered: the window and the clock skew an
+        event's time may have, so an event dated ahead stays a duplicate as long as it
+        stays acceptable."""
+        return self.event_window + MAX_CLOCK_SKEW

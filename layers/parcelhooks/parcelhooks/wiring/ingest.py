@@ -31,9 +31,7 @@ def ingest() -> Ingest:
     # Claims and shipments are one round trip each, for up to 100 events: a pool overlaps them.
     pool = ThreadPoolExecutor(max_workers=CLAIM_WORKERS, thread_name_prefix="claims")
     return Ingest(
-        claims=EventClaimsTable(
-            clients.table(config.idempotency_table), timedelta(days=config.idempotency_ttl_days)
-        ),
+        claims=EventClaimsTable(clients.table(config.idempotency_table), config.claim_memory),
         publisher=EventsQueue(clients.sqs_single_attempt(), config.events_queue_url),
         executor=pool,
         shipments=ShipmentBook(
