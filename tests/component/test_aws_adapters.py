@@ -325,3 +325,18 @@ def test_a_line_keeps_its_event_packed_and_reads_lines_written_before_packing() 
     table.put_item(Item=old)
     lines, _ = log.page("sub_1", 10, None)
     assert [line.event for line in lines] == [event, event]
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_fan_out_lists_a_merchant_s_subscriptions_with_a_consistent_read() -> None:
+    # A retry whose subscription is not listed is dropped as deleted: a subscription made a
+    # moment ago must be in the list, which an eventually consistent read does not promise.
+    raw = _table("subs", "merchant_id", "subscription_id")
+    table = SubscriptionsTable(raw)
+    table.put(subscription(id="sub_1"))
+    queries: list[dict[str, Any]] = []
+    raw.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: queries.append(dict(params))
+    )
+    assert [s.id for s in table.list_for_merchant("merchant-a")] == ["sub_1"]
+    assert queries and all(q.get("ConsistentRead") is True for q in queries)

@@ -80,10 +80,14 @@ class SubscriptionsTable:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def list_for_merchant(self, merchant_id: str) -> list[Subscription]:
+        """Every subscription of the merchant, read consistently: the fan-out takes a retry
+        whose subscription is not listed as deleted, so one just made must be listed."""
         found: list[Subscription] = []
         start: dict[str, str] | None = None
         while True:
-            response = query_page(self._table, "merchant_id", merchant_id, 100, start)
+            response = query_page(
+                self._table, "merchant_id", merchant_id, 100, start, ConsistentRead=True
+            )
             found.extend(subscription_from_item(item) for item in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if not start:
