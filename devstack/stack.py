@@ -402,7 +402,11 @@ def deploy(
         "LogLevel": "INFO",
         **(extra_parameters or {}),
     }
-    overrides = [f"{name}={value}" for name, value in parameters.items()]
+    # sam splits overrides on spaces: a value with one (`rate(1 minute)`) goes in quotes.
+    overrides = [
+        f'{name}="{value}"' if " " in value else f"{name}={value}"
+        for name, value in parameters.items()
+    ]
     build(overrides, quiet=quiet, build_dir=build_dir)
     session = Deployment(endpoint, stack_name, {}).boto3_session()
     s3 = session.client("s3", endpoint_url=endpoint)
