@@ -115,9 +115,12 @@ class FakeSecrets:
 
     def __init__(self) -> None:
         self.opened = 0
+        self.broken = False
 
     def open(self, subscription: Subscription) -> dict[str, str]:
         self.opened += 1
+        if self.broken:
+            raise UnavailableError("KMS")
         return {
             h.sealed: h.sealed.removeprefix("sealed:")
             for h in subscription.headers

@@ -39,7 +39,7 @@ def post_events() -> Response[str]:
     )
     wiring.merchant_gate().check(carrier.owner_id, carrier.merchants, events)
     result = wiring.ingest().accept(carrier.owner_id, events)
-    report_unmapped(carrier.owner_id, carrier.vocabulary, events, result, telemetry)
+    report_unmapped(carrier.owner_id, events, result, telemetry)
     logger.info(
         "events accepted",
         carrier=carrier.owner_id,

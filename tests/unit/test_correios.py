@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parcelhooks.core.api_keys import Vocabulary
 from parcelhooks.core.errors import ParcelhooksError, ValidationFailedError
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.observability import metrics
@@ -354,7 +353,7 @@ def test_only_events_newly_queued_as_unknown_are_counted(
     ]
     response = IngestResponse.model_validate({"accepted": 2, "duplicates": 2, "events": answers})
     telemetry = PowertoolsIngestTelemetry()
-    assert report_unmapped("correios", Vocabulary.CORREIOS, events, response, telemetry) == 1
+    assert report_unmapped("correios", events, response, telemetry) == 1
     emf = metrics.serialize_metric_set()
     metrics.clear_metrics()
     assert emf["UnmappedCarrierStatus"] in (1.0, [1.0])

@@ -75,6 +75,26 @@ def test_an_erp_gets_a_put_to_its_own_path_with_its_secret_token_and_a_signed_bo
     Webhook(erp.secrets[0].secret).verify(request.body, request.headers)
 
 
+def test_secrets_kms_will_not_open_put_that_delivery_off_and_the_others_go_out() -> None:
+    erp = subscription(
+        id="sub_erp",
+        url=ERP_URL,
+        headers=[StoredHeader(name="Authorization", sealed="sealed:Bearer erp-token-123")],
+    )
+    plain = subscription(id="sub_plain")
+    kit = FanoutKit([erp, plain])
+    kit.secrets.broken = True
+    _run(kit, _event().model_dump_json())  # the message settles: nothing raised
+    [request] = kit.sender.requests
+    assert request.url == plain.url
+    by_subscription = {a.subscription_id: a for a in kit.log.attempts}
+    assert by_subscription["sub_plain"].outcome == "delivered"
+    # Not an attempt: put off, and asked again from the retry queue.
+    assert by_subscription["sub_erp"].outcome == "deferred"
+    [job] = kit.retries.jobs
+    assert (job.subscription_id, job.attempt) == ("sub_erp", 1)
+
+
 def test_a_whatsapp_sender_gets_its_own_body_with_the_buyers_sentence_in_portuguese() -> None:
     whatsapp = subscription(template=WHATSAPP_TEMPLATE)
     kit = FanoutKit([whatsapp])

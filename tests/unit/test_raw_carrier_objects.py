@@ -126,3 +126,17 @@ def test_a_raw_time_older_than_the_window_is_refused() -> None:
     payload["loggi"]["status"]["updatedTime"] = (NOW - timedelta(days=400)).isoformat()
     with pytest.raises(ValidationFailedError):
         read(payload)
+
+
+def test_an_unknown_code_in_a_raw_object_is_counted_in_its_carrier_s_vocabulary() -> None:
+    payload = sample("loggi_raw_package.json")
+    payload["loggi"]["status"]["code"] = "999"
+    event = read(payload, Vocabulary.CORREIOS)
+    assert event.status is Status.UNKNOWN
+    assert event.code_vocabulary is Vocabulary.LOGGI
+    own = read(
+        {k: v for k, v in payload.items() if k != "loggi"}
+        | {"status": None, "carrier_status": {"code": "999"}, "occurred_at": NOW.isoformat()},
+        Vocabulary.JADLOG,
+    )
+    assert own.code_vocabulary is Vocabulary.JADLOG

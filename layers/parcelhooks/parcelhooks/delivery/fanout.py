@@ -102,6 +102,10 @@ class _Sent:
     health: EndpointHealth | None  # the endpoint's record after this answer, if written
 
 
+# How long a delivery whose header secrets KMS would not open waits before it is asked again.
+SECRETS_RETRY_S = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class _PutOff:
     """Refused a lane: no attempt made; ask again after `wait_s`, for `reason`."""
@@ -420,6 +424,11 @@ class Fanout:
             outgoing = await self._render(event, body, subscription)
         except RenderError as error:
             return _Unrendered(str(error))
+        except Exception:
+            # KMS would not open the header secrets: no attempt was made, and the others
+            # of the message are sent and logged all the same; this one is asked again.
+            logger.exception("header secrets not opened", subscription_id=subscription.id)
+            return _PutOff(SECRETS_RETRY_S, "its header secrets could not be opened")
         local = self._gate.local_limit(subscription)
         if not local.locked():
             await local.acquire()

@@ -206,6 +206,8 @@ class CarrierEventIn(StrictModel):
     metadata: Annotated[dict[MetadataKey, Any] | None, AfterValidator(_metadata_fits)] = None
     # Set from `correios` (never sent as such): the zone a local time was read in.
     _occurred_at_zone: AssumedZone | None = PrivateAttr(default=None)
+    # The vocabulary its carrier code was read in (the key's, or its raw object's carrier's).
+    _code_vocabulary: Vocabulary | None = PrivateAttr(default=None)
 
     @field_validator("occurred_at")
     @classmethod
@@ -250,6 +252,7 @@ class CarrierEventIn(StrictModel):
         raw = _raw_of({name: getattr(self, name) for name in RAW_OBJECTS})
         own = self.carrier_status is not None or raw is None
         vocabulary = key_vocabulary(info) if own or raw is None else raw.VOCABULARY
+        self._code_vocabulary = vocabulary
         if raw is not None:
             self._fill_from(raw)
         if self.occurred_at is None:
@@ -278,6 +281,11 @@ class CarrierEventIn(StrictModel):
         if code.description is None:
             self.carrier_status = code.model_copy(update={"description": known.text})
         self.description = self.description or known.text
+
+    @property
+    def code_vocabulary(self) -> Vocabulary:
+        """Whose table the event's carrier code was read in."""
+        return self._code_vocabulary or LEGACY_VOCABULARY
 
     @property
     def occurred_at_zone(self) -> AssumedZone | None:

@@ -1,8 +1,9 @@
 """Events accepted with a carrier code that is not in the table (status `unknown`).
 
-They are delivered, not refused; each one newly queued is told to telemetry so the table
-(ingest/correios.py) can be extended with the codes carriers really send. Repeats and
-duplicates are not told again.
+They are delivered, not refused; each one newly queued is told to telemetry, with the
+vocabulary its code was read in (the key's, or a raw object's carrier's), so that table
+(ingest/correios.py, ingest/carriers/) can be extended with the codes carriers really
+send. Repeats and duplicates are not told again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ class IngestTelemetry(Protocol):
 
 def report_unmapped(
     carrier: str,
-    vocabulary: Vocabulary,
     events: Sequence[CarrierEventIn],
     response: IngestResponse,
     telemetry: IngestTelemetry,
@@ -35,6 +35,6 @@ def report_unmapped(
     # The answer lists the events in request order, a repeat marked as a duplicate.
     for event, answer in zip(events, response.events, strict=True):
         if event.status is Status.UNKNOWN and not answer.duplicate:
-            telemetry.unmapped_carrier_status(carrier, vocabulary, event)
+            telemetry.unmapped_carrier_status(carrier, event.code_vocabulary, event)
             told += 1
     return told
