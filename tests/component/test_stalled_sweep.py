@@ -18,8 +18,10 @@ from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.core.models import Location, ShipmentEvent
 from parcelhooks.core.shipments import ShipmentKey
 from parcelhooks.core.statuses import Status
+from parcelhooks.core.watch import parse_rules
 from parcelhooks.ingest.shipments import ShipmentBook
 from parcelhooks.wiring import ingest as ingest_wiring
+from testkit.environment import reset_cached_builders
 from testkit.factories import LambdaContextStub, load_function, shipment_event
 
 BRT = ZoneInfo("America/Sao_Paulo")
@@ -53,7 +55,8 @@ def place(
         **fields,
     )
     table = ShipmentsTable(ingest_wiring.clients.table(ingest_wiring.settings().shipments_table))
-    book = ShipmentBook(table, timedelta(days=90))
+    rules = parse_rules(ingest_wiring.settings().stalled_after)
+    book = ShipmentBook(table, timedelta(days=90), stall_rules=rules)
     [placed] = book.place([event]).events
     book.keep([placed])
     return ShipmentKey.of(event)
@@ -164,3 +167,17 @@ def test_delivered_shipments_are_never_due(
         estimated_delivery=date(2027, 5, 1),
     )
     assert run(sweep_app, at(date(2027, 6, 1)))["looked_at"] == 0
+
+
+def test_a_merchant_s_own_days_count_for_its_shipments_alone(
+    moto_stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STALLED_AFTER", "merchant-b/in_transit=1")
+    reset_cached_builders()
+    app = load_function("sweep")
+    place("SHOPB1", at(date(2027, 3, 1), 9), merchant_id="merchant-b")  # Monday
+    place("SHOPA1", at(date(2027, 3, 1), 9))  # merchant-a: the default 4
+    run(app, at(date(2027, 3, 3), 0, 1))  # after Tuesday, merchant-b's one quiet day
+    [alert] = queued(moto_stack)
+    assert (alert.merchant_id, alert.type) == ("merchant-b", "shipment.stalled")
+    assert alert.alert is not None and alert.alert.business_days == 1

@@ -170,10 +170,23 @@ def test_a_late_scan_does_not_move_the_region_or_the_stall() -> None:
 def test_stalled_after_business_days_overrides_the_defaults(
     text: str, expected: dict[Status, int]
 ) -> None:
-    assert parse_rules(text) == expected
+    rules = parse_rules(text)
+    assert rules.default == expected
+    assert rules.of("any-merchant") == expected
 
 
-@pytest.mark.parametrize("text", ["in_transit", "delivered=3", "in_transit=99", "nowhere=1"])
+def test_a_merchant_s_own_days_go_over_the_stack_s() -> None:
+    rules = parse_rules("shop-a/in_transit=8,in_transit=6,shop-a/posted=0,shop.b@x/unknown=2")
+    assert rules.of("shop-a") == {
+        s: d for s, d in {**STALL_AFTER, Status.IN_TRANSIT: 8}.items() if s is not Status.POSTED
+    }
+    assert rules.of("shop.b@x") == {**STALL_AFTER, Status.IN_TRANSIT: 6, Status.UNKNOWN: 2}
+    assert rules.of("shop-c") == {**STALL_AFTER, Status.IN_TRANSIT: 6}
+
+
+@pytest.mark.parametrize(
+    "text", ["in_transit", "delivered=3", "in_transit=99", "nowhere=1", "sh op/in_transit=2"]
+)
 def test_a_bad_stalled_after_setting_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match=text.split("=", maxsplit=1)[0]):
         parse_rules(text)

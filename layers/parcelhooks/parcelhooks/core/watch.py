@@ -18,13 +18,14 @@ Pure code: the sweep (watch/) finds due shipments and sends the alerts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from parcelhooks.core.brazil_zones import zone_of
 from parcelhooks.core.business_days import Calendar, add_business_days, business_days_between
+from parcelhooks.core.ids import is_owner_id
 from parcelhooks.core.shipments import ShipmentState
 from parcelhooks.core.statuses import Status
 
@@ -67,21 +68,43 @@ class Alert:
     business_days: int = 0
 
 
-def parse_rules(text: str) -> dict[Status, int]:
-    """`in_transit=4,posted=3`: the defaults with these statuses' days replaced; `0` turns a
+@dataclass(frozen=True)
+class StallRules:
+    """Business days before a stall, per status: the stack's, and any merchant's own."""
+
+    default: Mapping[Status, int] = field(default_factory=lambda: dict(STALL_AFTER))
+    merchants: Mapping[str, Mapping[Status, int]] = field(default_factory=dict)
+
+    def of(self, merchant_id: str) -> Mapping[Status, int]:
+        return self.merchants.get(merchant_id, self.default)
+
+
+def parse_rules(text: str) -> StallRules:
+    """`in_transit=6,posted=2,shop-a/in_transit=8`: the defaults with these statuses' days
+    replaced, for every merchant or (`merchant/`) for one, over the stack's; `0` turns a
     status's stall alert off. Raises ValueError naming what is wrong."""
-    rules = dict(STALL_AFTER)
+    stack: dict[Status, int] = dict(STALL_AFTER)
+    own: dict[str, dict[Status, int]] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, days = part.partition("=")
+        scope, _, rule = part.rpartition("/")
+        name, _, days = rule.partition("=")
         try:
             status = Status(name.strip())
             count = int(days)
         except ValueError:
-            raise ValueError(f"not status=days: {part!r}") from None
+            raise ValueError(f"not [merchant/]status=days: {part!r}") from None
         if status in FINAL or not 0 <= count <= 60:
             raise ValueError(f"{part!r}: a status that can stall, 0-60 business days")
-        rules[status] = count
-    return {status: days for status, days in rules.items() if days > 0}
+        if scope and not is_owner_id(scope):
+            raise ValueError(f"{part!r}: {scope!r} is not a merchant id")
+        (own.setdefault(scope, {}) if scope else stack)[status] = count
+
+    def kept(rules: Mapping[Status, int]) -> dict[Status, int]:
+        return {status: days for status, days in rules.items() if days > 0}
+
+    return StallRules(
+        kept(stack), {merchant: kept(stack | rules) for merchant, rules in own.items()}
+    )
 
 
 def _zone(state: ShipmentState) -> ZoneInfo:

@@ -13,9 +13,9 @@ methods per type, and undefined names as errors (StrictUndefined: optional value
   (lists that share lists could otherwise spell out exponentially), an integer at
   MAX_INT_DIGITS, and all the text one render builds at MAX_BUILT_CHARS. `~`, `+`, `*`, `**`
   and `%` and the filters that can grow text check these before they allocate.
-- Output stops at MAX_OUTPUT_BYTES, and a render stops after RENDER_BUDGET_S: the template's
-  own code is watched (sys.monitoring, on the template's code objects only), so a loop or a
-  call past the deadline raises inside it.
+- Output stops at MAX_OUTPUT_BYTES, and a render stops after RENDER_BUDGET_S of its thread's
+  CPU time: the template's own code is watched (sys.monitoring, on the template's code
+  objects only), so a loop or a call past the deadline raises inside it.
 
 Each `{{ }}` output goes through the syntax's escaping (Jinja's `finalize`): JSON escapes for
 the inside of a string literal, HTML escapes markup, URL percent-encodes the whole value,
@@ -142,16 +142,22 @@ class _Render:
 _renders = threading.local()
 
 
+def _cpu_time() -> float:
+    """This thread's CPU time: what a template spends, not how long others kept the CPU
+    (a render on a busy machine is not cut short by its neighbours)."""
+    return time.thread_time()
+
+
 def _current_render() -> _Render:
     render: _Render | None = getattr(_renders, "render", None)
     # Template code only runs inside render(); this is for a caller that went around it.
-    return render if render is not None else _Render(time.monotonic() + RENDER_BUDGET_S)
+    return render if render is not None else _Render(_cpu_time() + RENDER_BUDGET_S)
 
 
 def _check_deadline(*_: object) -> None:
     """Raises once the render is past its deadline; also sys.monitoring's callback."""
     render: _Render | None = getattr(_renders, "render", None)
-    if render is not None and time.monotonic() > render.deadline:
+    if render is not None and _cpu_time() > render.deadline:
         raise TemplateError(f"the template ran for more than {RENDER_BUDGET_S} s")
 
 
@@ -657,7 +663,7 @@ def _rendering() -> Iterator[None]:
     monitoring. Whatever was there before is put back, however the render ends."""
     previous_render = getattr(_renders, "render", None)
     previous_tracer = sys.gettrace()
-    _renders.render = _Render(time.monotonic() + RENDER_BUDGET_S)
+    _renders.render = _Render(_cpu_time() + RENDER_BUDGET_S)
     if _MONITOR_TOOL is None:
         sys.settrace(_trace_template_frames)
     try:

@@ -20,7 +20,7 @@ An event placed but not queued is forgotten again (`forget`): its sequence is no
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -31,8 +31,7 @@ from parcelhooks.core.errors import EnqueueFailedError
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.observability import logger
 from parcelhooks.core.shipments import ShipmentKey, ShipmentState, placed_event
-from parcelhooks.core.statuses import Status
-from parcelhooks.core.watch import STALL_AFTER, next_due, still_relevant
+from parcelhooks.core.watch import StallRules, next_due, still_relevant
 
 # Writers of one shipment that keep colliding are rare (a shipment has a few events a
 # day); past this many lost races the request fails and the carrier sends it again.
@@ -84,10 +83,10 @@ class ShipmentBook:
         retention: timedelta,
         executor: Executor | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        stall_after: Mapping[Status, int] = STALL_AFTER,
+        stall_rules: StallRules | None = None,
     ) -> None:
         self._store = store
-        self._stall_after = stall_after
+        self._stall_rules = stall_rules or StallRules()
         self._retention = retention
         # One shipment's events are placed in order; different shipments at once.
         self._executor = executor
@@ -169,7 +168,7 @@ class ShipmentBook:
                 placed.append(placed_event(event, entry, state))
             if not added:
                 return placed, added  # every event was placed already: nothing to write
-            state, due_at = self._watched(state)
+            state, due_at = self._watched(key, state)
             current = self._store.save(
                 key, state, stored, expires, order_id=order_id, due_at=due_at
             )
@@ -182,17 +181,20 @@ class ShipmentBook:
         expires = self._clock() + self._retention
         stored = self._store.load(key)
         for _ in range(MAX_PLACE_ATTEMPTS):
-            state, due_at = self._watched(stored.without(event_ids))
+            state, due_at = self._watched(key, stored.without(event_ids))
             current = self._store.save(key, state, stored, expires, due_at=due_at)
             if current is None:
                 return
             stored = current
         raise ShipmentContentionError(f"{key} kept changing while events were taken out")
 
-    def _watched(self, state: ShipmentState) -> tuple[ShipmentState, datetime | None]:
+    def _watched(
+        self, key: ShipmentKey, state: ShipmentState
+    ) -> tuple[ShipmentState, datetime | None]:
         """The state with only its current episodes' told marks, and when it is next due."""
-        state = replace(state, told=still_relevant(state, self._stall_after))
-        return state, next_due(state, self._stall_after, WeekendsOnly())
+        rules = self._stall_rules.of(key.merchant_id)
+        state = replace(state, told=still_relevant(state, rules))
+        return state, next_due(state, rules, WeekendsOnly())
 
     def _each[T, R](
         self,

@@ -15,7 +15,7 @@ ingest-filed time came before its holidays are counted is filed again, for the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -25,8 +25,7 @@ from parcelhooks.core.ids import operational_event_id
 from parcelhooks.core.models import ShipmentAlert, ShipmentEvent
 from parcelhooks.core.observability import logger
 from parcelhooks.core.shipments import ShipmentKey, ShipmentState
-from parcelhooks.core.statuses import Status
-from parcelhooks.core.watch import Alert, due_now, next_due
+from parcelhooks.core.watch import Alert, StallRules, due_now, next_due
 
 # Shipments looked at per shard per run; more wait for the next run, earliest first.
 MAX_PER_RUN = 500
@@ -97,12 +96,12 @@ class Sweep:
         self,
         shipments: DueShipments,
         events: EventSink,
-        stall_after: Mapping[Status, int],
+        stall_rules: StallRules,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._shipments = shipments
         self._events = events
-        self._stall_after = stall_after
+        self._rules = stall_rules
         self._clock = clock
 
     def run(self, now: datetime | None = None) -> SweepResult:
@@ -110,7 +109,7 @@ class Sweep:
         now = now or self._clock()
         found = self._shipments.due_states(now, MAX_PER_RUN)
         plans = [
-            (key, state, due_now(state, now, self._stall_after, BrazilCalendar(state.region)))
+            (key, state, due_now(state, now, self._rules.of(key.merchant_id), _calendar(state)))
             for key, state in found
         ]
         wanted = [(key, s.latest.sequence) for key, s, alerts in plans if alerts and s.latest]
@@ -130,8 +129,8 @@ class Sweep:
             if any(e.event_id in refused for e in events):
                 continue  # not told: the next run tries again
             marked = replace(state, told=state.told | {a.episode for a in alerts})
-            calendar = BrazilCalendar(state.region)
-            if not self._shipments.mark(key, marked, next_due(marked, self._stall_after, calendar)):
+            rules = self._rules.of(key.merchant_id)
+            if not self._shipments.mark(key, marked, next_due(marked, rules, _calendar(state))):
                 changed += 1
             for alert in alerts:
                 told[alert.kind.value] += 1
@@ -141,3 +140,7 @@ class Sweep:
             "sweep", looked_at=result.looked_at, told=told, refiled=refiled, changed=changed
         )
         return result
+
+
+def _calendar(state: ShipmentState) -> BrazilCalendar:
+    return BrazilCalendar(state.region)

@@ -38,7 +38,7 @@ def ingest() -> Ingest:
             ShipmentsTable(clients.table(config.shipments_table)),
             retention=timedelta(days=config.shipment_ttl_days),
             executor=pool,
-            stall_after=parse_rules(config.stalled_after),
+            stall_rules=parse_rules(config.stalled_after),
         ),
     )
 

@@ -23,5 +23,5 @@ def sweep() -> Sweep:
     return Sweep(
         shipments=ShipmentsTable(clients.table(config.shipments_table)),
         events=EventsQueue(clients.sqs(), config.events_queue_url),
-        stall_after=parse_rules(config.stalled_after),
+        stall_rules=parse_rules(config.stalled_after),
     )
