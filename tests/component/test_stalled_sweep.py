@@ -102,6 +102,7 @@ def test_carnaval_days_are_not_business_days_and_the_stall_is_told_once(
         at(date(2027, 2, 5), 10),
     )
     assert alert.occurred_at == at(date(2027, 2, 16))
+    assert alert.occurred_at.utcoffset() == timedelta(0)  # told in UTC
     # Once per episode: later runs find nothing (the shipment left the index).
     assert run(sweep_app, at(date(2027, 2, 20)))["looked_at"] == 0
     assert queued(moto_stack) == []

@@ -75,7 +75,7 @@ def alert_event(
     return latest.model_copy(
         update={
             "event_id": alert_event_id(key, alert),
-            "occurred_at": alert.due,
+            "occurred_at": alert.due.astimezone(UTC),
             "occurred_at_zone": None,
             "received_at": now,
             "stale": False,
