@@ -15,6 +15,7 @@ from devstack.template import parameter_default
 from parcelhooks.core.api_keys import ApiKeyRecord
 from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import DONE, AttemptRecord, DeadLetter, DeliveryJob
+from parcelhooks.core.errors import SecretsUnavailableError, SecretsUnreadableError
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import DisabledBy, OperationalEvent
@@ -115,12 +116,15 @@ class FakeSecrets:
 
     def __init__(self) -> None:
         self.opened = 0
-        self.broken = False
+        # "throttled": KMS asks to come back later; "disabled": the key will not open.
+        self.failing: str | None = None
 
     def open(self, subscription: Subscription) -> dict[str, str]:
         self.opened += 1
-        if self.broken:
-            raise UnavailableError("KMS")
+        if self.failing == "throttled":
+            raise SecretsUnavailableError("KMS ThrottlingException")
+        if self.failing == "disabled":
+            raise SecretsUnreadableError("KMS DisabledException")
         return {
             h.sealed: h.sealed.removeprefix("sealed:")
             for h in subscription.headers

@@ -13,9 +13,11 @@ from parcelhooks.aws.delivery_log_table import DONE_LOOKUP_LINES, DeliveryLogTab
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
+from parcelhooks.aws.secret_box import KmsOpener, KmsSealer
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.core.deliveries import AttemptRecord, LogFilter
-from parcelhooks.core.errors import InvalidCursorError
+from parcelhooks.core.errors import InvalidCursorError, SecretsUnreadableError
+from parcelhooks.core.models import StoredHeader
 from testkit.factories import NOW, attempt_record, shipment_event, subscription
 
 CURSORS = CursorSigner(lambda: b"k" * 32)
@@ -340,3 +342,20 @@ def test_the_fan_out_lists_a_merchant_s_subscriptions_with_a_consistent_read() -
     )
     assert [s.id for s in table.list_for_merchant("merchant-a")] == ["sub_1"]
     assert queries and all(q.get("ConsistentRead") is True for q in queries)
+
+
+@pytest.mark.usefixtures("aws")
+def test_sealed_values_open_and_a_key_that_will_not_open_them_says_so() -> None:
+    kms = boto3.client("kms", region_name="us-east-1")
+    key_id = kms.create_key(Description="headers")["KeyMetadata"]["KeyId"]
+    sealed = KmsSealer(kms, key_id).seal("merchant-a", "sub_1", "Bearer erp-token")
+    sub = subscription(id="sub_1", headers=[StoredHeader(name="Authorization", sealed=sealed)])
+    assert KmsOpener(kms).open(sub) == {sealed: "Bearer erp-token"}
+    # Another subscription's item holding the same sealed value does not open it.
+    copied = sub.model_copy(update={"id": "sub_2"})
+    with pytest.raises(SecretsUnreadableError):
+        KmsOpener(kms).open(copied)
+    damaged = subscription(id="sub_1", headers=[StoredHeader(name="A", sealed="not base64!")])
+    with pytest.raises(SecretsUnreadableError, match="damaged"):
+        KmsOpener(kms).open(damaged)
+    # (A disabled key: moto 5.2.5 still decrypts with it, so that case is not checked here.)

@@ -75,15 +75,31 @@ def test_an_erp_gets_a_put_to_its_own_path_with_its_secret_token_and_a_signed_bo
     Webhook(erp.secrets[0].secret).verify(request.body, request.headers)
 
 
-def test_secrets_kms_will_not_open_put_that_delivery_off_and_the_others_go_out() -> None:
+def _erp_and_plain() -> FanoutKit:
     erp = subscription(
         id="sub_erp",
         url=ERP_URL,
         headers=[StoredHeader(name="Authorization", sealed="sealed:Bearer erp-token-123")],
     )
-    plain = subscription(id="sub_plain")
-    kit = FanoutKit([erp, plain])
-    kit.secrets.broken = True
+    return FanoutKit([erp, subscription(id="sub_plain")])
+
+
+def test_a_key_that_will_not_open_its_secrets_is_a_render_error_and_the_others_go_out() -> None:
+    kit = _erp_and_plain()
+    kit.secrets.failing = "disabled"
+    _run(kit, _event().model_dump_json())
+    assert [r.url for r in kit.sender.requests] == ["https://hooks.example.com/parcel"]
+    by_subscription = {a.subscription_id: a for a in kit.log.attempts}
+    assert by_subscription["sub_plain"].outcome == "delivered"
+    erp = by_subscription["sub_erp"]
+    assert erp.outcome == "render_error" and "will not open" in (erp.error or "")
+    assert kit.retries.jobs == []  # asking again would not help: the merchant sets them again
+
+
+def test_secrets_kms_throttles_put_that_delivery_off_and_the_others_go_out() -> None:
+    kit = _erp_and_plain()
+    plain = next(s for s in kit.subscriptions.items.values() if s.id == "sub_plain")
+    kit.secrets.failing = "throttled"
     _run(kit, _event().model_dump_json())  # the message settles: nothing raised
     [request] = kit.sender.requests
     assert request.url == plain.url

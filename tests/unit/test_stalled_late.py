@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,8 +14,9 @@ from parcelhooks.core.business_days import (
     add_business_days,
     business_days_between,
 )
+from parcelhooks.core.models import CarrierStatus, ShipmentEvent
 from parcelhooks.core.shipments import ShipmentState
-from parcelhooks.core.statuses import Status
+from parcelhooks.core.statuses import Status, StatusDetail
 from parcelhooks.core.watch import (
     STALL_AFTER,
     AlertKind,
@@ -205,3 +207,97 @@ def test_weekdays_alone_are_never_later_than_any_state_s_calendar() -> None:
         early = next_due(state, STALL_AFTER, WeekendsOnly())
         precise = next_due(state, STALL_AFTER, BrazilCalendar("BA"))
         assert early is not None and precise is not None and early <= precise
+
+
+def _event(event_id: str, occurred: datetime, **fields: object) -> ShipmentEvent:
+    return shipment_event(
+        event_id=event_id, status=Status.IN_TRANSIT, occurred_at=occurred, **fields
+    )
+
+
+def test_a_late_scan_s_older_promise_does_not_replace_the_newest_one() -> None:
+    state, _ = ShipmentState().place(
+        _event("evt_new", datetime(2027, 3, 8, 9, tzinfo=BRT), estimated_delivery=date(2027, 3, 10))
+    )
+    state, entry = state.place(
+        _event("evt_old", datetime(2027, 3, 5, 9, tzinfo=BRT), estimated_delivery=date(2027, 3, 5))
+    )
+    assert entry.stale and state.promised == date(2027, 3, 10)
+
+
+def test_a_forgotten_event_takes_its_promise_and_state_with_it() -> None:
+    state, _ = ShipmentState().place(
+        _event("evt_1", datetime(2027, 3, 1, 9, tzinfo=BRT), location={"state": "SP"})
+    )
+    state, _ = state.place(
+        _event(
+            "evt_2",
+            datetime(2027, 3, 2, 9, tzinfo=BRT),
+            estimated_delivery=date(2027, 3, 3),
+            location={"state": "AM"},
+        )
+    )
+    assert (state.promised, state.region) == (date(2027, 3, 3), "AM")
+    forgotten = state.without(["evt_2"])
+    assert (forgotten.promised, forgotten.region) == (None, "SP")
+
+
+def test_a_withdrawn_event_s_promise_no_longer_counts() -> None:
+    state, _ = ShipmentState().place(
+        _event("evt_1", datetime(2027, 3, 1, 9, tzinfo=BRT), estimated_delivery=date(2027, 3, 9))
+    )
+    state, _ = state.place(
+        _event("evt_2", datetime(2027, 3, 2, 9, tzinfo=BRT), estimated_delivery=date(2027, 3, 3))
+    )
+    correction = _event(
+        "evt_est",
+        datetime(2027, 3, 2, 10, tzinfo=BRT),
+        status_detail=StatusDetail.CORRECTION,
+        carrier_status=CarrierStatus(type="EST", code="01"),
+    )
+    state, _ = state.place(correction)
+    assert state.promised == date(2027, 3, 9)
+
+
+def test_a_correction_after_a_told_stall_starts_a_new_episode_from_it() -> None:
+    state, _ = ShipmentState().place(_event("evt_p", datetime(2027, 3, 1, 9, tzinfo=BRT)))
+    [told] = pending(state, STALL_AFTER, WeekendsOnly())
+    state = replace(state, told=frozenset({told.episode}))
+    state, _ = state.place(_event("evt_a", datetime(2027, 3, 8, 9, tzinfo=BRT)))
+    state = replace(state, told=still_relevant(state, STALL_AFTER))
+    correction = _event(
+        "evt_est",
+        datetime(2027, 3, 8, 11, tzinfo=BRT),
+        status_detail=StatusDetail.CORRECTION,
+        carrier_status=CarrierStatus(type="EST", code="01"),
+    )
+    state, _ = state.place(correction)
+    [again] = pending(state, STALL_AFTER, WeekendsOnly())
+    assert again.episode != told.episode
+    assert again.since == datetime(2027, 3, 8, 11, tzinfo=BRT)
+
+
+def test_a_friday_promise_is_late_on_the_next_business_day() -> None:
+    state = state_after(
+        Status.IN_TRANSIT, datetime(2027, 3, 1, 9, tzinfo=BRT), promised=date(2027, 3, 5)
+    )
+    sp = BrazilCalendar("SP")
+    late = next(a for a in pending(state, STALL_AFTER, sp) if a.kind is AlertKind.LATE)
+    assert late.due == datetime(2027, 3, 8, tzinfo=BRT)
+    [told] = [
+        a
+        for a in due_now(state, datetime(2027, 3, 8, 0, 5, tzinfo=BRT), STALL_AFTER, sp)
+        if a.kind is AlertKind.LATE
+    ]
+    assert told.business_days == 1
+
+
+def test_a_promised_time_is_its_day_in_the_state_s_zone() -> None:
+    # 02:00 UTC on the 6th is still the 5th in Manaus.
+    state = state_after(
+        Status.IN_TRANSIT,
+        datetime(2027, 3, 1, 9, tzinfo=MANAUS),
+        "AM",
+        promised=datetime(2027, 3, 6, 2, tzinfo=ZoneInfo("UTC")),
+    )
+    assert state.promised == date(2027, 3, 5)

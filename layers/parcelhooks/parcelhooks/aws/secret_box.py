@@ -9,9 +9,13 @@ it opened for the life of its container: one KMS call per value, not per deliver
 from __future__ import annotations
 
 import base64
+import binascii
 import threading
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from parcelhooks.core.errors import SecretsUnavailableError, SecretsUnreadableError
 from parcelhooks.core.models import Subscription
 
 if TYPE_CHECKING:
@@ -19,6 +23,16 @@ if TYPE_CHECKING:
 
 # Enough for every secret header of every endpoint a busy container sends to.
 MAX_OPENED = 4096
+# KMS's answers that pass: asked again later, the same value opens.
+TRANSIENT_KMS_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+        "KeyUnavailableException",
+        "LimitExceededException",
+    }
+)
 
 
 def _context(merchant_id: str, subscription_id: str) -> dict[str, str]:
@@ -62,11 +76,21 @@ class KmsOpener:
             known = self._opened.get(key)
         if known is not None:
             return known
-        response = self._kms.decrypt(
-            CiphertextBlob=base64.b64decode(sealed),
-            EncryptionContext=_context(subscription.merchant_id, subscription.id),
-        )
-        value = response["Plaintext"].decode()
+        try:
+            response = self._kms.decrypt(
+                CiphertextBlob=base64.b64decode(sealed, validate=True),
+                EncryptionContext=_context(subscription.merchant_id, subscription.id),
+            )
+            value = response["Plaintext"].decode()
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in TRANSIENT_KMS_ERRORS:
+                raise SecretsUnavailableError(f"KMS {code}") from error
+            raise SecretsUnreadableError(f"KMS {code or 'error'}") from error
+        except BotoCoreError as error:  # a timeout, a connection that failed
+            raise SecretsUnavailableError(type(error).__name__) from error
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise SecretsUnreadableError("a sealed value is damaged") from error
         with self._lock:
             if len(self._opened) >= MAX_OPENED:
                 self._opened.clear()

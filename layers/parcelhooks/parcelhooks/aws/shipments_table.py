@@ -339,6 +339,10 @@ def _entry_item(entry: Entry) -> dict[str, Any]:
         item["c"] = entry.corrects
     if entry.withdrawn_by is not None:
         item["w"] = entry.withdrawn_by
+    if entry.promised is not None:
+        item["d"] = entry.promised.isoformat()
+    if entry.region is not None:
+        item["u"] = entry.region
     return item
 
 
@@ -353,6 +357,8 @@ def _entry(item: dict[str, Any]) -> Entry:
         correction=bool(item.get("k", False)),
         corrects=str(item["c"]) if "c" in item else None,
         withdrawn_by=str(item["w"]) if "w" in item else None,
+        promised=date.fromisoformat(str(item["d"])) if "d" in item else None,
+        region=str(item["u"]) if "u" in item else None,
     )
 
 

@@ -102,3 +102,13 @@ def details_from_validation(error: ValidationError) -> list[Detail]:
         loc = tuple(p for p in problem["loc"] if not (isinstance(p, str) and "[" in p))
         details.append({"loc": _location(loc), "message": problem["msg"], "type": problem["type"]})
     return details
+
+
+# Opening a subscription's sealed header values (aws/secret_box.py, for the fan-out).
+class SecretsUnavailableError(RuntimeError):
+    """The secrets could not be opened this time (throttled, a timeout): ask again later."""
+
+
+class SecretsUnreadableError(RuntimeError):
+    """The secrets will not open (the key disabled or gone, no permission, a damaged value):
+    asking again will not help."""

@@ -22,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from parcelhooks.core.brazil_zones import zone_of
 from parcelhooks.core.models import ShipmentEvent, WithdrawnEvent
 from parcelhooks.core.statuses import Status, StatusDetail
 
@@ -65,6 +67,10 @@ class Entry:
     corrects: str | None = None
     # On a withdrawn event: the correction that withdrew it.
     withdrawn_by: str | None = None
+    # What the event said of the shipment's promise and whereabouts (core/watch.py): the
+    # state's come from the newest standing event that said them.
+    promised: date | None = None
+    region: str | None = None
 
     @property
     def standing(self) -> bool:
@@ -114,6 +120,7 @@ class ShipmentState:
         if known is not None:
             return self, known
         latest = self.latest
+        region = _region(event)
         entry = Entry(
             event_id=event.event_id,
             sequence=self.last_sequence + 1,
@@ -121,6 +128,8 @@ class ShipmentState:
             occurred_at=event.occurred_at,
             previous_status=latest.status if latest else None,
             stale=latest is not None and event.occurred_at < latest.occurred_at,
+            promised=_promised(event, region or self.region),
+            region=region,
         )
         entries = list(self.entries)
         if is_correction(event):
@@ -131,8 +140,8 @@ class ShipmentState:
             last_sequence=entry.sequence,
             version=self.version + 1,
             entries=_newest(entries, entry),
-            promised=_promised(event) or self.promised,
-            region=self.region if entry.stale else _region(event) or self.region,
+            promised=_newest_said(entries, "promised", self.promised),
+            region=_newest_said(entries, "region", self.region),
         )
         return placed, entry
 
@@ -143,16 +152,36 @@ class ShipmentState:
         restored = tuple(
             replace(e, withdrawn_by=None) if e.withdrawn_by in event_ids else e for e in kept
         )
-        return replace(self, version=self.version + 1, entries=restored)
+        gone = [e for e in self.entries if e.event_id in event_ids]
+        # What a forgotten event said is forgotten with it, unless an event kept says it.
+        promised = None if any(e.promised == self.promised for e in gone) else self.promised
+        region = None if any(e.region == self.region for e in gone) else self.region
+        return replace(
+            self,
+            version=self.version + 1,
+            entries=restored,
+            promised=_newest_said(restored, "promised", promised),
+            region=_newest_said(restored, "region", region),
+        )
 
     def withdrawn_by(self, correction: Entry) -> Entry | None:
         return self.find(correction.corrects) if correction.corrects else None
 
 
-def _promised(event: ShipmentEvent) -> date | None:
-    """The carrier's promised day (a promised time is read as its own day)."""
+def _promised(event: ShipmentEvent, region: str | None) -> date | None:
+    """The carrier's promised day (a promised time is its day in the state's zone)."""
     promised = event.estimated_delivery
-    return promised.date() if isinstance(promised, datetime) else promised
+    if isinstance(promised, datetime):
+        return promised.astimezone(ZoneInfo(zone_of(region).name)).date()
+    return promised
+
+
+def _newest_said[T](entries: Iterable[Entry], field_name: str, otherwise: T | None) -> T | None:
+    """What the newest standing event that said it said (a stale, withdrawn or correcting
+    event says nothing over a newer one); `otherwise` when none of them did."""
+    said = [e for e in entries if e.standing and getattr(e, field_name) is not None]
+    newest = max(said, key=lambda e: e.order, default=None)
+    return getattr(newest, field_name) if newest is not None else otherwise
 
 
 def _region(event: ShipmentEvent) -> str | None:

@@ -4,15 +4,16 @@
 *Stalled*: no event for N business days in the shipment's current status (N per status,
 `STALL_AFTER`; a delivered, returned or cancelled shipment never stalls). The days are
 counted on the calendar of the state (UF) the shipment was last seen in, in that state's
-time zone: from the day after its latest event, whole business days; it is due at the
-midnight that ends the N-th. *Late*: past the carrier's promised date (`estimated_delivery`)
-in the same zone, unless delivered, returned, cancelled or waiting for the buyer at a
-pickup point.
+time zone: from the day after the carrier's latest word on it (its newest event, a
+correction included), whole business days; it is due at the midnight that ends the N-th.
+*Late*: past the carrier's promised date (`estimated_delivery`) in the same zone, from the
+first business day after it, unless delivered, returned, cancelled or waiting for the buyer
+at a pickup point.
 
-Each alert belongs to an *episode*: a stalled one to the latest event (a new event ends it,
-and the count starts again from that event), a late one to the promised date (a new promise
-ends it). `ShipmentState.told` keeps the episodes already told, so each is told once.
-Pure code: the sweep (watch/) finds due shipments and sends the alerts.
+Each alert belongs to an *episode*: a stalled one to the carrier's latest word (a new event
+or a correction ends it, and the count starts again from it), a late one to the promised
+date (a new promise ends it). `ShipmentState.told` keeps the episodes already told, so
+each is told once. Pure code: the sweep (watch/) finds due shipments and sends the alerts.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def pending(state: ShipmentState, rules: Mapping[Status, int], calendar: Calenda
     if latest is None or latest.status in FINAL:
         return []
     zone = _zone(state)
-    since = latest.occurred_at
+    since = last_activity(state)
     alerts: list[Alert] = []
     days = rules.get(latest.status)
     if days:
@@ -136,11 +137,14 @@ def pending(state: ShipmentState, rules: Mapping[Status, int], calendar: Calenda
             )
         )
     if state.promised is not None and latest.status not in NEVER_LATE:
+        # Late from the first business day after the promise (a Friday's promise is late on
+        # Monday, not on Saturday).
+        first_late_day = add_business_days(state.promised, 1, calendar)
         alerts.append(
             Alert(
                 AlertKind.LATE,
                 f"late:{state.promised.isoformat()}",
-                _midnight_after(state.promised, zone),
+                datetime.combine(first_late_day, time(), zone),
                 since,
                 state.promised,
             )
@@ -178,12 +182,17 @@ def due_now(
     return due
 
 
+def last_activity(state: ShipmentState) -> datetime:
+    """When the carrier last said anything of the shipment: its newest event, a correction
+    or a withdrawn one included (a correction restarts the count; a late scan does not)."""
+    return max(e.occurred_at for e in state.entries)
+
+
 def still_relevant(state: ShipmentState, rules: Mapping[Status, int]) -> frozenset[str]:
     """The told episodes worth keeping: those of the shipment's current episodes."""
-    latest = state.latest
     current = set()
-    if latest is not None:
-        current.add(f"stalled:{latest.occurred_at.isoformat()}")
+    if state.entries:
+        current.add(f"stalled:{last_activity(state).isoformat()}")
     if state.promised is not None:
         current.add(f"late:{state.promised.isoformat()}")
     return frozenset(state.told & current)

@@ -52,6 +52,7 @@ from parcelhooks.core.deliveries import (
     Outcome,
     queue_message,
 )
+from parcelhooks.core.errors import SecretsUnavailableError, SecretsUnreadableError
 from parcelhooks.core.health import EndpointHealth, Observation
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
@@ -424,11 +425,13 @@ class Fanout:
             outgoing = await self._render(event, body, subscription)
         except RenderError as error:
             return _Unrendered(str(error))
-        except Exception:
-            # KMS would not open the header secrets: no attempt was made, and the others
-            # of the message are sent and logged all the same; this one is asked again.
-            logger.exception("header secrets not opened", subscription_id=subscription.id)
-            return _PutOff(SECRETS_RETRY_S, "its header secrets could not be opened")
+        except SecretsUnavailableError as error:
+            # No attempt made; the message's other deliveries go out and are logged all the
+            # same, and this one is asked again.
+            logger.warning("header secrets not opened", subscription_id=subscription.id)
+            return _PutOff(SECRETS_RETRY_S, f"its header secrets could not be opened ({error})")
+        except SecretsUnreadableError as error:
+            return _Unrendered(f"its header secrets will not open ({error}): set them again")
         local = self._gate.local_limit(subscription)
         if not local.locked():
             await local.acquire()

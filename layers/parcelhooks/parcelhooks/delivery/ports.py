@@ -81,7 +81,8 @@ class Mailer(Protocol):
 
 class SecretValues(Protocol):
     def open(self, subscription: Subscription) -> dict[str, str]:
-        """The subscription's sealed header values opened: sealed -> value (blocking)."""
+        """The subscription's sealed header values opened: sealed -> value (blocking).
+        Raises core.errors.SecretsUnavailableError or SecretsUnreadableError."""
         ...
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from parcelhooks.core.business_days import BrazilCalendar
@@ -29,6 +29,8 @@ from parcelhooks.core.watch import Alert, StallRules, due_now, next_due
 
 # Shipments looked at per shard per run; more wait for the next run, earliest first.
 MAX_PER_RUN = 500
+# A shipment due an alert whose latest event is not in the history yet is looked at again.
+HISTORY_WAIT = timedelta(minutes=5)
 
 
 class DueShipments(Protocol):
@@ -120,8 +122,14 @@ class Sweep:
         for key, state, alerts in plans:
             event = latest.get((key, state.latest.sequence)) if state.latest else None
             if alerts and event is None:
-                # The history no longer has it (expired): nothing to build the alert from.
-                logger.error("alert without a latest event", shipment=str(key))
+                # Ingest writes an event's history just after its state: it is not there yet
+                # (or, long after, it expired). Nothing to build the alert from: look again
+                # later, the episodes still untold.
+                logger.warning("alert without its latest event yet", shipment=str(key))
+                if not self._shipments.mark(key, state, now + HISTORY_WAIT):
+                    changed += 1
+                refiled += 1
+                continue
             events = [alert_event(key, event, a, now) for a in alerts] if event else []
             outgoing.append((key, state, alerts, events))
         refused = set(self._events.publish([e for *_, events in outgoing for e in events]))
