@@ -18,7 +18,6 @@ from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.core.models import Location, ShipmentEvent
 from parcelhooks.core.shipments import ShipmentKey
 from parcelhooks.core.statuses import Status
-from parcelhooks.core.watch import parse_rules
 from parcelhooks.ingest.shipments import ShipmentBook
 from parcelhooks.wiring import ingest as ingest_wiring
 from testkit.environment import reset_cached_builders
@@ -56,7 +55,7 @@ def place(
         **fields,
     )
     table = ShipmentsTable(ingest_wiring.clients.table(ingest_wiring.settings().shipments_table))
-    rules = parse_rules(ingest_wiring.settings().stalled_after)
+    rules = ingest_wiring.settings().stalled_after
     book = ShipmentBook(table, timedelta(days=90), stall_rules=rules)
     [placed] = book.place([event]).events
     if history:

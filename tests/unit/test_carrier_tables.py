@@ -31,10 +31,8 @@ ROWS = [
 
 def as_sent(table: CarrierTable, row: Row) -> dict[str, str]:
     """The row's code as a carrier key sends it in `carrier_status`."""
-    if table.key is status_substatus_key:
-        status, _, substatus = row.code.partition("/")
-        return {"type": status, **({"code": substatus} if substatus else {})}
-    return {"code": row.code}
+    event_type, code = table.sent_as(row.code)
+    return {k: v for k, v in (("type", event_type), ("code", code)) if v is not None}
 
 
 def read(vocabulary: Vocabulary, carrier_status: dict[str, str], **fields: Any) -> CarrierEventIn:

@@ -144,7 +144,7 @@ def test_told_episodes_are_not_due_again_and_a_new_event_starts_a_new_one() -> N
         occurred_at=datetime(2027, 3, 8, 9, tzinfo=BRT),
     )
     moved, _ = told.place(later)
-    assert still_relevant(moved, STALL_AFTER) == frozenset()
+    assert still_relevant(moved) == frozenset()
     [again] = pending(moved, STALL_AFTER, WeekendsOnly())
     assert again.episode != alert.episode
 
@@ -264,7 +264,7 @@ def test_a_correction_after_a_told_stall_starts_a_new_episode_from_it() -> None:
     [told] = pending(state, STALL_AFTER, WeekendsOnly())
     state = replace(state, told=frozenset({told.episode}))
     state, _ = state.place(_event("evt_a", datetime(2027, 3, 8, 9, tzinfo=BRT)))
-    state = replace(state, told=still_relevant(state, STALL_AFTER))
+    state = replace(state, told=still_relevant(state))
     correction = _event(
         "evt_est",
         datetime(2027, 3, 8, 11, tzinfo=BRT),

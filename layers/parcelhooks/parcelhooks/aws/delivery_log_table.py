@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from pydantic import TypeAdapter
 
-from parcelhooks.aws.items import epoch, packed_json, unpacked_json
+from parcelhooks.aws.items import batch_get, epoch, packed_json, unpacked_json
 from parcelhooks.aws.pages import CursorSigner, query_page
 from parcelhooks.core.deliveries import (
     DONE,
@@ -151,23 +151,9 @@ class DeliveryLogTable:
     ) -> dict[tuple[str, str], dict[str, Any]]:
         """The items with these keys, by key (`projection`: only those attributes, and the
         keys)."""
-        client = self._table.meta.client
-        name = self._table.name
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        for start in range(0, len(keys), BATCH_GET_MAX):
-            # The resource's client takes and returns plain values, like Table does.
-            wanted: dict[str, Any] = {"Keys": list(keys[start : start + BATCH_GET_MAX])}
-            if projection:
-                names = {f"#p{i}": n for i, n in enumerate([*self.KEY, *projection])}
-                wanted["ProjectionExpression"] = ", ".join(names)
-                wanted["ExpressionAttributeNames"] = names
-            request: dict[str, Any] = {name: wanted}
-            while request:
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(name, []):
-                    found[(item["subscription_id"], item["sk"])] = item
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        attributes = [*self.KEY, *projection] if projection else []
+        items = batch_get(self._table, keys, attributes=attributes)
+        return {(item["subscription_id"], item["sk"]): item for item in items}
 
     def _read(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[AttemptRecord], bool]:
         """At most `limit` lines of the query; and whether more exist."""
@@ -188,7 +174,6 @@ class DeliveryLogTable:
 
 # Keys only (template.yaml): the lines are read from the table by those keys.
 BY_DELIVERY_INDEX = "by-delivery-keys"
-BATCH_GET_MAX = 100
 # A delivery's lines read per page to find the one that ended it: the success is its last
 # line but for deferred or held lines redeliveries may have added after it (then the next page).
 DONE_LOOKUP_LINES = 20

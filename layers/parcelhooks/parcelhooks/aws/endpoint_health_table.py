@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from parcelhooks.aws.items import deserialize, is_condition_failure
+from parcelhooks.aws.items import batch_get, deserialize, is_condition_failure
 from parcelhooks.core.health import EndpointHealth, Limits, Observation
 
 LEASE_PREFIX = "lease_"
@@ -32,7 +32,6 @@ _TIMES = (
 _COUNTS = ("consecutive_failures", "in_flight", "held", "pending")
 # Taking expired lanes back, then asking again: at most this many rounds per admission.
 ADMIT_ROUNDS = 3
-BATCH_GET_MAX = 100
 
 
 def _ms(moment: datetime) -> int:
@@ -256,20 +255,9 @@ class EndpointHealthTable:
     def _items(self, subscription_ids: Collection[str]) -> dict[str, dict[str, Any]]:
         """The items there are of these endpoints, by id: one consistent BatchGetItem per
         hundred (the fan-out's one way of reading records)."""
-        client = self._table.meta.client
-        name = self._table.name
-        ids = sorted(set(subscription_ids))
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), BATCH_GET_MAX):
-            keys = [{"subscription_id": id_} for id_ in ids[start : start + BATCH_GET_MAX]]
-            request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                # The resource's client takes and returns plain values, like Table does.
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(name, []):
-                    found[item["subscription_id"]] = dict(item)
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        keys = [{"subscription_id": id_} for id_ in sorted(set(subscription_ids))]
+        items = batch_get(self._table, keys, consistent=True)
+        return {str(item["subscription_id"]): dict(item) for item in items}
 
     def _item(self, subscription_id: str) -> dict[str, Any]:
         response = self._table.get_item(

@@ -1,9 +1,10 @@
-"""What every table adapter needs: item times, TTL epochs, conditional-write failures, and
-an event's JSON packed small."""
+"""What every table adapter needs: item times, TTL epochs, conditional-write failures,
+reading many items at once, and an event's JSON packed small."""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,38 @@ from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+# The most keys one BatchGetItem takes.
+BATCH_GET_MAX = 100
+
+
+def batch_get(
+    table: Any,
+    keys: Sequence[Mapping[str, Any]],
+    *,
+    consistent: bool = False,
+    attributes: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """The items of these keys that exist (in no particular order): one BatchGetItem per
+    hundred keys, its unprocessed keys asked again; `attributes`, if given, the only ones
+    read (the keys must be among them)."""
+    client = table.meta.client
+    name = table.name
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_MAX):
+        wanted: dict[str, Any] = {"Keys": list(keys[start : start + BATCH_GET_MAX])}
+        if consistent:
+            wanted["ConsistentRead"] = True
+        if attributes:
+            names = {f"#p{i}": attribute for i, attribute in enumerate(attributes)}
+            wanted["ProjectionExpression"] = ", ".join(names)
+            wanted["ExpressionAttributeNames"] = names
+        request: dict[str, Any] = {name: wanted}
+        while request:
+            # The resource's client takes and returns plain values, like Table does.
+            response = client.batch_get_item(RequestItems=request)
+            found += response.get("Responses", {}).get(name, [])
+            request = response.get("UnprocessedKeys") or {}
+    return found
 
 
 def is_condition_failure(error: ClientError) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parcelhooks.aws.items import (
+    batch_get,
     deserialize,
     epoch,
     is_condition_failure,
@@ -43,7 +44,6 @@ BY_ORDER_INDEX = "by-order"
 BY_DUE_INDEX = "by-due"
 # The by-due index's partitions: writes spread over them, the sweep queries each.
 DUE_SHARDS = 4
-BATCH_GET_MAX = 100
 STATE = "state#"
 EVENT = "event#"
 
@@ -226,24 +226,9 @@ class ShipmentsTable:
 
     def _batch_get(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         """The items of these (merchant_tracking, sk) that exist, read consistently."""
-        client = self._table.meta.client
-        name = self._table.name
-        wanted = list(dict.fromkeys(keys))
-        found: dict[tuple[str, str], Any] = {}
-        for start in range(0, len(wanted), BATCH_GET_MAX):
-            chunk = wanted[start : start + BATCH_GET_MAX]
-            request: dict[str, Any] = {
-                name: {
-                    "Keys": [{"merchant_tracking": pk, "sk": sk} for pk, sk in chunk],
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(name, []):
-                    found[(str(item["merchant_tracking"]), str(item["sk"]))] = item
-                request = response.get("UnprocessedKeys") or {}
-        return found
+        wanted = [{"merchant_tracking": pk, "sk": sk} for pk, sk in dict.fromkeys(keys)]
+        items = batch_get(self._table, wanted, consistent=True)
+        return {(str(item["merchant_tracking"]), str(item["sk"])): item for item in items}
 
     def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None:
         """One history item per event (a resend overwrites its own item: same key)."""

@@ -81,14 +81,14 @@ class AssumedZone:
 def zone_of(state: str | None, city: str | None = None) -> AssumedZone:
     """The zone of a unit in `state` (a UF such as `AM`, any case) and `city`."""
     uf = (state or "").strip().upper()
-    if uf == "PE" and _plain(city) == NORONHA_CITY:
+    if uf == "PE" and plain_upper(city) == NORONHA_CITY:
         return AssumedZone(NORONHA, ZoneSource.UNIT_STATE)
     if uf in UF_ZONES:
         return AssumedZone(UF_ZONES[uf], ZoneSource.UNIT_STATE)
     return AssumedZone(BRASILIA, ZoneSource.DEFAULT)
 
 
-def _plain(name: str | None) -> str:
+def plain_upper(name: str | None) -> str:
     """Upper case, accents and extra spaces taken out: `Fernando de Noronha` matches."""
     decomposed = unicodedata.normalize("NFKD", name or "")
     letters = "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -22,7 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import PlainValidator
 
 from parcelhooks.core.brazil_zones import zone_of
 from parcelhooks.core.business_days import Calendar, add_business_days, business_days_between
@@ -108,6 +111,21 @@ def parse_rules(text: str) -> StallRules:
     )
 
 
+MAX_RULES_TEXT = 512
+
+
+def _stall_rules(value: object) -> StallRules:
+    if isinstance(value, StallRules):
+        return value
+    if not isinstance(value, str) or len(value) > MAX_RULES_TEXT:
+        raise ValueError(f"must be [merchant/]status=days,... in {MAX_RULES_TEXT} characters")
+    return parse_rules(value)
+
+
+# StalledAfterBusinessDays as a setting: read once, a bad value refused with its name.
+StallRulesSetting = Annotated[StallRules, PlainValidator(_stall_rules)]
+
+
 def _zone(state: ShipmentState) -> ZoneInfo:
     return ZoneInfo(zone_of(state.region).name)
 
@@ -188,7 +206,7 @@ def last_activity(state: ShipmentState) -> datetime:
     return max(e.occurred_at for e in state.entries)
 
 
-def still_relevant(state: ShipmentState, rules: Mapping[Status, int]) -> frozenset[str]:
+def still_relevant(state: ShipmentState) -> frozenset[str]:
     """The told episodes worth keeping: those of the shipment's current episodes."""
     current = set()
     if state.entries:

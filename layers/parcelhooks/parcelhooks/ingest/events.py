@@ -55,6 +55,7 @@ from parcelhooks.core.models import (
 from parcelhooks.core.statuses import Status, StatusDetail, belongs, details_of
 from parcelhooks.ingest.carrier_codes import lookup_in
 from parcelhooks.ingest.carriers.raw import LoggiPackage, MelhorEnvioWebhook
+from parcelhooks.ingest.carriers.table import CodeMeaning
 from parcelhooks.ingest.rastro import RastroEvent
 from parcelhooks.ingest.timing import (
     DEFAULT_EVENT_WINDOW,
@@ -140,9 +141,19 @@ def resolve_status(
     Without a status: the code's status, else `unknown` when there is a code to keep,
     else None (nothing says what happened).
     """
-    known = (
-        lookup_in(vocabulary, carrier_status.type, carrier_status.code) if carrier_status else None
-    )
+    return _resolved(status, carrier_status, _known(carrier_status, vocabulary))
+
+
+def _known(carrier_status: CarrierStatus | None, vocabulary: Vocabulary) -> CodeMeaning | None:
+    """What the code stands for in the vocabulary's table, if it is there."""
+    if carrier_status is None:
+        return None
+    return lookup_in(vocabulary, carrier_status.type, carrier_status.code)
+
+
+def _resolved(
+    status: Status | None, carrier_status: CarrierStatus | None, known: CodeMeaning | None
+) -> tuple[Status | None, StatusDetail | None]:
     if status is not None:
         return status, known.detail if known and known.status is status else None
     if known is not None:
@@ -261,7 +272,8 @@ class CarrierEventIn(StrictModel):
                 "(correios.dtHrCriado, loggi.status.updatedTime, or the data.*_at of the "
                 "melhor_envio event)"
             )
-        status, detail = resolve_status(self.status, self.carrier_status, vocabulary)
+        known = _known(self.carrier_status, vocabulary)
+        status, detail = _resolved(self.status, self.carrier_status, known)
         if status is None:
             raise ValueError(
                 "status is required unless carrier_status {type, code} (or a raw carrier "
@@ -269,14 +281,14 @@ class CarrierEventIn(StrictModel):
             )
         self.status = status
         self.status_detail = self.status_detail or detail
-        self._describe(vocabulary)
+        if known is not None:
+            self._describe(known)
         return self
 
-    def _describe(self, vocabulary: Vocabulary) -> None:
+    def _describe(self, known: CodeMeaning) -> None:
         """A known code's words in its carrier's table, where the carrier sent none."""
         code = self.carrier_status
-        known = lookup_in(vocabulary, code.type, code.code) if code else None
-        if code is None or known is None:
+        if code is None:
             return
         if code.description is None:
             self.carrier_status = code.model_copy(update={"description": known.text})

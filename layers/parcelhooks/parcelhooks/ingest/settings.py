@@ -8,7 +8,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from parcelhooks.core.settings import FunctionSettings, ResourceName
-from parcelhooks.core.watch import parse_rules
+from parcelhooks.core.watch import StallRules, StallRulesSetting
 from parcelhooks.ingest.timing import MAX_CLOCK_SKEW
 
 
@@ -27,12 +27,7 @@ class IngestSettings(FunctionSettings):
     # back, and start its sequence again at 1.
     shipment_ttl_days: int = Field(ge=1)
     # StalledAfterBusinessDays (core/watch.py): when each shipment is next due an alert.
-    stalled_after: str = Field(default="", max_length=512)
-
-    @model_validator(mode="after")
-    def _rules_read(self) -> Self:
-        parse_rules(self.stalled_after)
-        return self
+    stalled_after: StallRulesSetting = StallRules()
 
     @model_validator(mode="after")
     def _windows_agree(self) -> Self:

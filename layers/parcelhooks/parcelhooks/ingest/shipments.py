@@ -193,7 +193,7 @@ class ShipmentBook:
     ) -> tuple[ShipmentState, datetime | None]:
         """The state with only its current episodes' told marks, and when it is next due."""
         rules = self._stall_rules.of(key.merchant_id)
-        state = replace(state, told=still_relevant(state, rules))
+        state = replace(state, told=still_relevant(state))
         return state, next_due(state, rules, WeekendsOnly())
 
     def _each[T, R](

@@ -11,7 +11,6 @@ from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.shipments_table import ShipmentsTable
-from parcelhooks.core.watch import parse_rules
 from parcelhooks.ingest.accept import Ingest
 from parcelhooks.ingest.merchants import MerchantGate
 from parcelhooks.ingest.settings import IngestSettings
@@ -38,7 +37,7 @@ def ingest() -> Ingest:
             ShipmentsTable(clients.table(config.shipments_table)),
             retention=timedelta(days=config.shipment_ttl_days),
             executor=pool,
-            stall_rules=parse_rules(config.stalled_after),
+            stall_rules=config.stalled_after,
         ),
     )
 

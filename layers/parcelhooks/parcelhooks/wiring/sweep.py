@@ -7,7 +7,6 @@ from functools import cache
 from parcelhooks.aws import clients
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.shipments_table import ShipmentsTable
-from parcelhooks.core.watch import parse_rules
 from parcelhooks.watch.settings import SweepSettings
 from parcelhooks.watch.sweep import Sweep
 
@@ -23,5 +22,5 @@ def sweep() -> Sweep:
     return Sweep(
         shipments=ShipmentsTable(clients.table(config.shipments_table)),
         events=EventsQueue(clients.sqs(), config.events_queue_url),
-        stall_rules=parse_rules(config.stalled_after),
+        stall_rules=config.stalled_after,
     )

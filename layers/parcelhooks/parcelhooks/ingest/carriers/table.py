@@ -9,11 +9,11 @@ code), words (case, accents and spacing do not matter) or a status with a sub-st
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from parcelhooks.core.brazil_zones import plain_upper
 from parcelhooks.core.statuses import Status, StatusDetail, belongs
 
 
@@ -57,16 +57,10 @@ def number_key(event_type: str | None, code: str | None) -> str | None:
     return value.upper() or None
 
 
-def _plain(value: str) -> str:
-    """Upper case, accents dropped, `_`/`-` and runs of spaces read as one space."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(letters.replace("_", " ").replace("-", " ").upper().split())
-
-
 def word_key(event_type: str | None, code: str | None) -> str | None:
     """A code that is a word or words (`EM ROTA`, `em_rota`, `Em rota` are one)."""
-    value = _plain(_single(event_type, code) or "")
+    # `_` and `-` read as spaces; case, accents and spacing do not matter.
+    value = plain_upper((_single(event_type, code) or "").replace("_", " ").replace("-", " "))
     return value or None
 
 
@@ -98,7 +92,7 @@ class CarrierTable:
     def __post_init__(self) -> None:
         by_code: dict[str, CodeMeaning] = {}
         for row in self.rows:
-            code = self.key(*_as_sent(row.code, self.key))
+            code = self.key(*self.sent_as(row.code))
             if code is None or code in by_code:
                 raise ValueError(f"{self.name}: code {row.code!r} is empty or listed twice")
             if not belongs(row.status, row.detail):
@@ -109,15 +103,15 @@ class CarrierTable:
             by_code[code] = CodeMeaning(row.status, row.detail, row.text)
         object.__setattr__(self, "_by_code", by_code)
 
+    def sent_as(self, code: str) -> tuple[str | None, str | None]:
+        """A row's code as a carrier sends it, `(type, code)`: `status/substatus` as a
+        status and its sub-status, any other as the code alone."""
+        if self.key is status_substatus_key:
+            status, _, substatus = code.partition("/")
+            return status, substatus or None
+        return None, code
+
     def lookup(self, event_type: str | None, code: str | None) -> CodeMeaning | None:
         """What a raw `(type, code)` stands for in this table, if it is there."""
         key = self.key(event_type, code)
         return self._by_code.get(key) if key else None
-
-
-def _as_sent(code: str, key: KeyFunction) -> tuple[str | None, str | None]:
-    """A row's code as a carrier would send it: `status/substatus` as (type, code)."""
-    if key is status_substatus_key:
-        status, _, substatus = code.partition("/")
-        return status, substatus or None
-    return None, code
