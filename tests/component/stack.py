@@ -51,16 +51,18 @@ def build_stack() -> dict[str, str]:
 
 
 class StackReader:
-    """What the moto stack holds (ingest's claims, queued messages); clients made once."""
+    """What the moto stack holds (ingest's shipment states and history, queued messages);
+    clients made once."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self._env = env
         dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        self._claims = dynamodb.Table(env["IDEMPOTENCY_TABLE"])
+        self._shipments = dynamodb.Table(env["SHIPMENTS_TABLE"])
         self._sqs = boto3.client("sqs", region_name=REGION)
 
-    def claims(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self._claims.scan(ConsistentRead=True)["Items"]
+    def shipment_items(self) -> list[dict[str, Any]]:
+        """Every shipment state and history item (an event's history item is its claim)."""
+        items: list[dict[str, Any]] = self._shipments.scan(ConsistentRead=True)["Items"]
         return items
 
     def messages(self, queue_variable: str) -> int:

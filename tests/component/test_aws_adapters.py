@@ -10,7 +10,6 @@ import pytest
 from moto import mock_aws
 
 from parcelhooks.aws.delivery_log_table import DONE_LOOKUP_LINES, DeliveryLogTable
-from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.secret_box import KmsOpener, KmsSealer
@@ -73,37 +72,6 @@ def test_25_events_go_out_in_batches_of_ten_and_all_arrive() -> None:
     assert EventsQueue(sqs, url).publish(events) == []
     assert calls == [10, 10, 5]
     assert sorted(b["event_id"] for b in _drain(sqs, url)) == sorted(e.event_id for e in events)
-
-
-@pytest.mark.usefixtures("aws")
-def test_a_claim_is_taken_once_and_then_returns_the_first_event_id() -> None:
-    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
-    assert claims.claim("correios", "ce-1", "evt_first", NOW) is None
-    existing = claims.claim("correios", "ce-1", "evt_second", NOW)
-    assert existing is not None and existing.event_id == "evt_first"
-    assert not existing.confirmed
-    claims.confirm("correios", [("ce-1", "evt_first")], NOW)
-    confirmed = claims.claim("correios", "ce-1", "evt_third", NOW)
-    assert confirmed is not None and confirmed.confirmed
-
-
-@pytest.mark.usefixtures("aws")
-def test_a_released_claim_can_be_taken_again() -> None:
-    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
-    claims.claim("correios", "ce-1", "evt_first", NOW)
-    claims.release("correios", ["ce-1"])
-    assert claims.claim("correios", "ce-1", "evt_second", NOW) is None
-
-
-@pytest.mark.usefixtures("aws")
-def test_only_one_of_two_racers_takes_over_a_stale_claim() -> None:
-    claims = EventClaimsTable(_table("idem", "id"), timedelta(days=7))
-    claims.claim("correios", "ce-1", "evt_first", NOW)
-    stale = claims.claim("correios", "ce-1", "x", NOW)
-    assert stale is not None
-    later = NOW + timedelta(minutes=5)
-    assert claims.take_over("correios", "ce-1", stale, later) is True
-    assert claims.take_over("correios", "ce-1", stale, later) is False
 
 
 @pytest.mark.usefixtures("aws")

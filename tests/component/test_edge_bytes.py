@@ -100,7 +100,7 @@ def test_ingest_refuses_a_body_that_is_not_utf8_and_keeps_nothing(
     body = _splice(carrier_event(carrier_event_id="ce-bytes"), "description", raw)
     response = ingest(binary_event("POST", "/v1/events", body, role="carrier", owner_id="correios"))
     _assert_not_utf8(response)
-    assert stack.claims() == []
+    assert stack.shipment_items() == []
     assert stack.messages("EVENTS_QUEUE_URL") == 0
 
 

@@ -1,6 +1,6 @@
 """The functions' code paths against AWS that no other component test reaches: the authorizer
 reading keys, the fan-out logging, marking, retrying, disabling and dead-lettering through its
-adapters, ingest's claims when a store misbehaves, and redrive. tests/iam replays these, as
+adapters, ingest's dedupe when a store misbehaves, and redrive. tests/iam replays these, as
 every test here that builds the moto stack, with each function under its own IAM role.
 """
 
@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from devstack.template import parameter_default
 from parcelhooks.auth.keys import create_key, generate_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
-from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import FIRST_QUEUED
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.core.api_keys import Role, Vocabulary
@@ -188,18 +187,20 @@ def test_ingest_reads_a_claim_back_when_the_store_does_not_return_it() -> None:
     assert again["events"][0]["event_id"] == first["events"][0]["event_id"]
 
 
-def test_ingest_hands_back_its_claims_when_sqs_refuses_the_events(
+def test_an_event_sqs_refused_is_queued_by_the_resend_as_recorded(
     moto_stack: dict[str, str],
 ) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     sqs.delete_queue(QueueUrl=moto_stack["EVENTS_QUEUE_URL"])
     assert _post_events(carrier_event())["statusCode"] == 503
     sqs.create_queue(QueueName=moto_stack["EVENTS_QUEUE_URL"].rsplit("/", 1)[1])
-    claims = EventClaimsTable(_resource(moto_stack["IDEMPOTENCY_TABLE"]), timedelta(days=1))
-    held = claims.claim("correios", "ce-1", "evt_probe", datetime.now(UTC))
-    assert held is not None and not held.confirmed  # kept, stale, with its event_id
+    shipments = _resource(moto_stack["SHIPMENTS_TABLE"]).scan(ConsistentRead=True)["Items"]
+    [recorded] = [item for item in shipments if str(item["sk"]).startswith("event#")]
     again = json.loads(_post_events(carrier_event())["body"])
-    assert again["accepted"] == 1 and again["events"][0]["event_id"] == held.event_id
+    # Kept with its place: the resend queues it (a duplicate of what may have been queued).
+    assert again["duplicates"] == 1
+    assert str(recorded["sk"]).endswith(again["events"][0]["event_id"])
+    assert _messages(moto_stack["EVENTS_QUEUE_URL"]) == 1
 
 
 def test_redrive_sends_an_events_dead_letter_back_and_releases_the_rest(

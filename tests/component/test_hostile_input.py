@@ -70,7 +70,7 @@ def admin(moto_stack: dict[str, str]) -> Handler:
 @pytest.fixture
 def ingest_traces(stack: StackReader) -> list[tuple[int, int]]:
     """(claims, queued messages) after each example: one read per example, not two."""
-    return [(len(stack.claims()), stack.messages("EVENTS_QUEUE_URL"))]
+    return [(len(stack.shipment_items()), stack.messages("EVENTS_QUEUE_URL"))]
 
 
 @ON_MOTO
@@ -83,7 +83,7 @@ def test_no_ingest_body_gets_a_5xx_and_a_refused_one_leaves_no_trace(
     response = ingest(request)
     note_status(response)
     assert response["statusCode"] < 500, response["body"]
-    after = len(stack.claims()), stack.messages("EVENTS_QUEUE_URL")
+    after = len(stack.shipment_items()), stack.messages("EVENTS_QUEUE_URL")
     if response["statusCode"] >= 400:
         _assert_one_error_shape(response)
         assert after == ingest_traces[-1]

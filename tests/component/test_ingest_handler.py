@@ -1,13 +1,10 @@
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from parcelhooks.aws.idempotency_table import EventClaimsTable
-from parcelhooks.aws.queues import EventsQueue
-from parcelhooks.ingest.accept import STALE_CLAIM_AFTER
+from parcelhooks.aws.queues import FIRST_QUEUED, EventsQueue
 from testkit.factories import LambdaContextStub, api_event, carrier_event, load_function, nested
 from tests.component.stack import StackReader
 
@@ -35,12 +32,21 @@ def test_a_valid_event_is_answered_202_and_queued(moto_stack: dict[str, str]) ->
     assert queued["carrier"] == "correios" and queued["event_id"] == body["events"][0]["event_id"]
 
 
-def test_a_duplicate_is_answered_but_not_queued_twice(moto_stack: dict[str, str]) -> None:
+def test_a_duplicate_is_queued_again_as_recorded_and_unmarked(moto_stack: dict[str, str]) -> None:
+    # The request that recorded it may have died before queueing it: the copy queued again
+    # is the same event, and without FirstQueued the fan-out asks its log what was sent.
     first = json.loads(_post(carrier_event())["body"])
-    second = json.loads(_post(carrier_event())["body"])
+    second = json.loads(_post(carrier_event(description="sent again, edited"))["body"])
     assert second["duplicates"] == 1
     assert second["events"][0]["event_id"] == first["events"][0]["event_id"]
-    assert len(_queued(moto_stack)) == 1
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    got = sqs.receive_message(
+        QueueUrl=moto_stack["EVENTS_QUEUE_URL"],
+        MaxNumberOfMessages=10,
+        MessageAttributeNames=["All"],
+    )["Messages"]
+    assert len(got) == 2 and got[0]["Body"] == got[1]["Body"]
+    assert sorted(FIRST_QUEUED in m.get("MessageAttributes", {}) for m in got) == [False, True]
 
 
 def test_an_invalid_batch_is_a_400_listing_problems_and_queues_nothing(
@@ -79,7 +85,7 @@ def test_a_body_that_is_not_json_by_content_type_is_a_415(moto_stack: dict[str, 
 
 def _no_trace(env: dict[str, str]) -> bool:
     stack = StackReader(env)
-    return stack.claims() == [] and stack.messages("EVENTS_QUEUE_URL") == 0
+    return stack.shipment_items() == [] and stack.messages("EVENTS_QUEUE_URL") == 0
 
 
 def _error(response: dict[str, Any]) -> dict[str, Any]:
@@ -121,35 +127,24 @@ def test_odd_json_is_a_400_naming_where_and_nothing_is_claimed_or_queued(
     assert _no_trace(moto_stack)
 
 
-def test_an_unexpected_error_after_claiming_leaves_no_claim(
+def test_an_unexpected_error_while_queueing_is_finished_by_the_resend(
     moto_stack: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Class A, whatever the error: the claims are undone before it propagates.
-    def explode(self: EventsQueue, events: Any) -> list[str]:
+    # The event is recorded (its history item is its claim) before it is queued: the
+    # resend queues that copy, same event_id and body, and answers it as a duplicate.
+    def explode(self: EventsQueue, events: Any, first_queued: Any = ()) -> list[str]:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(EventsQueue, "publish", explode)
     assert _post(carrier_event())["statusCode"] == 500
-    assert StackReader(moto_stack).claims() == []
+    assert _queued(moto_stack) == []
+    [recorded] = [i for i in StackReader(moto_stack).shipment_items() if "event" in i]
     monkeypatch.undo()
-    assert _post(carrier_event())["statusCode"] == 202
-
-
-def test_a_taken_over_claim_is_answered_as_new(moto_stack: dict[str, str]) -> None:
-    # Class B: a claim a crashed request left pending is queued now, for the first time.
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
-        moto_stack["IDEMPOTENCY_TABLE"]
-    )
-    stale = datetime.now(UTC) - STALE_CLAIM_AFTER * 2
-    EventClaimsTable(table, timedelta(days=1)).claim("correios", "ce-1", "evt_old", stale)
     body = json.loads(_post(carrier_event())["body"])
-    assert (body["accepted"], body["duplicates"]) == (1, 0)
-    assert body["events"][0] == {
-        "carrier_event_id": "ce-1",
-        "event_id": "evt_old",
-        "duplicate": False,
-    }
-    assert [q["event_id"] for q in _queued(moto_stack)] == ["evt_old"]
+    assert (body["accepted"], body["duplicates"]) == (0, 1)
+    [queued] = _queued(moto_stack)
+    assert queued["event_id"] == body["events"][0]["event_id"]
+    assert str(recorded["sk"]).endswith(queued["event_id"]) and queued["sequence"] == 1
 
 
 @pytest.mark.parametrize(
@@ -170,4 +165,4 @@ def test_text_and_times_the_contract_does_not_mean_are_a_400(
     response = _post(carrier_event(**overrides))
     assert response["statusCode"] == 400
     assert [d["loc"] for d in _error(response)["details"]] == list(overrides)
-    assert StackReader(moto_stack).claims() == []
+    assert StackReader(moto_stack).shipment_items() == []

@@ -123,7 +123,7 @@ def state(
         listed = _send(handlers, "GET", "/v1/subscriptions", None)
         return (
             json.loads(listed["body"])["data"],
-            len(stack.claims()),
+            len(stack.shipment_items()),
             stack.messages("EVENTS_QUEUE_URL"),
             stack.messages("RETRY_QUEUE_URL"),
         )

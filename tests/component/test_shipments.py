@@ -379,7 +379,7 @@ def test_a_code_no_url_reaches_is_a_400_naming_tracking_code_and_nothing_is_queu
     assert problem["loc"] == "tracking_code"
     assert TRACKING_CODE_RULE in problem["message"]
     stack = StackReader(moto_stack)
-    assert stack.messages("EVENTS_QUEUE_URL") == 0 and stack.claims() == []
+    assert stack.messages("EVENTS_QUEUE_URL") == 0 and stack.shipment_items() == []
 
 
 @pytest.mark.parametrize("path", ["/v1/shipments/QB12%2F3456", "/v1/shipments/QB12%3F3456"])
@@ -448,3 +448,32 @@ def test_an_orders_shipments_are_found_by_its_order_id_and_only_the_merchants_ow
     )
     status, refused = _get("/v1/shipments")
     assert status == 400 and refused["error"]["details"][0]["loc"] == "query.order_id"
+
+
+def test_a_history_item_is_written_once_and_its_stored_copy_answers_every_later_write(
+    moto_stack: dict[str, str],
+) -> None:
+    table = _table(moto_stack)
+    expires = datetime.now(UTC) + timedelta(days=1)
+    first = event("rec-1", Status.POSTED, 1, tracking_code="REC1").model_copy(
+        update={"sequence": 2}
+    )
+    later = first.model_copy(update={"description": "edited", "sequence": 7})
+    assert table.record(first, expires) is None
+    assert table.record(later, expires) == first  # refused: the first copy comes back
+    # Keyed by event id, listed by sequence, with an item keyed by sequence (written
+    # before the history was the claim) read the same.
+    older = event("rec-0", Status.POSTED, 0, tracking_code="REC1").model_copy(
+        update={"sequence": 1}
+    )
+    table._table.put_item(
+        Item={
+            "merchant_tracking": f"{older.merchant_id}#REC1",
+            "sk": f"event#{older.carrier}#{1:012d}",
+            "event": older.model_dump_json(),
+        }
+    )
+    events, truncated = table.events(older.merchant_id, "REC1", older.carrier, 10)
+    assert [e.event_id for e in events] == ["rec-0", "rec-1"] and not truncated
+    newest, truncated = table.events(older.merchant_id, "REC1", older.carrier, 1)
+    assert [e.event_id for e in newest] == ["rec-1"] and truncated

@@ -59,7 +59,7 @@ def place(
     book = ShipmentBook(table, timedelta(days=90), stall_rules=rules)
     [placed] = book.place([event]).events
     if history:
-        book.keep([placed])
+        book.record([placed])
     else:
         _PENDING_HISTORY.append((book, placed))
     return ShipmentKey.of(event)
@@ -200,7 +200,7 @@ def test_an_alert_waits_for_its_latest_event_s_history_and_is_then_told(
     assert (result["told"], result["refiled"]) == ({"stalled": 0, "late": 0}, 1)
     assert queued(moto_stack) == []
     [(book, placed)] = _PENDING_HISTORY
-    book.keep([placed])  # ingest gets there
+    book.record([placed])  # ingest gets there
     assert run(sweep_app, at(date(2027, 3, 6), 0, 3))["looked_at"] == 0  # not yet looked again
     assert run(sweep_app, at(date(2027, 3, 6), 0, 7))["told"] == {"stalled": 1, "late": 0}
     [alert] = queued(moto_stack)

@@ -139,8 +139,14 @@ def test_a_refused_request_enqueues_nothing(
     logged = _wait_for_attempts(stack, subscription["id"], 1)
     assert [a["event_type"] for a in logged] == ["shipment.out_for_delivery"]
     assert [json.loads(r.body)["type"] for r in receiver.received] == ["shipment.out_for_delivery"]
-    claims = stack.resource("dynamodb").Table(stack.outputs["IdempotencyTableName"])
-    assert "Item" not in claims.get_item(Key={"id": f"it-carrier#{good['carrier_event_id']}"})
+    # Nor recorded: the shipment's history (its items are the dedupe claims) holds the
+    # sentinel alone of this test's events.
+    shown = merchant.call("GET", f"/v1/shipments/{good['tracking_code']}").json()
+    recorded = {
+        e["data"]["carrier_event_id"] for shipment in shown["data"] for e in shipment["events"]
+    }
+    assert sentinel["carrier_event_id"] in recorded
+    assert good["carrier_event_id"] not in recorded
 
 
 def test_a_duplicate_post_is_answered_and_delivered_once(

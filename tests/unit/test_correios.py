@@ -327,7 +327,7 @@ UNKNOWN_RAW = {"type": "XYZ", "code": "7", "description": "Objeto em rota de ent
 
 
 def _shipment(event: CarrierEventIn) -> ShipmentEvent:
-    return to_shipment_event(event, "correios", "evt_1", NOW)
+    return to_shipment_event(event, "correios", NOW)
 
 
 def test_only_events_newly_queued_as_unknown_are_counted(

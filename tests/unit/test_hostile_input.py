@@ -85,7 +85,7 @@ def test_parse_events_accepts_exactly_what_was_sent_or_refuses_it(body: str) -> 
         return
     sent = json.loads(body)
     for parsed, as_sent in zip(events, sent.get("events", [sent]), strict=True):
-        queued = to_shipment_event(parsed, "correios", "evt_1", IMPORTED_AT).model_dump_json()
+        queued = to_shipment_event(parsed, "correios", IMPORTED_AT).model_dump_json()
         # Metadata travels untouched: no NaN turned null, no key lost.
         assert json.loads(queued)["metadata"] == as_sent.get("metadata")
 

@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from parcelhooks.auth.keys import create_key
 from parcelhooks.auth.policy import policy_for
-from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.core.errors import ForbiddenError, ValidationFailedError
-from parcelhooks.core.ids import OWNER_ID_PATTERN, is_owner_id
+from parcelhooks.core.ids import OWNER_ID_PATTERN, event_id_of, is_owner_id
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.merchants import MerchantGate
 from testkit.factories import NOW, carrier_event
@@ -104,19 +103,24 @@ def test_the_authorizer_passes_a_carrier_keys_scope_and_no_scope_when_it_has_non
 owner_ids = st.from_regex(OWNER_ID_PATTERN, fullmatch=True)
 
 
-@given(owner_ids, st.text(min_size=1), owner_ids, st.text(min_size=1))
-def test_claim_ids_of_different_carriers_or_events_never_collide(
-    carrier_a: str, event_a: str, carrier_b: str, event_b: str
+tracking_codes = st.from_regex(r"[A-Z0-9]{4,64}", fullmatch=True)
+
+
+@given(
+    st.tuples(owner_ids, owner_ids, tracking_codes, st.text(min_size=1)),
+    st.tuples(owner_ids, owner_ids, tracking_codes, st.text(min_size=1)),
+)
+def test_event_ids_of_different_carriers_shipments_or_events_never_collide(
+    a: tuple[str, str, str, str], b: tuple[str, str, str, str]
 ) -> None:
-    assert is_owner_id(carrier_a) and is_owner_id(carrier_b)
-    same_id = EventClaimsTable._id(carrier_a, event_a) == EventClaimsTable._id(carrier_b, event_b)
-    assert same_id == ((carrier_a, event_a) == (carrier_b, event_b))
+    assert (event_id_of(*a) == event_id_of(*b)) == (a == b)
 
 
 def test_the_collision_the_review_found_cannot_be_built() -> None:
-    # "a#b" + "c" and "a" + "b#c" joined to the same claim id: the first owner is refused.
+    # "a#b" + "c" and "a" + "b#c" joined to the same key: the first owner is refused, and
+    # an event id's parts are joined with a character no owner id or tracking code holds.
     assert not is_owner_id("a#b")
-    assert EventClaimsTable._id("a", "b#c") == "a#b#c"
+    assert event_id_of("a", "m", "T123", "b#c") != event_id_of("a", "m", "T123#b", "c")
 
 
 def test_merchants_scope_carrier_keys_only_and_is_never_empty() -> None:

@@ -1,11 +1,11 @@
 """Shipment order: sequence, latest, stale and corrections — the state, and its placement by
-ingest against in-memory stores (lost races, events that were not queued). On moto, with
-concurrent requests and through the handlers: tests/component/test_shipments.py."""
+ingest against in-memory stores (lost races; events not recorded: tests/unit/test_ingest.py).
+On moto, with concurrent requests and through the handlers: tests/component/test_shipments.py."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,14 +14,11 @@ from parcelhooks.core.errors import EnqueueFailedError, NotFoundError
 from parcelhooks.core.models import CarrierStatus, ShipmentEvent
 from parcelhooks.core.shipments import MAX_ENTRIES, Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status
-from parcelhooks.ingest.accept import Ingest
-from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.shipments import MAX_PLACE_ATTEMPTS, ShipmentBook
 from parcelhooks.merchant_api.shipments import Shipments
 from testkit.factories import (
     HISTORY_KEY,
     HISTORY_START,
-    carrier_event,
     history_correction,
     history_event,
 )
@@ -189,8 +186,9 @@ class RacingStore:
         self.state = state
         return None
 
-    def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None:
-        self.kept.extend(events)
+    def record(self, event: ShipmentEvent, expires: datetime) -> ShipmentEvent | None:
+        self.kept.append(event)
+        return None
 
 
 def test_a_request_that_loses_the_race_places_its_events_after_the_winners() -> None:
@@ -219,59 +217,6 @@ def test_a_shipment_that_keeps_changing_fails_the_request_and_forgets_the_others
             [event("a", Status.POSTED, 1), event("b", Status.POSTED, 1, tracking_code="TRK-0002")]
         )
     assert other.state.last_sequence == 1 and other.state.entries == ()  # placed, then forgotten
-
-
-class PickyQueue:
-    def __init__(self, refuse: set[str]) -> None:
-        self.refuse = refuse
-        self.sent: list[ShipmentEvent] = []
-
-    def publish(
-        self, events: Sequence[ShipmentEvent], first_queued: Collection[str] = ()
-    ) -> list[str]:
-        self.sent += [e for e in events if e.carrier_event_id not in self.refuse]
-        return [e.event_id for e in events if e.carrier_event_id in self.refuse]
-
-
-class MemoryClaims:
-    def __init__(self) -> None:
-        self.held: set[str] = set()
-
-    def claim(self, carrier: str, ceid: str, event_id: str, now: datetime) -> None:
-        self.held.add(ceid)
-
-    def take_over(self, *args: Any) -> bool:
-        return False
-
-    def confirm(self, *args: Any) -> None:
-        pass
-
-    def release(self, carrier: str, ceids: Sequence[str]) -> None:
-        self.held -= set(ceids)
-
-
-def test_an_event_that_was_not_queued_is_taken_out_of_its_shipment_and_has_no_history() -> None:
-    store = RacingStore(races=0)
-    queue = PickyQueue(refuse={"ce-2"})
-    ingest = Ingest(MemoryClaims(), queue, shipments=ShipmentBook(store, timedelta(days=30)))
-    now = datetime.now(UTC)
-    events = [
-        CarrierEventIn.model_validate(
-            carrier_event(
-                carrier_event_id=f"ce-{n}",
-                tracking_code=KEY.tracking_code,
-                status=s,
-                occurred_at=(now - timedelta(hours=5 - n)).isoformat(),
-            )
-        )
-        for n, s in [(1, "in_transit"), (2, "delivered")]
-    ]
-    with pytest.raises(EnqueueFailedError):
-        ingest.accept("carrier-x", events)
-    assert [(e.sequence, e.status) for e in queue.sent] == [(1, Status.IN_TRANSIT)]
-    assert [e.event_id for e in store.kept] == [queue.sent[0].event_id]
-    assert [e.sequence for e in store.state.entries] == [1]  # the refused one is gone
-    assert store.state.last_sequence == 2  # and its sequence is not given again
 
 
 # ---------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ so the first "#" splits it), sort key `sk`:
 
 - `state#<carrier>`: the shipment's state (last sequence, version, the newest events);
   written by ingest with a compare-and-set on `version`;
-- `event#<carrier>#<sequence, 12 digits>`: one item per event, the event as queued.
+- `event#<carrier>#<event_id>`: one item per event, the event as queued, written with a
+  condition that it is not there yet: it is also the event's dedupe claim (an event's id is
+  derived from its carrier_event_id). Its `sequence` orders the history.
 
 A state item also holds what the stalled/late sweep needs (`promised_day`, `seen_uf`,
 `told_episodes`)
@@ -39,7 +41,6 @@ from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.shipments import Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status
 
-SEQUENCE_DIGITS = 12
 BY_ORDER_INDEX = "by-order"
 BY_DUE_INDEX = "by-due"
 # The by-due index's partitions: writes spread over them, the sweep queries each.
@@ -68,8 +69,23 @@ def due_shard(merchant_tracking: str) -> str:
     return str(zlib.crc32(merchant_tracking.encode()) % DUE_SHARDS)
 
 
-def _event_sk(carrier: str, sequence: int) -> str:
-    return f"{EVENT}{carrier}#{sequence:0{SEQUENCE_DIGITS}d}"
+def _event_sk(carrier: str, event_id: str) -> str:
+    return f"{EVENT}{carrier}#{event_id}"
+
+
+def _event_key(event: ShipmentEvent) -> dict[str, str]:
+    return {
+        "merchant_tracking": partition(event.merchant_id, event.tracking_code),
+        "sk": _event_sk(event.carrier, event.event_id),
+    }
+
+
+def _history_event(item: dict[str, Any]) -> ShipmentEvent:
+    return ShipmentEvent.model_validate_json(unpacked_json(item["event"]))
+
+
+class HistoryItemVanishedError(RuntimeError):
+    """A history item refused a write as there, then was not found (expired meanwhile)."""
 
 
 class ShipmentsTable:
@@ -165,21 +181,18 @@ class ShipmentsTable:
         ]
 
     def latest_events(
-        self, wanted: Sequence[tuple[ShipmentKey, int]]
-    ) -> dict[tuple[ShipmentKey, int], ShipmentEvent]:
-        """The history items of these (shipment, sequence) that still exist."""
+        self, wanted: Sequence[tuple[ShipmentKey, str]]
+    ) -> dict[tuple[ShipmentKey, str], ShipmentEvent]:
+        """The history items of these (shipment, event id) that still exist."""
         keys = {
-            (partition(key.merchant_id, key.tracking_code), _event_sk(key.carrier, sequence)): (
+            (partition(key.merchant_id, key.tracking_code), _event_sk(key.carrier, event_id)): (
                 key,
-                sequence,
+                event_id,
             )
-            for key, sequence in wanted
+            for key, event_id in wanted
         }
         items = self._batch_get(list(keys))
-        return {
-            keys[found]: ShipmentEvent.model_validate_json(unpacked_json(item["event"]))
-            for found, item in items.items()
-        }
+        return {keys[found]: _history_event(item) for found, item in items.items()}
 
     def mark(self, key: ShipmentKey, state: ShipmentState, due_at: datetime | None) -> bool:
         """Write the sweep's marks (`told_episodes`, the next `due_at`) if the stored state
@@ -230,21 +243,37 @@ class ShipmentsTable:
         items = batch_get(self._table, wanted, consistent=True)
         return {(str(item["merchant_tracking"]), str(item["sk"])): item for item in items}
 
-    def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None:
-        """One history item per event (a resend overwrites its own item: same key)."""
-        with self._table.batch_writer(overwrite_by_pkeys=["merchant_tracking", "sk"]) as batch:
-            for event in events:
-                assert event.sequence is not None, "only placed events have a history"
-                batch.put_item(
-                    Item={
-                        "merchant_tracking": partition(event.merchant_id, event.tracking_code),
-                        "sk": _event_sk(event.carrier, event.sequence),
-                        # JSON, not a map (metadata may hold floats DynamoDB would refuse),
-                        # packed.
-                        "event": packed_json(event.model_dump_json()),
-                        "expires_at": epoch(expires),
-                    }
-                )
+    def record(self, event: ShipmentEvent, expires: datetime) -> ShipmentEvent | None:
+        """The event's history item, written unless one is there (the event's dedupe claim):
+        None when written now, else the event as stored."""
+        assert event.sequence is not None, "only placed events have a history"
+        key = _event_key(event)
+        item = key | {
+            # JSON, not a map (metadata may hold floats DynamoDB would refuse), packed.
+            "event": packed_json(event.model_dump_json()),
+            "sequence": event.sequence,
+            "expires_at": epoch(expires),
+        }
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(sk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            raw: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
+            # Stores that do not return it (MiniStack) are read again.
+            stored = (
+                deserialize(raw)
+                if raw
+                else self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+            )
+            if stored is None:
+                raise HistoryItemVanishedError(str(key)) from error
+            return _history_event(stored)
+        return None
 
     # -- merchant API: reading -----------------------------------------------------------
 
@@ -280,12 +309,11 @@ class ShipmentsTable:
         self, merchant_id: str, tracking_code: str, carrier: str, limit: int
     ) -> tuple[list[ShipmentEvent], bool]:
         """The newest `limit` events of one shipment, in sequence order; whether older ones
-        were left out."""
-        items = self._query(
-            partition(merchant_id, tracking_code), f"{EVENT}{carrier}#", limit=limit + 1
-        )
-        events = [ShipmentEvent.model_validate_json(unpacked_json(item["event"])) for item in items]
-        return list(reversed(events[:limit])), len(events) > limit
+        were left out. Items are keyed by event id, so the shipment's whole history is read
+        and put in order here (a shipment has tens of events)."""
+        items = self._query(partition(merchant_id, tracking_code), f"{EVENT}{carrier}#", None)
+        events = sorted((_history_event(item) for item in items), key=_sequence_of)
+        return events[-limit:] if limit else [], len(events) > limit
 
     def _query(self, pk: str, prefix: str, limit: int | None) -> list[dict[str, Any]]:
         """Items of the partition whose sort key starts with `prefix`, newest first."""
@@ -362,6 +390,10 @@ def _watch_fields(
     }
     sets = {name: value for name, value in values.items() if value is not None}
     return sets, [name for name, value in values.items() if value is None]
+
+
+def _sequence_of(event: ShipmentEvent) -> int:
+    return event.sequence or 0
 
 
 def _state(item: dict[str, Any]) -> ShipmentState:

@@ -34,6 +34,15 @@ def new_event_id() -> str:
     return f"evt_{_ulid()}"
 
 
+def event_id_of(carrier: str, merchant_id: str, tracking_code: str, carrier_event_id: str) -> str:
+    """A carrier's event always has the same event_id: whichever request brings it, the
+    shipment's state and history recognise it, and a copy queued again is the same event
+    to the fan-out (same deliveries, same `webhook-id`)."""
+    key = "\x00".join((carrier, merchant_id, tracking_code, carrier_event_id))
+    digest = hashlib.sha256(key.encode()).digest()
+    return "evt_" + base64.b32encode(digest[:15]).decode()
+
+
 def new_subscription_id() -> str:
     return f"sub_{_ulid()}"
 

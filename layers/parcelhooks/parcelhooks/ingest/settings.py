@@ -13,13 +13,12 @@ from parcelhooks.ingest.timing import MAX_CLOCK_SKEW
 
 
 class IngestSettings(FunctionSettings):
-    idempotency_table: ResourceName
     events_queue_url: ResourceName
     # Read to refuse events for merchants that were never issued a key.
     api_keys_table: ResourceName
-    # How long a carrier_event_id is remembered, and so how old an event may be when it
-    # arrives (an older one is refused: a re-send never comes back as a new event).
-    idempotency_ttl_days: int = Field(ge=1)
+    # How long a carrier_event_id is remembered at least, and so how old an event may be
+    # when it arrives (an older one is refused: a re-send never comes back as a new event).
+    duplicate_window_days: int = Field(ge=1)
     # Each shipment's state and history (sequence, latest, stale, corrections).
     shipments_table: ResourceName
     # How long after its last event a shipment is kept (ShipmentQuietDays); at least the
@@ -31,10 +30,10 @@ class IngestSettings(FunctionSettings):
 
     @model_validator(mode="after")
     def _windows_agree(self) -> Self:
-        if self.shipment_ttl_days < self.idempotency_ttl_days:
+        if self.shipment_ttl_days < self.duplicate_window_days:
             raise ValueError(
                 f"SHIPMENT_TTL_DAYS ({self.shipment_ttl_days}) must be at least "
-                f"IDEMPOTENCY_TTL_DAYS ({self.idempotency_ttl_days}): ShipmentQuietDays "
+                f"DUPLICATE_WINDOW_DAYS ({self.duplicate_window_days}): ShipmentQuietDays "
                 "cannot be shorter than DuplicateWindowDays"
             )
         return self
@@ -42,11 +41,18 @@ class IngestSettings(FunctionSettings):
     @property
     def event_window(self) -> timedelta:
         """How long ago an event may have occurred."""
-        return timedelta(days=self.idempotency_ttl_days)
+        return timedelta(days=self.duplicate_window_days)
 
     @property
     def claim_memory(self) -> timedelta:
-        """How long a carrier_event_id is remembered: the window and the clock skew an
+        """How long a carrier_event_id must be remembered: the window and the clock skew an
         event's time may have, so an event dated ahead stays a duplicate as long as it
         stays acceptable."""
         return self.event_window + MAX_CLOCK_SKEW
+
+    @property
+    def shipment_retention(self) -> timedelta:
+        """How long a shipment's state and each history item are kept after their last
+        write: ShipmentQuietDays, and never less than the claim memory (a history item is
+        its event's dedupe claim)."""
+        return max(timedelta(days=self.shipment_ttl_days), self.claim_memory)

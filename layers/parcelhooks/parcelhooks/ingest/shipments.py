@@ -12,9 +12,10 @@ never share a sequence and the latest event is always the one that occurred last
 Each write also files when the shipment is next due a stalled or late alert (core/watch.py),
 on the weekends-only calendar: never later than Brazil's, which the sweep applies.
 
-An event placed but not queued is forgotten again (`forget`): its sequence is not reused
-(a gap), and a correction among them is undone. The history item of an event is written
-(`keep`) only once it is queued, so the history shows nothing a merchant was not sent.
+An event placed but not recorded is forgotten again (`forget`): its sequence is not reused
+(a gap), and a correction among them is undone. Each placed event's history item is
+written (`record`) with a condition that it is not there yet: the event's dedupe claim
+(ingest/accept.py).
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ class ShipmentStore(Protocol):
         `due_at`: when the sweep should look at it next (None: never)."""
         ...
 
-    def keep(self, events: Sequence[ShipmentEvent], expires: datetime) -> None: ...
+    def record(self, event: ShipmentEvent, expires: datetime) -> ShipmentEvent | None:
+        """Write the placed event's history item unless it has one (its dedupe claim): None
+        when written now, else the event as stored by the request that first brought it."""
+        ...
 
 
 class ShipmentContentionError(RuntimeError):
@@ -147,10 +151,15 @@ class ShipmentBook:
                     error=repr(outcome),
                 )
 
-    def keep(self, events: Sequence[ShipmentEvent]) -> None:
-        """Write the history of queued events."""
-        if events:
-            self._store.keep(events, self._clock() + self._retention)
+    def record(self, events: Sequence[ShipmentEvent]) -> list[ShipmentEvent | BaseException | None]:
+        """Each placed event's history item, written unless it is there (one conditional
+        write each, on the pool): None for one written now, the stored event for one that
+        was there, the error for one that could not be written (it may have been)."""
+        expires = self._clock() + self._retention
+        return self._each(
+            [(ShipmentKey.of(e), e) for e in events],
+            lambda _key, event: self._store.record(event, expires),
+        )
 
     def _place_shipment(
         self, key: ShipmentKey, events: list[ShipmentEvent], stored: ShipmentState

@@ -39,9 +39,9 @@ class DueShipments(Protocol):
         ...
 
     def latest_events(
-        self, wanted: Sequence[tuple[ShipmentKey, int]]
-    ) -> dict[tuple[ShipmentKey, int], ShipmentEvent]:
-        """The queued events of these (shipment, sequence), those the history still has."""
+        self, wanted: Sequence[tuple[ShipmentKey, str]]
+    ) -> dict[tuple[ShipmentKey, str], ShipmentEvent]:
+        """The recorded events of these (shipment, event id), those the history still has."""
         ...
 
     def mark(self, key: ShipmentKey, state: ShipmentState, due_at: datetime | None) -> bool:
@@ -114,17 +114,17 @@ class Sweep:
             (key, state, due_now(state, now, self._rules.of(key.merchant_id), _calendar(state)))
             for key, state in found
         ]
-        wanted = [(key, s.latest.sequence) for key, s, alerts in plans if alerts and s.latest]
+        wanted = [(key, s.latest.event_id) for key, s, alerts in plans if alerts and s.latest]
         latest = self._shipments.latest_events(wanted)
         told: dict[str, int] = {"stalled": 0, "late": 0}
         refiled = changed = 0
         outgoing: list[tuple[ShipmentKey, ShipmentState, list[Alert], list[ShipmentEvent]]] = []
         for key, state, alerts in plans:
-            event = latest.get((key, state.latest.sequence)) if state.latest else None
+            event = latest.get((key, state.latest.event_id)) if state.latest else None
             if alerts and event is None:
                 # Ingest writes an event's history just after its state: it is not there yet
-                # (or, long after, it expired). Nothing to build the alert from: look again
-                # later, the episodes still untold.
+                # (or it was never written, or, long after, it expired). Nothing to build
+                # the alert from: look again later, the episodes still untold.
                 logger.warning("alert without its latest event yet", shipment=str(key))
                 if not self._shipments.mark(key, state, now + HISTORY_WAIT):
                     changed += 1

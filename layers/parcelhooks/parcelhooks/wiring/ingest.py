@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from functools import cache
 
 from parcelhooks.aws import clients
 from parcelhooks.aws.api_keys_table import ApiKeysTable
-from parcelhooks.aws.idempotency_table import EventClaimsTable
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.ingest.accept import Ingest
@@ -16,7 +14,8 @@ from parcelhooks.ingest.merchants import MerchantGate
 from parcelhooks.ingest.settings import IngestSettings
 from parcelhooks.ingest.shipments import ShipmentBook
 
-CLAIM_WORKERS = 16
+# A request's history items are one conditional write each: a pool overlaps them.
+WRITE_WORKERS = 16
 
 
 @cache
@@ -27,15 +26,12 @@ def settings() -> IngestSettings:
 @cache
 def ingest() -> Ingest:
     config = settings()
-    # Claims and shipments are one round trip each, for up to 100 events: a pool overlaps them.
-    pool = ThreadPoolExecutor(max_workers=CLAIM_WORKERS, thread_name_prefix="claims")
+    pool = ThreadPoolExecutor(max_workers=WRITE_WORKERS, thread_name_prefix="shipments")
     return Ingest(
-        claims=EventClaimsTable(clients.table(config.idempotency_table), config.claim_memory),
         publisher=EventsQueue(clients.sqs_single_attempt(), config.events_queue_url),
-        executor=pool,
         shipments=ShipmentBook(
             ShipmentsTable(clients.table(config.shipments_table)),
-            retention=timedelta(days=config.shipment_ttl_days),
+            retention=config.shipment_retention,
             executor=pool,
             stall_rules=config.stalled_after,
         ),
