@@ -50,7 +50,9 @@ from testkit.fakes import (
 EVENTS = int(os.environ.get("BENCH_HEALTH_N", "1000"))
 ENDPOINTS = 50
 BATCH = 10  # messages per Lambda invocation, as the event sources give them
-TABLES = ("DeliveriesTable", "IdempotencyTable", "EndpointHealthTable")
+TABLES = ("DeliveriesTable", "EndpointHealthTable")
+# Where the design before wrote its success marks (a table the template no longer has).
+SUCCESS_MARKS = "SuccessMarksTable"
 BREAKER = BreakerPolicy(
     disable_after=timedelta(hours=120), disable_min_failures=10, probe_interval=timedelta(60)
 )
@@ -119,6 +121,13 @@ def _tables(endpoint: str) -> dict[str, Any]:
             TableName=name, **{k: properties[k] for k in keys if k in properties}
         )
         made[name] = dynamodb.Table(name)
+    dynamodb.meta.client.create_table(
+        TableName=SUCCESS_MARKS,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    made[SUCCESS_MARKS] = dynamodb.Table(SUCCESS_MARKS)
     return made
 
 
@@ -165,7 +174,7 @@ def _fanout(
     ]
     log = DeliveryLogTable(tables["DeliveriesTable"], timedelta(days=30))
     books: DeliveryLogTable | SuccessMarksBefore = (
-        SuccessMarksBefore(log, tables["IdempotencyTable"]) if row.marks_before else log
+        SuccessMarksBefore(log, tables[SUCCESS_MARKS]) if row.marks_before else log
     )
     store = EndpointHealthTable(tables["EndpointHealthTable"]) if row.health else NoGate()
     gate = EndpointGate(

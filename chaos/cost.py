@@ -45,13 +45,12 @@ ESM_REQUESTS_PER_INVOCATION = 2
 INDEXES = {"DeliveriesTable": "keys"}
 KEYS_INDEX_ITEM_BYTES = 150
 # How long each table keeps the items one event adds (the template's defaults): the delivery
-# log `DeliveryLogRetentionDays`, the shipment history `ShipmentQuietDays`, duplicate claims
-# `DuplicateWindowDays`. Items only updated in place (endpoint health, a shipment's state,
+# log `DeliveryLogRetentionDays`, the shipment history (each item also the event's dedupe
+# claim) `ShipmentQuietDays`. Items only updated in place (endpoint health, a shipment's state,
 # subscriptions) grow with subscriptions and shipments, not events: not counted.
 RETENTION_DAYS = {
     "DeliveriesTable": int(parameter_default("DeliveryLogRetentionDays")),
     "ShipmentsTable": int(parameter_default("ShipmentQuietDays")),
-    "IdempotencyTable": int(parameter_default("DuplicateWindowDays")) + 1,  # + clock skew
 }
 # The tables with point-in-time recovery on, as the template says.
 PITR_TABLES = frozenset(
@@ -181,7 +180,7 @@ def _dynamodb_lines(
     usage: Usage, prices: Mapping[str, float], per_event: float, per_delivery: float
 ) -> list[Line]:
     """One line per table and function: the fan-out's writes grow with the deliveries,
-    ingest's (claims, shipments) and the authorizer's with the events."""
+    ingest's (shipments) and the authorizer's with the events."""
     lines = []
     for table, function in sorted({(_table_of(key), key.split("|")[0]) for key in usage.calls}):
         if not table:
@@ -272,7 +271,6 @@ def _table_of(key: str) -> str:
     for table in (
         "DeliveriesTable",
         "EndpointHealthTable",
-        "IdempotencyTable",
         "SubscriptionsTable",
         "ShipmentsTable",
         "ApiKeysTable",
@@ -333,7 +331,7 @@ def floor_total(
         line.for_subscriptions(subscriptions)
         for line in lines
         if line.service == "DynamoDB"
-        and not line.what.startswith(("DeliveriesTable", "IdempotencyTable", "ShipmentsTable"))
+        and not line.what.startswith(("DeliveriesTable", "ShipmentsTable"))
     ]
     per_gb_month = prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"]
     kept = [

@@ -233,8 +233,8 @@ same deliveries). Latency is to the first arrival of each pair; events/s and del
 are over first send → last arrival. parcelhooks' functions reach MiniStack through the
 counting proxy (one loopback hop more per AWS call; the baseline makes none).
 
-Ingest answers `202` only after its events are queued and their shipment history and
-claims are written, so the fan-out often delivers before the carrier holds its `202`: a
+Ingest answers `202` only after its events' shipment history is written and they are
+queued, so the fan-out often delivers before the carrier holds its `202`: a
 p50 from the `202` near zero, or below it, says that, not that a delivery took no time.
 The last column starts both clocks when the request leaves (the carrier's `POST`, the
 baseline's `SendMessageBatch`): parcelhooks' then includes API Gateway, the authorizer
@@ -274,7 +274,6 @@ def cost_md(result: Mapping[str, Any]) -> str:
         floor_bytes=FLOOR_OUTCOME_BYTES,
         log_days=RETENTION_DAYS["DeliveriesTable"],
         history_days=RETENTION_DAYS["ShipmentsTable"],
-        claim_days=RETENTION_DAYS["IdempotencyTable"],
         sweep=sweep_cost.render(fanout_per_event=total(clean_lines, 1) / 1_000_000),
     )
 
@@ -475,9 +474,9 @@ How the figures were measured:
   (measured as they are written, plus DynamoDB's 100 bytes of overhead per item, and the
   delivery log's index entries), kept for its table's retention (the
   template's defaults: {log_days} days for the delivery log, {history_days} for the
-  shipment history, {claim_days} for the duplicate claims), at
+  shipment history, whose items are also the events' dedupe claims), at
   `dynamodb_storage_gb_month`, plus `dynamodb_pitr_gb_month` where the template turns
-  point-in-time recovery on (not for the duplicate claims, which expire within weeks).
+  point-in-time recovery on (both tables).
   Items updated in place (endpoint
   health, a shipment's state, subscriptions) grow with subscriptions and shipments, not with
   events: not counted.
@@ -492,8 +491,8 @@ How the figures were measured:
 
 ## Per million events
 
-In USD. Per-event terms (API Gateway, ingest, authorizer, EventsQueue, Shipments and
-idempotency claims) are paid once per event; per-delivery terms (the fan-out's time, the
+In USD. Per-event terms (API Gateway, ingest, authorizer, EventsQueue, the shipment's
+state and history) are paid once per event; per-delivery terms (the fan-out's time, the
 delivery log, endpoint health, retries, its logs) once per subscription the
 event reaches. The carriers' batch size (20 events per request in the chaos phase, 5 and 20
 in the clean phase) divides the per-request terms.
@@ -543,9 +542,9 @@ and compare-and-set as measured; one write per event for the record of its deliv
 (an event's subscriptions are one merchant's, so one item can hold every delivery's
 outcome, {floor_bytes} bytes each on top of the event); each item stored as long as its
 table keeps it today (the history `ShipmentQuietDays`, the log `DeliveryLogRetentionDays`)
-with point-in-time recovery. Today's design writes a log line and its keys-only index
-entry per delivery, and at ingest a claim, its confirmation and a history item per event
-beside the state.
+with point-in-time recovery. Ingest is that design (a history item per event that is its
+dedupe claim, beside the state); the delivery log is not: it writes a line and its
+keys-only index entry per delivery.
 
 {targets}
 

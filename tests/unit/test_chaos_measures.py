@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chaos import cost
 from chaos.capacity import capacity_of, item_size, number_size
 from chaos.cost import PRICES, RETENTION_DAYS, Usage, alternatives, bill, total
 from chaos.drain import (
@@ -165,7 +166,7 @@ def usage(events: int = 1000, deliveries: int = 3000) -> Usage:
             "read_units": 0,
             "items_written": 3000,
         },
-        "IngestFunction|DynamoDB.PutItem|s-IdempotencyTable-Y": {
+        "IngestFunction|DynamoDB.PutItem|s-ShipmentsTable-Y": {
             "calls": 1000,
             "write_units": 1000,
             "read_units": 0,
@@ -324,9 +325,13 @@ def test_a_pair_is_taken_only_once_its_receiver_answered_2xx() -> None:
     assert taken_pairs(fleet) == {("evt_ok", "sub_a")}
 
 
-def test_storage_of_a_table_without_pitr_is_paid_without_it() -> None:
+def test_storage_of_a_table_without_pitr_is_paid_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every table whose items grow with events has PITR in the template: one taken out here.
+    monkeypatch.setattr(cost, "PITR_TABLES", cost.PITR_TABLES - {"ShipmentsTable"})
     calls = {
-        "IngestFunction|DynamoDB.PutItem|s-IdempotencyTable-X": {
+        "IngestFunction|DynamoDB.PutItem|s-ShipmentsTable-X": {
             "calls": 1000,
             "write_units": 1000,
             "read_units": 0,
@@ -335,10 +340,10 @@ def test_storage_of_a_table_without_pitr_is_paid_without_it() -> None:
         },
     }
     lines = {line.what: line for line in bill(Usage(1000, 1000, calls, {}))}
-    days = RETENTION_DAYS["IdempotencyTable"]  # the template's DuplicateWindowDays
-    claims = lines[f"IdempotencyTable storage, {days} days (ingest)"]
+    days = RETENTION_DAYS["ShipmentsTable"]  # the template's ShipmentQuietDays
+    history = lines[f"ShipmentsTable storage, {days} days (ingest)"]
     expected = 1024 / 1024**3 * PRICES["dynamodb_storage_gb_month"] * days / 30.4 * 1_000_000
-    assert claims.per_event_usd == pytest.approx(expected)
+    assert history.per_event_usd == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(("consistent", "units"), [(True, 3.0), (False, 1.5)])
