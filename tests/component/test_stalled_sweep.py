@@ -205,3 +205,25 @@ def test_an_alert_waits_for_its_latest_event_s_history_and_is_then_told(
     assert run(sweep_app, at(date(2027, 3, 6), 0, 7))["told"] == {"stalled": 1, "late": 0}
     [alert] = queued(moto_stack)
     assert alert.tracking_code == "RACE1"
+
+
+def test_a_latest_event_recorded_before_history_was_keyed_by_event_id_is_told(
+    moto_stack: dict[str, str], sweep_app: ModuleType
+) -> None:
+    # A stack upgraded with shipments whose history items are keyed by sequence.
+    _PENDING_HISTORY.clear()
+    place("OLDKEY1", at(date(2027, 3, 1), 9), history=False)  # due Saturday 6 at 00:00
+    [(_, placed)] = _PENDING_HISTORY
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
+        moto_stack["SHIPMENTS_TABLE"]
+    )
+    table.put_item(
+        Item={
+            "merchant_tracking": f"{placed.merchant_id}#OLDKEY1",
+            "sk": f"event#{placed.carrier}#{placed.sequence:012d}",
+            "event": placed.model_dump_json(),
+        }
+    )
+    assert run(sweep_app, at(date(2027, 3, 6), 0, 1))["told"] == {"stalled": 1, "late": 0}
+    [alert] = queued(moto_stack)
+    assert alert.tracking_code == "OLDKEY1"

@@ -41,6 +41,8 @@ from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.shipments import Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.statuses import Status
 
+# History items were keyed by sequence, this many digits, before they were the dedupe claim.
+OLD_SEQUENCE_DIGITS = 12
 BY_ORDER_INDEX = "by-order"
 BY_DUE_INDEX = "by-due"
 # The by-due index's partitions: writes spread over them, the sweep queries each.
@@ -181,16 +183,16 @@ class ShipmentsTable:
         ]
 
     def latest_events(
-        self, wanted: Sequence[tuple[ShipmentKey, str]]
+        self, wanted: Sequence[tuple[ShipmentKey, Entry]]
     ) -> dict[tuple[ShipmentKey, str], ShipmentEvent]:
-        """The history items of these (shipment, event id) that still exist."""
-        keys = {
-            (partition(key.merchant_id, key.tracking_code), _event_sk(key.carrier, event_id)): (
-                key,
-                event_id,
-            )
-            for key, event_id in wanted
-        }
+        """The history items of these (shipment, entry) that still exist, by event id. An
+        item written before history items were keyed by event id is found by its sequence."""
+        keys: dict[tuple[str, str], tuple[ShipmentKey, str]] = {}
+        for key, entry in wanted:
+            pk = partition(key.merchant_id, key.tracking_code)
+            found_as = (key, entry.event_id)
+            keys[(pk, _event_sk(key.carrier, entry.event_id))] = found_as
+            keys[(pk, f"{EVENT}{key.carrier}#{entry.sequence:0{OLD_SEQUENCE_DIGITS}d}")] = found_as
         items = self._batch_get(list(keys))
         return {keys[found]: _history_event(item) for found, item in items.items()}
 

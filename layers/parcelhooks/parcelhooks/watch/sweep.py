@@ -24,7 +24,7 @@ from parcelhooks.core.business_days import BrazilCalendar
 from parcelhooks.core.ids import operational_event_id
 from parcelhooks.core.models import ShipmentAlert, ShipmentEvent
 from parcelhooks.core.observability import logger
-from parcelhooks.core.shipments import ShipmentKey, ShipmentState
+from parcelhooks.core.shipments import Entry, ShipmentKey, ShipmentState
 from parcelhooks.core.watch import Alert, StallRules, due_now, next_due
 
 # Shipments looked at per shard per run; more wait for the next run, earliest first.
@@ -39,9 +39,10 @@ class DueShipments(Protocol):
         ...
 
     def latest_events(
-        self, wanted: Sequence[tuple[ShipmentKey, str]]
+        self, wanted: Sequence[tuple[ShipmentKey, Entry]]
     ) -> dict[tuple[ShipmentKey, str], ShipmentEvent]:
-        """The recorded events of these (shipment, event id), those the history still has."""
+        """The recorded events of these (shipment, entry), by event id: those the history
+        still has."""
         ...
 
     def mark(self, key: ShipmentKey, state: ShipmentState, due_at: datetime | None) -> bool:
@@ -114,7 +115,7 @@ class Sweep:
             (key, state, due_now(state, now, self._rules.of(key.merchant_id), _calendar(state)))
             for key, state in found
         ]
-        wanted = [(key, s.latest.event_id) for key, s, alerts in plans if alerts and s.latest]
+        wanted = [(key, s.latest) for key, s, alerts in plans if alerts and s.latest]
         latest = self._shipments.latest_events(wanted)
         told: dict[str, int] = {"stalled": 0, "late": 0}
         refiled = changed = 0
