@@ -214,9 +214,7 @@ def test_a_latest_event_recorded_before_history_was_keyed_by_event_id_is_told(
     _PENDING_HISTORY.clear()
     place("OLDKEY1", at(date(2027, 3, 1), 9), history=False)  # due Saturday 6 at 00:00
     [(_, placed)] = _PENDING_HISTORY
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
-        moto_stack["SHIPMENTS_TABLE"]
-    )
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(moto_stack["SHIPMENTS_TABLE"])
     table.put_item(
         Item={
             "merchant_tracking": f"{placed.merchant_id}#OLDKEY1",

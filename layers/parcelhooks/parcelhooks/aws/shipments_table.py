@@ -7,7 +7,8 @@ so the first "#" splits it), sort key `sk`:
   written by ingest with a compare-and-set on `version`;
 - `event#<carrier>#<event_id>`: one item per event, the event as queued, written with a
   condition that it is not there yet: it is also the event's dedupe claim (an event's id is
-  derived from its carrier_event_id). Its `sequence` orders the history.
+  derived from its carrier_event_id). The history is put in order by each event's
+  `sequence` when read.
 
 A state item also holds what the stalled/late sweep needs (`promised_day`, `seen_uf`,
 `told_episodes`)
@@ -253,7 +254,6 @@ class ShipmentsTable:
         item = key | {
             # JSON, not a map (metadata may hold floats DynamoDB would refuse), packed.
             "event": packed_json(event.model_dump_json()),
-            "sequence": event.sequence,
             "expires_at": epoch(expires),
         }
         try:
