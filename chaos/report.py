@@ -511,10 +511,11 @@ Levers, each with the term it moves:
 - **Fan-out duration** (Lambda GB-seconds): the fan-out waits on DynamoDB and the receivers;
   1,024 MB is chosen for CPU. Receivers that answer slowly cost directly here. At 512 MB the
   GB-seconds halve if the duration does not grow by as much.
-- **Delivery-log item size**: each line carries the whole event (for retry and recover),
-  deflated (about half the JSON's bytes), and up to 4 KB of the receiver's answer, and is
-  kept 30 days with PITR. A line over 1 KB costs two write units; its index entry (keys
-  only) one more. The shipment history keeps the event deflated too.
+- **Delivery-log item size**: a line of an event ingest recorded points to the event's
+  shipment-history item (where retry, recover and the delivery detail read it) while that
+  item outlives the line; other lines (tests, alerts, operational events) carry the event
+  deflated. A line holds up to 4 KB of the receiver's answer and is kept 30 days with
+  PITR. A line over 1 KB costs two write units; its index entry (keys only) one more.
 - **Endpoint health**: one read of the records an invocation needs while it sends
   on its own share of a healthy endpoint's lanes (twice `FanoutMaxConcurrency` below the
   endpoint's `max_in_flight`); two conditional `UpdateItem`s per attempt for endpoints

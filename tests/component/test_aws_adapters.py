@@ -13,9 +13,11 @@ from parcelhooks.aws.delivery_log_table import DONE_LOOKUP_LINES, DeliveryLogTab
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.secret_box import KmsOpener, KmsSealer
+from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.core.deliveries import AttemptRecord, LogFilter
 from parcelhooks.core.errors import InvalidCursorError, SecretsUnreadableError
+from parcelhooks.core.ids import event_id_of
 from parcelhooks.core.models import StoredHeader
 from testkit.factories import NOW, attempt_record, shipment_event, subscription
 
@@ -327,3 +329,45 @@ def test_sealed_values_open_and_a_key_that_will_not_open_them_says_so() -> None:
     with pytest.raises(SecretsUnreadableError, match="damaged"):
         KmsOpener(kms).open(damaged)
     # (A disabled key: moto 5.2.5 still decrypts with it, so that case is not checked here.)
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_line_of_a_recorded_event_points_to_its_history_and_is_read_with_it() -> None:
+    shipments = ShipmentsTable(_table("shipments", "merchant_tracking", "sk"))
+    recorded = shipment_event(received_at=NOW, sequence=1)
+    recorded = recorded.model_copy(
+        update={
+            "event_id": event_id_of(
+                recorded.carrier,
+                recorded.merchant_id,
+                recorded.tracking_code,
+                recorded.carrier_event_id,
+            )
+        }
+    )
+    assert shipments.record(recorded, NOW + timedelta(days=90)) is None
+    table = _log_with_its_index()
+    month = timedelta(days=30)
+    writer = DeliveryLogTable(table, month, history_kept=timedelta(days=90))
+    reader = DeliveryLogTable(table, month, CURSORS, history=shipments)
+    test_event = shipment_event(event_id="evt_01TESTEVENTULID")  # a test: not recorded
+    writer.record(
+        [
+            attempt_record(event_id=recorded.event_id, event=recorded, outcome="retry"),
+            attempt_record(delivery_id="dlv_2", event=test_event, outcome="retry"),
+        ]
+    )
+    raw = {i["delivery_id"]: i for i in table.scan()["Items"]}
+    assert "event" not in raw["dlv_1"] and raw["dlv_1"]["carrier"] == recorded.carrier
+    assert "event" in raw["dlv_2"]  # kept: no history item has it
+    latest = reader.latest("dlv_1")
+    assert latest is not None and latest.event == recorded
+    lines, _ = reader.since("sub_1", NOW - timedelta(minutes=1), limit=10)
+    assert {line.delivery_id: line.event for line in lines} == {
+        "dlv_1": recorded,
+        "dlv_2": test_event,
+    }
+    # A history kept no longer than the line: the line keeps its own copy.
+    short = DeliveryLogTable(_table("short", "subscription_id", "sk"), month, history_kept=month)
+    short.record([attempt_record(event_id=recorded.event_id, event=recorded)])
+    assert "event" in short._table.scan()["Items"][0]

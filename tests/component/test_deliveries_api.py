@@ -18,6 +18,7 @@ from testkit.factories import (
     LambdaContextStub,
     api_event,
     attempt_record,
+    carrier_event,
     load_function,
     shipment_event,
 )
@@ -555,3 +556,46 @@ def test_another_merchants_or_an_unknown_delivery_is_404(
     assert _detail(records[0].delivery_id)[0] == 200
     _call("DELETE", f"/v1/subscriptions/{sub['id']}")  # its lines stay until they expire
     assert _detail(records[0].delivery_id)[0] == 404
+
+
+def test_a_line_that_points_to_its_event_s_history_is_retried_and_shown_with_it(
+    sub: dict[str, Any], moto_stack: dict[str, str]
+) -> None:
+    # As the fan-out writes it: the event ingest recorded is read from the shipment history.
+    posted = load_function("ingest").handler(
+        api_event("POST", "/v1/events", carrier_event(), role="carrier", owner_id="correios"),
+        LambdaContextStub(),
+    )
+    event_id = json.loads(posted["body"])["events"][0]["event_id"]
+    [queued] = _queued_events(moto_stack)
+    assert queued.event_id == event_id
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(
+        moto_stack["DELIVERIES_TABLE"]
+    )
+    writer = DeliveryLogTable(table, timedelta(days=30), history_kept=timedelta(days=90))
+    writer.record(
+        [
+            attempt_record(
+                delivery_id=delivery_id(event_id, sub["id"]),
+                event_id=event_id,
+                subscription_id=sub["id"],
+                outcome="exhausted",
+                event=queued,
+            )
+        ]
+    )
+    [line] = [i for i in table.scan()["Items"] if i["event_id"] == event_id]
+    assert "event" not in line
+    status, shown = _call("GET", f"/v1/deliveries/{delivery_id(event_id, sub['id'])}")
+    assert status == 200 and shown["event_id"] == event_id
+    assert shown["body"]["data"]["tracking_code"] == queued.tracking_code
+    status, _ = _call("POST", f"/v1/deliveries/{delivery_id(event_id, sub['id'])}/retry")
+    assert status == 202
+    [job] = _retry_jobs(moto_stack)
+    assert job.event == queued
+
+
+def _queued_events(env: dict[str, str]) -> list[ShipmentEvent]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    got = sqs.receive_message(QueueUrl=env["EVENTS_QUEUE_URL"], MaxNumberOfMessages=10)
+    return [ShipmentEvent.model_validate_json(m["Body"]) for m in got.get("Messages", [])]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from pydantic import TypeAdapter
 
 from parcelhooks.aws.items import batch_get, epoch, packed_json, unpacked_json
 from parcelhooks.aws.pages import CursorSigner, query_page
+from parcelhooks.aws.shipments_table import HistoryRef
 from parcelhooks.core.deliveries import (
     DONE,
     AttemptRecord,
@@ -20,10 +21,19 @@ from parcelhooks.core.deliveries import (
     OutcomeFilter,
     is_valid_status,
 )
+from parcelhooks.core.ids import event_id_of
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.operational import WebhookEvent
 
 EVERY_LINE = LogFilter()
+# A line points to its event's history item only if that item outlives it by this much.
+HISTORY_MARGIN = timedelta(days=1)
+
+
+class RecordedEvents(Protocol):
+    def recorded_events(self, wanted: Sequence[HistoryRef]) -> dict[str, ShipmentEvent]:
+        """The events the shipment history still has of these, by event id."""
+        ...
 
 
 class DeliveryLogTable:
@@ -31,16 +41,35 @@ class DeliveryLogTable:
 
     KEY = frozenset({"subscription_id", "sk"})
 
-    def __init__(self, table: Any, ttl: timedelta, cursors: CursorSigner | None = None) -> None:
+    def __init__(
+        self,
+        table: Any,
+        ttl: timedelta,
+        cursors: CursorSigner | None = None,
+        *,
+        history_kept: timedelta | None = None,
+        history: RecordedEvents | None = None,
+    ) -> None:
         self._table = table
         self._ttl = ttl
         self._cursors = cursors  # only the merchant API hands out cursors
+        # The writer's: how long the shipment history keeps an event (None: never pointed to).
+        self._history_kept = history_kept
+        # The reader's: where a line that points to its event finds it.
+        self._history = history
 
     def record(self, attempts: Sequence[AttemptRecord]) -> None:
+        """A line per attempt. A line keeps its event (for retry and recover) unless the
+        event is one ingest recorded in its shipment's history and that item outlives the
+        line: then the line names its carrier, and the event is read there."""
         with self._table.batch_writer() as batch:
             for attempt in attempts:
                 item = attempt.model_dump(mode="json", exclude_none=True, exclude={"event"})
-                if attempt.event is not None:
+                if isinstance(attempt.event, ShipmentEvent) and self._in_history(
+                    attempt.event, attempt.attempted_at
+                ):
+                    item["carrier"] = attempt.event.carrier
+                elif attempt.event is not None:
                     # JSON, not a map (metadata may hold floats DynamoDB would refuse), packed.
                     item["event"] = packed_json(attempt.event.model_dump_json())
                 if isinstance(attempt.event, ShipmentEvent):
@@ -50,6 +79,36 @@ class DeliveryLogTable:
                 item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
                 item["expires_at"] = epoch(attempt.attempted_at + self._ttl)
                 batch.put_item(Item=item)
+
+    def _in_history(self, event: ShipmentEvent, attempted_at: datetime) -> bool:
+        """Is the event the one ingest recorded (its id is derived from what names it: alerts,
+        tests and events of before have ids of their own), kept past the line's expiry?"""
+        if self._history_kept is None:
+            return False
+        recorded = event.event_id == event_id_of(
+            event.carrier, event.merchant_id, event.tracking_code, event.carrier_event_id
+        )
+        kept_until = event.received_at + self._history_kept
+        return recorded and kept_until >= attempted_at + self._ttl + HISTORY_MARGIN
+
+    def _with_events(
+        self, items: Sequence[dict[str, Any]], records: list[AttemptRecord]
+    ) -> list[AttemptRecord]:
+        """The records, each line that points to its event given it from the history (one
+        read for them all; an event the history no longer has stays missing)."""
+        pointing = [
+            (str(i["merchant_id"]), str(i["tracking_code"]), str(i["carrier"]), str(i["event_id"]))
+            for i in items
+            if "event" not in i and "carrier" in i and "tracking_code" in i
+        ]
+        if not pointing:
+            return records
+        assert self._history is not None, "lines that point to the history need its reader"
+        found = self._history.recorded_events(list(dict.fromkeys(pointing)))
+        return [
+            r if r.event is not None else r.model_copy(update={"event": found.get(r.event_id)})
+            for r in records
+        ]
 
     def page(
         self,
@@ -141,10 +200,12 @@ class DeliveryLogTable:
         return keys, response.get("LastEvaluatedKey")
 
     def _lines(self, keys: Sequence[Mapping[str, Any]]) -> list[AttemptRecord]:
-        """The lines with these keys, in the keys' order (a line gone meanwhile is left out)."""
+        """The lines with these keys, in the keys' order (a line gone meanwhile is left out),
+        with their events."""
         found = self._batch_get(keys)
-        ordered = (found.get((key["subscription_id"], key["sk"])) for key in keys)
-        return [_attempt(item) for item in ordered if item is not None]
+        ordered = [found.get((key["subscription_id"], key["sk"])) for key in keys]
+        items = [item for item in ordered if item is not None]
+        return self._with_events(items, [_attempt(item) for item in items])
 
     def _batch_get(
         self, keys: Sequence[Mapping[str, Any]], projection: Sequence[str] = ()
@@ -156,9 +217,9 @@ class DeliveryLogTable:
         return {(item["subscription_id"], item["sk"]): item for item in items}
 
     def _read(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[AttemptRecord], bool]:
-        """At most `limit` lines of the query; and whether more exist."""
+        """At most `limit` lines of the query, with their events; and whether more exist."""
         items, more = self._items(limit, kwargs)
-        return [_attempt(item) for item in items], more
+        return self._with_events(items, [_attempt(item) for item in items]), more
 
     def _items(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
         """At most `limit` items of the query, page after page; and whether more exist."""
@@ -254,7 +315,9 @@ def cursor_scope(subscription_id: str, only: LogFilter) -> str:
 
 
 def _attempt(item: dict[str, Any]) -> AttemptRecord:
-    fields = {k: v for k, v in item.items() if k not in {"sk", "expires_at", "tracking_code"}}
+    fields = {
+        k: v for k, v in item.items() if k not in {"sk", "expires_at", "tracking_code", "carrier"}
+    }
     fields["latency_ms"] = float(fields["latency_ms"])
     fields["attempt"] = int(fields["attempt"])
     if "status_code" in fields:

@@ -52,6 +52,10 @@ STATE = "state#"
 EVENT = "event#"
 
 
+# (merchant id, tracking code, carrier, event id): where an event's history item is.
+type HistoryRef = tuple[str, str, str, str]
+
+
 def partition(merchant_id: str, tracking_code: str) -> str:
     return f"{merchant_id}#{tracking_code}"
 
@@ -196,6 +200,18 @@ class ShipmentsTable:
             keys[(pk, f"{EVENT}{key.carrier}#{entry.sequence:0{OLD_SEQUENCE_DIGITS}d}")] = found_as
         items = self._batch_get(list(keys))
         return {keys[found]: _history_event(item) for found, item in items.items()}
+
+    def recorded_events(self, wanted: Sequence[HistoryRef]) -> dict[str, ShipmentEvent]:
+        """The recorded events these (merchant, tracking code, carrier, event id) name that
+        the history still has, by event id."""
+        keys = [
+            (partition(merchant_id, tracking_code), _event_sk(carrier, event_id))
+            for merchant_id, tracking_code, carrier, event_id in wanted
+        ]
+        return {
+            str(sk).rsplit("#", 1)[1]: _history_event(item)
+            for (_, sk), item in self._batch_get(keys).items()
+        }
 
     def mark(self, key: ShipmentKey, state: ShipmentState, due_at: datetime | None) -> bool:
         """Write the sweep's marks (`told_episodes`, the next `due_at`) if the stored state

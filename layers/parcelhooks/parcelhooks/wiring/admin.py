@@ -69,7 +69,12 @@ def delivery_admin() -> DeliveryAdmin:
     config = settings()
     log_retention = timedelta(days=config.delivery_log_ttl_days)
     return DeliveryAdmin(
-        log=DeliveryLogTable(clients.table(config.deliveries_table), log_retention, cursors()),
+        log=DeliveryLogTable(
+            clients.table(config.deliveries_table),
+            log_retention,
+            cursors(),
+            history=ShipmentsTable(clients.table(config.shipments_table)),
+        ),
         subscriptions=subscriptions(),
         resender=RetryQueue(clients.sqs(), config.retry_queue_url),
         counts=endpoint_health_table(),

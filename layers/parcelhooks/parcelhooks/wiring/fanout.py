@@ -49,7 +49,9 @@ def build_fanout(config: FanoutSettings) -> Fanout:
         subscriptions=SubscriptionsTable(clients.table(config.subscriptions_table)),
         # The log's lines that end a delivery are what keeps it from being sent twice.
         log=DeliveryLogTable(
-            clients.table(config.deliveries_table), timedelta(days=config.delivery_log_ttl_days)
+            clients.table(config.deliveries_table),
+            timedelta(days=config.delivery_log_ttl_days),
+            history_kept=timedelta(days=config.shipment_ttl_days),
         ),
         retries=RetryQueue(clients.sqs(), config.retry_queue_url),
         dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
