@@ -91,11 +91,10 @@ class DeliveryLogTable:
         kept_until = event.received_at + self._history_kept
         return recorded and kept_until >= attempted_at + self._ttl + HISTORY_MARGIN
 
-    def _with_events(
-        self, items: Sequence[dict[str, Any]], records: list[AttemptRecord]
-    ) -> list[AttemptRecord]:
-        """The records, each line that points to its event given it from the history (one
-        read for them all; an event the history no longer has stays missing)."""
+    def _with_events(self, items: Sequence[dict[str, Any]]) -> list[AttemptRecord]:
+        """The lines as records, each line that points to its event given it from the
+        history (one read for them all; an event the history no longer has stays missing)."""
+        records = [_attempt(item) for item in items]
         pointing = [
             (str(i["merchant_id"]), str(i["tracking_code"]), str(i["carrier"]), str(i["event_id"]))
             for i in items
@@ -205,7 +204,7 @@ class DeliveryLogTable:
         found = self._batch_get(keys)
         ordered = [found.get((key["subscription_id"], key["sk"])) for key in keys]
         items = [item for item in ordered if item is not None]
-        return self._with_events(items, [_attempt(item) for item in items])
+        return self._with_events(items)
 
     def _batch_get(
         self, keys: Sequence[Mapping[str, Any]], projection: Sequence[str] = ()
@@ -219,7 +218,7 @@ class DeliveryLogTable:
     def _read(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[AttemptRecord], bool]:
         """At most `limit` lines of the query, with their events; and whether more exist."""
         items, more = self._items(limit, kwargs)
-        return self._with_events(items, [_attempt(item) for item in items]), more
+        return self._with_events(items), more
 
     def _items(self, limit: int, kwargs: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
         """At most `limit` items of the query, page after page; and whether more exist."""
