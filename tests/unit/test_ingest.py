@@ -52,6 +52,11 @@ def _events(*ids: str, **fields: str) -> list[CarrierEventIn]:
     return [CarrierEventIn.model_validate(event, context={"now": NOW}) for event in sent]
 
 
+def _store(fail_record: Collection[str] = (), written_anyway: bool = False) -> MemoryShipments:
+    """The table on the test's clock (its items expire against NOW, not the machine's)."""
+    return MemoryShipments(lambda: NOW, fail_record, written_anyway)
+
+
 def _ingest(
     store: MemoryShipments, queue: FakeQueue, pool: ThreadPoolExecutor | None = None
 ) -> Ingest:
@@ -65,7 +70,7 @@ def _key(carrier: str = "correios") -> ShipmentKey:
 
 
 def test_history_writes_run_on_the_pool_and_answers_keep_request_order() -> None:
-    store, queue = MemoryShipments(), FakeQueue()
+    store, queue = _store(), FakeQueue()
     ids = [f"ce-{i}" for i in range(40)]
     events = [e for n, i in enumerate(ids) for e in _events(i, tracking_code=f"QB{n:04d}")]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -76,7 +81,7 @@ def test_history_writes_run_on_the_pool_and_answers_keep_request_order() -> None
 
 
 def test_new_events_are_queued_first_with_derived_ids_and_the_carrier_of_the_key() -> None:
-    store, queue = MemoryShipments(), FakeQueue()
+    store, queue = _store(), FakeQueue()
     answer = _ingest(store, queue).accept("correios", _events("a", "b"))
     assert (answer.accepted, answer.duplicates) == (2, 0)
     ids = [e.event_id for e in answer.events]
@@ -87,7 +92,7 @@ def test_new_events_are_queued_first_with_derived_ids_and_the_carrier_of_the_key
 
 
 def test_a_duplicate_is_answered_with_the_same_id_and_queued_again_unmarked_as_stored() -> None:
-    store, queue = MemoryShipments(), FakeQueue()
+    store, queue = _store(), FakeQueue()
     first = _ingest(store, queue).accept("correios", _events("a"))
     again = _ingest(store, queue).accept("correios", _events("a"))
     assert again.events[0].event_id == first.events[0].event_id
@@ -100,7 +105,7 @@ def test_a_duplicate_is_answered_with_the_same_id_and_queued_again_unmarked_as_s
 
 
 def test_the_same_id_from_another_carrier_or_for_another_shipment_is_a_new_event() -> None:
-    store, queue = MemoryShipments(), FakeQueue()
+    store, queue = _store(), FakeQueue()
     _ingest(store, queue).accept("correios", _events("a"))
     other_carrier = _ingest(store, queue).accept("jadlog", _events("a"))
     other_code = _ingest(store, queue).accept("correios", _events("a", tracking_code="QB0001"))
@@ -109,7 +114,7 @@ def test_the_same_id_from_another_carrier_or_for_another_shipment_is_a_new_event
 
 
 def test_a_repeat_inside_one_request_is_placed_and_queued_once() -> None:
-    store, queue = MemoryShipments(), FakeQueue()
+    store, queue = _store(), FakeQueue()
     answer = _ingest(store, queue).accept("correios", _events("a", "a"))
     assert [e.duplicate for e in answer.events] == [False, True]
     assert answer.events[0].event_id == answer.events[1].event_id
@@ -119,7 +124,7 @@ def test_a_repeat_inside_one_request_is_placed_and_queued_once() -> None:
 def test_an_event_sqs_refused_keeps_its_place_and_its_resend_queues_the_stored_copy() -> None:
     # SQS may have queued an event whose send timed out: the resend must be the same
     # event (id and body), so the fan-out's delivery log lookup sends it once.
-    store, queue = MemoryShipments(), FakeQueue(refuse={"b"})
+    store, queue = _store(), FakeQueue(refuse={"b"})
     with pytest.raises(EnqueueFailedError) as refused:
         _ingest(store, queue).accept("correios", _events("a", "b"))
     assert [d["loc"] for d in refused.value.details] == ["carrier_event_id=b"]
@@ -133,7 +138,7 @@ def test_an_event_sqs_refused_keeps_its_place_and_its_resend_queues_the_stored_c
 
 
 def test_an_event_whose_history_write_failed_is_out_of_its_shipment_and_new_on_resend() -> None:
-    store, queue = MemoryShipments(fail_record={"b"}), FakeQueue()
+    store, queue = _store(fail_record={"b"}), FakeQueue()
     with pytest.raises(EnqueueFailedError) as refused:
         _ingest(store, queue).accept("correios", _events("a", "b"))
     assert [d["loc"] for d in refused.value.details] == ["carrier_event_id=b"]
@@ -147,7 +152,7 @@ def test_an_event_whose_history_write_failed_is_out_of_its_shipment_and_new_on_r
 
 
 def test_a_history_write_that_took_effect_unanswered_is_a_duplicate_on_resend() -> None:
-    store, queue = MemoryShipments(fail_record={"a"}, written_anyway=True), FakeQueue()
+    store, queue = _store(fail_record={"a"}, written_anyway=True), FakeQueue()
     with pytest.raises(EnqueueFailedError):
         _ingest(store, queue).accept("correios", _events("a"))
     assert queue.sent == [] and store.states[_key()].entries == ()
@@ -161,7 +166,7 @@ def test_a_history_write_that_took_effect_unanswered_is_a_duplicate_on_resend() 
 
 
 def test_a_request_that_died_after_placing_is_finished_by_the_resend_in_the_same_place() -> None:
-    store, queue = MemoryShipments(), FakeQueue()
+    store, queue = _store(), FakeQueue()
     book = ShipmentBook(store, RETENTION, clock=lambda: NOW)
     [placed] = book.place([to_shipment_event(_events("a")[0], "correios", NOW)]).events
     resend = _ingest(store, queue).accept("correios", _events("a"))
@@ -172,7 +177,7 @@ def test_a_request_that_died_after_placing_is_finished_by_the_resend_in_the_same
 
 
 def test_a_request_that_died_while_queueing_is_finished_by_the_resend() -> None:
-    store = MemoryShipments()
+    store = _store()
     with pytest.raises(RuntimeError):
         _ingest(store, ExplodingQueue()).accept("correios", _events("a", "b"))
     queue = FakeQueue()
@@ -183,7 +188,7 @@ def test_a_request_that_died_while_queueing_is_finished_by_the_resend() -> None:
 
 
 def test_a_duplicate_older_than_the_state_remembers_is_not_placed_twice() -> None:
-    store, queue = MemoryShipments(), FakeQueue()
+    store, queue = _store(), FakeQueue()
     ids = [f"ce-{n}" for n in range(MAX_ENTRIES + 3)]
     times = [(NOW - timedelta(hours=30 - n)).isoformat() for n in range(len(ids))]
     for ceid, at in zip(ids, times, strict=True):
@@ -206,7 +211,7 @@ def test_a_shipment_that_cannot_be_placed_records_and_queues_nothing() -> None:
         def save(self, *args: object, **kwargs: object) -> None:
             raise RuntimeError("throttled")
 
-    store, queue = Unwritable(), FakeQueue()
+    store, queue = Unwritable(clock=lambda: NOW), FakeQueue()
     with pytest.raises(EnqueueFailedError):
         _ingest(store, queue).accept("correios", _events("a"))
     assert store.history == {} and queue.sent == []
