@@ -4,9 +4,7 @@ On moto, with concurrent requests and through the handlers: tests/component/test
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -22,6 +20,7 @@ from testkit.factories import (
     history_correction,
     history_event,
 )
+from testkit.shipments import MemoryShipments
 
 T0 = HISTORY_START
 KEY = HISTORY_KEY
@@ -147,21 +146,17 @@ def test_the_state_keeps_the_newest_events_and_always_the_one_just_placed() -> N
 # Placement by ingest: compare-and-set, lost races, events that were not queued
 
 
-class RacingStore:
-    """A store whose first `races` saves lose to a writer that placed `rival` first."""
+class RacingStore(MemoryShipments):
+    """The in-memory table, whose first `races` saves (of the shipment with tracking code
+    `racing`, or any) lose to a writer that placed `rival` first (or changed the state)."""
 
-    def __init__(self, rival: ShipmentEvent | None = None, races: int = 1) -> None:
-        self.state = ShipmentState()
-        self.kept: list[ShipmentEvent] = []
+    def __init__(
+        self, rival: ShipmentEvent | None = None, races: int = 1, racing: str | None = None
+    ) -> None:
+        super().__init__()
         self.rival = rival
         self.races = races
-        self.saves = 0
-
-    def load(self, key: ShipmentKey) -> ShipmentState:
-        return self.state
-
-    def load_many(self, keys: Collection[ShipmentKey]) -> dict[ShipmentKey, ShipmentState]:
-        return {key: self.load(key) for key in keys}
+        self.racing = racing
 
     def save(
         self,
@@ -173,22 +168,17 @@ class RacingStore:
         order_id: str | None = None,
         due_at: datetime | None = None,
     ) -> ShipmentState | None:
-        self.saves += 1
-        if self.races > 0:
+        if self.races > 0 and self.racing in (None, key.tracking_code):
             self.races -= 1
+            self.saves += 1
+            current = self.load(key)
             if self.rival is not None:
-                self.state, _ = self.state.place(self.rival)
+                current, _ = current.place(self.rival)
             else:
-                self.state = ShipmentState(version=self.state.version + 1)
-            return self.state
-        if previous.version != self.state.version:
-            return self.state
-        self.state = state
-        return None
-
-    def record(self, event: ShipmentEvent, expires: datetime) -> ShipmentEvent | None:
-        self.kept.append(event)
-        return None
+                current = ShipmentState(version=current.version + 1)
+            self.states[key] = current
+            return current
+        return super().save(key, state, previous, expires, order_id=order_id, due_at=due_at)
 
 
 def test_a_request_that_loses_the_race_places_its_events_after_the_winners() -> None:
@@ -200,23 +190,13 @@ def test_a_request_that_loses_the_race_places_its_events_after_the_winners() -> 
 
 
 def test_a_shipment_that_keeps_changing_fails_the_request_and_forgets_the_others() -> None:
-    store = RacingStore(races=MAX_PLACE_ATTEMPTS)
-    other = RacingStore(races=0)
-    stores = {"TRK-0001": store, "TRK-0002": other}
-
-    class Routed(RacingStore):
-        def load(self, key: ShipmentKey) -> ShipmentState:
-            return stores[key.tracking_code].load(key)
-
-        def save(self, key: ShipmentKey, *args: Any, **kwargs: Any) -> ShipmentState | None:
-            return stores[key.tracking_code].save(key, *args, **kwargs)
-
-    book = ShipmentBook(Routed(), timedelta(days=30))
+    store = RacingStore(races=MAX_PLACE_ATTEMPTS, racing=KEY.tracking_code)
+    other = event("b", Status.POSTED, 1, tracking_code="TRK-0002")
+    book = ShipmentBook(store, timedelta(days=30))
     with pytest.raises(EnqueueFailedError):
-        book.place(
-            [event("a", Status.POSTED, 1), event("b", Status.POSTED, 1, tracking_code="TRK-0002")]
-        )
-    assert other.state.last_sequence == 1 and other.state.entries == ()  # placed, then forgotten
+        book.place([event("a", Status.POSTED, 1), other])
+    state = store.states[ShipmentKey.of(other)]
+    assert state.last_sequence == 1 and state.entries == ()  # placed, then forgotten
 
 
 # ---------------------------------------------------------------------------------------

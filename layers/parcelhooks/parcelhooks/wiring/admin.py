@@ -73,7 +73,7 @@ def delivery_admin() -> DeliveryAdmin:
             clients.table(config.deliveries_table),
             log_retention,
             cursors(),
-            history=ShipmentsTable(clients.table(config.shipments_table)),
+            history=shipments_table(),
         ),
         subscriptions=subscriptions(),
         resender=RetryQueue(clients.sqs(), config.retry_queue_url),
@@ -84,7 +84,12 @@ def delivery_admin() -> DeliveryAdmin:
 
 @cache
 def shipments() -> Shipments:
-    return Shipments(ShipmentsTable(clients.table(settings().shipments_table)))
+    return Shipments(shipments_table())
+
+
+@cache
+def shipments_table() -> ShipmentsTable:
+    return ShipmentsTable(clients.table(settings().shipments_table))
 
 
 @cache
