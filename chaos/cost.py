@@ -40,8 +40,9 @@ ACCESS_LOG_BYTES = 260
 # Lambda's event source: one ReceiveMessage and one DeleteMessageBatch per batch it hands over.
 ESM_REQUESTS_PER_INVOCATION = 2
 # Tables with a global secondary index, and what it projects: "all" copies every item (its
-# write units and its storage again), "keys" only each item's keys (a write unit per item,
-# and about KEYS_INDEX_ITEM_BYTES stored). The delivery log's `by-delivery-keys` holds keys.
+# write units and its storage again), "keys" only each item's keys (a write unit per entry,
+# and about KEYS_INDEX_ITEM_BYTES stored). The delivery log's two indexes hold keys and are
+# sparse: an entry only for a line that holds its key (capacity.INDEX_KEYS).
 INDEXES = {"DeliveriesTable": "keys"}
 KEYS_INDEX_ITEM_BYTES = 150
 # How long each table keeps the items one event adds (the template's defaults): the delivery
@@ -190,7 +191,7 @@ def _dynamodb_lines(
         if INDEXES.get(table) == "all":
             writes *= 2
         elif INDEXES.get(table) == "keys":
-            writes += sum(c.get("items_written", 0) for c in rows)
+            writes += sum(c.get("index_entries_written", 0) for c in rows)
         reads = sum(c["read_units"] for c in rows)
         usd = (
             writes * prices["dynamodb_write_per_million"]
@@ -221,7 +222,8 @@ def _storage_lines(
         if INDEXES.get(table) == "all":
             stored *= 2
         elif INDEXES.get(table) == "keys":
-            stored += items * (KEYS_INDEX_ITEM_BYTES + ITEM_OVERHEAD_BYTES)
+            entries = sum(c.get("index_entries_written", 0) for c in rows)
+            stored += entries * (KEYS_INDEX_ITEM_BYTES + ITEM_OVERHEAD_BYTES)
         recovered = table in PITR_TABLES
         per_gb_month = prices["dynamodb_storage_gb_month"] + (
             prices["dynamodb_pitr_gb_month"] if recovered else 0.0

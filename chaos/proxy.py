@@ -43,6 +43,7 @@ class CallCount:
     write_units: float = 0.0
     items_written: int = 0
     item_bytes_written: int = 0
+    index_entries_written: int = 0
 
     def add(self, other: CallCount) -> None:
         for name, value in asdict(other).items():
@@ -97,6 +98,7 @@ def count_call(
         write_units=units.write,
         items_written=units.items_written,
         item_bytes_written=units.item_bytes_written,
+        index_entries_written=units.index_entries_written,
     )
     return operation, resource_of(operation, request), call
 

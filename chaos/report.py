@@ -460,8 +460,10 @@ How the figures were measured:
 - **DynamoDB capacity units**: from the items in each request and response, by AWS's item-size
   rules (`chaos/capacity.py`): a write unit per started KB written (a failed conditional write
   still takes one), a read unit per started 4 KB read (half for an eventually consistent
-  read). Each delivery-log line also writes its `by-delivery-keys` index entry (keys only: a
-  write unit, about 150 bytes).
+  read). A delivery-log line that holds a sparse index's key (attempted 15 minutes or more
+  after its event: `by-late-attempt`; of a delivery id from before ids held their time:
+  `by-delivery-keys`) also writes that index's entry (keys only: a write unit, about 150
+  bytes); the others are found by their delivery id in the table and write nothing more.
 - **Lambda durations and log bytes**: MiniStack writes a `REPORT RequestId … Duration … Memory
   Size` line per invocation to the function's CloudWatch Logs group, like Lambda; the run reads
   them (and sums the bytes of every log line) with `filter_log_events` over each phase. The
@@ -515,7 +517,7 @@ Levers, each with the term it moves:
   shipment-history item (where retry, recover and the delivery detail read it) while that
   item outlives the line; other lines (tests, alerts, operational events) carry the event
   deflated. A line holds up to 4 KB of the receiver's answer and is kept 30 days with
-  PITR. A line over 1 KB costs two write units; its index entry (keys only) one more.
+  PITR. A line over 1 KB costs two write units; a late line's index entry one more.
 - **Endpoint health**: one read of the records an invocation needs while it sends
   on its own share of a healthy endpoint's lanes (twice `FanoutMaxConcurrency` below the
   endpoint's `max_in_flight`); two conditional `UpdateItem`s per attempt for endpoints
@@ -544,8 +546,9 @@ and compare-and-set as measured; one write per event for the record of its deliv
 outcome, {floor_bytes} bytes each on top of the event); each item stored as long as its
 table keeps it today (the history `ShipmentQuietDays`, the log `DeliveryLogRetentionDays`)
 with point-in-time recovery. Ingest is that design (a history item per event that is its
-dedupe claim, beside the state); the delivery log is not: it writes a line and its
-keys-only index entry per delivery.
+dedupe claim, beside the state); the delivery log writes one item per delivery (a line
+filed under its event's time, found by its delivery id without an index), not one per
+event: each subscription's list is read from its own partition.
 
 {targets}
 

@@ -19,8 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from parcelhooks.core.deliveries import AttemptRecord, Outcome
-from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.deliveries import AttemptRecord, Outcome, delivery_id_of
 from parcelhooks.core.models import CarrierStatus, ShipmentEvent, Subscription
 from parcelhooks.core.operational import OperationalEvent, SubscriptionDisabled, WebhookEvent
 from parcelhooks.core.shipments import ShipmentKey
@@ -100,7 +99,7 @@ def held_attempt(
 ) -> AttemptRecord:
     """A log line as the fan-out writes it for a disabled subscription."""
     return attempt_record(
-        delivery_id=delivery_id(event.event_id, subscription_id),
+        delivery_id=delivery_id_of(event, subscription_id),
         event_id=event.event_id,
         event_type=event.type,
         subscription_id=subscription_id,

@@ -18,7 +18,7 @@ from parcelhooks.core.deliveries import DONE, AttemptRecord, DeadLetter, Deliver
 from parcelhooks.core.errors import SecretsUnavailableError, SecretsUnreadableError
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
 from parcelhooks.core.models import Subscription
-from parcelhooks.core.operational import DisabledBy, OperationalEvent
+from parcelhooks.core.operational import DisabledBy, OperationalEvent, WebhookEvent
 from parcelhooks.delivery.fanout import Fanout, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.sender import WebhookRequest
@@ -154,9 +154,14 @@ class FakeLog:
             raise UnavailableError("delivery log")
         self.attempts.extend(attempts)
 
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
+    def delivered(self, event: WebhookEvent, subscription_ids: Sequence[str]) -> set[str]:
         self.lookups += 1
-        return {a.delivery_id for a in self.attempts if a.outcome in DONE} & set(delivery_ids)
+        ended = {
+            a.subscription_id
+            for a in self.attempts
+            if a.outcome in DONE and a.event_id == event.event_id
+        }
+        return ended & set(subscription_ids)
 
     @property
     def done(self) -> set[str]:

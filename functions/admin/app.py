@@ -185,7 +185,7 @@ def send_test_event(subscription_id: str) -> Response[str]:
 @app.get(
     "/v1/subscriptions/<subscription_id>/deliveries",
     tags=["deliveries"],
-    responses=ok(200, AttemptPage, "Attempts, newest first"),
+    responses=ok(200, AttemptPage, "Attempts, newest event first"),
 )
 def list_deliveries(
     subscription_id: str,
@@ -203,15 +203,22 @@ def list_deliveries(
     ] = None,
     since: Annotated[
         Timestamp | None,
-        Query(description="RFC 3339 with an offset: lines from this second on."),
+        Query(
+            description="RFC 3339 with an offset: deliveries of events taken in from this "
+            "second on."
+        ),
     ] = None,
     until: Annotated[
         Timestamp | None,
-        Query(description="RFC 3339 with an offset: lines up to this second, included."),
+        Query(
+            description="RFC 3339 with an offset: deliveries of events taken in up to this "
+            "second, included."
+        ),
     ] = None,
 ) -> AttemptPage:
-    """Every attempt, newest first: status code, latency, error, attempt number, next attempt;
-    and the deliveries not attempted (`skipped_stale`, `held`). The filters combine; pages
+    """Every attempt, newest event first with each delivery's attempts together: status
+    code, latency, error, attempt number, next attempt; and the deliveries not attempted
+    (`skipped_stale`, `held`). The filters combine; pages
     may come up short, even empty, while `next_cursor` says there is more; a cursor is good
     only with the filters it was handed out under."""
     only = LogFilter(

@@ -23,17 +23,23 @@ KNOWN_MERCHANTS = ("merchant-a", "merchant-b", "demo-merchant")
 TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
 
 
+def create_template_table(name: str, table_name: str | None = None) -> Any:
+    """The template's table `name` (its keys and indexes) in moto, as `table_name`."""
+    properties = resources("AWS::DynamoDB::Table")[name]
+    table: dict[str, Any] = {
+        k: with_default_conditions(properties[k]) for k in TABLE_PROPERTIES if k in properties
+    }
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    return dynamodb.create_table(TableName=table_name or name, **table)
+
+
 def build_stack() -> dict[str, str]:
     """Create the template's tables, queues and keys (inside moto), and verify its e-mail
     sender; the functions' environment."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     physical: dict[str, str] = {}
-    for name, properties in resources("AWS::DynamoDB::Table").items():
-        table: dict[str, Any] = {
-            k: with_default_conditions(properties[k]) for k in TABLE_PROPERTIES if k in properties
-        }
-        dynamodb.create_table(TableName=name, **table)
+    for name in resources("AWS::DynamoDB::Table"):
+        create_template_table(name)
         physical[name] = name
     for name in resources("AWS::SQS::Queue"):
         physical[name] = sqs.create_queue(QueueName=name)["QueueUrl"]

@@ -15,11 +15,12 @@ from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.secret_box import KmsOpener, KmsSealer
 from parcelhooks.aws.shipments_table import ShipmentsTable
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
-from parcelhooks.core.deliveries import AttemptRecord, LogFilter
+from parcelhooks.core.deliveries import AttemptRecord, LogFilter, delivery_id_of
 from parcelhooks.core.errors import InvalidCursorError, SecretsUnreadableError
-from parcelhooks.core.ids import event_id_of
-from parcelhooks.core.models import StoredHeader
+from parcelhooks.core.ids import event_id_of, legacy_delivery_id
+from parcelhooks.core.models import ShipmentEvent, StoredHeader
 from testkit.factories import NOW, attempt_record, shipment_event, subscription
+from tests.component.stack import create_template_table
 
 CURSORS = CursorSigner(lambda: b"k" * 32)
 
@@ -93,9 +94,14 @@ def test_subscriptions_page_in_order_and_stay_with_their_merchant() -> None:
     assert table.delete("merchant-a", "sub_0") is True
 
 
+# A delivery of the factories' event (received at NOW) to sub_1.
+DLV = delivery_id_of(shipment_event(), "sub_1")
+
+
 def _attempt(n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
     retrying = outcome == "retry"
     return attempt_record(
+        delivery_id=DLV,
         attempt=n,
         attempted_at=NOW + timedelta(minutes=at_minute),
         outcome=outcome,
@@ -107,9 +113,7 @@ def _attempt(n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
 
 @pytest.mark.usefixtures("aws")
 def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> None:
-    log = DeliveryLogTable(
-        _table("deliveries", "subscription_id", "sk"), timedelta(days=30), CURSORS
-    )
+    log = DeliveryLogTable(_log_table(), timedelta(days=30), CURSORS)
     log.record([_attempt(1, 0), _attempt(2, 5)])
     log.record([_attempt(3, 10, outcome="delivered")])
     newest, cursor = log.page("sub_1", 10, None)
@@ -126,7 +130,7 @@ def test_the_delivery_log_keeps_every_field_newest_first_with_a_30_day_ttl() -> 
 
 @pytest.mark.usefixtures("aws")
 def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
-    table = _table("deliveries", "subscription_id", "sk")
+    table = _log_table()
     log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
     event = shipment_event()
     log.record([_attempt(1, 0).model_copy(update={"event": event}), _attempt(2, 5)])
@@ -148,97 +152,168 @@ def test_the_delivery_log_pages_filters_and_finds_by_delivery() -> None:
         log.page("sub_other", 2, cursor)
 
 
-@pytest.mark.usefixtures("aws")
-def test_the_delivery_log_filters_by_type_tracking_code_and_time_on_dynamodb() -> None:
-    log = DeliveryLogTable(
-        _table("deliveries", "subscription_id", "sk"), timedelta(days=30), CURSORS
+def _line_of(event: ShipmentEvent, n: int, at_minute: int, outcome: str = "retry") -> AttemptRecord:
+    """Attempt `n` of the event's delivery to sub_1, made `at_minute` after NOW."""
+    return _attempt(n, at_minute, outcome).model_copy(
+        update={
+            "delivery_id": delivery_id_of(event, "sub_1"),
+            "event_id": event.event_id,
+            "event_type": event.type,
+            "event": event,
+        }
     )
-    delivered = shipment_event(event_id="evt_d", tracking_code="QB123456785BR")
-    moving = shipment_event(event_id="evt_m", tracking_code="JT0001", status="in_transit")
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_delivery_log_filters_by_type_tracking_code_and_event_time_on_dynamodb() -> None:
+    log = DeliveryLogTable(_log_table(), timedelta(days=30), CURSORS)
+    at = NOW.replace(microsecond=0)  # the events' times: whole seconds, as the filters read
+    delivered = shipment_event(event_id="evt_d", tracking_code="QB123456785BR", now=at)
+    moving = shipment_event(
+        event_id="evt_m", tracking_code="JT0001", status="in_transit", now=at + timedelta(minutes=5)
+    )
+    unkept = shipment_event(event_id="evt_x", now=at + timedelta(minutes=15))
     log.record(
         [
-            _attempt(1, 0).model_copy(update={"event": delivered}),
-            _attempt(2, 5).model_copy(update={"event": moving, "event_type": moving.type}),
-            _attempt(3, 10, outcome="delivered").model_copy(update={"event": delivered}),
-            _attempt(4, 15),  # no event kept: no tracking code either
+            _line_of(delivered, 1, 0),
+            _line_of(moving, 1, 5),
+            _line_of(delivered, 2, 10, outcome="delivered"),
+            # No event kept: no tracking code either.
+            _line_of(unkept, 1, 15).model_copy(update={"event": None}),
         ]
     )
 
-    def attempts(only: LogFilter) -> list[int]:
+    def lines(only: LogFilter) -> list[tuple[str, int]]:
         records, _ = log.page("sub_1", 10, None, only)
-        return [a.attempt for a in records]
+        return [(a.event_id, a.attempt) for a in records]
 
-    assert attempts(LogFilter(event_type="shipment.in_transit")) == [2]
-    assert attempts(LogFilter(tracking_code="QB123456785BR")) == [3, 1]
-    assert attempts(LogFilter(since=NOW + timedelta(minutes=5))) == [4, 3, 2]
-    assert attempts(LogFilter(until=NOW + timedelta(minutes=5))) == [2, 1]
-    between = LogFilter(since=NOW + timedelta(minutes=5), until=NOW + timedelta(minutes=10))
-    assert attempts(between) == [3, 2]
+    # Newest event first, a delivery's lines together, newest attempt first.
+    assert lines(LogFilter()) == [("evt_x", 1), ("evt_m", 1), ("evt_d", 2), ("evt_d", 1)]
+    assert lines(LogFilter(event_type="shipment.in_transit")) == [("evt_m", 1)]
+    assert lines(LogFilter(tracking_code="QB123456785BR")) == [("evt_d", 2), ("evt_d", 1)]
+    # since and until read the event's time (when parcelhooks took it in), both included.
+    assert lines(LogFilter(since=at + timedelta(minutes=5))) == [("evt_x", 1), ("evt_m", 1)]
+    until = lines(LogFilter(until=at + timedelta(minutes=5)))
+    assert until == [("evt_m", 1), ("evt_d", 2), ("evt_d", 1)]
+    between = LogFilter(since=at + timedelta(minutes=5), until=at + timedelta(minutes=10))
+    assert lines(between) == [("evt_m", 1)]
     combined = LogFilter(
-        outcome="failure", tracking_code="QB123456785BR", since=NOW, until=NOW + timedelta(1)
+        outcome="failure", tracking_code="QB123456785BR", since=at, until=at + timedelta(1)
     )
-    assert attempts(combined) == [1]
-
-
-def _log_with_its_index() -> Any:
-    """The deliveries table with its keys-only by-delivery index, as template.yaml makes it."""
-    table = _table("deliveries", "subscription_id", "sk")
-    table.update(
-        AttributeDefinitions=[{"AttributeName": "delivery_id", "AttributeType": "S"}],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "by-delivery-keys",
-                    "KeySchema": [
-                        {"AttributeName": "delivery_id", "KeyType": "HASH"},
-                        {"AttributeName": "sk", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            }
-        ],
-    )
-    return table
+    assert lines(combined) == [("evt_d", 1)]
 
 
 @pytest.mark.usefixtures("aws")
-def test_a_deliverys_attempts_are_read_newest_first_up_to_a_limit() -> None:
-    table = _log_with_its_index()
+def test_a_line_is_one_item_found_by_its_delivery_id_without_an_index() -> None:
+    table = _log_table()
     log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
     log.record([_attempt(n, n) for n in (1, 2, 3)])
-    log.record([_attempt(1, 4).model_copy(update={"delivery_id": "dlv_other"})])
-    every, more = log.attempts_of("dlv_1", limit=10)
-    assert [a.attempt for a in every] == [3, 2, 1] and not more
-    newest, more = log.attempts_of("dlv_1", limit=2)
+    other = shipment_event(event_id="evt_other")
+    log.record([_line_of(other, 1, 4)])
+    # No line holds an index's key: each is one write, and nothing else is written.
+    assert all({"delivery_id", "late_at"}.isdisjoint(i) for i in table.scan()["Items"])
+    every, more = log.attempts_of(DLV, ["sub_0", "sub_1"], limit=10)
+    assert [(a.delivery_id, a.attempt) for a in every] == [(DLV, 3), (DLV, 2), (DLV, 1)]
+    assert not more
+    newest, more = log.attempts_of(DLV, ["sub_1"], limit=2)
     assert [a.attempt for a in newest] == [3, 2] and more
-    latest = log.latest("dlv_1")
+    latest = log.latest(DLV, ["sub_1"])
     assert latest is not None and latest.attempt == 3
-    assert log.attempts_of("dlv_none", limit=10) == ([], False)
+    # Only the merchant's own subscriptions are looked in.
+    assert log.attempts_of(DLV, ["sub_2"], limit=10) == ([], False)
+    unknown = delivery_id_of(shipment_event(event_id="evt_none"), "sub_1")
+    assert log.attempts_of(unknown, ["sub_1"], limit=10) == ([], False)
+
+
+@pytest.mark.usefixtures("aws")
+def test_recover_s_read_finds_every_line_attempted_since_however_old_its_event() -> None:
+    table = _log_table()
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
+    old = shipment_event(event_id="evt_old", now=NOW - timedelta(days=3))
+    recent = shipment_event(event_id="evt_recent", now=NOW - timedelta(minutes=10))
+    log.record(
+        [
+            _line_of(old, 1, -3 * 24 * 60),
+            _line_of(old, 2, 1),  # a merchant's retry three days on: late
+            _line_of(recent, 1, -10),
+            _line_of(recent, 2, 2),  # the schedule's retry, 12 minutes on: not late
+            *(_line_of(shipment_event(event_id=f"evt_{i}", now=NOW), 1, 3) for i in range(3)),
+        ]
+    )
+    late = [i for i in table.scan()["Items"] if "late_at" in i]
+    assert [(i["event_id"], int(i["attempt"])) for i in late] == [("evt_old", 2)]
+    lines, more = log.since("sub_1", NOW, limit=10)
+    assert [(a.event_id, a.attempt) for a in lines[:2]] == [("evt_old", 2), ("evt_recent", 2)]
+    assert sorted(a.event_id for a in lines[2:]) == ["evt_0", "evt_1", "evt_2"] and not more
+    assert [a.attempted_at for a in lines] == sorted(a.attempted_at for a in lines)
+    assert lines[0].event == old
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_legacy_delivery_id_s_lines_are_filed_and_found_as_before() -> None:
+    # Lines written before delivery ids held their event's time: by attempt time, in the
+    # by-delivery index; retry, the detail and the fan-out still find them.
+    table = _log_table()
+    log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
+    event = shipment_event()
+    legacy = legacy_delivery_id(event.event_id, "sub_1")
+    log.record([_attempt(n, n).model_copy(update={"delivery_id": legacy}) for n in (1, 2, 3)])
+    log.record([_attempt(1, 4).model_copy(update={"delivery_id": "dlv_other"})])
+    assert all(i["delivery_id"] == i["sk"].split("#")[1] for i in table.scan()["Items"])
+    every, more = log.attempts_of(legacy, [], limit=10)
+    assert [a.attempt for a in every] == [3, 2, 1] and not more
+    newest, more = log.attempts_of(legacy, [], limit=2)
+    assert [a.attempt for a in newest] == [3, 2] and more
+    latest = log.latest(legacy, [])
+    assert latest is not None and latest.attempt == 3
+    assert log.attempts_of("dlv_none", [], limit=10) == ([], False)
+
+
+def _log_table() -> Any:
+    """The deliveries table with its indexes, as template.yaml makes it."""
+    return create_template_table("DeliveriesTable", "deliveries")
 
 
 @pytest.mark.usefixtures("aws")
 def test_the_log_tells_which_deliveries_ended_from_their_lines() -> None:
-    log = DeliveryLogTable(_log_with_its_index(), timedelta(days=30))
+    log = DeliveryLogTable(_log_table(), timedelta(days=30))
+    event = shipment_event()
 
-    def line(delivery: str, n: int, outcome: str) -> AttemptRecord:
-        return _attempt(n, n, outcome).model_copy(update={"delivery_id": delivery})
+    def line(subscription_id: str, n: int, outcome: str, *, legacy: bool = False) -> AttemptRecord:
+        dlv = (
+            legacy_delivery_id(event.event_id, subscription_id)
+            if legacy
+            else delivery_id_of(event, subscription_id)
+        )
+        return _attempt(n, n, outcome).model_copy(
+            update={"delivery_id": dlv, "subscription_id": subscription_id}
+        )
 
     log.record(
         [
-            line("dlv_ok", 1, "retry"),
-            line("dlv_ok", 2, "delivered"),
-            line("dlv_ok", 3, "deferred"),  # a redelivery's line after the success
-            line("dlv_stale", 1, "skipped_stale"),
-            line("dlv_failing", 1, "retry"),
-            line("dlv_held", 1, "held"),
-            line("dlv_long", 1, "delivered"),
-            # More lines after the success than one page of the index holds.
-            *(line("dlv_long", n, "deferred") for n in range(2, 3 + 2 * DONE_LOOKUP_LINES)),
+            line("sub_ok", 1, "retry"),
+            line("sub_ok", 2, "delivered"),
+            line("sub_ok", 3, "deferred"),  # a redelivery's line after the success
+            line("sub_stale", 1, "skipped_stale"),
+            line("sub_failing", 1, "retry"),
+            line("sub_held", 1, "held"),
+            line("sub_long", 1, "delivered"),
+            # More lines after the success than one page of the legacy index holds.
+            *(line("sub_long", n, "deferred") for n in range(2, 3 + 2 * DONE_LOOKUP_LINES)),
+            # Written before delivery ids held their event's time.
+            line("sub_legacy", 1, "delivered", legacy=True),
+            line("sub_legacy_failing", 1, "retry", legacy=True),
+            *(line("sub_legacy_long", n, "deferred", legacy=True) for n in range(2, 45)),
+            line("sub_legacy_long", 1, "delivered", legacy=True),
         ]
     )
-    ids = ["dlv_ok", "dlv_stale", "dlv_failing", "dlv_held", "dlv_long"]
-    ids += [f"dlv_{i}" for i in range(120)]
-    assert log.delivered(ids) == {"dlv_ok", "dlv_stale", "dlv_long"}
+    subscriptions = ["sub_ok", "sub_stale", "sub_failing", "sub_held", "sub_long"]
+    subscriptions += ["sub_legacy", "sub_legacy_failing", "sub_legacy_long"]
+    subscriptions += [f"sub_{i}" for i in range(20)]
+    ended = {"sub_ok", "sub_stale", "sub_long", "sub_legacy", "sub_legacy_long"}
+    assert log.delivered(event, subscriptions) == ended
+    # Another event's deliveries to the same subscriptions are their own.
+    assert log.delivered(shipment_event(event_id="evt_2"), subscriptions) == set()
 
 
 @pytest.mark.usefixtures("aws")
@@ -272,7 +347,7 @@ def test_replace_refuses_to_overwrite_a_change_made_meanwhile() -> None:
 
 @pytest.mark.usefixtures("aws")
 def test_a_line_stored_with_an_impossible_status_reads_back_without_one() -> None:
-    table = _table("deliveries", "subscription_id", "sk")
+    table = _log_table()
     log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
     log.record([_attempt(1, 0)])
     [item] = table.scan()["Items"]
@@ -283,7 +358,7 @@ def test_a_line_stored_with_an_impossible_status_reads_back_without_one() -> Non
 
 @pytest.mark.usefixtures("aws")
 def test_a_line_keeps_its_event_packed_and_reads_lines_written_before_packing() -> None:
-    table = _table("deliveries", "subscription_id", "sk")
+    table = _log_table()
     log = DeliveryLogTable(table, timedelta(days=30), CURSORS)
     event = shipment_event()
     packed = _attempt(1, 0).model_copy(update={"event": event})
@@ -346,28 +421,36 @@ def test_a_line_of_a_recorded_event_points_to_its_history_and_is_read_with_it() 
         }
     )
     assert shipments.record(recorded, NOW + timedelta(days=90)) is None
-    table = _log_with_its_index()
+    table = _log_table()
     month = timedelta(days=30)
     writer = DeliveryLogTable(table, month, history_kept=timedelta(days=90))
     reader = DeliveryLogTable(table, month, CURSORS, history=shipments)
     test_event = shipment_event(event_id="evt_01TESTEVENTULID")  # a test: not recorded
+    dlv_1, dlv_2 = delivery_id_of(recorded, "sub_1"), delivery_id_of(test_event, "sub_1")
     writer.record(
         [
-            attempt_record(event_id=recorded.event_id, event=recorded, outcome="retry"),
-            attempt_record(delivery_id="dlv_2", event=test_event, outcome="retry"),
+            attempt_record(
+                delivery_id=dlv_1, event_id=recorded.event_id, event=recorded, outcome="retry"
+            ),
+            attempt_record(
+                delivery_id=dlv_2, event_id=test_event.event_id, event=test_event, outcome="retry"
+            ),
         ]
     )
-    raw = {i["delivery_id"]: i for i in table.scan()["Items"]}
-    assert "event" not in raw["dlv_1"] and raw["dlv_1"]["carrier"] == recorded.carrier
-    assert "event" in raw["dlv_2"]  # kept: no history item has it
-    latest = reader.latest("dlv_1")
+    raw = {i["event_id"]: i for i in table.scan()["Items"]}
+    pointing = raw[recorded.event_id]
+    assert "event" not in pointing and pointing["carrier"] == recorded.carrier
+    assert "event" in raw[test_event.event_id]  # kept: no history item has it
+    latest = reader.latest(dlv_1, ["sub_1"])
     assert latest is not None and latest.event == recorded
     lines, _ = reader.since("sub_1", NOW - timedelta(minutes=1), limit=10)
     assert {line.delivery_id: line.event for line in lines} == {
-        "dlv_1": recorded,
-        "dlv_2": test_event,
+        dlv_1: recorded,
+        dlv_2: test_event,
     }
     # A history kept no longer than the line: the line keeps its own copy.
-    short = DeliveryLogTable(_table("short", "subscription_id", "sk"), month, history_kept=month)
+    short = DeliveryLogTable(
+        create_template_table("DeliveriesTable", "short"), month, history_kept=month
+    )
     short.record([attempt_record(event_id=recorded.event_id, event=recorded)])
     assert "event" in short._table.scan()["Items"][0]

@@ -10,8 +10,7 @@ import pytest
 
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.pages import CursorSigner
-from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob
-from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob, delivery_id_of
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.delivery.webhook import webhook_body
 from testkit.factories import (
@@ -60,7 +59,7 @@ def _attempts(
     event = shipment_event(event_id=event_id)
     return [
         attempt_record(
-            delivery_id=delivery_id(event_id, sub_id),
+            delivery_id=delivery_id_of(event, sub_id),
             event_id=event_id,
             subscription_id=sub_id,
             attempt=n,
@@ -240,7 +239,7 @@ def _line(
     attempt: int = 1,
 ) -> AttemptRecord:
     return attempt_record(
-        delivery_id=delivery_id(event.event_id, sub_id),
+        delivery_id=delivery_id_of(event, sub_id),
         event_id=event.event_id,
         event_type=event.type,
         subscription_id=sub_id,
@@ -256,10 +255,14 @@ _HOUR_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 @pytest.fixture
 def mixed(sub: dict[str, Any], log: DeliveryLogTable) -> dict[str, datetime]:
-    """Four lines a minute apart, of two types and two tracking codes; returns their times."""
-    delivered = shipment_event(event_id="evt_d", tracking_code="QB123456785BR")
-    moving = shipment_event(event_id="evt_m", tracking_code="JT-0001", status="in_transit")
+    """Four lines a minute apart, of two types and two tracking codes: the events taken in at
+    `a` (in transit) and `b` (delivered), their second attempts at `c` and `d`; returns the
+    times."""
     at = {name: _HOUR_AGO + timedelta(minutes=n) for n, name in enumerate("abcd")}
+    delivered = shipment_event(event_id="evt_d", tracking_code="QB123456785BR", now=at["b"])
+    moving = shipment_event(
+        event_id="evt_m", tracking_code="JT-0001", status="in_transit", now=at["a"]
+    )
     log.record(
         [
             _line(sub["id"], moving, at["a"]),
@@ -307,17 +310,25 @@ def test_a_line_written_before_the_log_kept_tracking_codes_never_matches_one(
     assert _listed(sub["id"]) == [("evt_old", 1)]
 
 
-def test_the_log_is_filtered_by_time_both_ends_included(
+def test_the_log_lists_newest_event_first_with_a_delivery_s_attempts_together(
     sub: dict[str, Any], mixed: dict[str, datetime]
 ) -> None:
-    b, c = mixed["b"].isoformat(), mixed["c"].isoformat()
-    assert _listed(sub["id"], since=b) == [("evt_d", 2), ("evt_m", 2), ("evt_d", 1)]
-    assert _listed(sub["id"], until=b) == [("evt_d", 1), ("evt_m", 1)]
-    assert _listed(sub["id"], since=b, until=c) == [("evt_m", 2), ("evt_d", 1)]
+    assert _listed(sub["id"]) == [("evt_d", 2), ("evt_d", 1), ("evt_m", 2), ("evt_m", 1)]
+
+
+def test_the_log_is_filtered_by_event_time_both_ends_included(
+    sub: dict[str, Any], mixed: dict[str, datetime]
+) -> None:
+    a, b, c = mixed["a"].isoformat(), mixed["b"].isoformat(), mixed["c"].isoformat()
+    # A delivery's lines go with its event's time: evt_m's second attempt, made at `c`, too.
+    assert _listed(sub["id"], since=b) == [("evt_d", 2), ("evt_d", 1)]
+    assert _listed(sub["id"], until=a) == [("evt_m", 2), ("evt_m", 1)]
+    assert _listed(sub["id"], since=a, until=a) == [("evt_m", 2), ("evt_m", 1)]
+    assert _listed(sub["id"], since=c) == []
     # Any offset names the same instant; `Z` too.
-    in_sao_paulo = mixed["c"].astimezone(timezone(timedelta(hours=-3))).isoformat()
+    in_sao_paulo = mixed["b"].astimezone(timezone(timedelta(hours=-3))).isoformat()
     zulu = mixed["b"].isoformat().replace("+00:00", "Z")
-    assert _listed(sub["id"], since=zulu, until=in_sao_paulo) == [("evt_m", 2), ("evt_d", 1)]
+    assert _listed(sub["id"], since=zulu, until=in_sao_paulo) == [("evt_d", 2), ("evt_d", 1)]
 
 
 def test_every_filter_combines_with_the_others(
@@ -576,7 +587,7 @@ def test_a_line_that_points_to_its_event_s_history_is_retried_and_shown_with_it(
     writer.record(
         [
             attempt_record(
-                delivery_id=delivery_id(event_id, sub["id"]),
+                delivery_id=delivery_id_of(queued, sub["id"]),
                 event_id=event_id,
                 subscription_id=sub["id"],
                 outcome="exhausted",
@@ -586,10 +597,11 @@ def test_a_line_that_points_to_its_event_s_history_is_retried_and_shown_with_it(
     )
     [line] = [i for i in table.scan()["Items"] if i["event_id"] == event_id]
     assert "event" not in line
-    status, shown = _call("GET", f"/v1/deliveries/{delivery_id(event_id, sub['id'])}")
+    dlv = delivery_id_of(queued, sub["id"])
+    status, shown = _call("GET", f"/v1/deliveries/{dlv}")
     assert status == 200 and shown["event_id"] == event_id
     assert shown["body"]["data"]["tracking_code"] == queued.tracking_code
-    status, _ = _call("POST", f"/v1/deliveries/{delivery_id(event_id, sub['id'])}/retry")
+    status, _ = _call("POST", f"/v1/deliveries/{dlv}/retry")
     assert status == 202
     [job] = _retry_jobs(moto_stack)
     assert job.event == queued

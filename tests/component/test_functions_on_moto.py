@@ -17,17 +17,19 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from devstack.template import parameter_default
 from parcelhooks.auth.keys import create_key, generate_key
 from parcelhooks.aws.api_keys_table import ApiKeysTable
+from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.queues import FIRST_QUEUED
 from parcelhooks.aws.subscriptions_table import SubscriptionsTable
 from parcelhooks.core.api_keys import Role, Vocabulary
-from parcelhooks.core.deliveries import DeliveryJob
-from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.deliveries import DeliveryJob, delivery_id_of
+from parcelhooks.core.ids import legacy_delivery_id
 from parcelhooks.wiring import fanout as fanout_wiring
 from parcelhooks.wiring import ingest as ingest_wiring
 from testkit.factories import (
     EVENTS_DIR,
     LambdaContextStub,
     api_event,
+    attempt_record,
     carrier_event,
     load_function,
     shipment_event,
@@ -92,7 +94,7 @@ def fanout_app(moto_stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> A
 def _retry_job(attempt: int, due_at: datetime) -> DeliveryJob:
     event = shipment_event(event_id="evt_iam")
     return DeliveryJob(
-        delivery_id=delivery_id(event.event_id, "sub_failing"),
+        delivery_id=delivery_id_of(event, "sub_failing"),
         event=event,
         subscription_id="sub_failing",
         merchant_id="merchant-a",
@@ -130,6 +132,30 @@ def test_the_fanout_logs_marks_retries_and_disables_through_aws(
         ("sub_gone", "held"),
         ("sub_ok", "delivered"),
     ]
+
+
+def test_a_delivery_logged_before_ids_held_their_time_is_not_sent_again(
+    fanout_app: Any, moto_stack: dict[str, str]
+) -> None:
+    # An event delivered to sub_ok before the upgrade, under its legacy id, comes back (an
+    # SQS redelivery, or a carrier's resend queued again): the legacy index finds the line.
+    event = shipment_event(event_id="evt_legacy")
+    table = _resource(moto_stack["DELIVERIES_TABLE"])
+    DeliveryLogTable(table, timedelta(days=30)).record(
+        [
+            attempt_record(
+                delivery_id=legacy_delivery_id(event.event_id, "sub_ok"),
+                event_id=event.event_id,
+                subscription_id="sub_ok",
+                outcome="delivered",
+                event=event,
+            )
+        ]
+    )
+    again = fanout_app.handler(sqs_event([event.model_dump_json()]), LambdaContextStub())
+    assert again == {"batchItemFailures": []}
+    lines = sorted((i["subscription_id"], i["outcome"]) for i in table.scan()["Items"])
+    assert lines == [("sub_failing", "retry"), ("sub_gone", "disable"), ("sub_ok", "delivered")]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from parcelhooks.auth.portal import SESSION_COOKIE
 from parcelhooks.aws.api_keys_table import ApiKeysTable
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.core.api_keys import Role
-from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.deliveries import delivery_id_of
 from testkit.factories import (
     LambdaContextStub,
     api_event,
@@ -123,7 +123,7 @@ def test_a_session_reads_its_own_deliveries_and_merchant_b_none_of_merchant_a(
     _, created, _ = _call("POST", "/portal/api/v1/subscriptions", NEW, cookie=a_cookie, csrf=a_csrf)
     event = shipment_event(event_id="evt_portal")
     line = attempt_record(
-        delivery_id=delivery_id(event.event_id, created["id"]),
+        delivery_id=delivery_id_of(event, created["id"]),
         event_id=event.event_id,
         subscription_id=created["id"],
         attempted_at=datetime.now(UTC) - timedelta(minutes=5),

@@ -150,4 +150,4 @@ def test_a_job_not_due_that_the_retry_queue_refuses_fails_only_its_message() -> 
     messages = [QueuedMessage("msg-job", waiting.model_dump_json()), *_batch(B)]
     assert _handle(kit, messages) == ["msg-job"]
     # The other message's retry is queued all the same.
-    assert [job.delivery_id for job in kit.retries.jobs] == [delivery_id("evt_0", "sub_b")]
+    assert [job.delivery_id for job in kit.retries.jobs] == [delivery_id("evt_0", "sub_b", NOW)]

@@ -101,6 +101,19 @@ def test_a_batch_write_counts_each_put_and_leaves_out_unprocessed_items() -> Non
     assert (units.write, units.items_written) == (3, 4)
 
 
+def test_only_items_holding_a_sparse_index_key_write_an_index_entry() -> None:
+    lines = [
+        {"sk": {"S": "2026-12-05T10:00:00.000000Z#dlv_x#...#001"}},  # filed by its id
+        {"sk": {"S": "t#dlv_y#001"}, "delivery_id": {"S": "dlv_y"}},  # a legacy id's line
+        {"sk": {"S": "t#dlv_z#...#004"}, "late_at": {"S": "t"}},  # attempted late
+    ]
+    request = {"RequestItems": {"t": [{"PutRequest": {"Item": item}} for item in lines]}}
+    units = capacity_of("DynamoDB.BatchWriteItem", request, {}, ok=True)
+    assert (units.items_written, units.index_entries_written) == (3, 2)
+    put = capacity_of("DynamoDB.PutItem", {"Item": lines[0]}, {}, ok=True)
+    assert put.index_entries_written == 0
+
+
 def test_sqs_calls_take_no_capacity_units_but_are_counted_by_queue() -> None:
     body = json.dumps({"QueueUrl": "http://h/000/RetryQ", "Entries": []}).encode()
     operation, resource, call = count_call("AmazonSQS.SendMessageBatch", body, 200, b"{}")
@@ -165,6 +178,8 @@ def usage(events: int = 1000, deliveries: int = 3000) -> Usage:
             "write_units": 3000,
             "read_units": 0,
             "items_written": 3000,
+            # Late or legacy lines: they hold a sparse index's key.
+            "index_entries_written": 300,
         },
         "IngestFunction|DynamoDB.PutItem|s-ShipmentsTable-Y": {
             "calls": 1000,
@@ -194,15 +209,15 @@ def usage(events: int = 1000, deliveries: int = 3000) -> Usage:
     return Usage(events, deliveries, calls, functions)
 
 
-def test_the_delivery_log_is_paid_per_delivery_and_a_unit_a_line_for_its_keys_index() -> None:
+def test_the_delivery_log_is_paid_per_delivery_and_a_unit_per_index_entry() -> None:
     lines = {line.what: line for line in bill(usage())}
     log = lines["DeliveriesTable (fanout)"]
-    # A line of 1 KB or less: a write unit, and one more for its index entry (keys only).
-    per_delivery = (3000 + 3000) / 3000 * PRICES["dynamodb_write_per_million"]
+    # A line of 1 KB or less: a write unit; one more for each of the 300 index entries.
+    per_delivery = (3000 + 300) / 3000 * PRICES["dynamodb_write_per_million"]
     assert log.per_event_usd == 0 and log.per_delivery_usd == pytest.approx(per_delivery)
 
 
-def test_storage_is_paid_for_the_retention_with_pitr_and_the_keys_index() -> None:
+def test_storage_is_paid_for_the_retention_with_pitr_and_the_index_entries() -> None:
     calls = {
         "FanoutFunction|DynamoDB.BatchWriteItem|s-DeliveriesTable-X": {
             "calls": 1,
@@ -210,6 +225,7 @@ def test_storage_is_paid_for_the_retention_with_pitr_and_the_keys_index() -> Non
             "read_units": 0,
             "items_written": 3000,
             "item_bytes_written": 3000 * 924,  # + 100 bytes of overhead: 1 KiB an item
+            "index_entries_written": 3000,  # as if every line were late
         },
         # Updated in place: the endpoint's one item, not a new one per delivery.
         "FanoutFunction|DynamoDB.UpdateItem|s-EndpointHealthTable-X": {

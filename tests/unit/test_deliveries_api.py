@@ -22,7 +22,7 @@ from testkit.fakes import TEST_BREAKER, FakeSealer
 
 
 class _OneSubscription:
-    """Just enough of a subscription store for `Subscriptions.require`."""
+    """Just enough of a subscription store for `Subscriptions.require` and `ids_of`."""
 
     def __init__(self, only: Subscription) -> None:
         self.only = only
@@ -30,6 +30,11 @@ class _OneSubscription:
     def get(self, merchant_id: str, subscription_id: str) -> Subscription | None:
         found = (merchant_id, subscription_id) == (self.only.merchant_id, self.only.id)
         return self.only if found else None
+
+    def page(
+        self, merchant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Subscription], str | None]:
+        return ([self.only] if merchant_id == self.only.merchant_id else []), None
 
 
 class _Log:
@@ -50,8 +55,14 @@ class _Log:
         self.asked.append(only)
         return self.lines[:limit], None
 
-    def attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]:
-        lines = [r for r in self.lines if r.delivery_id == delivery_id]
+    def attempts_of(
+        self, delivery_id: str, subscription_ids: Sequence[str], limit: int
+    ) -> tuple[list[AttemptRecord], bool]:
+        lines = [
+            r
+            for r in self.lines
+            if r.delivery_id == delivery_id and r.subscription_id in subscription_ids
+        ]
         return lines[:limit], len(lines) > limit
 
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from standardwebhooks import Webhook
 
-from parcelhooks.core.deliveries import DeliveryJob
+from parcelhooks.core.deliveries import DeliveryJob, delivery_id_of
 from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import EmailDestination, Location, StoredHeader
 from parcelhooks.delivery.outcomes import AttemptResult
@@ -154,7 +154,7 @@ def test_a_template_that_fails_on_the_event_is_logged_render_error_and_sends_not
     # Counted in its own metric; never retried blindly, never dead-lettered, not done.
     assert kit.telemetry.unrendered_records == [line]
     assert kit.retries.jobs == [] and kit.dead_letters.dead == []
-    assert delivery_id("evt_01TEST", broken.id) not in kit.log.done
+    assert delivery_id("evt_01TEST", broken.id, NOW) not in kit.log.done
 
 
 def test_a_render_error_is_sent_by_the_merchants_retry_once_the_template_is_fixed() -> None:
@@ -165,7 +165,7 @@ def test_a_render_error_is_sent_by_the_merchants_retry_once_the_template_is_fixe
     fixed = broken.model_copy(update={"template": '{"to": "{{ data.order_id }}"}'})
     kit.subscriptions.items[(fixed.merchant_id, fixed.id)] = fixed
     retry = DeliveryJob(
-        delivery_id=delivery_id(event.event_id, fixed.id),
+        delivery_id=delivery_id_of(event, fixed.id),
         event=event,
         subscription_id=fixed.id,
         merchant_id=fixed.merchant_id,

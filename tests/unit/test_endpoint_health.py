@@ -271,7 +271,7 @@ def test_an_operational_event_never_goes_to_the_subscription_it_describes() -> N
     _run(kit, exhausted.model_dump_json())
     assert [r.url for r in kit.sender.requests[before:]] == [other.url]
     body = json.loads(kit.sender.requests[-1].body)
-    assert body["data"]["delivery_id"] == delivery_id("evt_0000", about.id)
+    assert body["data"]["delivery_id"] == delivery_id("evt_0000", about.id, NOW)
 
 
 def test_an_operational_event_s_own_dead_letter_raises_no_further_notice() -> None:

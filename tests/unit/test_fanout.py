@@ -208,7 +208,7 @@ def test_a_retry_sqs_refuses_is_dead_lettered_not_a_failed_batch() -> None:
     [dead] = kit.dead_letters.dead
     assert dead.subscription_id == "sub_fail" and dead.attempts == 1
     assert "could not be scheduled" in (dead.last_error or "")
-    assert kit.log.done == {delivery_id("evt_01TEST", "sub_ok")}
+    assert kit.log.done == {delivery_id("evt_01TEST", "sub_ok", NOW)}
 
 
 def test_a_failure_whose_retry_sqs_refuses_is_logged_exhausted_not_waiting() -> None:
@@ -238,7 +238,7 @@ def three_deliveries(
 
 
 def _dlv(sub_id: str) -> str:
-    return delivery_id("evt_01TEST", sub_id)
+    return delivery_id("evt_01TEST", sub_id, NOW)
 
 
 def assert_bookkept(kit: FanoutKit, *, logged: set[str]) -> None:

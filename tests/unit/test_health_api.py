@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob, Outcome
+from parcelhooks.core.deliveries import AttemptRecord, DeliveryJob, Outcome, delivery_id_of
 from parcelhooks.core.errors import EnqueueFailedError
 from parcelhooks.core.health import EndpointHealth
-from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.http.netguard import GuardPolicy
@@ -109,7 +108,7 @@ def _mixed_lines() -> list[AttemptRecord]:
     start = NOW - timedelta(hours=2)
     notice, fourth, fifth = _three_events(start)
     failed = attempt_record(
-        delivery_id=delivery_id(notice.event_id, "sub_1"),
+        delivery_id=delivery_id_of(notice, "sub_1"),
         event_id=notice.event_id,
         event_type=notice.type,
         attempted_at=start + timedelta(minutes=30),

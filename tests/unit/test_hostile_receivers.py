@@ -184,7 +184,7 @@ def assert_bookkept_as_its_outcome(
     logged: bool = True,
 ) -> None:
     """As the outcome says; done (never sent again) only when its success line is logged."""
-    marked = delivery_id("evt_01TEST", sub_id) in kit.log.done
+    marked = delivery_id("evt_01TEST", sub_id, NOW) in kit.log.done
     stored = kit.subscriptions.get("merchant-a", sub_id)
     retried = any(job.subscription_id == sub_id for job in kit.retries.jobs)
     dead = any(d.subscription_id == sub_id for d in kit.dead_letters.dead)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parcelhooks.core.ids import delivery_id
-from testkit.factories import shipment_event, subscription
+from testkit.factories import NOW, shipment_event, subscription
 from testkit.fakes import FanoutKit, Scripted
 
 # The bookkeeping's writes, in the order Bookkeeping.settle makes them (the log is written
@@ -79,7 +79,7 @@ def test_a_redelivery_after_a_crash_at_any_step_resends_nothing_settled_and_lose
 
     again = {r.url for r in kit.sender.requests[sent_before:]}
     for sub in subs:
-        dlv = delivery_id(EVENT_ID, sub.id)
+        dlv = delivery_id(EVENT_ID, sub.id, NOW)
         if dlv in settled:
             assert sub.url not in again, f"{sub.id} was settled before the crash"
         stored = kit.subscriptions.get(sub.merchant_id, sub.id)
@@ -104,13 +104,13 @@ def test_a_success_logged_before_the_crash_is_not_sent_again(step: str) -> None:
     with contextlib.suppress(Crash):
         _process(kit, body)
     undo()
-    logged = delivery_id(EVENT_ID, ok.id) in kit.log.done
+    logged = delivery_id(EVENT_ID, ok.id, NOW) in kit.log.done
     _process(kit, body)
     posts_to_ok = [r for r in kit.sender.requests if r.url == ok.url]
     # Settled (its line written) before the crash: one POST; else a second, same webhook-id.
     assert len(posts_to_ok) == (1 if logged else 2)
     assert len({r.headers["webhook-id"] for r in posts_to_ok}) == 1
-    assert delivery_id(EVENT_ID, ok.id) in kit.log.done
+    assert delivery_id(EVENT_ID, ok.id, NOW) in kit.log.done
 
 
 @pytest.mark.parametrize(
@@ -138,6 +138,6 @@ def test_a_success_is_logged_before_the_rest_of_the_bookkeeping(
     with pytest.raises(Crash):
         _process(kit, body)
     undo()
-    assert delivery_id(EVENT_ID, ok.id) in kit.log.done
+    assert delivery_id(EVENT_ID, ok.id, NOW) in kit.log.done
     _process(kit, body)
     assert len([r for r in kit.sender.requests if r.url == ok.url]) == 1

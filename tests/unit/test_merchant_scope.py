@@ -1,8 +1,10 @@
-"""Who a carrier may send to, and ids that cannot collide once joined into table keys."""
+"""Who a carrier may send to, and ids that cannot collide once joined into table keys; a
+delivery id's time."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +15,14 @@ from parcelhooks.auth.keys import create_key
 from parcelhooks.auth.policy import policy_for
 from parcelhooks.core.api_keys import ApiKeyRecord, Role
 from parcelhooks.core.errors import ForbiddenError, ValidationFailedError
-from parcelhooks.core.ids import OWNER_ID_PATTERN, event_id_of, is_owner_id
+from parcelhooks.core.ids import (
+    OWNER_ID_PATTERN,
+    delivery_id,
+    delivery_time,
+    event_id_of,
+    is_owner_id,
+    legacy_delivery_id,
+)
 from parcelhooks.ingest.events import CarrierEventIn
 from parcelhooks.ingest.merchants import MerchantGate
 from testkit.factories import NOW, carrier_event
@@ -114,6 +123,40 @@ def test_event_ids_of_different_carriers_shipments_or_events_never_collide(
     a: tuple[str, str, str, str], b: tuple[str, str, str, str]
 ) -> None:
     assert (event_id_of(*a) == event_id_of(*b)) == (a == b)
+
+
+instants = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
+)
+
+
+@given(st.text(min_size=1), st.text(min_size=1), instants)
+def test_a_delivery_id_gives_back_its_event_s_time_to_the_millisecond(
+    event_id: str, subscription_id: str, at: datetime
+) -> None:
+    dlv = delivery_id(event_id, subscription_id, at)
+    assert dlv == delivery_id(event_id, subscription_id, at)  # derived, never drawn
+    assert len(dlv) == 30 and dlv.startswith("dlv_") and dlv == dlv.lower()
+    assert delivery_time(dlv) == at.replace(microsecond=at.microsecond // 1000 * 1000)
+    # An id of before ids held their time is told apart: it holds none.
+    assert delivery_time(legacy_delivery_id(event_id, subscription_id)) is None
+
+
+@given(instants, instants)
+def test_delivery_ids_sort_as_their_events_times(a: datetime, b: datetime) -> None:
+    first, second = delivery_id("evt_a", "sub_1", a), delivery_id("evt_b", "sub_1", b)
+    if a.replace(microsecond=0) < b.replace(microsecond=0):
+        assert first[:14] < second[:14]
+
+
+@given(
+    st.tuples(st.text(min_size=1), st.text(min_size=1)),
+    st.tuples(st.text(min_size=1), st.text(min_size=1)),
+)
+def test_deliveries_of_one_moment_differ_by_their_event_and_subscription(
+    a: tuple[str, str], b: tuple[str, str]
+) -> None:
+    assert (delivery_id(*a, NOW) == delivery_id(*b, NOW)) == (a == b)
 
 
 def test_the_collision_the_review_found_cannot_be_built() -> None:

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 from devstack.openapi import current_document, render
 from devstack.stack import ROOT
-from parcelhooks.core.deliveries import DeadLetter
+from parcelhooks.core.deliveries import DeadLetter, delivery_id_of
 from parcelhooks.core.health import EndpointHealth
-from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.operational import OPERATIONAL_EVENT_TYPES, OperationalEvent
 from parcelhooks.delivery import notices
 from parcelhooks.delivery.payloads import OPERATIONAL_PAYLOADS
@@ -61,7 +60,7 @@ def _notices() -> list[OperationalEvent]:
     )
     event = shipment_event(order_id="order-1001")
     dead = DeadLetter(
-        delivery_id=delivery_id(event.event_id, "sub_1"),
+        delivery_id=delivery_id_of(event, "sub_1"),
         event=event,
         subscription_id="sub_1",
         merchant_id="merchant-a",

@@ -60,7 +60,7 @@ def test_a_message_of_no_known_shape_is_refused() -> None:
 
 def test_the_attempt_after_a_failure_carries_its_answer_and_its_schedule() -> None:
     job = _failed_once()
-    assert job.delivery_id == delivery_id("evt_1", "sub_1")
+    assert job.delivery_id == delivery_id("evt_1", "sub_1", NOW)
     assert (job.attempt, job.due_at, job.last_attempt_at, job.last_status) == (2, LATER, NOW, 503)
     assert (job.force, job.origin, job.deferrals, job.counted) == (False, "schedule", 0, False)
 

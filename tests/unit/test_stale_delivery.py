@@ -7,8 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from parcelhooks.core.deliveries import DeliveryJob, Outcome
-from parcelhooks.core.ids import delivery_id
+from parcelhooks.core.deliveries import DeliveryJob, Outcome, delivery_id_of
 from parcelhooks.core.models import WithdrawnEvent
 from parcelhooks.core.operational import OPERATIONAL_EVENT_TYPES
 from parcelhooks.core.statuses import Status
@@ -40,7 +39,7 @@ def test_a_stale_event_is_sent_flagged_by_default_and_skipped_where_include_stal
         1,
     )
     assert skipped.event == late  # kept, so the merchant's retry can send it
-    assert delivery_id(late.event_id, FRESH_ONLY.id) in kit.log.done
+    assert delivery_id_of(late, FRESH_ONLY.id) in kit.log.done
     # The same message again (SQS redelivery): nothing is sent or logged twice.
     _run(kit, late.model_dump_json())
     assert len(kit.sender.requests) == 1 and len(kit.log.attempts) == 2
@@ -55,7 +54,7 @@ def test_an_event_that_is_not_stale_goes_to_every_subscription() -> None:
 def _job(*, force: bool) -> DeliveryJob:
     event = shipment_event(stale=True, sequence=4)
     return DeliveryJob(
-        delivery_id=delivery_id(event.event_id, FRESH_ONLY.id),
+        delivery_id=delivery_id_of(event, FRESH_ONLY.id),
         event=event,
         subscription_id=FRESH_ONLY.id,
         merchant_id=FRESH_ONLY.merchant_id,

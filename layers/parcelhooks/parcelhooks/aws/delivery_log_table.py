@@ -1,4 +1,5 @@
-"""Deliveries table: every attempt, newest first per subscription, expiring after the retention."""
+"""Deliveries table: every attempt, newest event first per subscription, expiring after the
+retention."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from parcelhooks.core.deliveries import (
     LogFilter,
     Outcome,
     OutcomeFilter,
+    delivery_id_of,
     is_valid_status,
 )
-from parcelhooks.core.ids import event_id_of
+from parcelhooks.core.ids import delivery_time, event_id_of, legacy_delivery_id
 from parcelhooks.core.models import ShipmentEvent
 from parcelhooks.core.operational import WebhookEvent
 
@@ -37,7 +39,8 @@ class RecordedEvents(Protocol):
 
 
 class DeliveryLogTable:
-    """Partition key subscription_id, sort key `attempted_at#delivery_id#attempt`: newest first."""
+    """Partition key subscription_id, sort key `event time#delivery_id#attempted_at#attempt`:
+    newest event first, a delivery's lines together (legacy lines: `attempted_at#...`)."""
 
     KEY = frozenset({"subscription_id", "sk"})
 
@@ -76,7 +79,8 @@ class DeliveryLogTable:
                     # On the item itself, so a listing can filter by it.
                     item["tracking_code"] = attempt.event.tracking_code
                 item["latency_ms"] = Decimal(str(attempt.latency_ms))
-                item["sk"] = f"{item['attempted_at']}#{attempt.delivery_id}#{attempt.attempt:03d}"
+                del item["delivery_id"]  # in the sort key; an attribute only where filed puts it
+                item |= filed(attempt)
                 item["expires_at"] = epoch(attempt.attempted_at + self._ttl)
                 batch.put_item(Item=item)
 
@@ -131,26 +135,83 @@ class DeliveryLogTable:
     def since(
         self, subscription_id: str, since: datetime, limit: int
     ) -> tuple[list[AttemptRecord], bool]:
-        """Attempts from `since` on, oldest first, at most `limit`; and whether more exist."""
+        """Attempts from `since` on, oldest first, at most `limit` read; and whether more
+        exist. A line is filed under its delivery's event time: every line attempted from
+        `since` on is filed from `since - LATE_AFTER` on, or is late (in the by-late-attempt
+        index), so both are read."""
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": "subscription_id = :s AND sk >= :since",
-            # Sort keys start with the attempt time; this prefix sorts before any of that second.
+            # Sort keys start with a time; this prefix sorts before any of that second.
             "ExpressionAttributeValues": {
                 ":s": subscription_id,
-                ":since": second_of(since),
+                ":since": second_of(since - LATE_AFTER),
             },
         }
-        return self._read(limit, kwargs)
+        items, more = self._items(limit, kwargs)
+        late, more_late = self._items(
+            limit,
+            {
+                "IndexName": BY_LATE_ATTEMPT_INDEX,
+                "KeyConditionExpression": "subscription_id = :s AND late_at >= :since",
+                "ExpressionAttributeValues": {":s": subscription_id, ":since": instant_of(since)},
+            },
+        )
+        seen = {item["sk"] for item in items}
+        late_keys = [{k: i[k] for k in self.KEY} for i in late if i["sk"] not in seen]
+        items += list(self._batch_get(late_keys).values())
+        records = [r for r in self._with_events(items) if r.attempted_at >= since]
+        return sorted(records, key=lambda r: r.attempted_at), more or more_late
 
-    def latest(self, delivery_id: str) -> AttemptRecord | None:
-        """The newest attempt of a delivery, through the by-delivery index."""
-        records, _ = self.attempts_of(delivery_id, limit=1)
+    def latest(self, delivery_id: str, subscription_ids: Sequence[str]) -> AttemptRecord | None:
+        """The newest attempt of a delivery to one of these subscriptions."""
+        records, _ = self.attempts_of(delivery_id, subscription_ids, limit=1)
         return records[0] if records else None
 
-    def attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]:
-        """A delivery's lines, newest first, at most `limit`, and whether more exist: their
-        keys from the by-delivery index (which holds keys only, so a line is stored once),
-        the lines themselves from the table."""
+    def attempts_of(
+        self, delivery_id: str, subscription_ids: Sequence[str], limit: int
+    ) -> tuple[list[AttemptRecord], bool]:
+        """A delivery's lines, newest first, at most `limit`, and whether more exist. Its id
+        gives where its lines are filed in a subscription's log: the subscription is the one
+        of these that has them. A legacy id's lines are found through the by-delivery index."""
+        if delivery_time(delivery_id) is None:
+            return self._legacy_attempts_of(delivery_id, limit)
+        for subscription_id in subscription_ids:
+            kwargs = _lines_of(subscription_id, delivery_id) | {"ScanIndexForward": False}
+            records, more = self._read(limit, kwargs)
+            if records:
+                return records, more
+        return [], False
+
+    def delivered(self, event: WebhookEvent, subscription_ids: Sequence[str]) -> set[str]:
+        """The subscriptions whose delivery of the event has a line that ended it (DONE):
+        each delivery's lines read where its id files them; a delivery with none there
+        asked of the legacy index, where lines written before ids held their time are."""
+        done: set[str] = set()
+        unseen: dict[str, str] = {}
+        for subscription_id in subscription_ids:
+            outcomes = self._outcomes(subscription_id, delivery_id_of(event, subscription_id))
+            if outcomes & DONE:
+                done.add(subscription_id)
+            elif not outcomes:
+                unseen[legacy_delivery_id(event.event_id, subscription_id)] = subscription_id
+        if unseen:
+            done |= {unseen[d] for d in self._legacy_delivered(list(unseen))}
+        return done
+
+    def _outcomes(self, subscription_id: str, delivery_id: str) -> set[str]:
+        """The outcomes of the delivery's lines (its own few: the query reads nothing else)."""
+        kwargs = _lines_of(subscription_id, delivery_id) | {"ProjectionExpression": "outcome"}
+        outcomes: set[str] = set()
+        while True:
+            response = self._table.query(**kwargs)
+            outcomes |= {str(item["outcome"]) for item in response.get("Items", [])}
+            if "LastEvaluatedKey" not in response:
+                return outcomes
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _legacy_attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]:
+        """A legacy delivery's lines, newest first: their keys from the by-delivery index
+        (which holds keys only), the lines themselves from the table."""
         kwargs: dict[str, Any] = {
             "IndexName": BY_DELIVERY_INDEX,
             "KeyConditionExpression": "delivery_id = :d",
@@ -161,10 +222,11 @@ class DeliveryLogTable:
         keys = [{k: item[k] for k in self.KEY} for item in items]
         return self._lines(keys), more
 
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
-        """The deliveries among these whose log has a line that ended them (DONE): each
-        delivery's newest keys from the by-delivery index, then their outcomes in one read;
-        a delivery not yet found ended and with older lines is asked again for the next page."""
+    def _legacy_delivered(self, delivery_ids: Sequence[str]) -> set[str]:
+        """The legacy deliveries among these whose log has a line that ended them (DONE):
+        each delivery's newest keys from the by-delivery index, then their outcomes in one
+        read; a delivery not yet found ended and with older lines is asked again for the
+        next page."""
         done: set[str] = set()
         pages: dict[str, dict[str, Any] | None] = dict.fromkeys(delivery_ids)
         while pages:
@@ -232,12 +294,23 @@ class DeliveryLogTable:
         return items, True
 
 
-# Keys only (template.yaml): the lines are read from the table by those keys.
+# Keys only (template.yaml), of lines written before delivery ids held their event's time
+# (legacy ids): those lines are read from the table by those keys. Lines written since do
+# not have the attribute it is keyed on, so they write nothing to it.
 BY_DELIVERY_INDEX = "by-delivery-keys"
+# Keys only: the lines attempted more than LATE_AFTER after their delivery's event time
+# (a merchant's retry, a recover or redrive, an endpoint paused for long), by attempt time.
+BY_LATE_ATTEMPT_INDEX = "by-late-attempt"
+# Longer than the first attempts of the retry schedule: most lines are filed under their
+# event time without being late. What it trades: a write to the late index for each line
+# after it, against the lines a recover reads before its `since`.
+LATE_AFTER = timedelta(minutes=15)
 # A delivery's lines read per page to find the one that ended it: the success is its last
 # line but for deferred or held lines redeliveries may have added after it (then the next page).
 DONE_LOOKUP_LINES = 20
 _EVENT: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
+# What a line's item holds beside its record's fields.
+_NOT_FIELDS = frozenset({"sk", "expires_at", "tracking_code", "carrier", "late_at"})
 # Sorts after `.` and `Z`, what follows the second in a sort key: a bound of `<second>~`
 # takes every line of that second and none of the next.
 _END_OF_SECOND = "~"
@@ -256,6 +329,45 @@ _OUTCOMES: Mapping[OutcomeFilter, tuple[str, dict[str, str]]] = {
         },
     ),
 }
+
+
+def filed(attempt: AttemptRecord) -> dict[str, str]:
+    """Where a line is filed in its subscription's log: under its delivery's event time
+    (from its id), then the delivery, then the attempt's time, so the lines of a delivery
+    are found by its id and listed together. A line attempted LATE_AFTER after that time
+    is also in the late index; a legacy id's line is filed under its attempt time and in
+    the by-delivery index, as lines were before."""
+    attempted = instant_of(attempt.attempted_at)
+    event_at = delivery_time(attempt.delivery_id)
+    if event_at is None:
+        return {
+            "sk": f"{attempted}#{attempt.delivery_id}#{attempt.attempt:03d}",
+            "delivery_id": attempt.delivery_id,
+        }
+    where = {
+        "sk": f"{instant_of(event_at)}#{attempt.delivery_id}#{attempted}#{attempt.attempt:03d}"
+    }
+    if attempt.attempted_at - event_at > LATE_AFTER:
+        where["late_at"] = attempted
+    return where
+
+
+def _lines_of(subscription_id: str, delivery_id: str) -> dict[str, Any]:
+    """A query's arguments for a (non-legacy) delivery's lines, oldest first."""
+    event_at = delivery_time(delivery_id)
+    assert event_at is not None, "a legacy id's lines are found through the index"
+    return {
+        "KeyConditionExpression": "subscription_id = :s AND begins_with(sk, :d)",
+        "ExpressionAttributeValues": {
+            ":s": subscription_id,
+            ":d": f"{instant_of(event_at)}#{delivery_id}#",
+        },
+    }
+
+
+def instant_of(moment: datetime) -> str:
+    """An instant as sort keys hold it: UTC to the microsecond, always the same length."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def second_of(instant: datetime) -> str:
@@ -314,9 +426,9 @@ def cursor_scope(subscription_id: str, only: LogFilter) -> str:
 
 
 def _attempt(item: dict[str, Any]) -> AttemptRecord:
-    fields = {
-        k: v for k, v in item.items() if k not in {"sk", "expires_at", "tracking_code", "carrier"}
-    }
+    fields = {k: v for k, v in item.items() if k not in _NOT_FIELDS}
+    # A line of a (non-legacy) id holds it only in its sort key: `time#id#...`.
+    fields.setdefault("delivery_id", str(item["sk"]).split("#")[1])
     fields["latency_ms"] = float(fields["latency_ms"])
     fields["attempt"] = int(fields["attempt"])
     if "status_code" in fields:

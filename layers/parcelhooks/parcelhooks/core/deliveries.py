@@ -66,7 +66,8 @@ OutcomeFilter = Literal["success", "failure", "skipped", "held", "exhausted"]
 class LogFilter:
     """Which lines of one subscription's delivery log a listing holds; None takes any.
 
-    `since` and `until` bound when the line was written, both included, read to the second;
+    `since` and `until` bound when the line's event was taken in (its delivery's id holds
+    that time), both included, read to the second;
     `tracking_code` matches only lines written since the log kept it (older lines have none).
     """
 
@@ -82,10 +83,21 @@ class LogFilter:
 Origin = Literal["schedule", "merchant", "redrive"]
 
 
+def event_time(event: WebhookEvent) -> datetime:
+    """When parcelhooks took the event in: a carrier's when ingest accepted it, an
+    operational one's when it happened. A delivery's id starts with it."""
+    return event.received_at if isinstance(event, ShipmentEvent) else event.occurred_at
+
+
+def delivery_id_of(event: WebhookEvent, subscription_id: str) -> str:
+    """The id of the event's delivery to the subscription (its `webhook-id`)."""
+    return delivery_id(event.event_id, subscription_id, event_time(event))
+
+
 def _addressed(event: WebhookEvent, subscription: Subscription) -> dict[str, Any]:
     """What names a delivery: its id, its event and whom it goes to."""
     return {
-        "delivery_id": delivery_id(event.event_id, subscription.id),
+        "delivery_id": delivery_id_of(event, subscription.id),
         "event": event,
         "subscription_id": subscription.id,
         "merchant_id": subscription.merchant_id,

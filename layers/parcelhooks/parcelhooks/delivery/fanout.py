@@ -50,11 +50,11 @@ from parcelhooks.core.deliveries import (
     DeliveryJob,
     Origin,
     Outcome,
+    delivery_id_of,
     queue_message,
 )
 from parcelhooks.core.errors import SecretsUnavailableError, SecretsUnreadableError
 from parcelhooks.core.health import EndpointHealth, Observation
-from parcelhooks.core.ids import delivery_id
 from parcelhooks.core.models import ShipmentEvent, Subscription
 from parcelhooks.core.observability import logger
 from parcelhooks.core.operational import OperationalEvent, WebhookEvent
@@ -281,10 +281,10 @@ class Fanout:
         wanted = [sub for sub in subscriptions if _wants(sub, event, envelope)]
         if not wanted:
             return Settlement()
-        ids = {sub.id: delivery_id(event.event_id, sub.id) for sub in wanted}
-        done = set() if first_sight else await self._blocking(self._books.ended, list(ids.values()))
+        asked = [sub.id for sub in wanted]
+        done = set() if first_sight else await self._blocking(self._books.ended, event, asked)
         # Processing the same event again (a crash, SQS redelivery) skips what succeeded.
-        pending = [_Planned(sub, 1, None, 1) for sub in wanted if ids[sub.id] not in done]
+        pending = [_Planned(sub, 1, None, 1) for sub in wanted if sub.id not in done]
         live = [p for p in pending if p.subscription.enabled]
         return await self._attempt_all(
             event,
@@ -313,7 +313,7 @@ class Fanout:
             job=job,
         )
         if not job.force:
-            done = await self._blocking(self._books.ended, [job.delivery_id])
+            done = await self._blocking(self._books.ended, job.event, [job.subscription_id])
             if done:
                 # SQS delivered this retry twice and the first one succeeded.
                 return await self._attempt_all(job.event, [], taken=[planned])
@@ -395,7 +395,7 @@ class Fanout:
         """A stale event the subscription does not take (logged, and marked done so a
         redelivered message does not log it again), one held while it is disabled, or one
         its templates could not render (neither done nor retried: the merchant's to fix)."""
-        dlv_id = delivery_id(event.event_id, plan.subscription.id)
+        dlv_id = delivery_id_of(event, plan.subscription.id)
         settlement.records.append(
             AttemptRecord(
                 delivery_id=dlv_id,
@@ -514,7 +514,7 @@ class Fanout:
         subscription, attempt, first_at = plan.subscription, plan.attempt, plan.first_at
         sent_at, result = sent.sent_at, sent.result
         outcome = classify(result)
-        dlv_id = delivery_id(event.event_id, subscription.id)
+        dlv_id = delivery_id_of(event, subscription.id)
         step = attempt - plan.schedule_from + 1  # position in the schedule
         next_at = self._next_attempt_at(outcome, result, step, sent_at)
         settlement.records.append(

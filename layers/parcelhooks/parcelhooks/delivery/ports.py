@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from parcelhooks.core.attempts import EmailPlan
 from parcelhooks.core.deliveries import AttemptRecord, DeadLetter, DeliveryJob
 from parcelhooks.core.models import Subscription
-from parcelhooks.core.operational import DisabledBy, OperationalEvent
+from parcelhooks.core.operational import DisabledBy, OperationalEvent, WebhookEvent
 from parcelhooks.delivery.http.sender import WebhookRequest
 from parcelhooks.delivery.outcomes import AttemptResult
 
@@ -31,9 +31,9 @@ class SubscriptionSource(Protocol):
 class DeliveryLog(Protocol):
     def record(self, attempts: Sequence[AttemptRecord]) -> None: ...
 
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
-        """Which deliveries already ended (the log has the line that ended them), so
-        processing an event again sends no duplicate."""
+    def delivered(self, event: WebhookEvent, subscription_ids: Sequence[str]) -> set[str]:
+        """The subscriptions whose delivery of the event already ended (the log has the
+        line that ended it), so processing an event again sends no duplicate."""
         ...
 
 
@@ -61,7 +61,7 @@ class Books(Protocol):
 
     def subscriptions_of(self, merchant_id: str) -> list[Subscription]: ...
 
-    def ended(self, delivery_ids: Sequence[str]) -> set[str]: ...
+    def ended(self, event: WebhookEvent, subscription_ids: Sequence[str]) -> set[str]: ...
 
     def settle(self, settlements: Mapping[str, Settlement]) -> dict[str, Exception]:
         """Write what a batch's attempts decided, by message; the messages that must come

@@ -32,7 +32,7 @@ from parcelhooks.core.deliveries import DONE, AttemptRecord, DeadLetter, Deliver
 from parcelhooks.core.health import EndpointHealth
 from parcelhooks.core.models import Subscription
 from parcelhooks.core.observability import logger
-from parcelhooks.core.operational import DisabledBy, OperationalEvent
+from parcelhooks.core.operational import DisabledBy, OperationalEvent, WebhookEvent
 from parcelhooks.delivery import notices
 from parcelhooks.delivery.ports import (
     DeadLetterSink,
@@ -134,9 +134,9 @@ class Bookkeeping:
     def subscriptions_of(self, merchant_id: str) -> list[Subscription]:
         return self._subscriptions.list_for_merchant(merchant_id)
 
-    def ended(self, delivery_ids: Sequence[str]) -> set[str]:
-        """Which of these deliveries the log shows ended."""
-        return self._log.delivered(delivery_ids)
+    def ended(self, event: WebhookEvent, subscription_ids: Sequence[str]) -> set[str]:
+        """The subscriptions whose delivery of the event the log shows ended."""
+        return self._log.delivered(event, subscription_ids)
 
     def settle(self, settlements: Mapping[str, Settlement]) -> dict[str, Exception]:
         """Write what a batch's attempts decided (`settlements` by message); the messages

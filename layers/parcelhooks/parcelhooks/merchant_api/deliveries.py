@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, Field
 
-from parcelhooks.core.deliveries import DONE, AttemptRecord, DeliveryJob, LogFilter, Outcome
+from parcelhooks.core.deliveries import (
+    DONE,
+    AttemptRecord,
+    DeliveryJob,
+    LogFilter,
+    Outcome,
+    delivery_id_of,
+)
 from parcelhooks.core.errors import (
     EnqueueFailedError,
     NotFoundError,
     SubscriptionDisabledError,
     ValidationFailedError,
 )
-from parcelhooks.core.ids import delivery_id, new_event_id
+from parcelhooks.core.ids import new_event_id
 from parcelhooks.core.models import (
     Location,
     Model,
@@ -62,9 +69,15 @@ class AttemptLog(Protocol):
         self, subscription_id: str, since: datetime, limit: int
     ) -> tuple[list[AttemptRecord], bool]: ...
 
-    def latest(self, delivery_id: str) -> AttemptRecord | None: ...
+    def latest(self, delivery_id: str, subscription_ids: Sequence[str]) -> AttemptRecord | None:
+        """The newest line of the delivery, if it is to one of these subscriptions."""
+        ...
 
-    def attempts_of(self, delivery_id: str, limit: int) -> tuple[list[AttemptRecord], bool]: ...
+    def attempts_of(
+        self, delivery_id: str, subscription_ids: Sequence[str], limit: int
+    ) -> tuple[list[AttemptRecord], bool]:
+        """The delivery's lines, newest first, if it is to one of these subscriptions."""
+        ...
 
 
 class Resender(Protocol):
@@ -275,7 +288,8 @@ class DeliveryAdmin:
         """One delivery: its event's body, what its subscription's destination renders for
         it now (with the preview's code: rendered when read, as the log keeps no request),
         and every attempt, newest first."""
-        records, truncated = self._log.attempts_of(dlv_id, MAX_DELIVERY_ATTEMPTS)
+        mine = self._subscriptions.ids_of(merchant_id)
+        records, truncated = self._log.attempts_of(dlv_id, mine, MAX_DELIVERY_ATTEMPTS)
         if not records or records[0].merchant_id != merchant_id:
             raise NotFoundError(f"no delivery {dlv_id}")
         event = next((r.event for r in records if r.event is not None), None)
@@ -298,7 +312,7 @@ class DeliveryAdmin:
         )
 
     def retry(self, merchant_id: str, dlv_id: str) -> Resent:
-        latest = self._log.latest(dlv_id)
+        latest = self._log.latest(dlv_id, self._subscriptions.ids_of(merchant_id))
         if latest is None or latest.merchant_id != merchant_id or latest.event is None:
             raise NotFoundError(f"no delivery {dlv_id}")
         subscription = self._subscriptions.require(merchant_id, latest.subscription_id)
@@ -376,7 +390,7 @@ class DeliveryAdmin:
             verdict = explain(subscription.filter, envelope_of(webhook_body(event)))
             if not verdict.matches:
                 return Resent(
-                    delivery_id=delivery_id(event.event_id, subscription.id),
+                    delivery_id=delivery_id_of(event, subscription.id),
                     event_id=event.event_id,
                     attempt=1,
                     queued=False,

@@ -65,6 +65,8 @@ from parcelhooks.merchant_api.previews import (
 ROTATION_OVERLAP = timedelta(hours=24)
 MASK_VISIBLE_CHARS = 4
 DISABLED_BY_MERCHANT = "disabled by the merchant"
+# Subscriptions read per page when only their ids are wanted.
+ID_PAGE = 100
 
 
 class SubscriptionStore(Protocol):
@@ -233,6 +235,16 @@ class Subscriptions:
 
     def get(self, merchant_id: str, subscription_id: str) -> SubscriptionOut:
         return self._with_health(self.require(merchant_id, subscription_id))
+
+    def ids_of(self, merchant_id: str) -> Sequence[str]:
+        """Every subscription id the merchant has (where its deliveries' log lines are)."""
+        ids: list[str] = []
+        cursor: str | None = None
+        while True:
+            items, cursor = self._store.page(merchant_id, ID_PAGE, cursor)
+            ids += [s.id for s in items]
+            if cursor is None:
+                return ids
 
     def update(
         self, merchant_id: str, subscription_id: str, patch: SubscriptionPatch
