@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,8 +28,9 @@ from devstack.stack import FAKE_CREDENTIALS, MiniStack, free_port
 from devstack.template import parameter_default, resources, with_default_conditions
 from parcelhooks.aws.delivery_log_table import DeliveryLogTable
 from parcelhooks.aws.endpoint_health_table import EndpointHealthTable
-from parcelhooks.core.deliveries import AttemptRecord
+from parcelhooks.core.deliveries import AttemptRecord, delivery_id_of
 from parcelhooks.core.health import BreakerPolicy, EndpointHealth, Limits, Observation
+from parcelhooks.core.operational import WebhookEvent
 from parcelhooks.delivery.fanout import Fanout, QueuedMessage, RetryPolicy
 from parcelhooks.delivery.gate import EndpointGate
 from parcelhooks.delivery.http.netguard import GuardPolicy, system_resolver
@@ -95,12 +96,20 @@ ROWS = (
 class NoGate:
     """Every lane granted, nothing stored: the fan-out as it was without endpoint health."""
 
-    def admit(self, subscription_id: str, limits: Limits, **_: Any) -> tuple[str, EndpointHealth]:
+    def read_many(self, subscription_ids: Collection[str]) -> dict[str, EndpointHealth]:
+        return {}
+
+    def admit(
+        self, subscription_id: str, limits: Limits, **_: Any
+    ) -> tuple[str | None, EndpointHealth]:
         return "lane", EndpointHealth()
 
     def release(
         self, subscription_id: str, token: str, observation: Observation, **_: Any
     ) -> EndpointHealth:
+        return EndpointHealth()
+
+    def record(self, subscription_id: str, observation: Observation, **_: Any) -> EndpointHealth:
         return EndpointHealth()
 
     def count(self, subscription_id: str, *, held: int = 0, pending: int = 0) -> None:
@@ -109,7 +118,11 @@ class NoGate:
 
 def _tables(endpoint: str) -> dict[str, Any]:
     dynamodb = boto3.resource(
-        "dynamodb", endpoint_url=endpoint, region_name="us-east-1", **_credentials()
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
     made = {}
     for name, written in resources("AWS::DynamoDB::Table").items():
@@ -147,20 +160,14 @@ class SuccessMarksBefore:
                     batch.put_item(Item={"id": f"delivered#{attempt.delivery_id}"})
         self._log.record(attempts)
 
-    def delivered(self, delivery_ids: Sequence[str]) -> set[str]:
-        keys = [{"id": f"delivered#{i}"} for i in dict.fromkeys(delivery_ids)]
+    def delivered(self, event: WebhookEvent, subscription_ids: Sequence[str]) -> set[str]:
+        ids = {delivery_id_of(event, s): s for s in dict.fromkeys(subscription_ids)}
+        keys = [{"id": f"delivered#{i}"} for i in ids]
         response = self._table.meta.client.batch_get_item(
             RequestItems={self._table.name: {"Keys": keys}}
         )
         items = response.get("Responses", {}).get(self._table.name, [])
-        return {str(item["id"]).removeprefix("delivered#") for item in items}
-
-
-def _credentials() -> dict[str, str]:
-    return {
-        "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    }
+        return {ids[str(item["id"]).removeprefix("delivered#")] for item in items}
 
 
 def _fanout(
@@ -176,7 +183,9 @@ def _fanout(
     books: DeliveryLogTable | SuccessMarksBefore = (
         SuccessMarksBefore(log, tables[SUCCESS_MARKS]) if row.marks_before else log
     )
-    store = EndpointHealthTable(tables["EndpointHealthTable"]) if row.health else NoGate()
+    store: EndpointHealthTable | NoGate = (
+        EndpointHealthTable(tables["EndpointHealthTable"]) if row.health else NoGate()
+    )
     gate = EndpointGate(
         store,
         BREAKER,
@@ -255,7 +264,7 @@ def health() -> None:
                 "before-call.dynamodb", lambda model, **_: calls.update([model.name])
             )
             url = f"http://127.0.0.1:{port}/hook"
-            rows = []
+            rows: list[tuple[str, float, dict[str, int]]] = []
             with ThreadPoolExecutor(max_workers=16) as executor:
                 for row in ROWS:
                     fanout = _fanout(tables, row, url, executor)

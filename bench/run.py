@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from ipaddress import ip_network
@@ -66,7 +67,7 @@ def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:,.0f}/s"
 
 
-def _best_of(runs: int, measure) -> float:  # type: ignore[no-untyped-def]
+def _best_of(runs: int, measure: Callable[[], float]) -> float:
     return min(measure() for _ in range(runs))
 
 
