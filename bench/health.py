@@ -68,6 +68,9 @@ class Row:
     first_sight: bool  # the message is a first receive of an event ingest queued first
     # Each message settled on its own (the design before), or the invocation's batch at once.
     per_message: bool = False
+    # The log may have lines of delivery ids from before they held their event's time
+    # (DeliveryLogIndex: keys, the default): a delivery with no line asks that index too.
+    legacy_ids: bool = True
 
 
 # The template's defaults: 2 event sources at FanoutMaxConcurrency (7) invocations each.
@@ -89,6 +92,14 @@ ROWS = (
         INVOCATIONS,
         False,
         False,
+    ),
+    Row(
+        "the same, DeliveryLogIndex=none (no legacy ids to ask about)",
+        True,
+        INVOCATIONS,
+        False,
+        False,
+        legacy_ids=False,
     ),
 )
 
@@ -179,7 +190,7 @@ def _fanout(
     subscriptions = [
         subscription(id=f"sub_{i}", merchant_id=f"m{i}", url=url) for i in range(ENDPOINTS)
     ]
-    log = DeliveryLogTable(tables["DeliveriesTable"], timedelta(days=30))
+    log = DeliveryLogTable(tables["DeliveriesTable"], timedelta(days=30), legacy_ids=row.legacy_ids)
     books: DeliveryLogTable | SuccessMarksBefore = (
         SuccessMarksBefore(log, tables[SUCCESS_MARKS]) if row.marks_before else log
     )

@@ -102,6 +102,7 @@ def function_environment(function: str, physical: dict[str, str]) -> dict[str, s
 
 
 def _resolve(value: object, physical: dict[str, str]) -> str:
+    value = with_default_conditions(value)
     if not isinstance(value, _Tag):
         return str(value)
     if value.tag != "Ref":

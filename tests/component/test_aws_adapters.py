@@ -7,9 +7,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from parcelhooks.aws.delivery_log_table import DONE_LOOKUP_LINES, DeliveryLogTable
+from parcelhooks.aws.delivery_log_table import (
+    BY_DELIVERY_INDEX,
+    DONE_LOOKUP_LINES,
+    DeliveryLogTable,
+)
 from parcelhooks.aws.pages import CursorSigner
 from parcelhooks.aws.queues import EventsQueue
 from parcelhooks.aws.secret_box import KmsOpener, KmsSealer
@@ -314,6 +319,23 @@ def test_the_log_tells_which_deliveries_ended_from_their_lines() -> None:
     assert log.delivered(event, subscriptions) == ended
     # Another event's deliveries to the same subscriptions are their own.
     assert log.delivered(shipment_event(event_id="evt_2"), subscriptions) == set()
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_log_deployed_without_the_legacy_index_never_asks_it() -> None:
+    # DeliveryLogIndex=none: no by-delivery-keys index (moto refuses a query of one), and
+    # a delivery with no line yet, or an id of before, is answered from the table alone.
+    table = _log_table()
+    table.update(GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": BY_DELIVERY_INDEX}}])
+    log = DeliveryLogTable(table, timedelta(days=30), legacy_ids=False)
+    event = shipment_event()
+    log.record([_line_of(event, 1, 1, "delivered")])
+    assert log.delivered(event, ["sub_1", "sub_2"]) == {"sub_1"}
+    legacy = legacy_delivery_id(event.event_id, "sub_2")
+    assert log.attempts_of(legacy, ["sub_2"], limit=10) == ([], False)
+    assert log.latest(legacy, ["sub_2"]) is None
+    with pytest.raises(ClientError):  # a log that may have legacy lines asks the index
+        DeliveryLogTable(table, timedelta(days=30)).delivered(event, ["sub_2"])
 
 
 @pytest.mark.usefixtures("aws")

@@ -52,6 +52,7 @@ class DeliveryLogTable:
         *,
         history_kept: timedelta | None = None,
         history: RecordedEvents | None = None,
+        legacy_ids: bool = True,
     ) -> None:
         self._table = table
         self._ttl = ttl
@@ -60,6 +61,8 @@ class DeliveryLogTable:
         self._history_kept = history_kept
         # The reader's: where a line that points to its event finds it.
         self._history = history
+        # Lines of legacy ids may exist, in the by-delivery index (else neither exists).
+        self._legacy_ids = legacy_ids
 
     def record(self, attempts: Sequence[AttemptRecord]) -> None:
         """A line per attempt. A line keeps its event (for retry and recover) unless the
@@ -172,8 +175,11 @@ class DeliveryLogTable:
     ) -> tuple[list[AttemptRecord], bool]:
         """A delivery's lines, newest first, at most `limit`, and whether more exist. Its id
         gives where its lines are filed in a subscription's log: the subscription is the one
-        of these that has them. A legacy id's lines are found through the by-delivery index."""
+        of these that has them. A legacy id's lines are found through the by-delivery index
+        (none once the log has neither)."""
         if delivery_time(delivery_id) is None:
+            if not self._legacy_ids:
+                return [], False
             return self._legacy_attempts_of(delivery_id, limit)
         for subscription_id in subscription_ids:
             kwargs = _lines_of(subscription_id, delivery_id) | {"ScanIndexForward": False}
@@ -185,14 +191,15 @@ class DeliveryLogTable:
     def delivered(self, event: WebhookEvent, subscription_ids: Sequence[str]) -> set[str]:
         """The subscriptions whose delivery of the event has a line that ended it (DONE):
         each delivery's lines read where its id files them; a delivery with none there
-        asked of the legacy index, where lines written before ids held their time are."""
+        asked of the legacy index, where lines written before ids held their time are (if
+        the log may still have such lines)."""
         done: set[str] = set()
         unseen: dict[str, str] = {}
         for subscription_id in subscription_ids:
             outcomes = self._outcomes(subscription_id, delivery_id_of(event, subscription_id))
             if outcomes & DONE:
                 done.add(subscription_id)
-            elif not outcomes:
+            elif not outcomes and self._legacy_ids:
                 unseen[legacy_delivery_id(event.event_id, subscription_id)] = subscription_id
         if unseen:
             done |= {unseen[d] for d in self._legacy_delivered(list(unseen))}

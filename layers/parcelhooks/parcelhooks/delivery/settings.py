@@ -67,6 +67,9 @@ class FanoutSettings(GuardSettings, BreakerSettings):
     # Each SQS event source's MaximumConcurrency (template's FanoutMaxConcurrency).
     fanout_max_concurrency: int = Field(ge=2, le=1000)
     delivery_log_ttl_days: int = Field(ge=1)
+    # Whether the log still has lines of delivery ids from before ids held their event's
+    # time, in its by-delivery-keys index (template's DeliveryLogIndex: keys).
+    delivery_log_legacy_ids: bool
     # How long a shipment-history item is kept (ShipmentQuietDays): a log line whose event
     # stays there longer than the line points to it instead of holding a copy.
     shipment_ttl_days: int = Field(ge=1)

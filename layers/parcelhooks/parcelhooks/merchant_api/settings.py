@@ -19,6 +19,9 @@ class AdminSettings(GuardSettings, BreakerSettings):
     max_subscriptions_per_merchant: int = Field(ge=1)
     # The log keeps attempts this long, so recover can look back as far.
     delivery_log_ttl_days: int = Field(ge=1)
+    # Whether the log still has lines of delivery ids from before ids held their event's
+    # time, in its by-delivery-keys index (template's DeliveryLogIndex: keys).
+    delivery_log_legacy_ids: bool
     # The portal's sign-in links and sessions; merchant keys, read to sign in with one.
     portal_table: ResourceName
     api_keys_table: ResourceName

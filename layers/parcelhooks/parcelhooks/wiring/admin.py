@@ -74,6 +74,7 @@ def delivery_admin() -> DeliveryAdmin:
             log_retention,
             cursors(),
             history=shipments_table(),
+            legacy_ids=config.delivery_log_legacy_ids,
         ),
         subscriptions=subscriptions(),
         resender=RetryQueue(clients.sqs(), config.retry_queue_url),

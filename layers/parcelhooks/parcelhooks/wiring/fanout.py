@@ -52,6 +52,7 @@ def build_fanout(config: FanoutSettings) -> Fanout:
             clients.table(config.deliveries_table),
             timedelta(days=config.delivery_log_ttl_days),
             history_kept=timedelta(days=config.shipment_ttl_days),
+            legacy_ids=config.delivery_log_legacy_ids,
         ),
         retries=RetryQueue(clients.sqs(), config.retry_queue_url),
         dead_letters=DeadLetterQueue(clients.sqs(), config.deliveries_dlq_url),
