@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import logging
+import threading
 from collections.abc import Collection
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devstack.template import parameter_default, resources
 from parcelhooks.core.health import EndpointHealth, Limits, Observation, lane_share
-from parcelhooks.core.models import DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT
+from parcelhooks.core.models import DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT, Subscription
 from parcelhooks.delivery.fanout import QueuedMessage
 from parcelhooks.delivery.gate import SHARE_WAIT_S, EndpointGate
 from parcelhooks.delivery.health import SUCCESS_NOTED_EVERY, worth_recording
@@ -337,3 +341,75 @@ def test_the_records_of_every_endpoint_asked_for_at_once_are_read_in_one_call() 
     assert asyncio.run(kit.fanout.handle_batch(messages)) == []
     assert asked == [{"sub_0", "sub_1", "sub_2"}]
     assert len(kit.sender.requests) == 12
+
+
+# --- reading ahead ----------------------------------------------------------------------
+
+
+def _listing_waits_for_a_read(kit: FanoutKit) -> tuple[list[bool], threading.Event]:
+    """Make each listing after the first wait (up to a deadline) for the health store to
+    be read; what each one found (was the health read while the subscriptions were listed?),
+    and the event a read sets."""
+    read = threading.Event()
+    seen: list[bool] = []
+    read_many, list_for_merchant = kit.health.read_many, kit.subscriptions.list_for_merchant
+
+    def reading(ids: Collection[str]) -> dict[str, EndpointHealth]:
+        read.set()
+        return read_many(ids)
+
+    def listing(merchant_id: str) -> list[Subscription]:
+        seen.append(read.wait(timeout=0.0 if not seen else 5.0))
+        return list_for_merchant(merchant_id)
+
+    kit.health.read_many = reading  # type: ignore[method-assign]
+    kit.subscriptions.list_for_merchant = listing  # type: ignore[method-assign]
+    return seen, read
+
+
+def _invocation(kit: FanoutKit, *event_ids: str) -> list[str]:
+    kit.fanout.begin_invocation()
+    messages = [
+        QueuedMessage(f"msg-{event_id}", shipment_event(event_id=event_id).model_dump_json())
+        for event_id in event_ids
+    ]
+    return asyncio.run(kit.fanout.handle_batch(messages))
+
+
+def test_a_warm_worker_reads_the_endpoints_health_while_it_lists_the_subscriptions() -> None:
+    subs = [subscription(id=f"sub_{i}", url=f"https://h{i}.example/h") for i in range(2)]
+    kit = FanoutKit(subs, invocations=14)
+    listings_saw_a_read, read = _listing_waits_for_a_read(kit)
+    assert _invocation(kit, "evt_1") == []
+    # The worker's first sight of the merchant: its endpoints are known after the listing.
+    assert listings_saw_a_read == [False] and read.is_set()
+    read.clear()
+    assert _invocation(kit, "evt_2", "evt_3") == []
+    # The next invocation reads them while it lists again: one read, before the sends.
+    assert listings_saw_a_read == [False, True]
+    assert kit.health.reads == 2
+    assert len(kit.sender.requests) == 6
+
+
+def test_a_read_ahead_of_an_endpoint_no_longer_wanted_harms_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    subs = [subscription(id=f"sub_{i}", url=f"https://h{i}.example/h") for i in range(2)]
+    kit = FanoutKit(subs, invocations=14)
+    assert _invocation(kit, "evt_1") == []
+    kit.subscriptions.disable(subs[1].merchant_id, "sub_1", "by the merchant", NOW)
+
+    def unavailable(ids: Collection[str]) -> dict[str, EndpointHealth]:
+        raise RuntimeError("throttled")
+
+    kit.health.read_many = unavailable  # type: ignore[method-assign]
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    assert _invocation(kit, "evt_2") == []
+    gc.collect()
+    # sub_1's read was started ahead and failed with sub_0's; nobody awaited it, nothing
+    # reports it. sub_0's delivery waits for the record; sub_1's is held while disabled.
+    assert "never retrieved" not in caplog.text
+    outcomes = {(a.event_id, a.subscription_id): a.outcome for a in kit.log.attempts}
+    assert outcomes[("evt_2", "sub_0")] == "deferred"
+    assert outcomes[("evt_2", "sub_1")] == "held"
+    assert len(kit.sender.requests) == 2

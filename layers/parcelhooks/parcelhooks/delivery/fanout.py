@@ -105,6 +105,8 @@ class _Sent:
 
 # How long a delivery whose header secrets KMS would not open waits before it is asked again.
 SECRETS_RETRY_S = 30.0
+# Merchants whose last listing a warm worker keeps, to read their endpoints' health ahead.
+LISTINGS_KEPT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,11 @@ def _wants(subscription: Subscription, event: WebhookEvent, envelope: dict[str, 
     return wanted and (subscription.filter is None or matches(subscription.filter, envelope))
 
 
+def _envelope(body: bytes, subscriptions: Sequence[Subscription]) -> dict[str, object]:
+    """The webhook's body parsed back, only when a filter has to read it."""
+    return envelope_of(body) if any(s.filter for s in subscriptions) else {}
+
+
 def _skips(subscription: Subscription, event: WebhookEvent) -> bool:
     return event.stale and not subscription.include_stale
 
@@ -217,6 +224,9 @@ class Fanout:
         self._clock = clock
         self._rng = rng or random.Random()
         self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        # Each merchant's subscriptions as this worker last listed them: only to start
+        # reading their endpoints' health while they are listed again.
+        self._last_listed: dict[str, list[Subscription]] = {}
 
     def begin_invocation(self) -> None:
         """Called once per invocation, before its messages (see EndpointGate)."""
@@ -274,10 +284,15 @@ class Fanout:
     async def _fan_out(
         self, event: WebhookEvent, listings: _Listings, *, first_sight: bool = False
     ) -> Settlement:
-        subscriptions = await listings.of(event.merchant_id)
         body = webhook_body(event)  # the same bytes for every subscription and retry
-        # Parsed back only when a filter has to read it.
-        envelope = envelope_of(body) if any(s.filter for s in subscriptions) else {}
+        hinted = self._last_listed.get(event.merchant_id, [])
+        envelope = _envelope(body, hinted)
+        self._gate.read_ahead(
+            s for s in hinted if s.enabled and _wants(s, event, envelope) and not _skips(s, event)
+        )
+        subscriptions = await self._listed(event.merchant_id, listings)
+        if not any(s.filter for s in hinted):
+            envelope = _envelope(body, subscriptions)
         wanted = [sub for sub in subscriptions if _wants(sub, event, envelope)]
         if not wanted:
             return Settlement()
@@ -299,8 +314,15 @@ class Fanout:
         if job.due_at > now:
             # SQS delays at most 15 minutes: longer waits come back early and go round again.
             return Settlement(requeued=[job])
+        hinted = self._last_listed.get(job.merchant_id, [])
+        self._gate.read_ahead(s for s in hinted if s.enabled and s.id == job.subscription_id)
         subscription = next(
-            (s for s in await listings.of(job.merchant_id) if s.id == job.subscription_id), None
+            (
+                s
+                for s in await self._listed(job.merchant_id, listings)
+                if s.id == job.subscription_id
+            ),
+            None,
         )
         if subscription is None:
             return Settlement()  # deleted since: nobody is waiting for it any more
@@ -323,6 +345,18 @@ class Fanout:
         if not job.force and _skips(subscription, job.event):
             return await self._attempt_all(job.event, [], skipped=[planned])
         return await self._attempt_all(job.event, [planned])
+
+    async def _listed(self, merchant_id: str, listings: _Listings) -> list[Subscription]:
+        """The merchant's subscriptions, read for this batch. Kept (for the merchants seen
+        last, at most LISTINGS_KEPT) only so that the next message of the merchant starts
+        reading its endpoints' health while they are listed again: its deliveries then find
+        the records read, instead of reading them after the listing."""
+        subscriptions = await listings.of(merchant_id)
+        self._last_listed.pop(merchant_id, None)
+        self._last_listed[merchant_id] = subscriptions
+        while len(self._last_listed) > LISTINGS_KEPT:
+            del self._last_listed[next(iter(self._last_listed))]
+        return subscriptions
 
     async def _attempt_all(
         self,

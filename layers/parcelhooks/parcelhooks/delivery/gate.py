@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -334,27 +334,43 @@ class EndpointGate:
             return None
         return Admission(None, health, share=ShareLane(lanes))
 
+    def read_ahead(self, subscriptions: Iterable[Subscription]) -> None:
+        """Start reading the records these endpoints' deliveries are about to ask for (the
+        share lanes' endpoints not seen lately), with every other record asked for on this
+        turn of the loop: a delivery that asks later shares the read, or finds it done."""
+        now = self._clock()
+        for subscription in subscriptions:
+            if self._limits(subscription, now).share and self._seen_of(subscription.id) is None:
+                self._reading(subscription.id)
+
     async def _seen_or_read(self, subscription_id: str) -> EndpointHealth:
         """The record as seen here lately, or read: once for every delivery asking at once,
         in one read with every other record asked for on the same turn of the loop."""
         health = self._seen_of(subscription_id)
         if health is not None:
             return health
-        lanes = self._lanes()
         asked_at = time.monotonic()
-        reading = lanes.reads.get(subscription_id)
-        if reading is None or reading.done():
-            reading = lanes.loop.create_future()
-            lanes.reads[subscription_id] = reading
-            if not lanes.unread:
-                lanes.loop.call_soon(self._read_together, lanes)
-            lanes.unread.append(subscription_id)
-        health = await asyncio.shield(reading)
+        health = await asyncio.shield(self._reading(subscription_id))
         written = self._seen.get(subscription_id)
         if written is not None and written[0] >= asked_at:
             return written[1]  # a write answered meanwhile: newer than this read
         self._saw(subscription_id, health)
         return health
+
+    def _reading(self, subscription_id: str) -> asyncio.Future[EndpointHealth]:
+        """The read of the record under way, or a new one, read on the next turn of the loop
+        with the others asked for on this one."""
+        lanes = self._lanes()
+        reading = lanes.reads.get(subscription_id)
+        if reading is None or reading.done():
+            reading = lanes.loop.create_future()
+            # A read ahead that no delivery awaits in the end must not report its error.
+            reading.add_done_callback(_retrieve)
+            lanes.reads[subscription_id] = reading
+            if not lanes.unread:
+                lanes.loop.call_soon(self._read_together, lanes)
+            lanes.unread.append(subscription_id)
+        return reading
 
     def _read_together(self, lanes: _LoopLanes) -> None:
         """Read the records asked for on this turn of the loop, in one call."""
@@ -418,3 +434,10 @@ class EndpointGate:
 
     async def _blocking[T](self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+
+def _retrieve(reading: asyncio.Future[EndpointHealth]) -> None:
+    """Take a finished read's error, so asyncio does not log it as never retrieved (the
+    deliveries that await the read get it all the same)."""
+    if not reading.cancelled():
+        reading.exception()
