@@ -308,6 +308,19 @@ def calls_per(usage: Usage, function: str) -> float:
     return sum(c["calls"] for key, c in usage.calls.items() if key.split("|")[0] == function)
 
 
+def ingest_calls_floor(usage: Usage) -> float:
+    """Ingest's fewest AWS calls per event that keep its guarantees: two conditional writes
+    (the history item that is the event's dedupe claim, and its shipment's state: no batch
+    call takes a condition, and a transaction doubles what each write costs) and its sends
+    to the events queue as measured (one per request's ten events at most)."""
+    sends = sum(
+        c["calls"]
+        for key, c in usage.calls.items()
+        if key.split("|")[0] == "IngestFunction" and key.split("|")[1] == "SQS.SendMessageBatch"
+    )
+    return 2 + sends / max(1, usage.events)
+
+
 def mean_item_bytes(usage: Usage, table: str, function: str) -> float:
     """The mean size of the items `function` wrote new to `table` (0 if none)."""
     rows = _calls_of(usage, table, function, NEW_ITEM_OPERATIONS)

@@ -11,7 +11,15 @@ import pytest
 
 from chaos import cost
 from chaos.capacity import capacity_of, item_size, number_size
-from chaos.cost import PRICES, RETENTION_DAYS, Usage, alternatives, bill, total
+from chaos.cost import (
+    PRICES,
+    RETENTION_DAYS,
+    Usage,
+    alternatives,
+    bill,
+    ingest_calls_floor,
+    total,
+)
 from chaos.drain import (
     Depth,
     LoggedAttempt,
@@ -243,6 +251,12 @@ def test_storage_is_paid_for_the_retention_with_pitr_and_the_index_entries() -> 
     expected = gb_per_delivery * per_month * 30 / 30.4 * 1_000_000
     assert log.per_delivery_usd == pytest.approx(expected)
     assert not any("EndpointHealthTable storage" in what for what in lines)
+
+
+def test_ingest_s_floor_in_calls_is_two_writes_and_its_queue_sends_per_event() -> None:
+    # 100 sends for 1,000 events; the writes in the usage do not move the floor.
+    assert ingest_calls_floor(usage()) == pytest.approx(2.1)
+    assert ingest_calls_floor(usage(events=500)) == pytest.approx(2.2)
 
 
 def test_api_gateway_is_paid_per_request_not_per_event() -> None:
