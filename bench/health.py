@@ -108,7 +108,7 @@ class NoGate:
     """Every lane granted, nothing stored: the fan-out as it was without endpoint health."""
 
     def read_many(self, subscription_ids: Collection[str]) -> dict[str, EndpointHealth]:
-        return {}
+        return {id_: EndpointHealth() for id_ in subscription_ids}
 
     def admit(
         self, subscription_id: str, limits: Limits, **_: Any
