@@ -349,13 +349,10 @@ class EndpointGate:
         health = self._seen_of(subscription_id)
         if health is not None:
             return health
-        asked_at = time.monotonic()
         health = await asyncio.shield(self._reading(subscription_id))
-        written = self._seen.get(subscription_id)
-        if written is not None and written[0] >= asked_at:
-            return written[1]  # a write answered meanwhile: newer than this read
-        self._saw(subscription_id, health)
-        return health
+        # The read's answer was seen as it came, unless a write answered after the read
+        # started (a read ahead may start well before this delivery asks): that is newer.
+        return self._seen_of(subscription_id) or health
 
     def _reading(self, subscription_id: str) -> asyncio.Future[EndpointHealth]:
         """The read of the record under way, or a new one, read on the next turn of the loop
