@@ -291,8 +291,7 @@ class Fanout:
             s for s in hinted if s.enabled and _wants(s, event, envelope) and not _skips(s, event)
         )
         subscriptions = await self._listed(event.merchant_id, listings)
-        if not any(s.filter for s in hinted):
-            envelope = _envelope(body, subscriptions)
+        envelope = envelope or _envelope(body, subscriptions)  # parsed once, if at all
         wanted = [sub for sub in subscriptions if _wants(sub, event, envelope)]
         if not wanted:
             return Settlement()
